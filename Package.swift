@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+// lisa-workbench: measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA, TACL 2026).
+import PackageDescription
+
+let package = Package(
+    name: "lisa-workbench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lisa", targets: ["lisa"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // cblas from Debian's libopenblas-dev (pkg-config openblas).
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // Float32 buffers, BLAS products and the transformer kernels (and their backward passes).
+        .target(name: "Numerics", dependencies: ["COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // GGUF v2/v3: memory-mapped reader, writer, exact dequantization.
+        .target(name: "GGUF", swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // SentencePiece-BPE and GPT-2 byte-level BPE built from plain vocab/merges/scores.
+        .target(name: "Tokenizers", dependencies: ["GGUF"]),
+        // Architectures (llama, qwen2, gemma3), forward pass, KV cache, taps, attention policies, generation.
+        .target(name: "Models", dependencies: ["Numerics", "GGUF", "Tokenizers"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // Task records from the data dir, deterministic sampling, prompt builders (lm-eval conventions).
+        .target(name: "Datasets"),
+        // One SQLite file through GRDB: named migrations, records, resume bookkeeping.
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
+        .target(name: "Analysis"),
+        // The CLI's commands as a library, so tests can run them in-process.
+        .target(name: "LisaCommands", dependencies: [
+            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),
+
+        // Paths to the repository, ../shared and models/ for the tests.
+        .target(name: "TestSupport"),
+
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], path: "Tests/GGUFTests"),
+        .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers", "GGUF"], path: "Tests/TokenizersTests"),
+        .testTarget(name: "NumericsTests", dependencies: ["TestSupport", "Numerics"], path: "Tests/NumericsTests"),
+        .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis"], path: "Tests/AnalysisTests"),
+        .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets"], path: "Tests/DatasetsTests"),
+        .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "GGUF", "Tokenizers", "Numerics", "LisaCommands"],
+                    path: "Tests/ModelsTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

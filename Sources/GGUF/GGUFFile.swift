@@ -1,0 +1,236 @@
+/// Description of one tensor in a GGUF file. `dims` are in ggml order: dims[0] is the fastest-varying
+/// (row length), so a PyTorch [rows, cols] matrix appears as dims = [cols, rows].
+public struct GGUFTensorInfo: Equatable, Sendable {
+    public let name: String
+    public let dims: [Int]
+    public let type: GGMLType
+    /// Offset relative to the start of the data section.
+    public let offset: UInt64
+    public let elementCount: Int
+    public let byteCount: Int
+}
+
+/// A parsed GGUF file (versions 2 and 3), memory-mapped. Tensor data stay in the map until asked for.
+public final class GGUFFile: @unchecked Sendable {
+    public let path: String
+    public let version: UInt32
+    /// Metadata in file order (needed to write the file back byte for byte).
+    public let metadataOrder: [(key: String, value: GGUFValue)]
+    public let metadata: [String: GGUFValue]
+    public let tensors: [GGUFTensorInfo]
+    public let tensorIndex: [String: Int]
+    public let alignment: Int
+    /// Absolute offset of the data section.
+    public let dataOffset: Int
+    public let file: MappedFile
+
+    /// Upper bounds that keep a corrupt header from causing huge allocations.
+    static let maxDims = 4
+    static let maxArrayDepth = 8
+
+    public convenience init(path: String) throws {
+        try self.init(mapped: try MappedFile(path: path))
+    }
+
+    public init(mapped: MappedFile) throws {
+        file = mapped
+        path = mapped.path
+        var r = ByteReader(mapped.bytes, path: path)
+        try r.need(4, "magic")
+        let magic = Array(mapped.bytes[0..<4])
+        guard magic == Array("GGUF".utf8) else {
+            let shown = magic.map { (32...126).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+            throw GGUFError.notGGUF(path: path, magic: "\"\(shown)\"")
+        }
+        r.offset = 4
+        version = try r.read(UInt32.self, "version")
+        guard version == 2 || version == 3 else { throw GGUFError.unsupportedVersion(path: path, version: version) }
+        let tensorCountOffset = r.offset
+        let nTensors = try r.read(UInt64.self, "tensor count")
+        let kvCountOffset = r.offset
+        let nKV = try r.read(UInt64.self, "metadata key/value count")
+        // A tensor info needs at least 8 (name length) + 4 + 8 + 4 + 8 bytes; a key/value at least 8 + 4 + 1.
+        guard nTensors <= UInt64(r.remaining / 32) else {
+            throw GGUFError.absurdCount(path: path, field: "tensor count", count: nTensors, offset: tensorCountOffset)
+        }
+        guard nKV <= UInt64(r.remaining / 13) else {
+            throw GGUFError.absurdCount(path: path, field: "metadata key/value count", count: nKV, offset: kvCountOffset)
+        }
+
+        var order: [(key: String, value: GGUFValue)] = []
+        var dict: [String: GGUFValue] = [:]
+        for i in 0..<Int(nKV) {
+            let key = try r.readString("metadata key #\(i)")
+            let typeOffset = r.offset
+            let rawType = try r.read(UInt32.self, "value type of '\(key)'")
+            guard let t = GGUFValueType(rawValue: rawType) else {
+                throw GGUFError.unknownValueType(path: path, key: key, type: rawType, offset: typeOffset)
+            }
+            let v = try GGUFFile.readValue(&r, type: t, key: key, depth: 0)
+            guard dict[key] == nil else { throw GGUFError.duplicate(path: path, what: "metadata key", name: key) }
+            dict[key] = v
+            order.append((key, v))
+        }
+        metadataOrder = order
+        metadata = dict
+
+        var align = 32
+        if let a = dict["general.alignment"] {
+            guard let av = a.int, av > 0, av <= 65536, av & (av - 1) == 0 else {
+                throw GGUFError.badAlignment(path: path, value: UInt64(a.int ?? 0))
+            }
+            align = av
+        }
+        alignment = align
+
+        var infos: [GGUFTensorInfo] = []
+        var index: [String: Int] = [:]
+        for i in 0..<Int(nTensors) {
+            let name = try r.readString("name of tensor #\(i)")
+            let nDimsOffset = r.offset
+            let nDims = try r.read(UInt32.self, "dimension count of tensor '\(name)'")
+            guard nDims >= 1, nDims <= UInt32(GGUFFile.maxDims) else {
+                _ = nDimsOffset
+                throw GGUFError.badDimensions(path: path, tensor: name, reason: "\(nDims) dimensions (1 to \(GGUFFile.maxDims) allowed)")
+            }
+            var dims: [Int] = []
+            var count = 1
+            for d in 0..<Int(nDims) {
+                let v = try r.read(UInt64.self, "dimension \(d) of tensor '\(name)'")
+                guard v >= 1, v <= UInt64(Int32.max) else {
+                    throw GGUFError.badDimensions(path: path, tensor: name, reason: "dimension \(d) is \(v)")
+                }
+                let (p, overflow) = count.multipliedReportingOverflow(by: Int(v))
+                guard !overflow, p <= Int(Int32.max) * 64 else {
+                    throw GGUFError.badDimensions(path: path, tensor: name, reason: "the element count overflows")
+                }
+                count = p
+                dims.append(Int(v))
+            }
+            let rawType = try r.read(UInt32.self, "type of tensor '\(name)'")
+            guard let type = GGMLType(rawValue: rawType) else {
+                throw GGUFError.unknownTensorType(path: path, tensor: name, type: rawType)
+            }
+            guard dims[0] % type.blockSize == 0 else {
+                throw GGUFError.badDimensions(path: path, tensor: name,
+                    reason: "row length \(dims[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
+            }
+            let off = try r.read(UInt64.self, "data offset of tensor '\(name)'")
+            guard off % UInt64(align) == 0 else { throw GGUFError.misaligned(path: path, tensor: name, offset: off, alignment: align) }
+            let bytes = count / type.blockSize * type.blockBytes
+            guard index[name] == nil else { throw GGUFError.duplicate(path: path, what: "tensor name", name: name) }
+            index[name] = infos.count
+            infos.append(GGUFTensorInfo(name: name, dims: dims, type: type, offset: off, elementCount: count, byteCount: bytes))
+        }
+        let dataStart = (r.offset + align - 1) / align * align
+        dataOffset = dataStart
+        for t in infos {
+            let start = UInt64(dataStart) + t.offset
+            let end = start + UInt64(t.byteCount)
+            guard t.offset <= UInt64(Int.max / 2), end <= UInt64(mapped.size) else {
+                throw GGUFError.tensorOutOfFile(path: path, tensor: t.name, start: Int(clamping: start),
+                                                end: Int(clamping: end), fileSize: mapped.size)
+            }
+        }
+        tensors = infos
+        tensorIndex = index
+    }
+
+    static func readValue(_ r: inout ByteReader, type: GGUFValueType, key: String, depth: Int) throws -> GGUFValue {
+        let f = "value of '\(key)'"
+        switch type {
+        case .uint8: return .uint8(try r.read(UInt8.self, f))
+        case .int8: return .int8(try r.read(Int8.self, f))
+        case .uint16: return .uint16(try r.read(UInt16.self, f))
+        case .int16: return .int16(try r.read(Int16.self, f))
+        case .uint32: return .uint32(try r.read(UInt32.self, f))
+        case .int32: return .int32(try r.read(Int32.self, f))
+        case .float32: return .float32(try r.readFloat(f))
+        case .bool:
+            let b = try r.read(UInt8.self, f)
+            guard b <= 1 else { throw GGUFError.wrongKeyType(path: r.path, key: key, expected: "bool 0 or 1", found: "\(b)") }
+            return .bool(b == 1)
+        case .string: return .string(try r.readString(f))
+        case .uint64: return .uint64(try r.read(UInt64.self, f))
+        case .int64: return .int64(try r.read(Int64.self, f))
+        case .float64: return .float64(try r.readDouble(f))
+        case .array:
+            let typeOffset = r.offset
+            let rawType = try r.read(UInt32.self, "element type of '\(key)'")
+            guard let et = GGUFValueType(rawValue: rawType) else {
+                throw GGUFError.unknownValueType(path: r.path, key: key, type: rawType, offset: typeOffset)
+            }
+            guard depth < GGUFFile.maxArrayDepth else {
+                throw GGUFError.absurdCount(path: r.path, field: "array nesting depth of '\(key)'", count: UInt64(depth + 1), offset: typeOffset)
+            }
+            let countOffset = r.offset
+            let n = try r.read(UInt64.self, "element count of '\(key)'")
+            let minSize = UInt64(et.fixedSize ?? 8)
+            guard n <= UInt64(r.remaining) / minSize else {
+                throw GGUFError.absurdCount(path: r.path, field: "element count of '\(key)'", count: n, offset: countOffset)
+            }
+            var items: [GGUFValue] = []
+            items.reserveCapacity(Int(n))
+            for _ in 0..<Int(n) { items.append(try readValue(&r, type: et, key: key, depth: depth + 1)) }
+            return .array(et, items)
+        }
+    }
+
+    // MARK: - Typed access
+
+    public var architecture: String? { metadata["general.architecture"]?.string }
+
+    public func tensor(_ name: String) -> GGUFTensorInfo? { tensorIndex[name].map { tensors[$0] } }
+
+    /// The raw (possibly quantized) bytes of a tensor, valid while this file lives.
+    public func rawBytes(_ t: GGUFTensorInfo) -> UnsafeRawBufferPointer {
+        let start = dataOffset + Int(t.offset)
+        return UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + t.byteCount)])
+    }
+
+    public func int(_ key: String) throws -> Int {
+        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
+        guard let i = v.int else { throw GGUFError.wrongKeyType(path: path, key: key, expected: "an integer", found: v.typeDescription) }
+        return i
+    }
+
+    public func double(_ key: String) throws -> Double {
+        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
+        guard let d = v.double else { throw GGUFError.wrongKeyType(path: path, key: key, expected: "a number", found: v.typeDescription) }
+        return d
+    }
+
+    public func string(_ key: String) throws -> String {
+        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
+        guard let s = v.string else { throw GGUFError.wrongKeyType(path: path, key: key, expected: "a string", found: v.typeDescription) }
+        return s
+    }
+
+    public func strings(_ key: String) throws -> [String] {
+        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
+        guard case let .array(.string, items) = v else {
+            throw GGUFError.wrongKeyType(path: path, key: key, expected: "an array of strings", found: v.typeDescription)
+        }
+        return items.map { $0.string! }
+    }
+
+    public func floats(_ key: String) throws -> [Float] {
+        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
+        guard case let .array(_, items) = v, let out = Optional(items.compactMap { $0.double.map(Float.init) }), out.count == items.count else {
+            throw GGUFError.wrongKeyType(path: path, key: key, expected: "an array of numbers", found: v.typeDescription)
+        }
+        return out
+    }
+
+    public func ints(_ key: String) throws -> [Int] {
+        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
+        guard case let .array(_, items) = v, let out = Optional(items.compactMap { $0.int }), out.count == items.count else {
+            throw GGUFError.wrongKeyType(path: path, key: key, expected: "an array of integers", found: v.typeDescription)
+        }
+        return out
+    }
+
+    /// `<arch>.<suffix>` as an integer, e.g. archInt("block_count").
+    public func archInt(_ suffix: String) throws -> Int { try int("\(architecture ?? "general").\(suffix)") }
+    public func archDouble(_ suffix: String) throws -> Double { try double("\(architecture ?? "general").\(suffix)") }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// Entry point: chooses the BLAS kernel (may re-execute) and dispatches to the subcommands.
+public enum LisaMain {
+    public static func main() {
+        Lisa.main()
+    }
+}
+
+public struct Lisa: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lisa",
+        abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
+        version: lisaVersion,
+        subcommands: [Inspect.self])
+    public init() {}
+}
+
+public let lisaVersion = "0.1.0"

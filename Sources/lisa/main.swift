@@ -1,0 +1,3 @@
+import LisaCommands
+
+LisaMain.main()
