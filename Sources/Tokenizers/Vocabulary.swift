@@ -1,0 +1,123 @@
+import GGUF
+
+/// What both tokenizer kinds read from the GGUF: token texts and types, BOS/EOS, the
+/// end-of-generation set and the special-token splitter.
+struct Vocabulary: Sendable {
+    let table: TokenTable
+    let types: [TokenType]
+    let bosID: Int?
+    let eosID: Int?
+    let addBOS: Bool
+    let endOfGeneration: Set<Int>
+    let specials: SpecialTokenSplitter
+
+    /// Token texts that end a turn in the chat templates llama.cpp knows; it adds them to its EOG set by name.
+    static let endOfGenerationTexts: Set<String> = [
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
+        "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
+    ]
+
+    init(file f: GGUFFile, addBOSDefault: Bool) throws {
+        let texts = try Self.read(f, "tokenizer.ggml.tokens") { try f.strings($0) }
+        table = TokenTable(texts: texts)
+        if f.metadata["tokenizer.ggml.token_type"] != nil {
+            let raw = try f.ints("tokenizer.ggml.token_type")
+            guard raw.count == texts.count else {
+                throw TokenizerError.inconsistentMetadata(path: f.path,
+                    reason: "tokenizer.ggml.token_type has \(raw.count) entries but there are \(texts.count) tokens")
+            }
+            types = raw.map { TokenType(rawValue: UInt8(clamping: $0)) ?? .undefined }
+        } else {
+            types = [TokenType](repeating: .normal, count: texts.count)
+        }
+        let n = texts.count
+        func optionalID(_ key: String) -> Int? {
+            guard let v = f.metadata[key]?.int, v >= 0, v < n else { return nil }
+            return v
+        }
+        bosID = optionalID("tokenizer.ggml.bos_token_id")
+        eosID = optionalID("tokenizer.ggml.eos_token_id")
+        addBOS = f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? addBOSDefault
+        var eog = Set<Int>()
+        for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
+            if let id = optionalID(key) { eog.insert(id) }
+        }
+        for text in Self.endOfGenerationTexts {
+            let id = table.id(text)
+            if id >= 0 { eog.insert(Int(id)) }
+        }
+        endOfGeneration = eog
+        specials = SpecialTokenSplitter(table: table, types: types)
+    }
+
+    /// Reads a key, turning a GGUF error into a tokenizer error that names the key.
+    static func read<T>(_ f: GGUFFile, _ key: String, _ get: (String) throws -> T) throws -> T {
+        do { return try get(key) } catch let e as GGUFError {
+            throw TokenizerError.missingMetadata(path: f.path, key: key, reason: "\(e)")
+        }
+    }
+
+    func type(_ id: Int) -> TokenType { id >= 0 && id < types.count ? types[id] : .undefined }
+}
+
+/// The parts of `Tokenizer` both kinds share: they differ only in how a raw text piece becomes ids
+/// and how a normal token becomes bytes.
+protocol VocabularyTokenizer: Tokenizer {
+    var vocab: Vocabulary { get }
+    /// Appends the ids of one raw piece; `afterSpecial` is true at the start and after a special token.
+    func encodeRaw(_ text: UnsafeBufferPointer<UInt8>, afterSpecial: Bool, into out: inout [Int])
+    /// Appends the bytes a normal token stands for.
+    func appendNormalBytes(_ id: Int, to out: inout [UInt8])
+}
+
+extension VocabularyTokenizer {
+    public var vocabSize: Int { vocab.table.count }
+    public var bosID: Int? { vocab.bosID }
+    public var eosID: Int? { vocab.eosID }
+    public var addBOSByDefault: Bool { vocab.addBOS }
+    public func isEndOfGeneration(_ id: Int) -> Bool { vocab.endOfGeneration.contains(id) }
+
+    public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
+        var out: [Int] = []
+        if addBOS, let bos = vocab.bosID { out.append(bos) }
+        var utf8 = Array(text.utf8)
+        utf8.withUnsafeMutableBufferPointer { mb in
+            let buf = UnsafeBufferPointer(mb)
+            var afterSpecial = true
+            for fragment in vocab.specials.split(buf, parseSpecial: parseSpecial) {
+                switch fragment {
+                case let .token(id):
+                    out.append(Int(id)); afterSpecial = true
+                case let .text(r):
+                    encodeRaw(UnsafeBufferPointer(rebasing: buf[r]), afterSpecial: afterSpecial, into: &out)
+                    afterSpecial = false
+                }
+            }
+        }
+        return out
+    }
+
+    func appendBytes(_ id: Int, to out: inout [UInt8]) {
+        switch vocab.type(id) {
+        case .normal: appendNormalBytes(id, to: &out)
+        case .byte: out.append(Self.byteValue(vocab.table.text(id)))
+        case .control, .userDefined, .unknown: out.append(contentsOf: vocab.table.text(id))
+        case .unused, .undefined: break
+        }
+    }
+
+    public func decode(_ ids: [Int]) -> String {
+        var bytes: [UInt8] = []
+        for id in ids where id >= 0 && id < vocabSize { appendBytes(id, to: &bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public func piece(_ id: Int) -> String { decode([id]) }
+
+    /// `<0xNN>` → NN.
+    static func byteValue(_ text: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        guard text.count == 6 else { return text.first ?? 0 }
+        func hex(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
+        return hex(text[3]) << 4 | hex(text[4])
+    }
+}
