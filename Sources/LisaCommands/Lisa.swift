@@ -1,8 +1,10 @@
 import ArgumentParser
+import Numerics
 
 /// Entry point: chooses the BLAS kernel (may re-execute) and dispatches to the subcommands.
 public enum LisaMain {
     public static func main() {
+        BLASKernel.selectOrReexec()
         Lisa.main()
     }
 }
@@ -12,7 +14,7 @@ public struct Lisa: ParsableCommand {
         commandName: "lisa",
         abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
         version: lisaVersion,
-        subcommands: [Inspect.self])
+        subcommands: [Inspect.self, Generate.self, AttentionCommand.self, PerplexityCommand.self])
     public init() {}
 }
 

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Models
+
+/// Options every model-running command shares.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "Path to a GGUF model file.") var model: String
+    @Option(help: "BLAS threads.") var threads = 2
+    @Flag(help: "Check every activation for NaN/Inf and report the first layer and op.") var debugNonfinite = false
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+    }
+
+    func load() throws -> LoadedModel {
+        let m = try LoadedModel(path: model, threads: threads)
+        m.transformer.checkFinite = debugNonfinite
+        return m
+    }
+}
+
+/// A prompt given inline or as a file (read whole, newlines included).
+struct PromptOptions: ParsableArguments {
+    @Option(help: "Prompt text.") var prompt: String?
+    @Option(help: "Read the prompt from a file (whole file, newlines included).") var promptFile: String?
+    @Flag(help: "Do not add the BOS token even if the model asks for it.") var noBos = false
+
+    func validate() throws {
+        guard (prompt == nil) != (promptFile == nil) else { throw ValidationError("Give exactly one of --prompt and --prompt-file.") }
+    }
+
+    func text() throws -> String {
+        if let prompt { return prompt }
+        return try readTextFile(promptFile!)
+    }
+
+    func ids(_ m: LoadedModel) throws -> [Int] {
+        let ids = m.encode(try text(), addBOS: noBos ? false : nil)
+        guard !ids.isEmpty else { throw ValidationError("The prompt encodes to no tokens.") }
+        return ids
+    }
+}
+
+/// Reads a whole UTF-8 text file, with an error that names it.
+func readTextFile(_ path: String) throws -> String {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file.") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read the file.") }
+    guard let s = String(data: data, encoding: .utf8) else { throw CLIError("\(path): the file is not valid UTF-8.") }
+    return s
+}
+
+/// A user-facing error with a sentence of text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Compact JSON for one line of output.
+func jsonLine(_ object: Any) throws -> String {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
+    return String(data: data, encoding: .utf8)!
+}

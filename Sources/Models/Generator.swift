@@ -1,0 +1,58 @@
+import Foundation
+import Tokenizers
+
+/// Options of one generation run.
+public struct GenerationOptions: Sendable {
+    public var maxTokens: Int
+    public var sampler: Sampler
+    public var stopStrings: [String]
+    public var stopAtEOS: Bool
+    public var policies: AttentionPolicies
+
+    public init(maxTokens: Int, sampler: Sampler = .greedy(), stopStrings: [String] = [], stopAtEOS: Bool = true,
+                policies: AttentionPolicies = AttentionPolicies()) {
+        self.maxTokens = maxTokens; self.sampler = sampler; self.stopStrings = stopStrings
+        self.stopAtEOS = stopAtEOS; self.policies = policies
+    }
+}
+
+public struct GenerationResult: Sendable {
+    public var promptIDs: [Int]
+    public var ids: [Int]
+    public var text: String
+    public enum StopReason: String, Sendable { case maxTokens, eos, stopString }
+    public var stopReason: StopReason
+}
+
+extension Transformer {
+    /// Prefills the prompt, then decodes token by token with the KV cache.
+    /// `tap` sees every forward call (prefill rows, then one row per generated token).
+    public func generate(promptIDs: [Int], tokenizer: (any Tokenizer)?, options: GenerationOptions,
+                         tap: AttentionTap? = nil) throws -> GenerationResult {
+        var opts = options
+        let cache = makeCache(reserve: promptIDs.count + opts.maxTokens)
+        guard promptIDs.count + opts.maxTokens <= config.contextLength else {
+            throw ModelError.promptTooLong(tokens: promptIDs.count + opts.maxTokens, context: config.contextLength)
+        }
+        var logits = try forward(promptIDs, cache: cache, policies: opts.policies, tap: tap)
+        var out: [Int] = []
+        var reason = GenerationResult.StopReason.maxTokens
+        var text = ""
+        while out.count < opts.maxTokens {
+            let next = opts.sampler.sample(logits.last)
+            if opts.stopAtEOS, let tk = tokenizer, tk.isEndOfGeneration(next) { reason = .eos; break }
+            out.append(next)
+            if let tk = tokenizer, !opts.stopStrings.isEmpty {
+                text = tk.decode(out)
+                if let stop = opts.stopStrings.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+                    text = String(text[..<stop.lowerBound]); reason = .stopString
+                    return GenerationResult(promptIDs: promptIDs, ids: out, text: text, stopReason: reason)
+                }
+            }
+            if out.count == opts.maxTokens { break }
+            logits = try forward([next], cache: cache, policies: opts.policies, tap: tap)
+        }
+        text = tokenizer?.decode(out) ?? ""
+        return GenerationResult(promptIDs: promptIDs, ids: out, text: text, stopReason: reason)
+    }
+}
