@@ -25,7 +25,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let path, let reason):
             return "The data file \(path) cannot be read: \(reason)."
         case .badJSON(let file, let line, let reason):
-            return "\(file):\(line): the line is not valid JSON (\(reason))."
+            return "\(file):\(line): the line is not a valid JSON object (\(reason))."
         case .missingField(let file, let line, let field):
             return "\(file):\(line): the record has no field \"\(field)\"."
         case .wrongType(let file, let line, let field, let expected):

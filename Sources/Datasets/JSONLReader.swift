@@ -48,11 +48,11 @@ func decodeLine<R: Decodable>(_ type: R.Type, _ text: Substring, file: String, l
     do {
         return try decoder.decode(R.self, from: Data(text.utf8))
     } catch let error as DecodingError {
-        throw datasetError(error, file: file, line: line)
+        throw datasetError(error, text, file: file, line: line)
     }
 }
 
-func datasetError(_ error: DecodingError, file: String, line: Int) -> DatasetError {
+func datasetError(_ error: DecodingError, _ text: Substring, file: String, line: Int) -> DatasetError {
     func path(_ codingPath: [CodingKey], _ last: CodingKey? = nil) -> String {
         (codingPath + (last.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
             .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
@@ -65,13 +65,31 @@ func datasetError(_ error: DecodingError, file: String, line: Int) -> DatasetErr
     case .typeMismatch(let type, let ctx), .valueNotFound(let type, let ctx):
         return .wrongType(file: file, line: line, field: path(ctx.codingPath), expected: jsonTypeName(type))
     case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
-        let underlying = (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-        return .badJSON(file: file, line: line, reason: underlying ?? ctx.debugDescription)
+        return topLevelCorruption(text, file: file, line: line, fallback: ctx.debugDescription)
     case .dataCorrupted(let ctx):
         return .wrongType(file: file, line: line, field: path(ctx.codingPath), expected: "a value that fits (\(ctx.debugDescription))")
     @unknown default:
         return .badJSON(file: file, line: line, reason: "\(error)")
     }
+}
+
+/// JSONDecoder on Linux says only "not valid JSON" both for broken syntax and for a number that does not
+/// fit (e.g. 1.5 for an integer field), so re-parse to tell which and where.
+func topLevelCorruption(_ text: Substring, file: String, line: Int, fallback: String) -> DatasetError {
+    let parsed: Any
+    do { parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) } catch {
+        let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? fallback
+        return .badJSON(file: file, line: line, reason: reason)
+    }
+    // No record field is fractional, so a number that is not an integer is the culprit.
+    if let object = parsed as? [String: Any] {
+        for key in object.keys.sorted() {
+            if let n = object[key] as? NSNumber, !(object[key] is Bool), n.doubleValue.rounded() != n.doubleValue {
+                return .wrongType(file: file, line: line, field: key, expected: "an integer")
+            }
+        }
+    }
+    return .badJSON(file: file, line: line, reason: fallback)
 }
 
 /// JSON words for the Swift types the records use.

@@ -55,6 +55,7 @@ func tempFile(_ name: String, _ text: String) throws -> URL {
             (good + "\n{\"goal\": \"g\", \n", { .badJSON(file: $0, line: 2, reason: "") }),
             (good + "\n" + good + "\n" + #"{"goal": "g", "sol1": "a", "label": 0}"# + "\n", { .missingField(file: $0, line: 3, field: "sol2") }),
             (#"{"goal": "g", "sol1": "a", "sol2": "b", "label": "0"}"# + "\n", { .wrongType(file: $0, line: 1, field: "label", expected: "an integer") }),
+            (#"{"goal": "g", "sol1": "a", "sol2": "b", "label": 1.5}"# + "\n", { .wrongType(file: $0, line: 1, field: "label", expected: "an integer") }),
             (#"{"goal": null, "sol1": "a", "sol2": "b", "label": 0}"# + "\n", { .wrongType(file: $0, line: 1, field: "goal", expected: "a string") }),
             (good + "\n[1, 2]\n", { .badJSON(file: $0, line: 2, reason: "") }),
             (good + "\n\n" + good + "\n", { .badJSON(file: $0, line: 2, reason: "") }),
@@ -69,6 +70,7 @@ func tempFile(_ name: String, _ text: String) throws -> URL {
             } catch let error as DatasetError {
                 #expect(sameKind(error, want), "got \(error), want \(want)")
                 #expect(error.description.hasPrefix("\(url.path):"), "\(error)")
+                if case .badJSON(_, _, let reason) = error { #expect(!reason.isEmpty && reason != "The given data was not valid JSON.") }
             }
         }
     }
