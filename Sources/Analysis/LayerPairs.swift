@@ -44,3 +44,30 @@ public func s2AdjacentRandomPair<G: RandomNumberGenerator>(_ probs: LastRows, re
         s2RandomPair(current: probs[n], previous: probs[n - 1], repetitions: repetitions, using: &rng)
     }
 }
+
+/// FIGURES.md C5 extension (ours, labelled): one fixed alignment for a layer pair over all samples,
+/// j*(i) = argmin_j of the sample-mean JSD(p_{n,i}, p_{n−1,j}) (first index on ties). `perSample` holds
+/// each sample's `headJSDMatrix` for the pair; `perHead` is the sample-mean JSD under that fixed map.
+public func staticSimilarityMap(_ perSample: [[[Double]]]) throws -> S2Alignment {
+    let meanD = try meanMatrix(perSample)
+    var match: [Int] = [], perHead: [Double] = []
+    for row in meanD {
+        var best = 0
+        for j in row.indices where row[j] < row[best] { best = j }
+        match.append(best)
+        perHead.append(row[best])
+    }
+    return S2Alignment(perHead: perHead, match: match)
+}
+
+/// Fig 12 default (FIGURES.md): the layer pair (a < b) whose S1 JSD is nearest `target`
+/// (first pair in row-major order on ties).
+public func nearestPair(_ s1: [[Double]], target: Double) -> (a: Int, b: Int, jsd: Double)? {
+    var best: (a: Int, b: Int, jsd: Double)?
+    for a in s1.indices {
+        for b in (a + 1)..<max(a + 1, s1.count) where best == nil || abs(s1[a][b] - target) < abs(best!.jsd - target) {
+            best = (a, b, s1[a][b])
+        }
+    }
+    return best
+}

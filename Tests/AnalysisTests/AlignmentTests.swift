@@ -85,3 +85,16 @@ func permutations(_ n: Int) -> [[Int]] {
         #expect(throws: AnalysisError.self) { try s1Matrix([[[0.5, 0.5]], [[1.0]]]) }
     }
 }
+
+@Suite struct StaticMapTests {
+    @Test func staticMapAndNearestPair() throws {
+        // Two samples' 2×2 head-JSD matrices; means [[0.3, 0.1], [0.2, 0.2]] → map [1, 0] (tie → first).
+        let map = try staticSimilarityMap([[[0.4, 0.0], [0.1, 0.3]], [[0.2, 0.2], [0.3, 0.1]]])
+        #expect(map.match == [1, 0])
+        #expect(abs(map.perHead[0] - 0.1) < 1e-15 && abs(map.perHead[1] - 0.2) < 1e-15)
+        let s1: [[Double]] = [[0, 0.04, 0.3], [0.04, 0, 0.11], [0.3, 0.11, 0]]
+        #expect(nearestPair(s1, target: 0.05)! == (0, 1, 0.04))
+        #expect(nearestPair(s1, target: 0.1)! == (1, 2, 0.11))
+        #expect(nearestPair([[0]], target: 0.1) == nil)
+    }
+}
