@@ -14,7 +14,7 @@ public struct Lisa: ParsableCommand {
         commandName: "lisa",
         abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
         version: lisaVersion,
-        subcommands: [Inspect.self, Generate.self, AttentionCommand.self, PerplexityCommand.self])
+        subcommands: [Inspect.self, Generate.self, AttentionCommand.self, PerplexityCommand.self, DataCommand.self])
     public init() {}
 }
 
