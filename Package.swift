@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // cblas from Debian's libopenblas-dev (pkg-config openblas).
@@ -32,9 +33,14 @@ let package = Package(
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
         .target(name: "Analysis"),
+        // gnuplot scripts and data files → PNG/SVG.
+        .target(name: "Plots"),
+        // Study files (YAML) → capture → store → analyses → plots → reports.
+        .target(name: "Studies", dependencies: ["Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers",
+                                                .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
-            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis",
+            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),
@@ -48,6 +54,8 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis"], path: "Tests/AnalysisTests"),
         .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets"], path: "Tests/DatasetsTests"),
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),
+        .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands"],
+                    path: "Tests/StudiesTests"),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "GGUF", "Tokenizers", "Numerics", "LisaCommands"],
                     path: "Tests/ModelsTests"),
     ],
