@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Analysis
+import Analysis
 
 /// All permutations of 0..<n (for brute-force checks of the Hungarian algorithm).
 func permutations(_ n: Int) -> [[Int]] {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Analysis
+import Analysis
 
 /// A small deterministic generator for the tests (SplitMix64), so no test depends on system randomness.
 struct TestGenerator: RandomNumberGenerator {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Analysis
+import Analysis
 
 // Reproduces every field of oracles/js_<model>.json from the stored last rows of
 // oracles/attention_<model>.json (the independent numpy implementation; ATTENTION.md), within 1e-6.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Datasets
+import Datasets
 
 /// Newline bytes in a file (like `wc -l`): an independent count of its records.
 func newlineCount(_ url: URL) throws -> Int {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Datasets
+import Datasets
 
 @Suite struct SamplingAndPromptTests {
     let data = DataDirectory(path: TestPaths.data.path)

@@ -2,7 +2,7 @@ import Foundation
 import GGUF
 import TestSupport
 import Testing
-@testable import Tokenizers
+import Tokenizers
 
 /// One line of `tokens_<model>.jsonl`: llama-tokenize's ids for `text` (see the oracles README).
 struct TokenizerOracleCase: Decodable, CustomTestStringConvertible, Sendable {
