@@ -12,7 +12,7 @@ public struct Lisa: ParsableCommand {
         commandName: "lisa",
         abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
         version: lisaVersion,
-        subcommands: [Inspect.self])
+        subcommands: [Inspect.self, Tokenize.self, Bench.self])
     public init() {}
 }
 
