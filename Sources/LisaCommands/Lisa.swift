@@ -14,7 +14,8 @@ public struct Lisa: ParsableCommand {
         commandName: "lisa",
         abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
         version: lisaVersion,
-        subcommands: [Inspect.self, Generate.self, AttentionCommand.self, PerplexityCommand.self, DataCommand.self])
+        subcommands: [Inspect.self, Tokenize.self, Generate.self, AttentionCommand.self, PerplexityCommand.self,
+                      DataCommand.self, Bench.self])
     public init() {}
 }
 

@@ -10,10 +10,6 @@ struct MergeHeap<E: MergeCandidate> {
 
     init(capacity: Int) { items.reserveCapacity(capacity) }
 
-    var isEmpty: Bool { items.isEmpty }
-
-    mutating func removeAll() { items.removeAll(keepingCapacity: true) }
-
     mutating func push(_ e: E) {
         items.append(e)
         var i = items.count - 1

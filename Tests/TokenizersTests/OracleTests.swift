@@ -56,3 +56,26 @@ enum Loaded {
         #expect(tok.decode(tok.encode(c.text, addBOS: false, parseSpecial: true)) == c.text)
     }
 }
+
+/// The perplexity text (the whole GPL v3, 35 kB) has known llama.cpp token counts; this
+/// exercises long inputs, many special-token splits and deep merge queues at once.
+@Suite struct LongTextTests {
+    static let text = try? String(contentsOf: TestPaths.oracles.appendingPathComponent("ppl_text.txt"), encoding: .utf8)
+
+    @Test func gemmaCountMatchesLlamaPerplexity() throws {
+        let tok = try #require(Loaded.gemma)
+        let text = try #require(Self.text)
+        let ids = tok.encode(text)
+        #expect(ids.count == 7_563)
+        #expect(tok.decode(Array(ids.dropFirst())) == text)
+    }
+
+    @Test func qwenCountMatchesLlamaPerplexity() throws {
+        guard TestPaths.hasQwen else { return }
+        let tok = try #require(Loaded.qwen)
+        let text = try #require(Self.text)
+        let ids = tok.encode(text)
+        #expect(ids.count == 7_486)
+        #expect(tok.decode(ids) == text)
+    }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+/// `lisa bench <stage>`: speed measurements, one subcommand per stage.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the speed of one stage (tokenize, …).",
+        subcommands: [BenchTokenize.self])
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Tokenizers
+
+struct BenchTokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Encode a large English text on one thread and report MB/s and tokens/s.")
+
+    @Argument(help: "Path to a .gguf file.") var model: String
+    @Option(help: "Text file to encode (default: <data>/wikitext2/test.txt).") var file: String?
+    @Option(name: .customLong("data"), help: "The shared data folder (default: env LISA_DATA, else ../shared/data).")
+    var dataDir: String?
+    @Flag(help: "Print one JSON line.") var json = false
+
+    var textPath: String {
+        if let file { return file }
+        let data = dataDir ?? ProcessInfo.processInfo.environment["LISA_DATA"] ?? "../shared/data"
+        return (data as NSString).appendingPathComponent("wikitext2/test.txt")
+    }
+
+    func run() throws {
+        let text = try readTextFile(textPath)
+        let clock = ContinuousClock()
+        var tokenizer: (any Tokenizer)!
+        let load = try clock.measure { tokenizer = try TokenizerLoader.load(path: model) }
+        var ids: [Int] = []
+        let encode = clock.measure { ids = tokenizer.encode(text) }
+        let bytes = text.utf8.count
+        let r = BenchTokenizeResult(model: model, file: textPath, bytes: bytes, tokens: ids.count,
+                                    loadSeconds: load.seconds, encodeSeconds: encode.seconds)
+        print(json ? r.json : r.summary)
+    }
+}
+
+struct BenchTokenizeResult {
+    let model: String, file: String
+    let bytes: Int, tokens: Int
+    let loadSeconds: Double, encodeSeconds: Double
+    var megabytesPerSecond: Double { Double(bytes) / 1e6 / encodeSeconds }
+    var tokensPerSecond: Double { Double(tokens) / encodeSeconds }
+
+    var summary: String {
+        String(format: "%@: %d bytes → %d tokens in %.3f s: %.2f MB/s, %.0f tokens/s (tokenizer built in %.3f s)",
+               (model as NSString).lastPathComponent, bytes, tokens, encodeSeconds,
+               megabytesPerSecond, tokensPerSecond, loadSeconds)
+    }
+
+    var json: String {
+        let fields: [String: Any] = [
+            "model": model, "file": file, "bytes": bytes, "tokens": tokens,
+            "load_seconds": loadSeconds, "encode_seconds": encodeSeconds,
+            "mb_per_s": megabytesPerSecond, "tokens_per_s": tokensPerSecond,
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// End-to-end: runs the built `lisa` binary (TokenizersTests cannot link LisaCommands), so these
+/// tests skip with a printed reason when `.build/debug/lisa` has not been built yet.
+@Suite struct TokenizeCommandTests {
+    static let lisa = TestPaths.repoRoot.appendingPathComponent(".build/debug/lisa")
+
+    static var hasBinary: Bool {
+        let ok = FileManager.default.isExecutableFile(atPath: lisa.path)
+        if !ok { FileHandle.standardError.write(Data("SKIP: \(lisa.path) not built (run swift build)\n".utf8)) }
+        return ok
+    }
+
+    static func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = lisa
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func jsonIdsForText() throws {
+        guard Self.hasBinary else { return }
+        let r = try Self.run(["tokenize", TestPaths.gemma, "--text", "Hello world", "--json"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "{\"ids\":[2,9259,1902]}\n")
+    }
+
+    @Test func textFileKeepsNewlinesAndNoBOS() throws {
+        guard Self.hasBinary else { return }
+        let file = TestPaths.tempDir("tok").appendingPathComponent("text.txt")
+        try "Line one\n\nLine three\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try Self.run(["tokenize", TestPaths.gemma, "--text-file", file.path, "--json", "--no-bos"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "{\"ids\":[4539,886,108,4539,1806,107]}\n")   // the oracle's ids_no_bos
+    }
+
+    @Test func plainOutputListsIdsAndPieces() throws {
+        guard Self.hasBinary else { return }
+        let r = try Self.run(["tokenize", TestPaths.gemma, "--text", "Hello world"])
+        #expect(r.stdout == "2 \"<bos>\"\n9259 \"Hello\"\n1902 \" world\"\n")
+    }
+
+    @Test func missingFileIsNamedAndFails() throws {
+        guard Self.hasBinary else { return }
+        let missing = "/nonexistent/lisa-tokenize-input.txt"
+        let r = try Self.run(["tokenize", TestPaths.gemma, "--text-file", missing])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("cannot read the text file \(missing): no such file."))
+    }
+}
