@@ -41,14 +41,6 @@ struct PromptOptions: ParsableArguments {
     }
 }
 
-/// Reads a whole UTF-8 text file, with an error that names it.
-func readTextFile(_ path: String) throws -> String {
-    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file.") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read the file.") }
-    guard let s = String(data: data, encoding: .utf8) else { throw CLIError("\(path): the file is not valid UTF-8.") }
-    return s
-}
-
 /// A user-facing error with a sentence of text.
 struct CLIError: Error, CustomStringConvertible {
     let description: String

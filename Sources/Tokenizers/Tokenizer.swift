@@ -20,6 +20,8 @@ public protocol Tokenizer: Sendable {
     func piece(_ id: Int) -> String
     /// EOS, end-of-turn and similar tokens that end a generated reply.
     func isEndOfGeneration(_ id: Int) -> Bool
+    /// The id of the vocabulary entry whose text is exactly `text` (e.g. "<0xF4>"), or nil.
+    func id(ofPiece text: String) -> Int?
 }
 
 extension Tokenizer {

@@ -76,6 +76,8 @@ extension VocabularyTokenizer {
     public var eosID: Int? { vocab.eosID }
     public var addBOSByDefault: Bool { vocab.addBOS }
     public func isEndOfGeneration(_ id: Int) -> Bool { vocab.endOfGeneration.contains(id) }
+    /// The id of a vocabulary entry given its exact text, or nil.
+    public func id(ofPiece text: String) -> Int? { let i = Int(vocab.table.id(text)); return i >= 0 ? i : nil }
 
     public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
         var out: [Int] = []
