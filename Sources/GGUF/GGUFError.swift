@@ -18,6 +18,9 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case missingTensor(path: String, name: String)
     case unsupportedDequantization(tensor: String, type: String)
     case writeFailed(path: String, reason: String)
+    case rowOutOfRange(path: String, tensor: String, row: Int, rows: Int)
+    case quantizationUnsupported(type: String)
+    case badValueCount(what: String, count: Int, blockSize: Int)
 
     public var description: String {
         switch self {
@@ -43,6 +46,9 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .missingTensor(p, n): return "\(p): tensor '\(n)' is missing."
         case let .unsupportedDequantization(n, t): return "tensor '\(n)': dequantization of type \(t) is not supported."
         case let .writeFailed(p, r): return "\(p): cannot write the GGUF file: \(r)."
+        case let .rowOutOfRange(p, n, r, rows): return "\(p): tensor '\(n)' has \(rows) rows, so row \(r) does not exist."
+        case let .quantizationUnsupported(t): return "quantization to \(t) is not supported (F32, F16, BF16 and Q8_0 are)."
+        case let .badValueCount(w, c, b): return "\(w): \(c) values is not a multiple of the block size \(b)."
         }
     }
 }
