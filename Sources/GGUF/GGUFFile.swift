@@ -124,12 +124,12 @@ public final class GGUFFile: @unchecked Sendable {
         let dataStart = (r.offset + align - 1) / align * align
         dataOffset = dataStart
         for t in infos {
-            // Offsets near 2^64 must not overflow the sum (that would trap), so they are clamped first.
-            let start = UInt64(dataStart) + min(t.offset, UInt64(Int.max / 2))
-            let end = start + UInt64(t.byteCount)
-            guard t.offset <= UInt64(Int.max / 2), end <= UInt64(mapped.size) else {
-                throw GGUFError.tensorOutOfFile(path: path, tensor: t.name, start: Int(clamping: UInt64(dataStart) &+ t.offset),
-                                                end: Int(clamping: end), fileSize: mapped.size)
+            // Offsets near 2^64 must not wrap around (or trap); an overflowing end is reported as Int.max.
+            let (start, o1) = UInt64(dataStart).addingReportingOverflow(t.offset)
+            let (end, o2) = start.addingReportingOverflow(UInt64(t.byteCount))
+            guard !o1, !o2, end <= UInt64(mapped.size) else {
+                throw GGUFError.tensorOutOfFile(path: path, tensor: t.name, start: o1 ? Int.max : Int(clamping: start),
+                                                end: o1 || o2 ? Int.max : Int(clamping: end), fileSize: mapped.size)
             }
         }
         tensors = infos
