@@ -18,8 +18,7 @@ public enum GGUFDequant {
             throw GGUFError.unsupportedDequantization(tensor: name, type: type.name)
         }
         guard count >= 0, count % type.blockSize == 0 else {
-            throw GGUFError.badDimensions(path: name, tensor: name,
-                reason: "\(count) elements is not a multiple of the \(type.name) block size \(type.blockSize)")
+            throw GGUFError.badValueCount(what: "dequantizing '\(name)' from \(type.name)", count: count, blockSize: type.blockSize)
         }
         let blocks = count / type.blockSize
         let workers = ProcessInfo.processInfo.activeProcessorCount
