@@ -11,7 +11,8 @@ Writes:
   Tests/Fixtures/dequant_gemma3.json     every tensor of the Gemma 3 270M file
   Tests/Fixtures/dequant_qwen2.json      the smallest tensor of each type in the Qwen2.5-Coder 1.5B file
   Tests/Fixtures/dequant_synthetic.json  seeded random blocks of every supported type (types the model
-                                         files lack: F16, BF16, Q4_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K)
+                                         files lack: F16, BF16, Q4_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K), and
+                                         gguf.quants.quantize's F16/BF16/Q8_0 bytes for seeded inputs
 Per tensor: name, type, element count, the first 256 values (ggml order), and the float64 sum and sum of
 squares of all values. Floats are the shortest decimal that reads back as the same float32 even through
 a float64 parse (checked here; otherwise the exact float64 repr is written).
@@ -23,7 +24,7 @@ from importlib.metadata import version
 
 import numpy as np
 import gguf
-from gguf.quants import dequantize
+from gguf.quants import dequantize, quantize
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 FIX = os.path.join(ROOT, "Tests", "Fixtures")
@@ -137,7 +138,22 @@ def synthetic():
         rec["first"] = encode(np.asarray(values, np.float32).reshape(-1))  # all values (≤ 512)
         rec["hex"] = bytes(raw).hex()
         out.append(rec)
-    return {"generator": "gguf.quants.dequantize on seeded random blocks", "tensors": out}
+    return {"generator": "gguf.quants.dequantize on seeded random blocks", "tensors": out, "quantize": quantized(rng)}
+
+
+def quantized(rng):
+    """Seeded Float32 inputs (with exact ties, zeros, an all-zero block, subnormals and out-of-range
+    values) and their bytes from gguf.quants.quantize, for GGUFWriter.quantize."""
+    x = (rng.normal(0, 1, 512) * np.float32(10) ** rng.integers(-6, 6, 512)).astype(np.float32)
+    x[:32] = 0
+    x[32:64] = np.arange(-16, 16, dtype=np.float32) * np.float32(127 / 16)  # q8_0 ties at .5
+    x[64:72] = np.array([1 + 2**-11, 1 + 3 * 2**-11, 65519, 65520, -1e6, 2**-25, 3 * 2**-26, 1e-40], np.float32)
+    out = []
+    for qt in [T.F16, T.BF16, T.Q8_0]:
+        with np.errstate(over="ignore"):  # 65520 and -1e6 overflow to ±inf in F16 on purpose
+            q = np.asarray(quantize(x, qt)).view(np.uint8).reshape(-1)
+        out.append({"type": qt.name, "hex": bytes(q).hex()})
+    return {"input": x.view(np.uint8).tobytes().hex(), "outputs": out}
 
 
 def main():

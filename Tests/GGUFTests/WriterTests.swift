@@ -101,3 +101,22 @@ import TestSupport
         return out
     }
 }
+
+/// GGUFWriter.quantize must give the same bytes as gguf.quants.quantize (ggml's reference rounding).
+@Suite struct QuantizeReferenceTests {
+    @Test func bytesMatchGGUFPythonPackage() throws {
+        let url = TestPaths.fixtures.appendingPathComponent("dequant_synthetic.json")
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let q = root["quantize"] as! [String: Any]
+        let raw = DequantFixture.hexBytes(q["input"] as! String)
+        let x = raw.withUnsafeBytes { b in (0..<(raw.count / 4)).map { Float(bitPattern: b.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) } }
+        #expect(x.count == 512)
+        for out in q["outputs"] as! [[String: Any]] {
+            let type = try #require(GGMLType.allCases.first { $0.name == out["type"] as! String })
+            let expected = DequantFixture.hexBytes(out["hex"] as! String)
+            let got = try GGUFWriter.quantize(x, to: type)
+            let bad = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            #expect(got.count == expected.count && bad == nil, "\(type.name): first differing byte \(bad ?? -1)")
+        }
+    }
+}
