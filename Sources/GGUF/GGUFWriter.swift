@@ -51,7 +51,12 @@ public struct GGUFWriter {
         w.put(UInt32(3))
         w.put(UInt64(tensors.count))
         w.put(UInt64(metadata.count))
+        var keys = Set<String>()
         for (key, value) in metadata {
+            guard keys.insert(key).inserted else { throw GGUFError.duplicate(path: path, what: "metadata key", name: key) }
+            if let bad = GGUFWriter.mistypedArray(value) {
+                throw GGUFError.writeFailed(path: path, reason: "metadata key '\(key)' holds \(bad)")
+            }
             w.string(key)
             w.put(value.type.rawValue)
             w.value(value)
@@ -62,6 +67,9 @@ public struct GGUFWriter {
             let expected = count / t.type.blockSize * t.type.blockBytes
             guard t.data.count == expected, count % t.type.blockSize == 0 else {
                 throw GGUFError.writeFailed(path: path, reason: "tensor '\(t.name)' has \(t.data.count) bytes of data, expected \(expected)")
+            }
+            guard (1...4).contains(t.dims.count), t.dims.allSatisfy({ $0 >= 1 }) else {
+                throw GGUFError.badDimensions(path: path, tensor: t.name, reason: "dims \(t.dims) (1 to 4 dimensions, each at least 1)")
             }
             w.string(t.name)
             w.put(UInt32(t.dims.count))
@@ -89,6 +97,14 @@ public struct GGUFWriter {
         guard written == all.count, closed == 0 else {
             throw GGUFError.writeFailed(path: path, reason: "wrote \(written) of \(all.count) bytes")
         }
+    }
+
+    /// A description of the first array whose items are not all of its declared element type, if any
+    /// (such a value could not be read back).
+    static func mistypedArray(_ v: GGUFValue) -> String? {
+        guard case let .array(t, items) = v else { return nil }
+        if let bad = items.first(where: { $0.type != t }) { return "an array of \(t) with a \(bad.type) item" }
+        return items.lazy.compactMap(mistypedArray).first
     }
 
     func padded(_ n: Int, _ align: Int) -> Int { (n + align - 1) / align * align }

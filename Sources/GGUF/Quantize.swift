@@ -6,6 +6,7 @@ extension GGUFWriter {
         guard values.count % type.blockSize == 0 else {
             throw GGUFError.badValueCount(what: "quantizing to \(type.name)", count: values.count, blockSize: type.blockSize)
         }
+        guard [.f32, .f16, .bf16, .q8_0].contains(type) else { throw GGUFError.quantizationUnsupported(type: type.name) }
         var out = [UInt8](repeating: 0, count: values.count / type.blockSize * type.blockBytes)
         out.withUnsafeMutableBytes { dst in
             values.withUnsafeBufferPointer { src in
@@ -18,11 +19,10 @@ extension GGUFWriter {
                     for (i, v) in src.enumerated() { dst.storeBytes(of: HalfFloat.bf16FromFloat(v).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
                 case .q8_0:
                     for b in 0..<(src.count / 32) { q8_0Block(src.baseAddress! + 32 * b, dst.baseAddress! + 34 * b) }
-                default: break
+                default: preconditionFailure("checked above")
                 }
             }
         }
-        guard [.f32, .f16, .bf16, .q8_0].contains(type) else { throw GGUFError.quantizationUnsupported(type: type.name) }
         return out
     }
 

@@ -86,6 +86,25 @@ import TestSupport
         #expect(HalfFloat.toFloat(HalfFloat.fromFloat(65519)) == 65504)
     }
 
+    @Test func refusesWhatCouldNotBeReadBack() throws {
+        var w = try TinyGGUF.writer()
+        w.metadata.append(("tiny.mixed", .array(.int32, [.int32(1), .string("x")])))
+        #expect(throws: GGUFError.writeFailed(path: "<memory>", reason: "metadata key 'tiny.mixed' holds an array of int32 with a string item")) {
+            try w.bytes()
+        }
+        w = try TinyGGUF.writer()
+        w.metadata.append(("tiny.scale", .float32(1)))
+        #expect(throws: GGUFError.duplicate(path: "<memory>", what: "metadata key", name: "tiny.scale")) { try w.bytes() }
+        w = try TinyGGUF.writer()
+        w.tensors[1].dims = [4, 1, 1, 1, 1]
+        #expect(throws: GGUFError.badDimensions(path: "<memory>", tensor: "wb", reason: "dims [4, 1, 1, 1, 1] (1 to 4 dimensions, each at least 1)")) {
+            try w.bytes()
+        }
+        w = try TinyGGUF.writer()
+        w.tensors[1].data.removeLast()
+        #expect(throws: GGUFError.writeFailed(path: "<memory>", reason: "tensor 'wb' has 15 bytes of data, expected 16")) { try w.bytes() }
+    }
+
     @Test func unsupportedQuantizationThrows() {
         #expect(throws: GGUFError.quantizationUnsupported(type: "Q4_K")) { try GGUFWriter.quantize([Float](repeating: 0, count: 256), to: .q4_K) }
         #expect(throws: GGUFError.badValueCount(what: "quantizing to Q8_0", count: 31, blockSize: 32)) {
