@@ -77,7 +77,8 @@ public final class GGUFFile: @unchecked Sendable {
         var align = 32
         if let a = dict["general.alignment"] {
             guard let av = a.int, av > 0, av <= 65536, av & (av - 1) == 0 else {
-                throw GGUFError.badAlignment(path: path, value: UInt64(a.int ?? 0))
+                // A negative value is reported as 0 rather than trapping in the UInt64 conversion.
+                throw GGUFError.badAlignment(path: path, value: UInt64(max(a.int ?? 0, 0)))
             }
             align = av
         }
@@ -87,10 +88,8 @@ public final class GGUFFile: @unchecked Sendable {
         var index: [String: Int] = [:]
         for i in 0..<Int(nTensors) {
             let name = try r.readString("name of tensor #\(i)")
-            let nDimsOffset = r.offset
             let nDims = try r.read(UInt32.self, "dimension count of tensor '\(name)'")
             guard nDims >= 1, nDims <= UInt32(GGUFFile.maxDims) else {
-                _ = nDimsOffset
                 throw GGUFError.badDimensions(path: path, tensor: name, reason: "\(nDims) dimensions (1 to \(GGUFFile.maxDims) allowed)")
             }
             var dims: [Int] = []
@@ -125,11 +124,12 @@ public final class GGUFFile: @unchecked Sendable {
         let dataStart = (r.offset + align - 1) / align * align
         dataOffset = dataStart
         for t in infos {
-            let start = UInt64(dataStart) + t.offset
-            let end = start + UInt64(t.byteCount)
-            guard t.offset <= UInt64(Int.max / 2), end <= UInt64(mapped.size) else {
-                throw GGUFError.tensorOutOfFile(path: path, tensor: t.name, start: Int(clamping: start),
-                                                end: Int(clamping: end), fileSize: mapped.size)
+            // Offsets near 2^64 must not wrap around (or trap); an overflowing end is reported as Int.max.
+            let (start, o1) = UInt64(dataStart).addingReportingOverflow(t.offset)
+            let (end, o2) = start.addingReportingOverflow(UInt64(t.byteCount))
+            guard !o1, !o2, end <= UInt64(mapped.size) else {
+                throw GGUFError.tensorOutOfFile(path: path, tensor: t.name, start: o1 ? Int.max : Int(clamping: start),
+                                                end: o1 || o2 ? Int.max : Int(clamping: end), fileSize: mapped.size)
             }
         }
         tensors = infos
