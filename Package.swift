@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
         .target(name: "Analysis"),
+        // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
+        .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers"]),
         // gnuplot scripts and data files → PNG/SVG.
         .target(name: "Plots"),
         // Study files (YAML) → capture → store → analyses → plots → reports.
@@ -40,7 +42,7 @@ let package = Package(
                                                 .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
-            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies",
+            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),
@@ -56,7 +58,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),
         .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands"],
                     path: "Tests/StudiesTests"),
-        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "GGUF", "Tokenizers", "Numerics", "LisaCommands"],
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets"],
+                    path: "Tests/EvaluationTests"),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Analysis", "GGUF", "Tokenizers", "Numerics", "LisaCommands"],
                     path: "Tests/ModelsTests"),
     ],
     swiftLanguageModes: [.v5]
