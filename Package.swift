@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),
 
         // Paths to the repository, ../shared and models/ for the tests.
-        .target(name: "TestSupport"),
+        .target(name: "TestSupport", dependencies: ["GGUF"]),
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], path: "Tests/GGUFTests"),
         .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers", "GGUF"], path: "Tests/TokenizersTests"),
