@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import GGUF
+import Numerics
 
 /// `lisa inspect MODEL`: architecture, hyper-parameters, tokenizer, tensor table and totals of a GGUF
 /// file; `--expect-*` turn it into a check (scripts/setup uses it to verify a download).
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a GGUF model's architecture, hyper-parameters, tensors and tokenizer.")
-    @Argument(help: "Path to a .gguf file.") var model: String
+    @Argument(help: "Path to a .gguf file.") var model: String?
+    @Flag(help: "Print the BLAS library, kernel family and CPU features in use.") var system = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Option(help: "Fail unless general.architecture is this.") var expectArch: String?
     @Option(help: "Fail unless <arch>.block_count is this.") var expectBlocks: Int?
@@ -17,7 +19,13 @@ struct Inspect: ParsableCommand {
         let description: String
     }
 
+    func validate() throws {
+        guard model != nil || system else { throw ValidationError("Give a model file, --system, or both.") }
+    }
+
     func run() throws {
+        if system { print(systemReport()) }
+        guard let model else { return }
         let summary = GGUFSummary(try GGUFFile(path: model))
         if json {
             let enc = JSONEncoder()
@@ -76,4 +84,16 @@ struct Inspect: ParsableCommand {
     }
 
     static func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+}
+
+/// The BLAS kernel in use matters 5–7× here (../shared/docs/PERFORMANCE.md), so it is always printed.
+func systemReport() -> String {
+    let flags = BLASKernel.cpuFlags()
+    let simd = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"].filter(flags.contains)
+    let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? " (auto-detected)"
+    return """
+    BLAS: OpenBLAS, kernel \(BLAS.coreName)\(forced)
+    OpenBLAS config: \(BLAS.configString)
+    CPU features: \(simd.joined(separator: " ")), \(ProcessInfo.processInfo.activeProcessorCount) cores
+    """
 }

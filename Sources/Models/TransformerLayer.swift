@@ -39,7 +39,7 @@ extension Transformer {
         }
 
         computeProbs(l, s: s, cache: cache, p0: p0, cur: cur, prev: prev, policy: policy)
-        try check(cur.probs, "probs", S * H / max(T, 1) * T / max(T, 1))
+        if checkFinite { try Scratch.checkFinite(cur.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S) }
         if let tap {
             tap.attention(AttentionEvent(layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
                                          scores: cur.scores.pointer, probs: cur.probs.pointer, policy: policy))

@@ -39,7 +39,7 @@ public enum BLASKernel {
     }
 
     /// Kernel families this CPU can run, fastest first.
-    static func candidates(flags: Set<String>) -> [String] {
+    public static func candidates(flags: Set<String>) -> [String] {
         var out: [String] = []
         if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]) {
             out.append("SKYLAKEX")
@@ -49,7 +49,7 @@ public enum BLASKernel {
         return out
     }
 
-    static func cpuFlags() -> Set<String> {
+    public static func cpuFlags() -> Set<String> {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
               let colon = line.firstIndex(of: ":") else { return [] }

@@ -36,11 +36,14 @@ public enum Kernels {
         for i in 0..<n { x[i] *= inv }
     }
 
-    /// GELU, tanh approximation (Gemma's `gelu_pytorch_tanh`).
+    /// GELU, tanh approximation (Gemma's `gelu_pytorch_tanh`): 0.5·x·(1 + tanh(u)) with
+    /// u = √(2/π)(x + 0.044715x³). Since 0.5(1 + tanh u) = σ(2u), this is x·σ(2u): one expf
+    /// instead of tanhf (which costs an expm1f and a division), the same function.
     @inline(__always)
     public static func geluTanh(_ x: Float) -> Float {
         let c: Float = 0.7978845608028654 // sqrt(2/π)
-        return 0.5 * x * (1 + tanhf(c * (x + 0.044715 * x * x * x)))
+        let u = c * (x + 0.044715 * x * x * x)
+        return x / (1 + expf(-2 * u))
     }
 
     @inline(__always)

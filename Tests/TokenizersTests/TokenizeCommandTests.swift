@@ -3,27 +3,13 @@ import TestSupport
 import Testing
 
 /// End-to-end: runs the built `lisa` binary (TokenizersTests cannot link LisaCommands), so these
-/// tests skip with a printed reason when `.build/debug/lisa` has not been built yet.
+/// tests skip with a printed reason when `lisa` has not been built yet.
 @Suite struct TokenizeCommandTests {
-    static let lisa = TestPaths.repoRoot.appendingPathComponent(".build/debug/lisa")
-
-    static var hasBinary: Bool {
-        let ok = FileManager.default.isExecutableFile(atPath: lisa.path)
-        if !ok { FileHandle.standardError.write(Data("SKIP: \(lisa.path) not built (run swift build)\n".utf8)) }
-        return ok
-    }
+    static var hasBinary: Bool { LisaBinary.available }
 
     static func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = lisa
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try LisaBinary.run(args)
+        return (r.status, r.stdout, r.stderr)
     }
 
     @Test func jsonIdsForText() throws {

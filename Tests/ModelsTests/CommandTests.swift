@@ -1,0 +1,77 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// End-to-end runs of the built `lisa` binary on the real Gemma model.
+@Suite struct CommandTests {
+    func json(_ s: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any]
+    }
+
+    /// Greedy `lisa generate` reproduces llama.cpp's dequant_f32 greedy tokens for oracle prompt 0
+    /// up to where llama.cpp's own configs fork.
+    @Test func generateMatchesLlamaCppGreedy() throws {
+        guard LisaBinary.available else { return }
+        let oracle = try TestPaths.oracleJSON("logits_gemma3.json") as! [String: Any]
+        let p = oracle.arr("prompts")[0] as! [String: Any]
+        let results = p.dict("results")
+        let ref = (results["dequant_f32"] as! [String: Any]).dict("greedy16").ints("ids")
+        let primary = (results["f32kv_nofa"] as! [String: Any]).dict("greedy16").ints("ids")
+        let agree = zip(ref, primary).prefix { $0 == $1 }.count
+        let r = try LisaBinary.run(["generate", TestPaths.gemma, "--prompt", p["text"] as! String, "-n", "\(agree)", "--greedy", "--json", "--ignore-eos"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try json(r.stdout)
+        #expect(out.ints("prompt_ids") == p.ints("ids"))
+        #expect(out.ints("ids") == Array(ref.prefix(agree)))
+        #expect((out["text"] as! String).count > 0)
+    }
+
+    /// `lisa attention --json` rows equal the transformers oracle's for the "short" prompt.
+    @Test func attentionJSONMatchesTransformers() throws {
+        guard LisaBinary.available else { return }
+        let oracle = try TestPaths.oracleJSON("attention_gemma3.json") as! [String: Any]
+        let p = (oracle.arr("prompts") as! [[String: Any]]).first { $0["name"] as? String == "short" }!
+        let r = try LisaBinary.run(["attention", TestPaths.gemma, "--prompt", p["text"] as! String, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try json(r.stdout)
+        #expect(out.ints("prompt_ids") == p.ints("token_ids"))
+        let ours = out.arr("last_row"), theirs = p.arr("last_row")
+        var worst = 0.0
+        for l in ours.indices { for h in (ours[l] as! [Any]).indices {
+            let a = doubles((ours[l] as! [Any])[h]), b = doubles((theirs[l] as! [Any])[h])
+            for k in a.indices { worst = max(worst, abs(a[k] - b[k])) }
+        } }
+        #expect(ours.count == 18 && worst <= 2e-3)
+    }
+
+    /// A re-executed probe process verifies its kernel before running (the BLAS kernel choice path).
+    @Test func blasProbeRunsSelfCheckAndKeepsKernel() throws {
+        guard LisaBinary.available, BLASFlags.hasAVX2 else { return }
+        let r = try LisaBinary.run(["inspect", "--system"],
+                                   environment: ["OPENBLAS_CORETYPE": "HASWELL", "LISA_BLAS_PROBE": "1", "LISA_BLAS_REMAINING": "", "LISA_BLAS_DETECTED": "PRESCOTT"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("kernel Haswell (OPENBLAS_CORETYPE=HASWELL)"))
+    }
+
+    @Test func badInputGivesClearErrors() throws {
+        guard LisaBinary.available else { return }
+        let missing = try LisaBinary.run(["generate", "/nonexistent/model.gguf", "--prompt", "x"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/model.gguf"))
+        let both = try LisaBinary.run(["generate", TestPaths.gemma, "--prompt", "x", "--prompt-file", "y"])
+        #expect(both.status != 0 && both.stderr.contains("exactly one of --prompt and --prompt-file"))
+        let badN = try LisaBinary.run(["generate", TestPaths.gemma, "--prompt", "x", "-n", "0"])
+        #expect(badN.status != 0 && badN.stderr.contains("-n must be at least 1"))
+        let short = TestPaths.tempDir("ppl").appendingPathComponent("short.txt")
+        try "just a few words\n".write(to: short, atomically: true, encoding: .utf8)
+        let ppl = try LisaBinary.run(["perplexity", TestPaths.gemma, "--file", short.path, "-c", "128"])
+        #expect(ppl.status != 0 && ppl.stderr.contains("fewer than two chunks"))
+        let notGGUF = try LisaBinary.run(["attention", short.path, "--prompt", "x"])
+        #expect(notGGUF.status != 0 && notGGUF.stderr.contains("not a GGUF file"))
+    }
+}
+
+enum BLASFlags {
+    static var hasAVX2: Bool {
+        (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx2") ?? false
+    }
+}
