@@ -35,6 +35,9 @@ let package = Package(
         .target(name: "Analysis"),
         // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
         .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers"]),
+        // LiSA (Section 5): alignment FFN, low-rank Q/K difference, hand-written backward passes, trainer, checkpoints.
+        .target(name: "LiSA", dependencies: ["Models", "Numerics", "GGUF", "Tokenizers", "Datasets"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // gnuplot scripts and data files → PNG/SVG.
         .target(name: "Plots"),
         // Study files (YAML) → capture → store → analyses → plots → reports.
@@ -42,7 +45,7 @@ let package = Package(
                                                 .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
-            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation",
+            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation", "LiSA",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),
@@ -60,6 +63,8 @@ let package = Package(
                     path: "Tests/StudiesTests"),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets"],
                     path: "Tests/EvaluationTests"),
+        .testTarget(name: "LiSATests", dependencies: ["TestSupport", "LiSA", "Models", "Numerics", "GGUF"],
+                    path: "Tests/LiSATests"),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Analysis", "GGUF", "Tokenizers", "Numerics", "LisaCommands"],
                     path: "Tests/ModelsTests"),
     ],
