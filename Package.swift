@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Numerics", "GGUF", "Tokenizers"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // Task records from the data dir, deterministic sampling, prompt builders (lm-eval conventions).
-        .target(name: "Datasets"),
+        .target(name: "Datasets", dependencies: ["Numerics"]),
         // One SQLite file through GRDB: named migrations, records, resume bookkeeping.
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers", "GGUF"], path: "Tests/TokenizersTests"),
         .testTarget(name: "NumericsTests", dependencies: ["TestSupport", "Numerics"], path: "Tests/NumericsTests"),
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis"], path: "Tests/AnalysisTests"),
-        .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets"], path: "Tests/DatasetsTests"),
+        .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Numerics"], path: "Tests/DatasetsTests"),
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),
         .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands"],
                     path: "Tests/StudiesTests"),

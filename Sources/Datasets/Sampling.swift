@@ -1,26 +1,9 @@
 import Foundation
+import Numerics
 
-/// SplitMix64 (Steele, Lea & Flood 2014): the workbench's seeded generator. Its 64-bit outputs depend only
-/// on the seed, so a sample drawn from a recorded seed is identical on every platform. Analysis takes any
-/// `RandomNumberGenerator`; pass this one there too (e.g. for random-pair S2).
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    /// The seed this generator started from (to record next to results).
-    public let seed: UInt64
-    private var state: UInt64
-
-    public init(seed: UInt64) {
-        self.seed = seed
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The workbench's seeded generator (SplitMix64, defined once in Numerics), re-exported so that
+/// `import Datasets` is enough to draw samples.
+public typealias SeededGenerator = Numerics.SeededGenerator
 
 /// The default number of instances per task for the similarity study (paper §3.1: 100 random instances).
 public let defaultSampleSize = 100

@@ -1,30 +1,16 @@
 import Foundation
-
-/// SplitMix64: a tiny deterministic generator, identical on every platform, so a seed reproduces a run.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 53 random bits.
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
-}
+import Numerics
 
 /// Chooses the next token from a logit row: greedy, or temperature + nucleus (top-p) sampling.
 public struct Sampler: Sendable {
     public var temperature: Float
     public var topP: Float
-    public var rng: SeededRandom
+    public var rng: SeededGenerator
 
     public static func greedy() -> Sampler { Sampler(temperature: 0, topP: 1, seed: 0) }
 
     public init(temperature: Float, topP: Float, seed: UInt64) {
-        self.temperature = temperature; self.topP = topP; rng = SeededRandom(seed: seed)
+        self.temperature = temperature; self.topP = topP; rng = SeededGenerator(seed: seed)
     }
 
     /// Index of the largest value (first on ties).
@@ -67,3 +53,6 @@ public struct Sampler: Sendable {
         return kept.last!.id
     }
 }
+
+/// Older name of the workbench generator, kept so code written against Models keeps compiling.
+public typealias SeededRandom = SeededGenerator
