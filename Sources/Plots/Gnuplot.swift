@@ -33,11 +33,11 @@ public enum Gnuplot {
         guard let exe = executable() else { throw PlotError.gnuplotMissing }
         let png = base.appendingPathExtension("png"), svg = base.appendingPathExtension("svg")
         let script = """
-            set terminal pngcairo size \(size.0),\(size.1) font "Sans,10"
+            set terminal pngcairo size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(png.path)'
             \(body)
             unset output
-            set terminal svg size \(size.0),\(size.1) font "Sans,10"
+            set terminal svg size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(svg.path)'
             replot
             unset output
@@ -45,12 +45,12 @@ public enum Gnuplot {
             """
         // multiplot figures cannot `replot`: render the body twice instead.
         let full = body.contains("multiplot") ? """
-            set terminal pngcairo size \(size.0),\(size.1) font "Sans,10"
+            set terminal pngcairo size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(png.path)'
             \(body)
             unset output
             reset
-            set terminal svg size \(size.0),\(size.1) font "Sans,10"
+            set terminal svg size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(svg.path)'
             \(body)
             unset output

@@ -56,7 +56,7 @@ public enum Heatmap {
                 unset table
                 unset contour
                 set surface
-                plot '\(clipDat.path).dat' matrix with image, '\(cont.path)' with lines lc rgb "white" lw 1 dt 2
+                plot '\(clipDat.path).dat' matrix with image, '\(cont.path)' with lines lc rgb "white" lw 1.2
 
                 """
         }
