@@ -40,6 +40,8 @@ public enum Heatmap {
             _ = try Gnuplot.writeMatrix(clipped, to: clipDat)
             let cont = panelBase.appendingPathExtension("contour.dat")
             let step = n > 20 ? 4 : 2
+            // One colour bar (last panel) and one y label (first panel), so labels do not overlap.
+            body += (i == 0 ? "" : "unset ylabel\n") + (i == panels.count - 1 ? "set colorbox\n" : "unset colorbox\n")
             body += """
                 set title "\(Gnuplot.quoted(p.title))"
                 set xrange [-0.5:\(Double(n) - 0.5)]

@@ -56,20 +56,37 @@ struct ReportMarkdown {
             s += baseRows.joined(separator: "\n") + "\n\n"
         }
         for t in tasks {
+            guard let r = try get(CosineResult.self, t, "cosine") else { continue }
+            s += "Fig 5a: cosine of sub-modules between adjacent layers, \(t), N = \(r.samples) (mean over pairs; min–max over pairs):\n\n"
+            s += "| sub-module | mean | min | max |\n|---|---|---|---|\n"
+            for n in submoduleNames { if let c = r.curves[n], !c.isEmpty { s += "| \(n) | \(f(c.reduce(0, +) / Double(c.count))) | \(f(c.min()!)) | \(f(c.max()!)) |\n" } }
+            s += "\n"
+        }
+        for t in tasks {
             guard let r = try get(TopKResult.self, t, "top_k") else { continue }
             s += "Top-5 attended keys (head mean), \(t) record \(r.recordIndex) (\(r.nTokens) tokens, BOS at index 0), weight / index / piece:\n\n"
-            s += "| layer (0-based) | 1 | 2 | 3 | 4 | 5 |\n|---|---|---|---|---|---|\n"
-            for (l, e) in r.layers.enumerated() {
-                let cells = e.map { "\(String(format: "%.2f", $0.weight)) / \($0.index) / `\($0.piece.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "|", with: "\\|"))`" }
-                s += "| \(l) | " + cells.joined(separator: " | ") + " |\n"
-            }
-            s += "\n"
+            s += topKTable(r) + "\n"
+        }
+        for step in spec.generation?.steps ?? [] {
+            guard let g = try get(GenerationTopKResult.self, "story", "top_k_step\(step)") else { continue }
+            s += "Top-5 attended keys (head mean), story prompt \"\(g.prompt)\" (\(g.promptTokens) tokens with BOS), generation step \(g.step) (query at position \(g.promptTokens - 1 + g.step - 1)), weight / index / piece:\n\n"
+            s += topKTable(g.topK) + "\n"
+            if step == spec.generation?.steps.max() { s += "Generated text (greedy, EOS ignored): `\(g.generated.prefix(300).replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "`", with: "'"))…`\n\n" }
         }
         if !images.isEmpty {
             s += "## Figures\n\n" + images.map { "![\($0)](\($0))" }.joined(separator: "\n\n") + "\n\n"
         }
         if let d = spec.deviations, !d.isEmpty {
             s += "## Deviations\n\n" + d.map { "- \($0)" }.joined(separator: "\n") + "\n"
+        }
+        return s
+    }
+
+    private func topKTable(_ r: TopKResult) -> String {
+        var s = "| layer (0-based) | 1 | 2 | 3 | 4 | 5 |\n|---|---|---|---|---|---|\n"
+        for (l, e) in r.layers.enumerated() {
+            let cells = e.map { "\(String(format: "%.2f", $0.weight)) / \($0.index) / `\($0.piece.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "`", with: "'"))`" }
+            s += "| \(l) | " + cells.joined(separator: " | ") + " |\n"
         }
         return s
     }

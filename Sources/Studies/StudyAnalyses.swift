@@ -30,9 +30,20 @@ struct StudyAnalyses {
                     if let r = try twoSentence(probs, seed: spec.seed &+ UInt64(di)) { try put("two_sentence", r) }
                 case .topK: try put("top_k", topK(captured[0].sample.ids, probs[0], recordIndex: captured[0].sample.recordIndex))
                 case .distributions: try put("distributions", try distributions(probs[0], recordIndex: captured[0].sample.recordIndex))
+                case .submoduleCosine: if let r = try cosine(task: key) { try put("cosine", r) }
                 }
             }
         }
+    }
+
+    /// Fig 5a: the per-sample cosines stored at capture, averaged over samples.
+    private func cosine(task: String) throws -> CosineResult? {
+        let perSample = try store.results(runId: runId).filter { $0.task == task && $0.kind == "cosine" && $0.sampleId != 0 }
+            .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
+        guard let first = perSample.first else { return nil }
+        var curves: [String: [Double]] = [:]
+        for name in first.keys { curves[name] = try meanVector(perSample.map { $0[name] ?? [] }) }
+        return CosineResult(samples: perSample.count, curves: curves)
     }
 
     private func s1(_ matrices: [[[Double]]], _ meanTokens: Double) throws -> S1Result {

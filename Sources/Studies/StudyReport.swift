@@ -74,6 +74,17 @@ public struct StudyReport {
                                            xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "mean JSD (nats)",
                                            to: tmp.appendingPathComponent("\(spec.name)-s2-\(t)")), kind: plot.rawValue)
                 }
+            case .cosineLines:
+                for t in tasks {
+                    guard let r = try get(CosineResult.self, t, "cosine") else { continue }
+                    let series = submoduleNames.compactMap { n -> LineSeries? in
+                        guard let y = r.curves[n] else { return nil }
+                        return LineSeries(title: n == "A" ? "A = QK^T s" : n == "C" ? "C = PV" : n == "O" ? "O = C W_O" : n, x: (1...y.count).map(Double.init), y: y)
+                    }
+                    try keep(LinePlot.draw(series, title: "\(spec.name) \(t): cosine of sub-modules, layers (n-1, n), N=\(r.samples), \(modelName)",
+                                           xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "cosine similarity", yrange: (-0.2, 1.05),
+                                           to: tmp.appendingPathComponent("\(spec.name)-cosine-\(t)")), kind: plot.rawValue)
+                }
             case .distributions:
                 for t in tasks {
                     guard let r = try get(DistributionsResult.self, t, "distributions") else { continue }

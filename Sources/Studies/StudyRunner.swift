@@ -93,18 +93,25 @@ public enum StudyRunner {
             let ids = m.encode(input.text)
             let t0 = Date()
             let tap = LastRowCapture(layers: m.config.nLayers)
-            _ = try m.transformer.forward(ids, cache: m.transformer.makeCache(reserve: ids.count), logits: .none, tap: tap)
+            let cosTap = spec.analyses.contains(.submoduleCosine) ? SubmoduleCosineTap(config: m.config) : nil
+            _ = try m.transformer.forward(ids, cache: m.transformer.makeCache(reserve: ids.count), logits: .none,
+                                          tap: cosTap.map { TapGroup([tap, $0]) } ?? tap)
             let dt = Date().timeIntervalSince(t0)
             try store.storeSample(runId: runId, modelId: modelRec.id!, task: input.task.rawValue,
                                   file: spec.datasets[tasks.firstIndex(of: input.task)!].file ?? input.task.defaultFile,
                                   recordIndex: input.recordIndex, text: input.text, tokenIds: ids, ordinal: ordinal,
-                                  seconds: dt, rows: tap.rows)
+                                  seconds: dt, rows: tap.rows,
+                                  results: cosTap.map { [("cosine", ResultJSON.encode($0.cosine))] } ?? [])
             seconds += dt; tokens += ids.count
             progress.update(k + 1, newTokens: ids.count)
             if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }
         }
         progress.finish()
 
+        if let g = spec.generation {
+            o.log("study \(spec.name): generating \(g.steps.max() ?? 0) tokens for the story prompt")
+            try GenerationTopK.run(g, model: try model(), store: store, runId: runId)
+        }
         let a0 = Date()
         let tk = try model().tokenizer
         try StudyAnalyses(store: store, runId: runId, spec: spec, piece: { tk.piece($0) }).run()

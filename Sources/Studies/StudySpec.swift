@@ -10,6 +10,7 @@ public enum StudyAnalysis: String, Codable, CaseIterable, Sendable {
     case twoSentence = "two_sentence"    // Fig 4a: two-sentence baseline
     case topK = "top_k"          // Table 11: top-5 attended tokens, first sample of each task
     case distributions           // Fig 12: distribution pairs nearest target JSDs
+    case submoduleCosine = "submodule_cosine"  // Fig 5a: cosine of Q, K, V, A, P, C, O between adjacent layers
 }
 
 /// The plots a study can draw from its stored results.
@@ -19,6 +20,7 @@ public enum StudyPlot: String, Codable, CaseIterable, Sendable {
     case twoSentenceHeatmap = "two_sentence_heatmap"
     case s2Lines = "s2_lines"
     case distributions
+    case cosineLines = "cosine_lines"
 }
 
 /// One task of a study and how many samples to draw from it (FIGURES.md C7).
@@ -41,6 +43,8 @@ public struct StudySpec: Codable, Sendable {
     public var claim: String?
     /// Deviations from the paper / FIGURES.md defaults, listed in report.md.
     public var deviations: [String]?
+    /// Table 11's story-prompt columns: a prompt decoded greedily, top-k rows at the given steps.
+    public var generation: StudyGeneration?
 
     /// The tasks in file order, validated.
     public func tasks() throws -> [StudyTask] {
@@ -109,8 +113,10 @@ extension StudySpec {
 
     /// Canonical JSON of everything that determines the stored numbers (the run's identity).
     public func parametersJSON() -> String {
-        struct P: Encodable { let datasets: [StudyDataset]; let seed: UInt64; let analyses: [String]; let capture: String }
-        let p = P(datasets: datasets, seed: seed, analyses: analyses.map(\.rawValue), capture: "last_row")
+        struct P: Encodable {
+            let datasets: [StudyDataset]; let seed: UInt64; let analyses: [String]; let capture: String; let generation: StudyGeneration?
+        }
+        let p = P(datasets: datasets, seed: seed, analyses: analyses.map(\.rawValue), capture: "last_row", generation: generation)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         return String(data: try! enc.encode(p), encoding: .utf8)!
