@@ -81,9 +81,21 @@ enum LisaBinary {
         #expect(try store.count("attentionRows") == 6 * 18 * 4)
         #expect(try numbers(killed) == numbers(full))
 
+        #expect(try store.count("results") == numbers(full).count)
+        #expect(try numbers(killed).contains { $0.hasPrefix("piqa/cosine/") })
+
         // Re-running a finished study is a no-op.
         #expect(try LisaBinary.run(args(killed)) == 0)
         #expect(try store.count("runs") == 1)
         #expect(try store.count("attentionRows") == 6 * 18 * 4)
+
+        // `lisa report` redraws from the store alone.
+        let reports = dir.appendingPathComponent("redrawn")
+        #expect(try LisaBinary.run(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", killed.path,
+                                    "--reports", reports.path]) == 0)
+        let md = try String(contentsOf: reports.appendingPathComponent("tiny/report.md"), encoding: .utf8)
+        #expect(md.contains("| piqa | 6 |"))
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("tiny/tiny-s1.png").path))
+        #expect(try numbers(killed) == numbers(full))
     }
 }
