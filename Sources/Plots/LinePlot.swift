@@ -16,12 +16,12 @@ public struct LineSeries {
 public enum LinePlot {
     @discardableResult
     public static func draw(_ series: [LineSeries], title: String, xlabel: String, ylabel: String,
-                            yrange: (Double, Double)? = nil, logY: Bool = false, to base: URL) throws -> [URL] {
+                            yrange: (Double, Double)? = nil, logY: Bool = false, keyOutside: Bool = false, to base: URL) throws -> [URL] {
         var body = """
             set title "\(Gnuplot.quoted(title))"
             set xlabel "\(Gnuplot.quoted(xlabel))"
             set ylabel "\(Gnuplot.quoted(ylabel))"
-            set key top right
+            set key \(keyOutside ? "outside right top" : "top right")
             set grid
 
             """
@@ -42,6 +42,6 @@ public enum LinePlot {
             parts.append("'\(dat.path)' skip 1 using 1:2 with linespoints lc \(i + 1) pt 7 ps 0.6 title \"\(Gnuplot.quoted(s.title))\"")
         }
         body += "plot " + parts.joined(separator: ", \\\n  ") + "\n"
-        return try Gnuplot.render(base: base, size: (720, 440), body: body)
+        return try Gnuplot.render(base: base, size: (keyOutside ? 900 : 720, 440), body: body)
     }
 }

@@ -27,7 +27,9 @@ enum GenerationTopK {
         let kinds = g.steps.map { "top_k_step\($0)" }
         if try kinds.allSatisfy({ try store.result(runId: runId, task: "story", kind: $0) != nil }) { return }
         let ids = m.encode(g.prompt)
-        let caps = g.steps.map { StepRowCapture(layers: m.config.nLayers, promptLength: ids.count, step: $0) }
+        // Models' StepRowCapture counts the first decode forward as step 1 (query at T₀); FIGURES.md's step s
+        // has its query at T₀ − 1 + (s − 1), i.e. StepRowCapture step s − 1 (step 0 = the prompt's last row).
+        let caps = g.steps.map { StepRowCapture(layers: m.config.nLayers, promptLength: ids.count, step: $0 - 1) }
         let res = try m.transformer.generate(promptIDs: ids, tokenizer: m.tokenizer,
                                              options: GenerationOptions(maxTokens: g.steps.max() ?? 1, stopAtEOS: false),
                                              tap: TapGroup(caps))
@@ -39,7 +41,7 @@ enum GenerationTopK {
                 return topAttended(mean, k: 5).map { TopEntry(index: $0, weight: mean[$0], piece: m.tokenizer.piece(all[$0])) }
             }
             let r = GenerationTopKResult(prompt: g.prompt, promptTokens: ids.count, step: step, generated: res.text,
-                                         topK: TopKResult(recordIndex: -1, nTokens: ids.count + step - 1 + 1, layers: layers))
+                                         topK: TopKResult(recordIndex: -1, nTokens: ids.count + step - 1, layers: layers))
             try store.putResult(runId: runId, task: "story", kind: "top_k_step\(step)", value: ResultJSON.encode(r))
         }
     }

@@ -67,6 +67,13 @@ struct ReportMarkdown {
             s += "Top-5 attended keys (head mean), \(t) record \(r.recordIndex) (\(r.nTokens) tokens, BOS at index 0), weight / index / piece:\n\n"
             s += topKTable(r) + "\n"
         }
+        for t in tasks {
+            guard let r = try get(DistributionsResult.self, t, "distributions") else { continue }
+            s += "Fig 12: layer pairs of \(t) record \(r.recordIndex) (\(r.pairs.first?.pa.count ?? 0) tokens) nearest each target JSD:\n\n"
+            s += "| target | layers (0-based) | JSD (nats) |\n|---|---|---|\n"
+            for p in r.pairs { s += "| \(p.target) | \(p.a), \(p.b) | \(f(p.jsd)) |\n" }
+            s += "\n"
+        }
         for step in spec.generation?.steps ?? [] {
             guard let g = try get(GenerationTopKResult.self, "story", "top_k_step\(step)") else { continue }
             s += "Top-5 attended keys (head mean), story prompt \"\(g.prompt)\" (\(g.promptTokens) tokens with BOS), generation step \(g.step) (query at position \(g.promptTokens - 1 + g.step - 1)), weight / index / piece:\n\n"

@@ -71,7 +71,7 @@ public struct StudyReport {
                         return LineSeries(title: title, x: x, y: y, band: band)
                     }
                     try keep(LinePlot.draw(series, title: "\(spec.name) \(t): S2 of layer pair (n-1, n), N=\(r.samples), \(modelName); band = IQR over heads",
-                                           xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "mean JSD (nats)",
+                                           xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "mean JSD (nats)", keyOutside: true,
                                            to: tmp.appendingPathComponent("\(spec.name)-s2-\(t)")), kind: plot.rawValue)
                 }
             case .cosineLines:
@@ -82,7 +82,7 @@ public struct StudyReport {
                         return LineSeries(title: n == "A" ? "A = QK^T s" : n == "C" ? "C = PV" : n == "O" ? "O = C W_O" : n, x: (1...y.count).map(Double.init), y: y)
                     }
                     try keep(LinePlot.draw(series, title: "\(spec.name) \(t): cosine of sub-modules, layers (n-1, n), N=\(r.samples), \(modelName)",
-                                           xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "cosine similarity", yrange: (-0.2, 1.05),
+                                           xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "cosine similarity", yrange: (-1.0, 1.05), keyOutside: true,
                                            to: tmp.appendingPathComponent("\(spec.name)-cosine-\(t)")), kind: plot.rawValue)
                 }
             case .distributions:

@@ -96,6 +96,9 @@ extension StudySpec {
         guard !spec.datasets.isEmpty else { throw StudyError.emptyStudy(file: path) }
         _ = try spec.tasks()
         for d in spec.datasets where !(1...10_000).contains(d.samples) { throw StudyError.badSampleCount(task: d.task, count: d.samples) }
+        if let g = spec.generation, g.steps.isEmpty || g.steps.contains(where: { !(1...8192).contains($0) }) {
+            throw StudyError.malformed(file: path, reason: "generation.steps must be 1 to 8192, got \(g.steps)")
+        }
         return spec
     }
 
