@@ -56,7 +56,7 @@ public struct StudyReport {
                 guard !panels.isEmpty else { throw StudyError.noResults(study: spec.name, what: kind) }
                 let label = ["s1": "S1 JSD, last token", "s1_excl_first": "S1 JSD, first token dropped (Fig 4b)",
                              "two_sentence": "two-sentence baseline (Fig 4a)"][kind]!
-                try keep(Heatmap.draw(panels, globalLayers: globals, title: "\(spec.name): \(label), \(modelName); G = global layer",
+                try keep(Heatmap.draw(panels, globalLayers: globals, title: "\(spec.name): \(label), \(modelName)" + (globals.isEmpty ? "" : "; G = global layer"),
                                       to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
             case .s2Lines:
                 for t in tasks {
