@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import Store
+import Studies
+
+/// `lisa report --study S`: redraws a finished run's plots and report.md from the store, no recomputation.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Redraw a study's plots and report from the database.")
+    @Option(help: "Study name (e.g. fig3).") var study: String
+    @Option(help: "Study file (default: studies/<study>.yaml).") var file: String?
+    @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
+    @Option(help: "Folder that receives <study>/report.md and images.") var reports = "reports"
+
+    func run() throws {
+        do {
+            guard FileManager.default.fileExists(atPath: db) else { throw CLIError("The study database \(db) does not exist; run `lisa study run` first.") }
+            let spec = try StudySpec.load(file ?? "studies/\(study).yaml")
+            let store = try LisaStore(path: db)
+            guard let run = try store.latestFinishedRun(study: study) else { throw StoreError.noRun(study: study, path: db) }
+            let files = try StudyReport(store: store, spec: spec, runId: run.id!, reportsDir: reports).write()
+            print("run \(run.id!): " + files.joined(separator: " "))
+        } catch let e as CustomStringConvertible where !(e is ExitCode) && !(e is CLIError) {
+            throw CLIError(e.description)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Studies
+
+/// `lisa study run|list`: study files → capture → store → analyses → plots → reports/<study>/.
+struct StudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "study", abstract: "Run the similarity studies of LiSA §3 (Figs 3, 4, 5, 11, 12, Table 11).",
+        subcommands: [StudyRun.self, StudyList.self])
+}
+
+struct StudyRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a study file (capture, analyses, plots, report).")
+    @Argument(help: "A study file, e.g. studies/fig3.yaml.") var file: String
+    @Option(help: "GGUF model (default: the study file's `model:`).") var model: String?
+    @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
+    @Option(help: "Data folder (default: LISA_DATA or ../shared/data).") var data: String?
+    @Option(help: "Folder that receives <study>/report.md and images.") var reports = "reports"
+    @Option(help: "BLAS threads.") var threads = 2
+    @Flag(help: "Continue an interrupted run of the same study and parameters.") var resume = false
+    @Flag(help: "Recompute even if a finished run exists (a new run; old ones stay).") var force = false
+    @Option(help: .hidden) var throttleMs = 0
+
+    func run() throws {
+        do {
+            let s = try StudyRunner.run(specPath: file, options: StudyRunOptions(
+                modelPath: model, dbPath: db, dataDir: data, reportsDir: reports, resume: resume, force: force,
+                threads: threads, throttleMilliseconds: throttleMs))
+            if !s.alreadyFinished {
+                print("run \(s.runId): \(s.samplesCaptured) samples captured, \(s.samplesResumed) resumed; report: \(s.reportFiles.first ?? "-")")
+            } else {
+                print("run \(s.runId): already finished")
+            }
+        } catch let e as CustomStringConvertible where !(e is ExitCode) {
+            throw CLIError(e.description)
+        }
+    }
+}
+
+struct StudyList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the study files in a folder.")
+    @Option(help: "Folder of study files.") var dir = "studies"
+
+    func run() throws {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+        guard !files.isEmpty else { throw CLIError("\(dir): no study files (*.yaml) found.") }
+        for f in files {
+            let path = "\(dir)/\(f)"
+            if let s = try? StudySpec.load(path) {
+                let d = s.datasets.map { "\($0.task)×\($0.samples)" }.joined(separator: ", ")
+                print("\(path)\t\(s.name)\t\(d)\t\(s.title)")
+            } else {
+                print("\(path)\t(invalid: run `lisa study run \(path)` to see why)")
+            }
+        }
+    }
+}

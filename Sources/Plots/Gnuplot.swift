@@ -1,0 +1,98 @@
+import Foundation
+
+/// Plot failures, worded for the user.
+public enum PlotError: Error, CustomStringConvertible {
+    case gnuplotMissing
+    case gnuplotFailed(script: String, status: Int32, stderr: String)
+
+    public var description: String {
+        switch self {
+        case .gnuplotMissing:
+            return "gnuplot is not installed; install it with `apt-get install gnuplot-nox` (plots need it; the numbers are already stored)."
+        case .gnuplotFailed(let script, let status, let err):
+            return "gnuplot failed (exit \(status)) on \(script): \(err.prefix(400))"
+        }
+    }
+}
+
+/// Runs gnuplot scripts; each figure is written as PNG and SVG from one script body.
+public enum Gnuplot {
+    static func executable() -> String? {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        for p in paths + ["/usr/bin", "/usr/local/bin"] {
+            let c = "\(p)/gnuplot"
+            if FileManager.default.isExecutableFile(atPath: c) { return c }
+        }
+        return nil
+    }
+
+    /// Writes `<base>.gp` and renders `<base>.png` and `<base>.svg`. `body` draws the plot (it must not
+    /// set the terminal or output). Returns the image paths.
+    @discardableResult
+    public static func render(base: URL, size: (Int, Int), body: String) throws -> [URL] {
+        guard let exe = executable() else { throw PlotError.gnuplotMissing }
+        let png = base.appendingPathExtension("png"), svg = base.appendingPathExtension("svg")
+        let script = """
+            set terminal pngcairo size \(size.0),\(size.1) font "Sans,10" noenhanced
+            set output '\(png.path)'
+            \(body)
+            unset output
+            set terminal svg size \(size.0),\(size.1) font "Sans,10" noenhanced
+            set output '\(svg.path)'
+            replot
+            unset output
+
+            """
+        // multiplot figures cannot `replot`: render the body twice instead.
+        let full = body.contains("multiplot") ? """
+            set terminal pngcairo size \(size.0),\(size.1) font "Sans,10" noenhanced
+            set output '\(png.path)'
+            \(body)
+            unset output
+            reset
+            set terminal svg size \(size.0),\(size.1) font "Sans,10" noenhanced
+            set output '\(svg.path)'
+            \(body)
+            unset output
+
+            """ : script
+        let gp = base.appendingPathExtension("gp")
+        try full.write(to: gp, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = [gp.path]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw PlotError.gnuplotFailed(script: gp.path, status: p.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
+        }
+        return [png, svg]
+    }
+
+    /// A whitespace-separated matrix file (gnuplot `matrix`), also written as CSV beside it.
+    public static func writeMatrix(_ m: [[Double]], to base: URL) throws -> URL {
+        let dat = base.appendingPathExtension("dat")
+        try m.map { $0.map { String(format: "%.6g", $0) }.joined(separator: " ") }.joined(separator: "\n")
+            .appending("\n").write(to: dat, atomically: true, encoding: .utf8)
+        try m.map { $0.map { String(format: "%.6g", $0) }.joined(separator: ",") }.joined(separator: "\n")
+            .appending("\n").write(to: base.appendingPathExtension("csv"), atomically: true, encoding: .utf8)
+        return dat
+    }
+
+    /// Columns with a header line (gnuplot `columnheader`), also written as CSV.
+    public static func writeColumns(_ header: [String], _ rows: [[Double]], to base: URL) throws -> URL {
+        let dat = base.appendingPathExtension("dat")
+        let lines = rows.map { $0.map { String(format: "%.6g", $0) } }
+        try ([header.joined(separator: " ")] + lines.map { $0.joined(separator: " ") }).joined(separator: "\n")
+            .appending("\n").write(to: dat, atomically: true, encoding: .utf8)
+        try ([header.joined(separator: ",")] + lines.map { $0.joined(separator: ",") }).joined(separator: "\n")
+            .appending("\n").write(to: base.appendingPathExtension("csv"), atomically: true, encoding: .utf8)
+        return dat
+    }
+
+    static func quoted(_ s: String) -> String { s.replacingOccurrences(of: "\"", with: "'") }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import GRDB
+
+/// The study database: one SQLite file (FIGURES.md: everything recorded so any figure can be redrawn).
+public final class LisaStore {
+    public let path: String
+    public let dbQueue: DatabaseQueue
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String) throws {
+        self.path = path
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        do {
+            dbQueue = try DatabaseQueue(path: path, configuration: config)
+            try Schema.migrator.migrate(dbQueue)
+        } catch let e as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
+        }
+    }
+
+    /// An in-memory database (tests).
+    public init() throws {
+        path = ":memory:"
+        dbQueue = try DatabaseQueue()
+        try Schema.migrator.migrate(dbQueue)
+    }
+
+    public var appliedMigrations: [String] { (try? dbQueue.read { try Schema.migrator.appliedMigrations($0) }) ?? [] }
+
+    // MARK: models
+
+    /// sha256 of the file, cached by (path, size, mtime) so a 250 MB GGUF is hashed once.
+    public func sha256(ofModelAt path: String) throws -> String {
+        let abs = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attrs = try? FileManager.default.attributesOfItem(atPath: abs) else { throw StoreError.unreadableModel(path: path) }
+        let size = (attrs[.size] as? NSNumber)?.int64Value ?? 0
+        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        if let hit = try dbQueue.read({ db in
+            try ModelFileRecord.filter(Column("path") == abs && Column("size") == size && Column("mtime") == mtime).fetchOne(db)
+        }) { return hit.sha256 }
+        let digest = try SHA256.hex(fileAt: abs)
+        try dbQueue.write { db in try ModelFileRecord(path: abs, size: size, mtime: mtime, sha256: digest).save(db) }
+        return digest
+    }
+
+    /// The model row for this digest, inserted on first use.
+    public func registerModel(_ m: ModelRecord) throws -> ModelRecord {
+        try dbQueue.write { db in
+            if let old = try ModelRecord.filter(Column("sha256") == m.sha256).fetchOne(db) { return old }
+            var new = m
+            try new.insert(db)
+            return new
+        }
+    }
+
+    public func model(id: Int64) throws -> ModelRecord? { try dbQueue.read { try ModelRecord.fetchOne($0, key: id) } }
+
+    // MARK: runs
+
+    /// The newest run of `study` on `modelId` with exactly these parameters.
+    public func latestRun(study: String, modelId: Int64, parameters: String) throws -> RunRecord? {
+        try dbQueue.read { db in
+            try RunRecord.filter(Column("study") == study && Column("modelId") == modelId && Column("parameters") == parameters)
+                .order(Column("id").desc).fetchOne(db)
+        }
+    }
+
+    /// The newest finished run of `study` (what `lisa report` redraws).
+    public func latestFinishedRun(study: String) throws -> RunRecord? {
+        try dbQueue.read { db in
+            try RunRecord.filter(Column("study") == study && Column("status") == RunStatus.finished.rawValue)
+                .order(Column("id").desc).fetchOne(db)
+        }
+    }
+
+    public func run(id: Int64) throws -> RunRecord {
+        guard let r = try dbQueue.read({ try RunRecord.fetchOne($0, key: id) }) else { throw StoreError.unknownRun(id: id, path: path) }
+        return r
+    }
+
+    public func allRuns() throws -> [RunRecord] { try dbQueue.read { try RunRecord.order(Column("id")).fetchAll($0) } }
+
+    public func createRun(study: String, modelId: Int64, parameters: String, seed: UInt64, toolVersion: String) throws -> RunRecord {
+        var r = RunRecord(id: nil, study: study, modelId: modelId, parameters: parameters, seed: Int64(bitPattern: seed),
+                          status: .running, toolVersion: toolVersion, startedAt: Date(), finishedAt: nil,
+                          captureSeconds: 0, analysisSeconds: 0, tokens: 0)
+        try dbQueue.write { try r.insert($0) }
+        return r
+    }
+
+    public func finishRun(id: Int64, captureSeconds: Double, analysisSeconds: Double, tokens: Int) throws {
+        try dbQueue.write { db in
+            guard var r = try RunRecord.fetchOne(db, key: id) else { throw StoreError.unknownRun(id: id, path: path) }
+            r.status = .finished; r.finishedAt = Date()
+            r.captureSeconds = captureSeconds; r.analysisSeconds = analysisSeconds; r.tokens = tokens
+            try r.update(db)
+        }
+    }
+
+    // MARK: samples and rows
+
+    /// Captured samples of a run: (task, recordIndex) → (seconds, tokens), for resuming.
+    public func capturedSamples(runId: Int64) throws -> [String: (seconds: Double, tokens: Int)] {
+        try dbQueue.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT rs.task, s.recordIndex, rs.seconds, s.nTokens FROM runSamples rs JOIN samples s ON s.id = rs.sampleId
+                WHERE rs.runId = ?
+                """, arguments: [runId])
+            var out: [String: (Double, Int)] = [:]
+            for r in rows { out["\(r[0] as String)/\(r[1] as Int)"] = (r[2], r[3]) }
+            return out
+        }
+    }
+
+    /// Stores one captured sample in a single transaction: dataset, sample, its rows [L][H][T] and
+    /// any per-sample results. Either all of it is stored or none (a kill leaves no half sample).
+    public func storeSample(runId: Int64, modelId: Int64, task: String, file: String, recordIndex: Int, text: String,
+                            tokenIds: [Int], ordinal: Int, seconds: Double, rows: [[[Float]]],
+                            results: [(kind: String, value: String)] = []) throws {
+        try dbQueue.write { db in
+            var ds = try DatasetRecord.filter(Column("task") == task && Column("file") == file).fetchOne(db)
+            if ds == nil { var d = DatasetRecord(id: nil, task: task, file: file); try d.insert(db); ds = d }
+            var sample = try SampleRecord.filter(Column("datasetId") == ds!.id! && Column("modelId") == modelId
+                                                 && Column("recordIndex") == recordIndex).fetchOne(db)
+            if sample == nil {
+                let ids = String(data: try JSONEncoder().encode(tokenIds), encoding: .utf8)!
+                var s = SampleRecord(id: nil, datasetId: ds!.id!, modelId: modelId, recordIndex: recordIndex, text: text,
+                                     tokenIds: ids, nTokens: tokenIds.count)
+                try s.insert(db); sample = s
+            }
+            let sid = sample!.id!
+            try RunSampleRecord(runId: runId, sampleId: sid, task: task, ordinal: ordinal, seconds: seconds).insert(db)
+            for (l, heads) in rows.enumerated() {
+                for (h, row) in heads.enumerated() {
+                    try AttentionRowRecord(runId: runId, sampleId: sid, layer: l, head: h, probs: FloatBlob.encode(row)).insert(db)
+                }
+            }
+            for r in results { try ResultRecord(runId: runId, task: task, kind: r.kind, sampleId: sid, value: r.value).save(db) }
+        }
+    }
+
+    /// The captured samples of one task in a run, in capture order, with rows [L][H][T].
+    public func capturedRows(runId: Int64, task: String) throws -> [(sample: SampleRecord, rows: [[[Float]]])] {
+        try dbQueue.read { db in
+            let samples = try SampleRecord.fetchAll(db, sql: """
+                SELECT s.* FROM samples s JOIN runSamples rs ON rs.sampleId = s.id
+                WHERE rs.runId = ? AND rs.task = ? ORDER BY rs.ordinal
+                """, arguments: [runId, task])
+            return try samples.map { s in
+                let recs = try AttentionRowRecord.filter(Column("runId") == runId && Column("sampleId") == s.id!)
+                    .order(Column("layer"), Column("head")).fetchAll(db)
+                var rows: [[[Float]]] = []
+                for r in recs {
+                    if r.layer == rows.count { rows.append([]) }
+                    rows[r.layer].append(try FloatBlob.decode(r.probs))
+                }
+                return (s, rows)
+            }
+        }
+    }
+
+    // MARK: results and plots
+
+    public func putResult(runId: Int64, task: String, kind: String, sampleId: Int64 = 0, value: String) throws {
+        try dbQueue.write { try ResultRecord(runId: runId, task: task, kind: kind, sampleId: sampleId, value: value).save($0) }
+    }
+
+    public func results(runId: Int64) throws -> [ResultRecord] {
+        try dbQueue.read { try ResultRecord.filter(Column("runId") == runId).order(Column("task"), Column("kind"), Column("sampleId")).fetchAll($0) }
+    }
+
+    public func result(runId: Int64, task: String, kind: String, sampleId: Int64 = 0) throws -> String? {
+        try dbQueue.read { db in
+            try ResultRecord.fetchOne(db, key: ["runId": runId, "task": task, "kind": kind, "sampleId": sampleId])?.value
+        }
+    }
+
+    public func addPlot(runId: Int64, kind: String, path: String) throws {
+        try dbQueue.write { try PlotRecord(runId: runId, kind: kind, path: path, createdAt: Date()).save($0) }
+    }
+
+    public func plots(runId: Int64) throws -> [PlotRecord] {
+        try dbQueue.read { try PlotRecord.filter(Column("runId") == runId).order(Column("path")).fetchAll($0) }
+    }
+
+    // MARK: checks
+
+    /// `PRAGMA integrity_check` ("ok" when sound).
+    public func integrityCheck() throws -> String {
+        try dbQueue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    /// Row count of a table.
+    public func count(_ table: String) throws -> Int {
+        try dbQueue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    }
+}

@@ -1,0 +1,93 @@
+import GRDB
+
+// Schema changes only through named migrations. Unique keys make `--resume` idempotent: a sample,
+// an attention row or a result can exist once per run.
+
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-models-datasets-samples") { db in
+            try db.create(table: "models") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sha256", .text).notNull().unique()
+                t.column("fileName", .text).notNull()
+                t.column("arch", .text).notNull()
+                t.column("nLayers", .integer).notNull()
+                t.column("nHeads", .integer).notNull()
+                t.column("nKVHeads", .integer).notNull()
+                t.column("headDim", .integer).notNull()
+            }
+            try db.create(table: "modelFiles") { t in
+                t.column("path", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtime", .double).notNull()
+                t.column("sha256", .text).notNull()
+                t.primaryKey(["path", "size", "mtime"])
+            }
+            try db.create(table: "datasets") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("task", .text).notNull()
+                t.column("file", .text).notNull()
+                t.uniqueKey(["task", "file"])
+            }
+            try db.create(table: "samples") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("datasetId", .integer).notNull().references("datasets")
+                t.column("modelId", .integer).notNull().references("models")
+                t.column("recordIndex", .integer).notNull()
+                t.column("text", .text).notNull()
+                t.column("tokenIds", .text).notNull()
+                t.column("nTokens", .integer).notNull()
+                t.uniqueKey(["datasetId", "modelId", "recordIndex"])
+            }
+        }
+        m.registerMigration("v1-runs-rows-results-plots") { db in
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("study", .text).notNull().indexed()
+                t.column("modelId", .integer).notNull().references("models")
+                t.column("parameters", .text).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("toolVersion", .text).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+                t.column("captureSeconds", .double).notNull()
+                t.column("analysisSeconds", .double).notNull()
+                t.column("tokens", .integer).notNull()
+            }
+            try db.create(table: "runSamples") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("sampleId", .integer).notNull().references("samples")
+                t.column("task", .text).notNull()
+                t.column("ordinal", .integer).notNull()
+                t.column("seconds", .double).notNull()
+                t.primaryKey(["runId", "sampleId"])
+            }
+            try db.create(table: "attentionRows") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("sampleId", .integer).notNull().references("samples")
+                t.column("layer", .integer).notNull()
+                t.column("head", .integer).notNull()
+                t.column("probs", .blob).notNull()
+                t.primaryKey(["runId", "sampleId", "layer", "head"])
+            }
+            try db.create(table: "results") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("task", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("sampleId", .integer).notNull()
+                t.column("value", .text).notNull()
+                t.primaryKey(["runId", "task", "kind", "sampleId"])
+            }
+            try db.create(table: "plots") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("kind", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.primaryKey(["runId", "path"])
+            }
+        }
+        return m
+    }
+}

@@ -1,0 +1,128 @@
+import Analysis
+import Datasets
+import Foundation
+import Models
+import Store
+
+/// How `lisa study run` was invoked.
+public struct StudyRunOptions {
+    public var modelPath: String?
+    public var dbPath: String
+    public var dataDir: String?
+    public var reportsDir: String
+    public var resume: Bool
+    public var force: Bool
+    public var threads: Int
+    /// Sleep after each stored sample (tests use it to interrupt a run part-way).
+    public var throttleMilliseconds: Int
+    public var log: (String) -> Void
+
+    public init(modelPath: String? = nil, dbPath: String = "reports/lisa.sqlite", dataDir: String? = nil,
+                reportsDir: String = "reports", resume: Bool = false, force: Bool = false, threads: Int = 2,
+                throttleMilliseconds: Int = 0, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        self.modelPath = modelPath; self.dbPath = dbPath; self.dataDir = dataDir; self.reportsDir = reportsDir
+        self.resume = resume; self.force = force; self.threads = threads
+        self.throttleMilliseconds = throttleMilliseconds; self.log = log
+    }
+}
+
+/// What a study run did.
+public struct StudyRunSummary {
+    public var runId: Int64
+    public var alreadyFinished: Bool
+    public var samplesCaptured: Int
+    public var samplesResumed: Int
+    public var tokens: Int
+    public var captureSeconds: Double
+    public var reportFiles: [String]
+}
+
+/// capture → store → analyses → plots → report (ARCHITECTURE.md), resumable from the store.
+public enum StudyRunner {
+    public static func run(specPath: String, options o: StudyRunOptions) throws -> StudyRunSummary {
+        let spec = try StudySpec.load(specPath)
+        let modelPath = o.modelPath ?? spec.model
+        guard FileManager.default.fileExists(atPath: modelPath) else { throw StudyError.modelMissing(modelPath) }
+        // Inputs are read and validated before the database is touched: bad input stores nothing.
+        let data = DataDirectory(path: o.dataDir)
+        let tasks = try spec.tasks()
+        var inputs: [StudyInput] = []
+        for (d, t) in zip(spec.datasets, tasks) {
+            inputs += try studyInputs(t, data: data, n: d.samples, seed: spec.seed, file: d.file)
+        }
+        let store = try LisaStore(path: o.dbPath)
+        let sha = try store.sha256(ofModelAt: modelPath)
+        var loaded: LoadedModel?
+        func model() throws -> LoadedModel {
+            if let m = loaded { return m }
+            o.log("loading \(modelPath)")
+            let m = try LoadedModel(path: modelPath, threads: o.threads)
+            loaded = m
+            return m
+        }
+        let c = try model().config
+        let modelRec = try store.registerModel(ModelRecord(sha256: sha, fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
+                                                           arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
+                                                           nKVHeads: c.nKVHeads, headDim: c.headDim))
+        let params = spec.parametersJSON()
+        var run: RunRecord
+        if let old = try store.latestRun(study: spec.name, modelId: modelRec.id!, parameters: params), !o.force {
+            if old.status == .finished {
+                o.log("study \(spec.name): run \(old.id!) already finished in \(o.dbPath); nothing to do (use --force to recompute, `lisa report` to redraw).")
+                return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                                       tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
+            }
+            guard o.resume else { throw StudyError.interruptedRun(study: spec.name, runId: old.id!, db: o.dbPath) }
+            run = old
+        } else {
+            run = try store.createRun(study: spec.name, modelId: modelRec.id!, parameters: params, seed: spec.seed, toolVersion: studiesToolVersion)
+        }
+        let runId = run.id!
+        let globals = c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)
+        try store.putResult(runId: runId, task: "_model", kind: "layout", value: ResultJSON.encode(["globalLayers": globals]))
+
+        // Capture: one forward per input, last-token rows of every layer and head (FIGURES.md C3).
+        let done = try store.capturedSamples(runId: runId)
+        var seconds = done.values.reduce(0) { $0 + $1.seconds }
+        var tokens = done.values.reduce(0) { $0 + $1.tokens }
+        let todo = inputs.enumerated().filter { done["\($0.element.task.rawValue)/\($0.element.recordIndex)"] == nil }
+        if !done.isEmpty { o.log("study \(spec.name): resuming run \(runId), \(done.count) of \(inputs.count) samples already stored") }
+        let progress = StudyProgress(total: todo.count, label: "capture \(spec.name)")
+        for (k, (ordinal, input)) in todo.enumerated() {
+            let m = try model()
+            let ids = m.encode(input.text)
+            let t0 = Date()
+            let tap = LastRowCapture(layers: m.config.nLayers)
+            let cosTap = spec.analyses.contains(.submoduleCosine) ? SubmoduleCosineTap(config: m.config) : nil
+            _ = try m.transformer.forward(ids, cache: m.transformer.makeCache(reserve: ids.count), logits: .none,
+                                          tap: cosTap.map { TapGroup([tap, $0]) } ?? tap)
+            let dt = Date().timeIntervalSince(t0)
+            try store.storeSample(runId: runId, modelId: modelRec.id!, task: input.task.rawValue,
+                                  file: spec.datasets[tasks.firstIndex(of: input.task)!].file ?? input.task.defaultFile,
+                                  recordIndex: input.recordIndex, text: input.text, tokenIds: ids, ordinal: ordinal,
+                                  seconds: dt, rows: tap.rows,
+                                  results: cosTap.map { [("cosine", ResultJSON.encode($0.cosine))] } ?? [])
+            seconds += dt; tokens += ids.count
+            progress.update(k + 1, newTokens: ids.count)
+            if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }
+        }
+        progress.finish()
+
+        if let g = spec.generation {
+            o.log("study \(spec.name): generating \(g.steps.max() ?? 0) tokens for the story prompt")
+            try GenerationTopK.run(g, model: try model(), store: store, runId: runId)
+        }
+        let a0 = Date()
+        let tk = try model().tokenizer
+        try StudyAnalyses(store: store, runId: runId, spec: spec, piece: { tk.piece($0) }).run()
+        let analysisSeconds = Date().timeIntervalSince(a0)
+        try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: analysisSeconds, tokens: tokens)
+        o.log(String(format: "study %@: run %lld stored, %d samples, %d tokens, capture %.1f s (%.0f tok/s), analyses %.1f s",
+                     spec.name, runId, inputs.count, tokens, seconds, Double(tokens) / max(seconds, 1e-9), analysisSeconds))
+        let files = try StudyReport(store: store, spec: spec, runId: runId, reportsDir: o.reportsDir, modelPath: modelPath).write()
+        return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: todo.count, samplesResumed: done.count,
+                               tokens: tokens, captureSeconds: seconds, reportFiles: files)
+    }
+}
+
+public let studiesToolVersion = "lisa-studies 0.1.0"

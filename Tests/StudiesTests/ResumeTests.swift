@@ -1,0 +1,101 @@
+import Foundation
+import Store
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Starts the built `lisa` binary on a tiny study, SIGKILLs it part-way, resumes, and checks that the
+// numbers equal an uninterrupted run's, with no duplicate rows and a sound database.
+
+enum LisaBinary {
+    static var path: String? {
+        for c in ["release", "debug"] {
+            let p = TestPaths.repoRoot.appendingPathComponent(".build/\(c)/lisa").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// Starts `lisa args…` in the repository root.
+    static func start(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path!)
+        p.arguments = args
+        p.currentDirectoryURL = TestPaths.repoRoot
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    static func run(_ args: [String]) throws -> Int32 {
+        let p = try start(args)
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+}
+
+@Suite(.serialized) struct ResumeTests {
+    static let ready = TestPaths.hasGemma && LisaBinary.path != nil
+
+    func args(_ db: URL, _ extra: [String] = []) -> [String] {
+        ["study", "run", "studies/tiny.yaml", "--model", TestPaths.gemma, "--db", db.path,
+         "--data", TestPaths.data.path, "--reports", db.deletingLastPathComponent().appendingPathComponent("reports").path] + extra
+    }
+
+    /// (task, kind, sampleId, value) of every result, sorted: the run's numbers.
+    func numbers(_ db: URL) throws -> [String] {
+        let s = try LisaStore(path: db.path)
+        let run = try #require(try s.latestFinishedRun(study: "tiny"))
+        return try s.results(runId: run.id!).map { "\($0.task)/\($0.kind)/\($0.sampleId): \($0.value)" }
+    }
+
+    @Test(.enabled(if: ready)) func killedRunResumesToIdenticalNumbers() throws {
+        let dir = TestPaths.tempDir("resume")
+        let full = dir.appendingPathComponent("full.sqlite"), killed = dir.appendingPathComponent("killed.sqlite")
+        #expect(try LisaBinary.run(args(full)) == 0)
+
+        let p = try LisaBinary.start(args(killed, ["--throttle-ms", "500"]))
+        var captured = 0
+        let deadline = Date().addingTimeInterval(300)  // model loading is slow when the cores are shared
+        while Date() < deadline {
+            usleep(50_000)
+            if FileManager.default.fileExists(atPath: killed.path),
+               let n = try? LisaStore(path: killed.path).count("runSamples"), n >= 2 { captured = n; break }
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(captured >= 2 && captured < 6, "killed after \(captured) of 6 samples")
+
+        // Without --resume an interrupted run is an error and nothing changes.
+        #expect(try LisaBinary.run(args(killed)) != 0)
+        #expect(try LisaBinary.run(args(killed, ["--resume"])) == 0)
+
+        let store = try LisaStore(path: killed.path)
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.count("runs") == 1)
+        #expect(try store.count("runSamples") == 6)
+        #expect(try store.count("attentionRows") == 6 * 18 * 4)
+        #expect(try numbers(killed) == numbers(full))
+
+        #expect(try store.count("results") == numbers(full).count)
+        #expect(try numbers(killed).contains { $0.hasPrefix("piqa/cosine/") })
+
+        // Re-running a finished study is a no-op.
+        #expect(try LisaBinary.run(args(killed)) == 0)
+        #expect(try store.count("runs") == 1)
+        #expect(try store.count("attentionRows") == 6 * 18 * 4)
+
+        // `lisa report` redraws from the store alone.
+        let reports = dir.appendingPathComponent("redrawn")
+        #expect(try LisaBinary.run(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", killed.path,
+                                    "--reports", reports.path]) == 0)
+        let md = try String(contentsOf: reports.appendingPathComponent("tiny/report.md"), encoding: .utf8)
+        #expect(md.contains("| piqa | 6 |"))
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("tiny/tiny-s1.png").path))
+        #expect(try numbers(killed) == numbers(full))
+    }
+}
