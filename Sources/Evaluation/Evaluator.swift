@@ -41,22 +41,27 @@ public struct TaskResult: Codable, Sendable {
     public var documents: [DocumentResult]
 }
 
-/// The documents a run evaluates: `evaluable(shots:)`, then a seeded sample of `limit` in file order.
+/// The documents a run evaluates: `evaluable(shots:)`, then a seeded sample of `limit`, in the order of
+/// `sampleIndices`'s keys (smallest first). The first k documents of any run are therefore exactly the
+/// `--limit k` sample (the same set as `sampleIndices(n: k)`), so a run stopped early is still a seeded sample.
 public func selectDocuments(_ task: EvalTask, options: EvalOptions) -> [Document] {
     let docs = task.evaluable(shots: options.shots)
-    guard let limit = options.limit, limit < docs.count else { return docs }
-    return sampleIndices(population: docs.count, n: limit, seed: options.seed).map { docs[$0] }
+    var rng = SeededGenerator(seed: options.seed)
+    let keys = docs.indices.map { _ in rng.next() }            // the keys sampleIndices draws, in index order
+    let order = docs.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+    return order.prefix(min(options.limit ?? docs.count, docs.count)).map { docs[$0] }
 }
 
-/// Runs `task` on `model`; `progress(done, total)` after each document.
+/// Runs `task` on `model`; `progress(done, total)` and `each(result)` after each document.
 public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
-                     progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
+                     each: ((DocumentResult) -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
     let start = Date()
     let scorer = ContextScorer(model: model, policies: options.policies)
     let docs = selectDocuments(task, options: options)
     var results: [DocumentResult] = []
     for (i, doc) in docs.enumerated() {
         results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
+        each?(results[results.count - 1])
         progress?(i + 1, docs.count)
     }
     var metrics: [String: Double] = [:], errs: [String: Double] = [:]

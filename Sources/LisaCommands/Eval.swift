@@ -17,6 +17,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Attention policies, e.g. \"ds:2,3 uniform:5\" (0-based layers).") var policies: String?
     @Option(help: "A sharing config (from `lisa recommend`); its ds/lisa layers run as DS.") var sharing: String?
     @Option(help: "Write the full result (per-document scores included) as JSON to this file.") var out: String?
+    @Option(help: "Append each document's result to this JSONL file as it is scored (a stopped run keeps its documents).") var partial: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -36,7 +37,16 @@ struct Eval: ParsableCommand {
         }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol)
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
-        let r = try evaluate(evalTask, model: m, options: opts) { done, _ in progress.update(done) }
+        let log = try partial.map { p -> FileHandle in
+            FileManager.default.createFile(atPath: p, contents: nil)
+            guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("\(p) cannot be opened for writing.") }
+            return h
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let r = try evaluate(evalTask, model: m, options: opts, each: { d in
+            if let log, let line = try? enc.encode(d) { log.write(line + Data("\n".utf8)) }
+        }) { done, _ in progress.update(done) }
         progress.finish()
         if let out { try writeJSON(r, to: out) }
         print(json ? try summaryJSON(r) : summaryLine(r))
