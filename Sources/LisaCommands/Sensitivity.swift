@@ -39,8 +39,10 @@ func sensitivityTable(_ r: SensitivityResult) -> String {
                  "pair (1-based)  layers (0-based)   DS %             uniform %"]
     func mark(_ ok: Bool) -> String { ok ? "▲" : "●" }
     for p in r.pairs {
-        lines.append(String(format: "%-15@ %-18@ %5.1f ± %4.1f %@   %5.1f ± %4.1f %@", p.pair.label, "\(p.pair.first), \(p.pair.second)",
-                            100 * p.ds, 100 * p.dsStandardError, mark(p.dsAtLeast90(baseline: r.baseline)),
+        // Foundation on Linux ignores widths on %@, so the text columns are padded by hand.
+        let cols = p.pair.label.padding(toLength: 16, withPad: " ", startingAt: 0)
+            + "\(p.pair.first), \(p.pair.second)".padding(toLength: 19, withPad: " ", startingAt: 0)
+        lines.append(cols + String(format: "%5.1f ± %4.1f %@   %5.1f ± %4.1f %@", 100 * p.ds, 100 * p.dsStandardError, mark(p.dsAtLeast90(baseline: r.baseline)),
                             100 * p.uniform, 100 * p.uniformStandardError, mark(p.uniformAtLeast90(baseline: r.baseline))))
     }
     lines.append("robustness ranking (DS score, ties by uniform, then deeper first):")
