@@ -15,7 +15,8 @@ public struct Lisa: ParsableCommand {
         abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
         version: lisaVersion,
         subcommands: [Inspect.self, Tokenize.self, Generate.self, AttentionCommand.self, PerplexityCommand.self,
-                      DataCommand.self, Bench.self, StudyCommand.self, ReportCommand.self, ExportCommand.self])
+                      DataCommand.self, Bench.self, StudyCommand.self, ReportCommand.self, ExportCommand.self,
+                      Eval.self, SensitivityCommand.self, Recommend.self])
     public init() {}
 }
 

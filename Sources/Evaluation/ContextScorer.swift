@@ -1,0 +1,104 @@
+import Foundation
+import Models
+import Tokenizers
+
+/// Scores continuations and greedy generations against one model under one set of attention policies,
+/// keeping the KV cache of the last context: a new context reuses the cached tokens it shares as a prefix
+/// (every choice of a document; the MMLU subject header and exemplars; the GSM8K CoT prefix).
+public final class ContextScorer {
+    public let transformer: Transformer
+    public let tokenizer: any Tokenizer
+    public let policies: AttentionPolicies
+    private let cache: KVCache
+    /// The tokens whose keys/values `cache` holds, and the logits row that follows them.
+    private var cached: [Int] = []
+    private var lastRow: [Float] = []
+    /// Tokens run through the model (prefill + continuations + decoding), for the run's log.
+    public private(set) var tokensRun = 0
+
+    public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies()) {
+        transformer = model.transformer
+        tokenizer = model.tokenizer
+        self.policies = policies
+        cache = model.transformer.makeCache()
+    }
+
+    /// lm-eval `_encode_pair`: trailing whitespace of the context moves to the continuation; the context
+    /// is encoded alone (with BOS as the model asks) and the continuation is the tail of encode(context +
+    /// continuation) after the context's token count.
+    public func encodePair(context: String, continuation: String) -> (context: [Int], continuation: [Int]) {
+        var ctx = context, cont = continuation
+        let trimmed = ctx.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        if trimmed.count < ctx.count {
+            cont = String(ctx.dropFirst(trimmed.count)) + cont
+            ctx = trimmed
+        }
+        let whole = encode(ctx + cont)
+        let c = encode(ctx)
+        return (c, Array(whole.dropFirst(c.count)))
+    }
+
+    public func encode(_ text: String) -> [Int] { tokenizer.encode(text, addBOS: tokenizer.addBOSByDefault, parseSpecial: true) }
+
+    /// Σ log p(continuation tokens | context) and whether every continuation token is the argmax (lm-eval
+    /// `is_greedy`). The first token is predicted by the context's last row; the others by the rows of
+    /// continuation[0..<m−1], so the last continuation token is never run.
+    public func logLikelihood(context: [Int], continuation: [Int]) throws -> (logProb: Double, isGreedy: Bool) {
+        precondition(!continuation.isEmpty, "empty continuation")
+        try prime(context)
+        var lp = -Transformer.negLogProb(lastRow[...], target: continuation[0])
+        var greedy = Sampler.argmax(lastRow) == continuation[0]
+        if continuation.count > 1 {
+            let lg = try transformer.forward(Array(continuation.dropLast()), cache: cache, logits: .all, policies: policies)
+            tokensRun += continuation.count - 1
+            for i in 1..<continuation.count {
+                let row = lg.row(i - 1)
+                lp -= Transformer.negLogProb(row, target: continuation[i])
+                if greedy, Sampler.argmax(row) != continuation[i] { greedy = false }
+            }
+            cache.truncate(to: context.count)
+        }
+        return (lp, greedy)
+    }
+
+    /// Greedy decoding after `context` until a stop string, EOS or `maxTokens`; the text is cut before the
+    /// first stop string (lm-eval `generate_until`).
+    public func generate(context: [Int], until: [String], maxTokens: Int) throws -> String {
+        try prime(context)
+        defer { cache.truncate(to: context.count) }
+        var out: [Int] = []
+        var next = Sampler.argmax(lastRow)
+        while out.count < maxTokens, !tokenizer.isEndOfGeneration(next) {
+            out.append(next)
+            let text = tokenizer.decode(out)
+            if let cut = firstStop(text, until) { return String(text[..<cut]) }
+            if out.count == maxTokens || context.count + out.count >= transformer.config.contextLength { break }
+            let lg = try transformer.forward([next], cache: cache, logits: .last, policies: policies)
+            tokensRun += 1
+            next = Sampler.argmax(lg.last)
+        }
+        return tokenizer.decode(out)
+    }
+
+    /// Makes the cache hold exactly `ids`, reusing the longest common prefix with what it holds.
+    private func prime(_ ids: [Int]) throws {
+        guard ids.count + 1 <= transformer.config.contextLength else {
+            throw ModelError.promptTooLong(tokens: ids.count, context: transformer.config.contextLength)
+        }
+        if ids == cached, !lastRow.isEmpty { return }
+        var common = 0
+        while common < min(ids.count, cached.count), ids[common] == cached[common] { common += 1 }
+        common = min(common, ids.count - 1)                   // at least one token to get its logits row
+        cache.truncate(to: common)
+        let lg = try transformer.forward(Array(ids[common...]), cache: cache, logits: .last, policies: policies)
+        tokensRun += ids.count - common
+        lastRow = Array(lg.last)
+        cached = ids
+    }
+
+}
+
+/// Where the first of `stops` starts in `text`, if any.
+func firstStop(_ text: String, _ stops: [String]) -> String.Index? {
+    stops.filter { !$0.isEmpty }.compactMap { text.range(of: $0)?.lowerBound }.min()
+}

@@ -1,0 +1,129 @@
+import Datasets
+import Foundation
+import Models
+
+/// How one evaluation run is set up.
+public struct EvalOptions: Sendable {
+    public var shots: Int
+    /// Evaluate a seeded sample of this many documents (nil: all).
+    public var limit: Int?
+    /// Seeds the --limit sample and the per-document exemplar draw (lm-eval's default few-shot seed).
+    public var seed: UInt64
+    public var policies: AttentionPolicies
+    public init(shots: Int, limit: Int? = nil, seed: UInt64 = 1234, policies: AttentionPolicies = AttentionPolicies()) {
+        self.shots = shots; self.limit = limit; self.seed = seed; self.policies = policies
+    }
+}
+
+/// One document's outcome.
+public struct DocumentResult: Codable, Sendable, Equatable {
+    public var index: Int
+    public var logLikelihoods: [Double]?
+    public var gold: Int?
+    public var prediction: String?
+    /// Metric name → this document's score (0/1 for accuracies and exact match, log-likelihood for LAMBADA ppl).
+    public var scores: [String: Double]
+}
+
+/// A task's aggregate result.
+public struct TaskResult: Codable, Sendable {
+    public var task: String
+    public var shots: Int
+    public var n: Int
+    public var seed: UInt64
+    public var metrics: [String: Double]
+    /// lm-eval `mean_stderr` of each mean metric.
+    public var standardErrors: [String: Double]
+    public var primaryMetric: String
+    public var seconds: Double
+    public var tokensRun: Int
+    public var policies: [String: String]
+    public var documents: [DocumentResult]
+}
+
+/// The documents a run evaluates: `evaluable(shots:)`, then a seeded sample of `limit`, in the order of
+/// `sampleIndices`'s keys (smallest first). The first k documents of any run are therefore exactly the
+/// `--limit k` sample (the same set as `sampleIndices(n: k)`), so a run stopped early is still a seeded sample.
+public func selectDocuments(_ task: EvalTask, options: EvalOptions) -> [Document] {
+    let docs = task.evaluable(shots: options.shots)
+    var rng = SeededGenerator(seed: options.seed)
+    let keys = docs.indices.map { _ in rng.next() }            // the keys sampleIndices draws, in index order
+    let order = docs.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+    return order.prefix(min(options.limit ?? docs.count, docs.count)).map { docs[$0] }
+}
+
+/// Runs `task` on `model`; `progress(done, total)` and `each(result)` after each document.
+public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
+                     each: ((DocumentResult) -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
+    let start = Date()
+    let scorer = ContextScorer(model: model, policies: options.policies)
+    let docs = selectDocuments(task, options: options)
+    var results: [DocumentResult] = []
+    for (i, doc) in docs.enumerated() {
+        results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
+        each?(results[results.count - 1])
+        progress?(i + 1, docs.count)
+    }
+    var metrics: [String: Double] = [:], errs: [String: Double] = [:]
+    for key in Set(results.flatMap { $0.scores.keys }) {
+        let v = results.compactMap { $0.scores[key] }
+        if key == "log_likelihood" {
+            metrics["perplexity"] = Metrics.perplexity(logLikelihoods: v)
+        } else {
+            metrics[key] = v.reduce(0, +) / Double(max(v.count, 1))
+            errs[key] = Metrics.standardError(v)
+        }
+    }
+    let pol = options.policies.byLayer.sorted { $0.key < $1.key }.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
+    return TaskResult(task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
+                      standardErrors: errs, primaryMetric: task.spec.primaryMetric, seconds: Date().timeIntervalSince(start),
+                      tokensRun: scorer.tokensRun, policies: pol, documents: results)
+}
+
+/// Scores one document (lm-eval process_results for its output type).
+public func scoreDocument(_ task: EvalTask, _ doc: Document, scorer: ContextScorer, options: EvalOptions) throws -> DocumentResult {
+    let spec = task.spec
+    let req = try task.request(doc, shots: options.shots, seed: options.seed)
+    switch req {
+    case let .multipleChoice(context, continuations, lengths, gold):
+        var ll: [Double] = []
+        for cont in continuations {
+            let (c, k) = try pairIDs(scorer, context, cont, spec: spec, doc: doc)
+            ll.append(try scorer.logLikelihood(context: c, continuation: k).logProb)
+        }
+        let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
+        return DocumentResult(index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
+                              scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
+    case let .loglikelihood(context, continuation):
+        let (c, k) = try pairIDs(scorer, context, continuation, spec: spec, doc: doc)
+        let r = try scorer.logLikelihood(context: c, continuation: k)
+        return DocumentResult(index: doc.index, logLikelihoods: [r.logProb], gold: nil, prediction: nil,
+                              scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb])
+    case let .generation(context, until, maxTokens, references):
+        let raw = try scorer.generate(context: scorer.encode(context), until: until, maxTokens: maxTokens)
+        func em(_ p: String, _ refs: [String]) -> Double {
+            Metrics.exactMatch(p, references: refs, ignoreCase: spec.ignoreCase, ignorePunctuation: spec.ignorePunctuation,
+                               regexesToIgnore: spec.regexesToIgnore) ? 1 : 0
+        }
+        switch spec.extraction {
+        case .removeWhitespace:
+            let p = Metrics.removeWhitespace(raw)
+            return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: p, scores: ["exact_match": em(p, references)])
+        case .gsm8k:
+            let strict = Metrics.gsm8kStrict(raw), flexible = Metrics.gsm8kFlexible(raw)
+            return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: raw,
+                                  scores: ["exact_match": em(strict, references), "exact_match_flexible": em(flexible, references)])
+        }
+    }
+}
+
+private func pairIDs(_ scorer: ContextScorer, _ context: String, _ continuation: String, spec: TaskSpec,
+                     doc: Document) throws -> ([Int], [Int]) {
+    let (c, k) = scorer.encodePair(context: context, continuation: continuation)
+    guard !k.isEmpty else { throw EvalError.emptyContinuation(task: spec.name, document: doc.index) }
+    let limit = scorer.transformer.config.contextLength
+    guard c.count + k.count <= limit else {
+        throw EvalError.promptTooLong(task: spec.name, document: doc.index, tokens: c.count + k.count, context: limit)
+    }
+    return (c, k)
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Models
+
+/// Which layers share attention, as a file (`lisa recommend` writes it; `lisa eval --sharing` reads it).
+/// Layer indices are 0-based (FIGURES.md C1); `source` is the layer whose effective matrix is reused.
+public struct SharingConfig: Codable, Sendable, Equatable {
+    public enum Mode: String, Codable, Sendable { case standard, ds, lisa }
+
+    public struct Layer: Codable, Sendable, Equatable {
+        public let index: Int
+        public let mode: Mode
+        /// The front layer for ds/lisa (always index − 1: DS chains through n − 1, C6); nil for standard.
+        public let source: Int?
+        public let reason: String
+        public init(index: Int, mode: Mode, source: Int?, reason: String) {
+            self.index = index; self.mode = mode; self.source = source; self.reason = reason
+        }
+    }
+
+    public let modelSHA256: String
+    public let arch: String
+    public let nLayers: Int
+    public let layers: [Layer]
+
+    enum CodingKeys: String, CodingKey { case modelSHA256 = "model_sha256", arch, nLayers = "n_layers", layers }
+
+    public init(modelSHA256: String, arch: String, nLayers: Int, layers: [Layer]) {
+        self.modelSHA256 = modelSHA256; self.arch = arch; self.nLayers = nLayers; self.layers = layers
+    }
+
+    public var shared: [Layer] { layers.filter { $0.mode != .standard } }
+
+    /// Checks the config on its own; `path` names the file in the error.
+    public func validate(path: String) throws {
+        func bad(_ r: String) -> EvalError { .badSharingConfig(path: path, reason: r) }
+        guard nLayers > 0 else { throw bad("n_layers must be positive, not \(nLayers)") }
+        var seen = Set<Int>()
+        for l in layers {
+            guard (0..<nLayers).contains(l.index) else {
+                throw bad("layer \(l.index) lies outside the model's layers 0..<\(nLayers) (0-based)")
+            }
+            guard seen.insert(l.index).inserted else { throw bad("layer \(l.index) is listed twice") }
+            switch l.mode {
+            case .standard:
+                guard l.source == nil else { throw bad("layer \(l.index) is standard but names a source layer") }
+            case .ds, .lisa:
+                guard l.index > 0 else { throw bad("layer 0 cannot share: it has no front layer") }
+                guard let s = l.source else { throw bad("layer \(l.index) shares (\(l.mode.rawValue)) but names no source layer") }
+                guard s < l.index else { throw bad("layer \(l.index) points at layer \(s), which is not an earlier layer") }
+                guard s == l.index - 1 else {
+                    throw bad("layer \(l.index) points at layer \(s); sharing reuses the front layer \(l.index - 1)'s effective matrix (chained, FIGURES.md C6)")
+                }
+            }
+        }
+    }
+
+    /// Reads and validates a config; with `modelPath`, also checks it was made for that file.
+    public static func load(path: String, modelPath: String? = nil) throws -> SharingConfig {
+        let c: SharingConfig
+        do { c = try JSONDecoder().decode(SharingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path))) }
+        catch let e as DecodingError { throw EvalError.badSharingConfig(path: path, reason: decodingReason(e)) }
+        catch { throw EvalError.badSharingConfig(path: path, reason: "it cannot be read (\(error.localizedDescription))") }
+        try c.validate(path: path)
+        if let modelPath {
+            let sum = try SHA256.hex(ofFile: modelPath)
+            guard sum == c.modelSHA256 else {
+                throw EvalError.badSharingConfig(path: path, reason: "it was made for a model with SHA-256 \(c.modelSHA256), but \(modelPath) has \(sum)")
+            }
+        }
+        return c
+    }
+
+    /// The attention policies the forward pass runs: ds → DS; lisa layers need trained weights and are
+    /// run as DS here (DS is LiSA's training-free lower bound, §5.6).
+    public var policies: AttentionPolicies {
+        AttentionPolicies(Dictionary(uniqueKeysWithValues: shared.map { ($0.index, AttentionPolicy.directShare(headMap: nil)) }))
+    }
+
+    public func write(to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Datasets
+import Evaluation
+import Foundation
+import Models
+
+/// `lisa eval`: one lm-evaluation-harness style task (tasks/<name>.json) on one model.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval",
+        abstract: "Score a model on a benchmark with lm-evaluation-harness conventions (tasks/*.json).")
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Task name (a file tasks/<task>.json; folder from LISA_TASKS, ./tasks or beside the executable).") var task: String
+    @Option(help: "Few-shot exemplars (default: the task's, FIGURES.md C8).") var shots: Int?
+    @Option(help: "Evaluate a seeded sample of this many documents.") var limit: Int?
+    @Option(help: "Seed for the --limit sample and the exemplar draw.") var seed: UInt64 = 1234
+    @Option(help: "Data folder (default LISA_DATA, else ../shared/data).") var data: String?
+    @Option(help: "Attention policies, e.g. \"ds:2,3 uniform:5\" (0-based layers).") var policies: String?
+    @Option(help: "A sharing config (from `lisa recommend`); its ds/lisa layers run as DS.") var sharing: String?
+    @Option(help: "Write the full result (per-document scores included) as JSON to this file.") var out: String?
+    @Option(help: "Append each document's result to this JSONL file as it is scored (a stopped run keeps its documents).") var partial: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if let shots, shots < 0 { throw ValidationError("--shots must be 0 or more, got \(shots).") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+    }
+
+    func run() throws {
+        let spec = try TasksFolder().spec(task)
+        let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
+        let m = try modelOptions.load()
+        var pol = try parsePolicies(policies ?? "")
+        if let sharing {
+            let cfg = try SharingConfig.load(path: sharing, modelPath: modelOptions.model)
+            guard cfg.nLayers == m.config.nLayers else { throw CLIError("\(sharing) is for \(cfg.nLayers) layers, the model has \(m.config.nLayers).") }
+            pol.byLayer.merge(cfg.policies.byLayer) { $1 }
+        }
+        let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol)
+        let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
+        let log = try partial.map { p -> FileHandle in
+            FileManager.default.createFile(atPath: p, contents: nil)
+            guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("\(p) cannot be opened for writing.") }
+            return h
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let r = try evaluate(evalTask, model: m, options: opts, each: { d in
+            if let log, let line = try? enc.encode(d) { log.write(line + Data("\n".utf8)) }
+        }) { done, _ in progress.update(done) }
+        progress.finish()
+        if let out { try writeJSON(r, to: out) }
+        print(json ? try summaryJSON(r) : summaryLine(r))
+    }
+}
+
+/// "task shots N metric=value±se …, seconds".
+func summaryLine(_ r: TaskResult) -> String {
+    let ms = r.metrics.keys.sorted().map { k -> String in
+        if let se = r.standardErrors[k] { return String(format: "%@ = %.4f ± %.4f", k, r.metrics[k]!, se) }
+        return String(format: "%@ = %.4f", k, r.metrics[k]!)
+    }
+    return "\(r.task) \(r.shots)-shot n=\(r.n): " + ms.joined(separator: ", ") + String(format: "  (%.1f s, %d tokens)", r.seconds, r.tokensRun)
+}
+
+func summaryJSON(_ r: TaskResult) throws -> String {
+    try jsonLine(["task": r.task, "shots": r.shots, "n": r.n, "seed": r.seed, "metrics": r.metrics,
+                  "stderr": r.standardErrors, "primary": r.primaryMetric, "seconds": r.seconds, "tokens": r.tokensRun])
+}
+
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try enc.encode(value).write(to: URL(fileURLWithPath: path))
+}
+
+/// "ds:2,3 uniform:5 standard:7" → policies (0-based layers).
+func parsePolicies(_ s: String) throws -> AttentionPolicies {
+    var by: [Int: AttentionPolicy] = [:]
+    for part in s.split(separator: " ") {
+        let kv = part.split(separator: ":")
+        guard kv.count == 2 else { throw ValidationError("--policies: \"\(part)\" is not mode:layers (e.g. ds:2,3).") }
+        let mode: AttentionPolicy
+        switch kv[0] {
+        case "ds": mode = .directShare(headMap: nil)
+        case "uniform": mode = .uniform
+        case "standard": mode = .standard
+        default: throw ValidationError("--policies: unknown mode \"\(kv[0])\" (ds, uniform, standard).")
+        }
+        for l in kv[1].split(separator: ",") {
+            guard let i = Int(l) else { throw ValidationError("--policies: \"\(l)\" is not a layer index.") }
+            by[i] = mode
+        }
+    }
+    return AttentionPolicies(by)
+}
