@@ -48,14 +48,21 @@ public final class LiSALayer: @unchecked Sendable {
     public let rope: RoPE?
     public let params: LiSAParams
 
-    public init(index: Int, source: Int, config c: ModelConfig, rank: Int? = nil, ffn: AlignFFNKind = .dl,
-                hidden: Int = 256, useRoPE: Bool = true) {
+    public init(index: Int, source: Int, heads: Int, kvHeads: Int, dim: Int, rank: Int, window: Int?, ropeBase: Float,
+                ffn: AlignFFNKind = .dl, hidden: Int = 256, useRoPE: Bool = true) {
+        precondition(rank % 2 == 0 || !useRoPE, "RoPE needs an even rank")
         self.index = index; self.source = source
-        heads = c.nHeads; kvHeads = c.nKVHeads; dim = c.nEmbd
-        self.rank = rank ?? defaultLiSARank(headDim: c.headDim)
-        window = c.isSlidingLayer[index] ? c.slidingWindow : nil
-        rope = useRoPE ? RoPE(dims: self.rank, base: c.ropeBase(layer: index), neox: true) : nil
-        params = LiSAParams(heads: heads, kvHeads: kvHeads, rank: self.rank, dim: dim, ffn: ffn, hidden: hidden)
+        self.heads = heads; self.kvHeads = kvHeads; self.dim = dim; self.rank = rank; self.window = window
+        rope = useRoPE ? RoPE(dims: rank, base: ropeBase, neox: true) : nil
+        params = LiSAParams(heads: heads, kvHeads: kvHeads, rank: rank, dim: dim, ffn: ffn, hidden: hidden)
+    }
+
+    /// Layer `index` of a model: its heads, GQA grouping, mask type and RoPE base.
+    public convenience init(index: Int, source: Int, config c: ModelConfig, rank: Int? = nil, ffn: AlignFFNKind = .dl,
+                            hidden: Int = 256, useRoPE: Bool = true) {
+        self.init(index: index, source: source, heads: c.nHeads, kvHeads: c.nKVHeads, dim: c.nEmbd,
+                  rank: rank ?? defaultLiSARank(headDim: c.headDim), window: c.isSlidingLayer[index] ? c.slidingWindow : nil,
+                  ropeBase: c.ropeBase(layer: index), ffn: ffn, hidden: hidden, useRoPE: useRoPE)
     }
 
     /// Whether key b is visible to query a under layer n's own mask.
