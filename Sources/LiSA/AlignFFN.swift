@@ -83,7 +83,7 @@ public final class AlignFFNActs {
     public let pre: FloatBuffer    // [N, F] hidden pre-activation (DL kinds)
     public let act: FloatBuffer    // [N, F] hidden activation (DL kinds)
     public init(rows n: Int, hidden F: Int) {
-        rows = n; pre = FloatBuffer(count: n * F, zeroed: false); act = FloatBuffer(count: n * F, zeroed: false)
+        rows = n; pre = FloatBuffer(count: n * F); act = FloatBuffer(count: n * F)
     }
 }
 

@@ -92,12 +92,12 @@ public final class LiSAActs {
         for a in 0..<T { for b in 0...a where L.visible(query: a, key: b) { idx.append(Int32(a * T + b)) } }
         index = idx; rows = idx.count
         let hh = L.heads, r = L.rank
-        h = FloatBuffer(count: T * L.dim, zeroed: false)
-        qLR = FloatBuffer(count: T * hh * r, zeroed: false); kLR = FloatBuffer(count: T * L.kvHeads * r, zeroed: false)
-        delta = FloatBuffer(count: hh * T * T, zeroed: false)
-        x = FloatBuffer(count: rows * 2 * hh, zeroed: false); y = FloatBuffer(count: rows * hh, zeroed: false)
+        h = FloatBuffer(count: T * L.dim)
+        qLR = FloatBuffer(count: T * hh * r); kLR = FloatBuffer(count: T * L.kvHeads * r)
+        delta = FloatBuffer(count: hh * T * T)
+        x = FloatBuffer(count: rows * 2 * hh); y = FloatBuffer(count: rows * hh)
         ffn = AlignFFNActs(rows: rows, hidden: L.params.alignFFN.hidden)
-        scores = FloatBuffer(count: hh * T * T, zeroed: false); probs = FloatBuffer(count: hh * T * T, zeroed: false)
+        scores = FloatBuffer(count: hh * T * T); probs = FloatBuffer(count: hh * T * T)
     }
 }
 
@@ -146,9 +146,9 @@ public func lisaAttentionBackward(_ L: LiSALayer, input: UnsafePointer<Float>, p
                                   dPrevScores: UnsafeMutablePointer<Float>?, dInput: UnsafeMutablePointer<Float>?) {
     let T = s.T, d = L.dim, H = L.heads, r = L.rank, qW = H * r, kW = L.kvHeads * r, plane = T * T
     let p = L.params, gsz = H / L.kvHeads, N = s.rows
-    let dy = FloatBuffer(count: N * H, zeroed: false)            // [N, h]
+    let dy = FloatBuffer(count: N * H)            // [N, h]
     for (e, ab) in s.index.enumerated() { for i in 0..<H { dy[e * H + i] = dScores[i * plane + Int(ab)] } }
-    let dx = FloatBuffer(count: N * 2 * H, zeroed: false)        // [N, 2h]
+    let dx = FloatBuffer(count: N * 2 * H)        // [N, 2h]
     alignFFNBackward(p.alignFFN, x: s.x.pointer, y: s.y.pointer, acts: s.ffn, rows: N, dy: dy.pointer, dx: dx.pointer, grads: g.alignFFN)
     let dDelta = FloatBuffer(count: H * plane)                   // [h, T, T]
     if let dPrev = dPrevScores { dPrev.update(repeating: 0, count: H * plane) }
@@ -181,6 +181,7 @@ public func lisaAttentionBackward(_ L: LiSALayer, input: UnsafePointer<Float>, p
         BLAS.gemmNN(m: T, n: d, k: qW, a: dq.pointer, lda: qW, b: p.lowRankQ.pointer, ldb: d, c: dIn, ldc: d)
         BLAS.gemmNN(m: T, n: d, k: kW, a: dk.pointer, lda: kW, b: p.lowRankK.pointer, ldb: d, beta: 1, c: dIn, ldc: d)
     }
+    withExtendedLifetime((dy, dx, dDelta, dq, dk)) {}   // keep the scratch alive past its last raw-pointer use
 }
 
 /// out[T, d] = Concat_i(P_i · V_g(i)) · W_Oᵀ. probs: [h, T, T]; v: [T, h_kv·hd]; wo: [d, h·hd]; ctx: [T, h·hd].
@@ -199,7 +200,7 @@ public func attentionOutputBackward(probs: UnsafePointer<Float>, v: UnsafePointe
                                     dOut: UnsafePointer<Float>, dProbs: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
                                     T: Int, heads H: Int, kvHeads: Int, headDim hd: Int, dim d: Int) {
     let qDim = H * hd, kvDim = kvHeads * hd, g = H / kvHeads
-    let dctx = FloatBuffer(count: T * qDim, zeroed: false)       // [T, h·hd]
+    let dctx = FloatBuffer(count: T * qDim)       // [T, h·hd]
     BLAS.gemmNN(m: T, n: qDim, k: d, a: dOut, lda: d, b: wo, ldb: qDim, c: dctx.pointer, ldc: qDim)
     dV.update(repeating: 0, count: T * kvDim)
     for i in 0..<H {
@@ -209,4 +210,5 @@ public func attentionOutputBackward(probs: UnsafePointer<Float>, v: UnsafePointe
         BLAS.gemmTN(m: T, n: hd, k: T, a: probs + i * T * T, lda: T, b: dctx.pointer + i * hd, ldb: qDim,
                     beta: 1, c: dV + (i / g) * hd, ldc: kvDim)
     }
+    withExtendedLifetime(dctx) {}
 }

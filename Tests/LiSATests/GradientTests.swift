@@ -104,6 +104,7 @@ import Testing
             let g = L.params.zeroLike(), dPrev = FloatBuffer(count: h * T * T), dIn = FloatBuffer(count: T * d)
             lisaAttentionBackward(L, input: input.pointer, prevScores: prev.pointer, acts: acts, dScores: dScores.pointer,
                                   grads: g, dPrevScores: dPrev.pointer, dInput: dIn.pointer)
+            withExtendedLifetime(dScores) {}
             let eps: Float = 1e-2
             var errs = [("H", gradCheck(input, dIn, eps: eps, loss: loss)),
                         ("A_prev", gradCheck(prev, dPrev, eps: eps, samples: 80, skip: { !prev[$0].isFinite }, loss: loss))]

@@ -57,8 +57,10 @@ import Testing
             L.params.initialize(seed: 42)
             let teacher = try TeacherCapture.run(model, tokens: tokens, layers: [L])
             let acts = LiSAActs(layer: L, T: tokens.count)
-            lisaAttentionForward(L, input: teacher.attentionInput(layer: n, model: model).pointer,
-                                 prevScores: teacher.scores[n - 1]!.pointer, acts: acts)
+            let input = teacher.attentionInput(layer: n, model: model), prev = teacher.scores[n - 1]!
+            withExtendedLifetime((input, prev)) {
+                lisaAttentionForward(L, input: input.pointer, prevScores: prev.pointer, acts: acts)
+            }
             final class ProbsTap: AttentionTap {
                 let layer: Int; var probs: [Float] = []
                 init(_ l: Int) { layer = l }
@@ -70,7 +72,10 @@ import Testing
             _ = try model.forward(tokens, cache: model.makeCache(), logits: .none,
                                   policies: AttentionPolicies([n: .directShare(headMap: nil)]), tap: tap)
             var worst: Float = 0
-            for i in 0..<tap.probs.count { worst = max(worst, abs(tap.probs[i] - acts.probs[i])) }
+            for i in 0..<tap.probs.count {
+                let e = abs(tap.probs[i] - acts.probs[i])
+                worst = max(worst, e)
+            }
             print("init \(kind.rawValue) layer \(n): max |P_LiSA − P_DS| = \(worst)")
             #expect(worst <= 1e-6)
         }
