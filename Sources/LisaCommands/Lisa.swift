@@ -15,7 +15,7 @@ public struct Lisa: ParsableCommand {
         abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
         version: lisaVersion,
         subcommands: [Inspect.self, Tokenize.self, Generate.self, AttentionCommand.self, PerplexityCommand.self,
-                      DataCommand.self, Bench.self])
+                      DataCommand.self, Bench.self, Train.self])
     public init() {}
 }
 
