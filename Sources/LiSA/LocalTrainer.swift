@@ -1,0 +1,119 @@
+import Foundation
+import Models
+import Numerics
+
+/// Options of the local KD phase (each LiSA layer fed the original model's H and A_{n−1}; KD loss only).
+public struct LiSATrainOptions: Codable, Equatable, Sendable {
+    public var ffn: AlignFFNKind = .dl
+    public var hidden = 256
+    /// nil: round(d_k / 6.4), even.
+    public var rank: Int? = nil
+    public var useRoPE = true
+    public var huberDelta: Float = 1
+    public var seed: UInt64 = 0
+    public var optimizer = AdamW.Settings()
+    public init() {}
+}
+
+/// The local KD phase of LiSA training (eq 5 with the Huber loss of eq 8), one optimizer over all LiSA layers.
+public final class LocalKDTrainer {
+    public let model: Transformer
+    public let sharing: SharingConfig
+    public let options: LiSATrainOptions
+    public let layers: [LiSALayer]
+    public let optimizer: AdamW
+    let grads: [LiSAParams]
+    let flatGrads: [FloatBuffer]
+
+    public init(model: Transformer, sharing: SharingConfig, options: LiSATrainOptions) {
+        self.model = model; self.sharing = sharing; self.options = options
+        layers = sharing.layers.map {
+            LiSALayer(index: $0.index, source: $0.source, config: model.config, rank: options.rank, ffn: options.ffn,
+                      hidden: options.hidden, useRoPE: options.useRoPE)
+        }
+        for L in layers { L.params.initialize(seed: options.seed &* 1_000_003 &+ UInt64(L.index)) }
+        grads = layers.map { $0.params.zeroLike() }
+        let named = layers.flatMap { $0.params.tensors }
+        flatGrads = grads.flatMap { $0.tensors.map(\.buffer) }
+        optimizer = AdamW(params: named.map(\.buffer), decay: named.map { $0.shape.count == 2 }, settings: options.optimizer)
+    }
+
+    /// Checkpoint names of the trainable tensors, in optimizer order.
+    public var tensorNames: [(name: String, buffer: FloatBuffer, shape: [Int])] {
+        layers.flatMap { L in L.params.tensors.map { ("layers.\(L.index).\($0.name)", $0.buffer, $0.shape) } }
+    }
+
+    /// L_KD (eq 5) on a batch of token sequences: mean over LiSA layers of the Huber loss averaged over each
+    /// layer's visible (h, a, b) entries, averaged over sequences. With `update`, backpropagates and steps.
+    @discardableResult
+    public func step(batch: [[Int]], update: Bool = true) throws -> Double {
+        for g in flatGrads { g.zero() }
+        var total = 0.0
+        let scale = 1 / Float(batch.count * layers.count)
+        for tokens in batch {
+            let teacher = try TeacherCapture.run(model, tokens: tokens, layers: layers)
+            for (k, L) in layers.enumerated() {
+                let T = tokens.count, acts = LiSAActs(layer: L, T: T)
+                let input = teacher.attentionInput(layer: L.index, model: model)
+                let prev = teacher.scores[L.source]!, target = teacher.scores[L.index]!
+                let dScores = FloatBuffer(count: L.heads * T * T)       // [h, T, T]
+                // the buffers must outlive the raw pointers handed out below
+                defer { withExtendedLifetime((input, prev, target, dScores, acts)) {} }
+                lisaAttentionForward(L, input: input.pointer, prevScores: prev.pointer, acts: acts)
+                let n = L.heads * T * T
+                let (sum, count) = huberForward(acts.scores.pointer, target.pointer, count: n, delta: options.huberDelta)
+                total += sum / Double(count)
+                guard update else { continue }
+                huberBackward(acts.scores.pointer, target.pointer, count: n, delta: options.huberDelta,
+                              scale: scale / Float(count), da: dScores.pointer)
+                lisaAttentionBackward(L, input: input.pointer, prevScores: prev.pointer, acts: acts, dScores: dScores.pointer,
+                                      grads: grads[k], dPrevScores: nil, dInput: nil)
+            }
+        }
+        if update { optimizer.update(grads: flatGrads) }
+        return total / Double(batch.count * layers.count)
+    }
+
+    // MARK: checkpoints
+
+    func metadata(modelSHA: String) -> [String: String] {
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        return ["format": "lisa-local-kd-v1", "sharing": sharing.json, "rank": String(layers[0].rank),
+                "ffn": options.ffn.rawValue, "hidden": String(options.hidden), "rope": String(options.useRoPE),
+                "base_model_sha256": modelSHA, "step": String(optimizer.step),
+                "options": String(data: try! enc.encode(options), encoding: .utf8)!]
+    }
+
+    /// Parameters plus AdamW moments (`adam.m.*`, `adam.v.*`) and the step, so `load` resumes exactly.
+    public func save(to url: URL, modelSHA: String) throws {
+        let named = tensorNames
+        var list: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
+        for (k, t) in named.enumerated() {
+            list.append((t.name, t.shape, UnsafeBufferPointer(start: t.buffer.pointer, count: t.buffer.count)))
+            list.append(("adam.m." + t.name, t.shape, UnsafeBufferPointer(start: optimizer.m[k].pointer, count: t.buffer.count)))
+            list.append(("adam.v." + t.name, t.shape, UnsafeBufferPointer(start: optimizer.v[k].pointer, count: t.buffer.count)))
+        }
+        try Safetensors.write(list, metadata: metadata(modelSHA: modelSHA), to: url)
+    }
+
+    /// Restores parameters, moments and step; refuses a checkpoint of another base model or configuration.
+    public func load(from url: URL, modelSHA: String) throws {
+        let (tensors, meta) = try Safetensors.read(url)
+        let p = url.path
+        guard let sha = meta["base_model_sha256"] else { throw CheckpointError.malformed(path: p, reason: "no base_model_sha256 in __metadata__") }
+        guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
+        let mine = metadata(modelSHA: modelSHA)
+        for key in ["sharing", "rank", "ffn", "hidden", "rope"] where meta[key] != mine[key] {
+            throw CheckpointError.mismatch(path: p, field: key, checkpoint: meta[key] ?? "nothing", requested: mine[key]!)
+        }
+        for (k, t) in tensorNames.enumerated() {
+            for (prefix, dst) in [("", t.buffer), ("adam.m.", optimizer.m[k]), ("adam.v.", optimizer.v[k])] {
+                guard let src = tensors[prefix + t.name], src.values.count == dst.count else {
+                    throw CheckpointError.missingTensor(path: p, name: prefix + t.name)
+                }
+                src.values.withUnsafeBufferPointer { dst.pointer.update(from: $0.baseAddress!, count: dst.count) }
+            }
+        }
+        optimizer.step = Int(meta["step"] ?? "0") ?? 0
+    }
+}

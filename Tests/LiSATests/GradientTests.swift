@@ -1,0 +1,139 @@
+import Foundation
+import LiSA
+import Numerics
+import Testing
+
+/// Every hand-written backward against central finite differences (see `gradCheck` for the tolerance).
+@Suite struct GradientTests {
+    static let tolerance = 1e-2
+
+    @Test(arguments: AlignFFNKind.allCases)
+    func alignFFN(kind: AlignFFNKind) {
+        var rng = GaussianRNG(seed: 7)
+        let h = 3, n = 9, F = 12
+        let f = AlignFFN(kind: kind, heads: h, hidden: F)
+        for t in f.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.5 } }
+        let x = randomBuffer(n * 2 * h, &rng), c = randomBuffer(n * h, &rng)
+        let y = FloatBuffer(count: n * h), acts = AlignFFNActs(rows: n, hidden: f.hidden)
+        func loss() -> Double { alignFFNForward(f, x: x.pointer, y: y.pointer, acts: acts, rows: n); return dot(y, c) }
+        _ = loss()
+        let g = AlignFFN(kind: kind, heads: h, hidden: F), dx = FloatBuffer(count: n * 2 * h)
+        alignFFNBackward(f, x: x.pointer, y: y.pointer, acts: acts, rows: n, dy: c.pointer, dx: dx.pointer, grads: g)
+        var worst = gradCheck(x, dx, loss: loss)
+        for (t, gt) in zip(f.tensors, g.tensors) { worst = max(worst, gradCheck(t.buffer, gt.buffer, loss: loss)) }
+        print("gradcheck alignFFN \(kind.rawValue): max rel err \(worst)")
+        #expect(worst < Self.tolerance)
+    }
+
+    @Test func softmax() {
+        var rng = GaussianRNG(seed: 3)
+        let rows = 4, n = 7
+        let x = randomBuffer(rows * n, &rng), c = randomBuffer(rows * n, &rng)
+        x[3] = -.infinity   // a masked entry
+        let p = FloatBuffer(count: rows * n)
+        func loss() -> Double { p.pointer.update(from: x.pointer, count: x.count); softmaxForward(p.pointer, rows: rows, n: n); return dot(p, c) }
+        _ = loss()
+        let dx = FloatBuffer(count: rows * n)
+        softmaxBackward(p.pointer, dp: c.pointer, dx: dx.pointer, rows: rows, n: n)
+        let worst = gradCheck(x, dx, skip: { !x[$0].isFinite }, loss: loss)
+        print("gradcheck softmax: max rel err \(worst)")
+        #expect(worst < Self.tolerance)
+        #expect(dx[3] == 0)
+    }
+
+    @Test func huber() {
+        var rng = GaussianRNG(seed: 4)
+        let n = 50
+        let a = randomBuffer(n, &rng, scale: 2), b = randomBuffer(n, &rng, scale: 2)
+        func loss() -> Double { huberForward(a.pointer, b.pointer, count: n, delta: 1).sum }
+        let da = FloatBuffer(count: n)
+        huberBackward(a.pointer, b.pointer, count: n, delta: 1, scale: 1, da: da.pointer)
+        let worst = gradCheck(a, da, samples: 50, loss: loss)
+        print("gradcheck huber: max rel err \(worst)")
+        #expect(worst < Self.tolerance)
+        // eq 8 values: ½e² inside δ, δ(|e| − ½δ) outside.
+        let v = huberForward([0.5, 3], [0, 0], count: 2, delta: 1)
+        #expect(v.sum == 0.125 + 2.5 && v.count == 2)
+    }
+
+    @Test func rope() {
+        var rng = GaussianRNG(seed: 5)
+        let rows = 5, heads = 2, dims = 6
+        let r = RoPE(dims: dims, base: 10000, neox: true)
+        let x = randomBuffer(rows * heads * dims, &rng), c = randomBuffer(rows * heads * dims, &rng)
+        let y = FloatBuffer(count: x.count), pos = Array(0..<rows).map { $0 * 3 }
+        func loss() -> Double { y.pointer.update(from: x.pointer, count: x.count); ropeForward(r, y.pointer, rows: rows, heads: heads, positions: pos); return dot(y, c) }
+        let dx = FloatBuffer(c.array)
+        ropeBackward(r, dx.pointer, rows: rows, heads: heads, positions: pos)
+        let worst = gradCheck(x, dx, loss: loss)
+        print("gradcheck rope: max rel err \(worst)")
+        #expect(worst < Self.tolerance)
+    }
+
+    /// The whole LiSA attention (low-rank Q/K, RoPE, FFN, mask, softmax) with a loss on the probabilities
+    /// and, separately, a Huber loss on the scores: gradients of W_LR^Q, W_LR^K, the FFN, A_{n−1} and H.
+    @Test(arguments: [(AlignFFNKind.dl, true, Optional(4)), (.dlSilu, true, nil), (.sl, false, Optional(3)), (.plus, true, nil)])
+    func lisaAttention(kind: AlignFFNKind, useRoPE: Bool, window: Int?) {
+        var rng = GaussianRNG(seed: 11)
+        let T = 6, h = 4, hkv = 2, d = 10, r = 4
+        let L = LiSALayer(index: 2, source: 1, heads: h, kvHeads: hkv, dim: d, rank: r, window: window, ropeBase: 10000,
+                          ffn: kind, hidden: 12, useRoPE: useRoPE)
+        for t in L.params.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.4 } }
+        if kind == .dl {
+            // Keep ReLU pre-activations away from their kink (units mostly on or mostly off, both kinds present):
+            // a finite difference across a kink is not a derivative.
+            let b1 = L.params.alignFFN.b1
+            for u in 0..<b1.count { b1[u] = u % 2 == 0 ? 4 : -4 }
+        }
+        let input = randomBuffer(T * d, &rng), prev = randomBuffer(h * T * T, &rng, scale: 2)
+        for i in 0..<h { for a in 0..<T { for b in (a + 1)..<max(T, a + 1) { prev[(i * T + a) * T + b] = -.infinity } } }
+        let c = randomBuffer(h * T * T, &rng), target = randomBuffer(h * T * T, &rng, scale: 2)
+        let acts = LiSAActs(layer: L, T: T)
+        for onProbs in [true, false] {
+            func loss() -> Double {
+                lisaAttentionForward(L, input: input.pointer, prevScores: prev.pointer, acts: acts)
+                return onProbs ? dot(acts.probs, c) : huberForward(acts.scores.pointer, target.pointer, count: h * T * T).sum
+            }
+            _ = loss()
+            let dScores = FloatBuffer(count: h * T * T)
+            if onProbs {
+                softmaxBackward(acts.probs.pointer, dp: c.pointer, dx: dScores.pointer, rows: h * T, n: T)
+            } else {
+                huberBackward(acts.scores.pointer, target.pointer, count: h * T * T, scale: 1, da: dScores.pointer)
+            }
+            let g = L.params.zeroLike(), dPrev = FloatBuffer(count: h * T * T), dIn = FloatBuffer(count: T * d)
+            lisaAttentionBackward(L, input: input.pointer, prevScores: prev.pointer, acts: acts, dScores: dScores.pointer,
+                                  grads: g, dPrevScores: dPrev.pointer, dInput: dIn.pointer)
+            withExtendedLifetime(dScores) {}
+            let eps: Float = 1e-2
+            var errs = [("H", gradCheck(input, dIn, eps: eps, loss: loss)),
+                        ("A_prev", gradCheck(prev, dPrev, eps: eps, samples: 80, skip: { !prev[$0].isFinite }, loss: loss))]
+            for (t, gt) in zip(L.params.tensors, g.tensors) { errs.append((t.name, gradCheck(t.buffer, gt.buffer, eps: eps, loss: loss))) }
+            let worst = errs.map(\.1).max()!
+            print("  per tensor: " + errs.map { "\($0.0) \(String(format: "%.1e", $0.1))" }.joined(separator: ", "))
+            print("gradcheck lisaAttention \(kind.rawValue) rope=\(useRoPE) window=\(window.map(String.init) ?? "none") loss=\(onProbs ? "probs" : "huber"): max rel err \(worst)")
+            // End to end, the Huber loss's second derivative jumps at |e| = δ (an O(ε) error in the quotient): 2e-2.
+            #expect(worst < 2e-2)
+        }
+    }
+
+    @Test func attentionOutput() {
+        var rng = GaussianRNG(seed: 13)
+        let T = 5, h = 4, hkv = 2, hd = 3, d = 7
+        let probs = randomBuffer(h * T * T, &rng), v = randomBuffer(T * hkv * hd, &rng), wo = randomBuffer(d * h * hd, &rng)
+        let c = randomBuffer(T * d, &rng)
+        let ctx = FloatBuffer(count: T * h * hd), out = FloatBuffer(count: T * d)
+        func loss() -> Double {
+            attentionOutputForward(probs: probs.pointer, v: v.pointer, wo: wo.pointer, ctx: ctx.pointer, out: out.pointer,
+                                   T: T, heads: h, kvHeads: hkv, headDim: hd, dim: d)
+            return dot(out, c)
+        }
+        _ = loss()
+        let dP = FloatBuffer(count: h * T * T), dV = FloatBuffer(count: T * hkv * hd)
+        attentionOutputBackward(probs: probs.pointer, v: v.pointer, wo: wo.pointer, dOut: c.pointer, dProbs: dP.pointer, dV: dV.pointer,
+                                T: T, heads: h, kvHeads: hkv, headDim: hd, dim: d)
+        let worst = max(gradCheck(probs, dP, loss: loss), gradCheck(v, dV, loss: loss))
+        print("gradcheck attentionOutput: max rel err \(worst)")
+        #expect(worst < Self.tolerance)
+    }
+}

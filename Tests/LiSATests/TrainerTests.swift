@@ -1,0 +1,91 @@
+import Foundation
+import GGUF
+import LiSA
+import Models
+import Numerics
+import TestSupport
+import Testing
+
+/// The local KD phase on a tiny gemma3: the loss falls, resume is exact, checkpoints refuse another model.
+@Suite struct TrainerTests {
+    static func tinyModel(_ dir: URL, seed: UInt64 = 1) throws -> (Transformer, String) {
+        var t = TinyModel(arch: "gemma3"); t.seed = seed
+        let path = dir.appendingPathComponent("gemma3-\(seed).gguf").path
+        try t.write(to: path)
+        return (try Transformer(gguf: GGUFFile(path: path)), try sha256(ofFile: path))
+    }
+
+    static func batches(_ n: Int) -> [[[Int]]] {
+        var rng = SeededRandom(seed: 9)
+        return (0..<n).map { _ in (0..<2).map { _ in [1] + (0..<11).map { _ in Int(rng.next() % 299) + 1 } } }
+    }
+
+    static func options(steps: Int) -> LiSATrainOptions {
+        var o = LiSATrainOptions()
+        o.seed = 5; o.hidden = 32
+        o.optimizer.lr = 1e-2; o.optimizer.warmupSteps = 2; o.optimizer.totalSteps = steps
+        return o
+    }
+
+    @Test func kdLossDecreases() throws {
+        let dir = TestPaths.tempDir("lisa-train"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, _) = try Self.tinyModel(dir)
+        let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [2, 3, 4]), options: Self.options(steps: 40))
+        let data = Self.batches(4)
+        let before = try data.reduce(0) { $0 + (try trainer.step(batch: $1, update: false)) }
+        for s in 0..<40 { try trainer.step(batch: data[s % 4]) }
+        let after = try data.reduce(0) { $0 + (try trainer.step(batch: $1, update: false)) }
+        print("tiny local KD: loss \(before / 4) → \(after / 4) after 40 steps")
+        #expect(after < 0.8 * before)
+    }
+
+    @Test func resumeGivesIdenticalParameters() throws {
+        let dir = TestPaths.tempDir("lisa-resume"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, sha) = try Self.tinyModel(dir)
+        let sharing = SharingConfig(lisaLayers: [2, 3]), data = Self.batches(6)
+        let straight = LocalKDTrainer(model: model, sharing: sharing, options: Self.options(steps: 6))
+        for b in data { try straight.step(batch: b) }
+
+        let first = LocalKDTrainer(model: model, sharing: sharing, options: Self.options(steps: 6))
+        for b in data[0..<3] { try first.step(batch: b) }
+        let ckpt = dir.appendingPathComponent("ckpt.safetensors")
+        try first.save(to: ckpt, modelSHA: sha)
+        var other = Self.options(steps: 6); other.seed = 99      // init is overwritten by the checkpoint
+        let resumed = LocalKDTrainer(model: model, sharing: sharing, options: other)
+        try resumed.load(from: ckpt, modelSHA: sha)
+        #expect(resumed.optimizer.step == 3)
+        for b in data[3..<6] { try resumed.step(batch: b) }
+        for (a, b) in zip(straight.tensorNames, resumed.tensorNames) {
+            #expect(a.buffer.array == b.buffer.array, "\(a.name) differs after resume")
+        }
+    }
+
+    @Test func checkpointOfAnotherModelIsRefused() throws {
+        let dir = TestPaths.tempDir("lisa-ckpt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, sha) = try Self.tinyModel(dir)
+        let (_, otherSHA) = try Self.tinyModel(dir, seed: 2)
+        #expect(sha != otherSHA)
+        let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [3]), options: Self.options(steps: 1))
+        let ckpt = dir.appendingPathComponent("c.safetensors")
+        try trainer.save(to: ckpt, modelSHA: sha)
+        #expect(throws: CheckpointError.self) { try trainer.load(from: ckpt, modelSHA: otherSHA) }
+        do { try trainer.load(from: ckpt, modelSHA: otherSHA) } catch { print("refused: \(error)") }
+        // A different sharing config is refused too.
+        let moved = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [4]), options: Self.options(steps: 1))
+        #expect(throws: CheckpointError.self) { try moved.load(from: ckpt, modelSHA: sha) }
+    }
+
+    @Test func safetensorsRoundTrip() throws {
+        let dir = TestPaths.tempDir("lisa-st"); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("t.safetensors")
+        let a: [Float] = [1, -2.5, .pi, 0, 7, 8], b: [Float] = [42]
+        try a.withUnsafeBufferPointer { pa in try b.withUnsafeBufferPointer { pb in
+            try Safetensors.write([("a", [2, 3], pa), ("b", [1], pb)], metadata: ["k": "v"], to: url)
+        } }
+        let data = try Data(contentsOf: url)
+        let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        #expect(data.count == 8 + n + 4 * 7)
+        let (t, meta) = try Safetensors.read(url)
+        #expect(t["a"]?.shape == [2, 3] && t["a"]?.values == a && t["b"]?.values == b && meta["k"] == "v")
+    }
+}
