@@ -30,11 +30,11 @@ let package = Package(
         // Task records from the data dir, deterministic sampling, prompt builders (lm-eval conventions).
         .target(name: "Datasets", dependencies: ["Numerics"]),
         // One SQLite file through GRDB: named migrations, records, resume bookkeeping.
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["GGUF", .product(name: "GRDB", package: "GRDB.swift")]),
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
         .target(name: "Analysis"),
         // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
-        .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers"]),
+        .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers", "GGUF"]),
         // LiSA (Section 5): alignment FFN, low-rank Q/K difference, hand-written backward passes, trainer, checkpoints.
         .target(name: "LiSA", dependencies: ["Models", "Numerics", "GGUF", "Tokenizers", "Datasets"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),
         .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands"],
                     path: "Tests/StudiesTests"),
-        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets"],
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets", "GGUF"],
                     path: "Tests/EvaluationTests"),
         .testTarget(name: "LiSATests", dependencies: ["TestSupport", "LiSA", "Models", "Numerics", "GGUF"],
                     path: "Tests/LiSATests"),

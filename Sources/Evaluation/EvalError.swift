@@ -17,7 +17,6 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     /// A continuation encodes to no tokens.
     case emptyContinuation(task: String, document: Int)
     /// A sharing config file is invalid.
-    case badSharingConfig(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -35,8 +34,6 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
             return "Task \(task), document \(document): \(tokens) tokens exceed the model's context of \(context)."
         case .emptyContinuation(let task, let document):
             return "Task \(task), document \(document): a continuation encodes to no tokens."
-        case .badSharingConfig(let path, let reason):
-            return "The sharing config \(path) is invalid: \(reason)."
         }
     }
 }

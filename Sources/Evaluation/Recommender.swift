@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// FIGURES.md Table 1's recommender, our formalisation of §5.1:
 /// 1. exclude the first two and the last layer (and any layer in `excluded`, e.g. adjacent S1 JSD > 0.1);

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// One evaluation task as data (`tasks/<name>.json`), mirroring the fields of an lm-evaluation-harness task
 /// YAML (lm_eval/tasks/<name>/*.yaml): doc_to_text / doc_to_target / doc_to_choice templates, the target and
@@ -119,15 +120,6 @@ public struct TaskSpec: Codable, Sendable, Equatable {
     }
 }
 
-func decodingReason(_ e: DecodingError) -> String {
-    switch e {
-    case .keyNotFound(let k, _): return "the field \"\(k.stringValue)\" is missing"
-    case .typeMismatch(_, let c), .valueNotFound(_, let c):
-        return "the field \"\(c.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
-    case .dataCorrupted(let c): return "it is not valid JSON (\(c.debugDescription))"
-    @unknown default: return "\(e)"
-    }
-}
 
 /// The folder holding `<task>.json`: env LISA_TASKS, else `./tasks`, else `tasks/` beside or above the executable.
 public struct TasksFolder: Sendable {

@@ -27,8 +27,8 @@ public final class LocalKDTrainer {
 
     public init(model: Transformer, sharing: SharingConfig, options: LiSATrainOptions) {
         self.model = model; self.sharing = sharing; self.options = options
-        layers = sharing.layers.map {
-            LiSALayer(index: $0.index, source: $0.source, config: model.config, rank: options.rank, ffn: options.ffn,
+        layers = sharing.lisaLayers.map {
+            LiSALayer(index: $0.index, source: $0.source ?? $0.index - 1, config: model.config, rank: options.rank, ffn: options.ffn,
                       hidden: options.hidden, useRoPE: options.useRoPE)
         }
         for L in layers { L.params.initialize(seed: options.seed &* 1_000_003 &+ UInt64(L.index)) }

@@ -78,17 +78,3 @@ public enum Safetensors {
     }
 }
 
-/// sha256 of a file through /usr/bin/sha256sum (CryptoKit is not available on Linux).
-public func sha256(ofFile path: String) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-    p.arguments = [path]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    try p.run()
-    let out = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0, let s = String(data: out, encoding: .utf8), let hash = s.split(separator: " ").first,
-          hash.count == 64 else { throw CheckpointError.config("sha256sum failed on \(path).") }
-    return String(hash)
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GGUF
 import LiSA
 import Models
 
@@ -33,17 +34,18 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let m = try LoadedModel(path: model, threads: threads)
+        let sha = try SHA256.hex(ofFile: model)
         let sharing: SharingConfig
-        if let config { sharing = try SharingConfig.load(config) } else {
+        if let config { sharing = try SharingConfig.load(path: config, modelPath: model) } else {
             let list = layers!.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            sharing = SharingConfig(lisaLayers: list)
+            sharing = SharingConfig(lisaLayers: list, nLayers: m.config.nLayers, modelSHA256: sha, arch: m.config.arch.rawValue)
+            try sharing.validate(path: "--layers")
         }
-        try sharing.validate(config: m.config, seqLen: seqLen)
+        try sharing.validateForTraining(config: m.config, seqLen: seqLen)
         let steps = (tokens + batch * seqLen - 1) / (batch * seqLen)
         var o = LiSATrainOptions()
         o.ffn = AlignFFNKind(rawValue: ffn)!; o.rank = rank; o.useRoPE = !noRope; o.seed = seed
         o.optimizer.lr = lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = warmup ?? max(1, steps / 10)
-        let sha = try sha256(ofFile: model)
         let trainer = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
         let outURL = URL(fileURLWithPath: out)
         if resume {

@@ -9,6 +9,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(id: Int, vocab: Int)
     case nonFinite(layer: Int, op: String, position: Int)
     case badPolicy(layer: Int, reason: String)
+    case badSharingConfig(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +23,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary (0..<\(v))."
         case let .nonFinite(l, op, p): return "a NaN or Inf first appeared in layer \(l), op '\(op)', position \(p)."
         case let .badPolicy(l, r): return "attention policy for layer \(l): \(r)."
+        case let .badSharingConfig(p, r): return "The sharing config \(p) is invalid: \(r)."
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import GRDB
 
 /// The study database: one SQLite file (FIGURES.md: everything recorded so any figure can be redrawn).
@@ -41,7 +42,7 @@ public final class LisaStore {
         if let hit = try dbQueue.read({ db in
             try ModelFileRecord.filter(Column("path") == abs && Column("size") == size && Column("mtime") == mtime).fetchOne(db)
         }) { return hit.sha256 }
-        let digest = try SHA256.hex(fileAt: abs)
+        let digest = try SHA256.hex(ofFile: abs)
         try dbQueue.write { db in try ModelFileRecord(path: abs, size: size, mtime: mtime, sha256: digest).save(db) }
         return digest
     }

@@ -1,5 +1,7 @@
 import Evaluation
 import Foundation
+import Models
+import GGUF
 import Testing
 import TestSupport
 
@@ -24,32 +26,32 @@ import TestSupport
 
     @Test func layerOutsideTheModelIsRejected() throws {
         let p = try write(config([.init(index: 18, mode: .ds, source: 17, reason: "")]), "outside.json")
-        #expect(throws: EvalError.badSharingConfig(path: p, reason: "layer 18 lies outside the model's layers 0..<18 (0-based)")) {
+        #expect(throws: ModelError.badSharingConfig(path: p, reason: "layer 18 lies outside the model's layers 0..<18 (0-based)")) {
             try SharingConfig.load(path: p)
         }
     }
 
     @Test func sharingLayerZeroIsRejected() throws {
         let p = try write(config([.init(index: 0, mode: .ds, source: 0, reason: "")]), "zero.json")
-        #expect(throws: EvalError.badSharingConfig(path: p, reason: "layer 0 cannot share: it has no front layer")) {
+        #expect(throws: ModelError.badSharingConfig(path: p, reason: "layer 0 cannot share: it has no front layer")) {
             try SharingConfig.load(path: p)
         }
     }
 
     @Test func pointingAtALaterLayerIsRejected() throws {
         let p = try write(config([.init(index: 4, mode: .lisa, source: 9, reason: "")]), "later.json")
-        #expect(throws: EvalError.badSharingConfig(path: p, reason: "layer 4 points at layer 9, which is not an earlier layer")) {
+        #expect(throws: ModelError.badSharingConfig(path: p, reason: "layer 4 points at layer 9, which is not an earlier layer")) {
             try SharingConfig.load(path: p)
         }
         let q = try write(config([.init(index: 4, mode: .ds, source: 2, reason: "")]), "skip.json")
-        #expect(throws: EvalError.self) { try SharingConfig.load(path: q) }
+        #expect(throws: ModelError.self) { try SharingConfig.load(path: q) }
     }
 
     @Test func wrongModelHashIsRejected() throws {
         let p = try write(config([]), "hash.json")
         let model = TestPaths.tempDir("sharing").appendingPathComponent("abc.bin")
         try Data("abc".utf8).write(to: model)
-        #expect(throws: EvalError.badSharingConfig(path: p, reason: "it was made for a model with SHA-256 00, but \(model.path) has "
+        #expect(throws: ModelError.badSharingConfig(path: p, reason: "it was made for a model with SHA-256 00, but \(model.path) has "
             + "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")) {
             try SharingConfig.load(path: p, modelPath: model.path)
         }

@@ -12,7 +12,7 @@ import Testing
         var t = TinyModel(arch: "gemma3"); t.seed = seed
         let path = dir.appendingPathComponent("gemma3-\(seed).gguf").path
         try t.write(to: path)
-        return (try Transformer(gguf: GGUFFile(path: path)), try sha256(ofFile: path))
+        return (try Transformer(gguf: GGUFFile(path: path)), try SHA256.hex(ofFile: path))
     }
 
     static func batches(_ n: Int) -> [[[Int]]] {

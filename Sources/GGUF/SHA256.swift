@@ -1,9 +1,9 @@
 import Foundation
 
-// SHA-256 (FIPS 180-4) of a file, streamed in 1 MiB chunks: identifies a GGUF model in the store.
-// Written here because Foundation on Linux has no digest API and the package has no crypto dependency.
+// SHA-256 (FIPS 180-4), files streamed in 1 MiB chunks: the identity of a GGUF model in the store,
+// sharing configs and LiSA checkpoints. Written here because Foundation on Linux has no digest API.
 
-enum SHA256 {
+public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -41,7 +41,7 @@ enum SHA256 {
     }
 
     /// Hex digest of `data`.
-    static func hex(_ data: Data) -> String {
+    public static func hex(_ data: Data) -> String {
         var s = State()
         let total = data.count
         var tail = Data()
@@ -54,8 +54,10 @@ enum SHA256 {
     }
 
     /// Hex digest of a file, read in chunks.
-    static func hex(fileAt path: String) throws -> String {
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw StoreError.unreadableModel(path: path) }
+    public static func hex(ofFile path: String) throws -> String {
+        guard let fh = FileHandle(forReadingAtPath: path) else {
+            throw GGUFError.cannotOpen(path: path, reason: "cannot read the file to compute its SHA-256")
+        }
         defer { try? fh.close() }
         var s = State(), total = 0, pending = Data()
         while true {

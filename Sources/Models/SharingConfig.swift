@@ -1,7 +1,8 @@
 import Foundation
-import Models
+import GGUF
 
-/// Which layers share attention, as a file (`lisa recommend` writes it; `lisa eval --sharing` reads it).
+/// Which layers share attention, as a file (`lisa recommend` writes it; `lisa eval --sharing` and
+/// `lisa train --config` read it).
 /// Layer indices are 0-based (FIGURES.md C1); `source` is the layer whose effective matrix is reused.
 public struct SharingConfig: Codable, Sendable, Equatable {
     public enum Mode: String, Codable, Sendable { case standard, ds, lisa }
@@ -29,10 +30,18 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     }
 
     public var shared: [Layer] { layers.filter { $0.mode != .standard } }
+    /// The layers that run LiSA (trained alignment FFN + low-rank difference).
+    public var lisaLayers: [Layer] { layers.filter { $0.mode == .lisa } }
+
+    /// Compact JSON (sorted keys), e.g. for a checkpoint's metadata.
+    public var json: String {
+        let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
+        return String(decoding: try! e.encode(self), as: UTF8.self)
+    }
 
     /// Checks the config on its own; `path` names the file in the error.
     public func validate(path: String) throws {
-        func bad(_ r: String) -> EvalError { .badSharingConfig(path: path, reason: r) }
+        func bad(_ r: String) -> ModelError { .badSharingConfig(path: path, reason: r) }
         guard nLayers > 0 else { throw bad("n_layers must be positive, not \(nLayers)") }
         var seen = Set<Int>()
         for l in layers {
@@ -58,13 +67,13 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     public static func load(path: String, modelPath: String? = nil) throws -> SharingConfig {
         let c: SharingConfig
         do { c = try JSONDecoder().decode(SharingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path))) }
-        catch let e as DecodingError { throw EvalError.badSharingConfig(path: path, reason: decodingReason(e)) }
-        catch { throw EvalError.badSharingConfig(path: path, reason: "it cannot be read (\(error.localizedDescription))") }
+        catch let e as DecodingError { throw ModelError.badSharingConfig(path: path, reason: decodingReason(e)) }
+        catch { throw ModelError.badSharingConfig(path: path, reason: "it cannot be read (\(error.localizedDescription))") }
         try c.validate(path: path)
         if let modelPath {
             let sum = try SHA256.hex(ofFile: modelPath)
             guard sum == c.modelSHA256 else {
-                throw EvalError.badSharingConfig(path: path, reason: "it was made for a model with SHA-256 \(c.modelSHA256), but \(modelPath) has \(sum)")
+                throw ModelError.badSharingConfig(path: path, reason: "it was made for a model with SHA-256 \(c.modelSHA256), but \(modelPath) has \(sum)")
             }
         }
         return c
@@ -80,5 +89,16 @@ public struct SharingConfig: Codable, Sendable, Equatable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try enc.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// A decoding error as a short reason for a sentence ("the field \"x\" is missing").
+public func decodingReason(_ e: DecodingError) -> String {
+    switch e {
+    case .keyNotFound(let k, _): return "the field \"\(k.stringValue)\" is missing"
+    case .typeMismatch(_, let c), .valueNotFound(_, let c):
+        return "the field \"\(c.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+    case .dataCorrupted(let c): return "it is not valid JSON (\(c.debugDescription))"
+    @unknown default: return "\(e)"
     }
 }
