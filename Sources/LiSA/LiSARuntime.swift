@@ -145,6 +145,9 @@ public final class LiSARuntime {
         guard sharing.nLayers == c.nLayers else {
             throw CheckpointError.mismatch(path: p, field: "n_layers", checkpoint: String(sharing.nLayers), requested: String(c.nLayers))
         }
+        guard sharing.arch.isEmpty || sharing.arch == c.arch.rawValue else {
+            throw CheckpointError.mismatch(path: p, field: "arch", checkpoint: sharing.arch, requested: c.arch.rawValue)
+        }
         guard !sharing.lisaLayers.isEmpty else { throw CheckpointError.config("\(p) lists no lisa layers.") }
         guard let rank = Int(try field("rank")), let ffn = AlignFFNKind(rawValue: try field("ffn")),
               let hidden = Int(try field("hidden")), let rope = Bool(try field("rope")) else {
