@@ -191,4 +191,29 @@ import Testing
         }
         #expect(throws: CheckpointError.self) { try LiSARuntime.load(checkpoint: url, model: model, modelSHA: "0000") }
     }
+
+    /// `lisa generate --lisa ckpt` decodes with the checkpoint's LiSA layers: same tokens as in-process `generate`.
+    @Test func generateCommandRunsCheckpoint() throws {
+        guard LisaBinary.available else { return }
+        let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, sha) = try Self.model("qwen2", dir)
+        var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4
+        let sharing = SharingConfig(lisaLayers: [1, 2], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
+        let trainer = LocalKDTrainer(model: model, sharing: sharing, options: o)
+        try trainer.step(batch: [Self.tokens])
+        let ckpt = dir.appendingPathComponent("ckpt.safetensors")
+        try trainer.save(to: ckpt, modelSHA: sha)
+        let gguf = dir.appendingPathComponent("qwen2.gguf").path
+        let r = try LisaBinary.run(["generate", gguf, "--prompt", "abc", "-n", "6", "--greedy", "--json", "--ignore-eos", "--lisa", ckpt.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let promptIDs = obj["prompt_ids"] as! [Int], ids = obj["ids"] as! [Int]
+        let rt = try LiSARuntime.load(checkpoint: ckpt, model: model, modelSHA: sha)
+        let ref = try model.generate(promptIDs: promptIDs, tokenizer: nil,
+                                     options: GenerationOptions(maxTokens: 6, stopAtEOS: false), scoreProviders: rt.providers)
+        #expect(ids == ref.ids)
+        #expect(r.stderr.contains("LiSA layers (0-based): 1,2"))
+        let bad = try LisaBinary.run(["generate", gguf, "--prompt", "abc", "-n", "2", "--lisa", dir.appendingPathComponent("none.safetensors").path])
+        #expect(bad.status != 0)
+    }
 }
