@@ -51,7 +51,8 @@ extension Transformer {
         if checkFinite { try Scratch.checkFinite(cur.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S) }
         if let tap {
             tap.attention(AttentionEvent(layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
-                                         scores: cur.scores.pointer, probs: cur.probs.pointer, policy: policy))
+                                         scores: cur.scores.pointer, probs: cur.probs.pointer, policy: policy,
+                                         fromProvider: provider != nil))
         }
 
         // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]

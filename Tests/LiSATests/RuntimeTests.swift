@@ -29,9 +29,11 @@ import Testing
 
     /// Keeps every layer's scores, probs (last call) and residual outputs.
     final class Capture: AttentionTap, ResidualTap {
+        var providerLayers: Set<Int> = []
         var scores: [Int: [Float]] = [:], probs: [Int: [Float]] = [:], x: [Int: [Float]] = [:]
         func attention(_ e: AttentionEvent) {
             let n = e.heads * e.qLen * e.kLen
+            #expect(e.fromProvider == (e.policy == .standard && providerLayers.contains(e.layer)))
             scores[e.layer] = Array(UnsafeBufferPointer(start: e.scores, count: n))
             probs[e.layer] = Array(UnsafeBufferPointer(start: e.probs, count: n))
         }
@@ -58,6 +60,7 @@ import Testing
         let Ls = Self.layers(lisa, model: model)
         let rt = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: model.config.nLayers), layers: Ls)
         let cap = Capture()
+        cap.providerLayers = Set(lisa)
         let cache = model.makeCache()
         _ = try model.forward(Self.tokens, cache: cache, logits: .none, tap: cap, residualTap: cap, scoreProviders: rt.providers)
         let T = Self.tokens.count, c = model.config
@@ -122,6 +125,7 @@ import Testing
             L.params.initialize(seed: 42)
             let rt = LiSARuntimeLayer(layer: L)
             let capL = Capture(), capD = Capture()
+            capL.providerLayers = [n]
             let cacheL = model.makeCache(), cacheD = model.makeCache()
             var worst: Float = 0
             for (k, chunk) in [Self.tokens, [5], [17], [250]].enumerated() {
