@@ -8,6 +8,11 @@ import Numerics
 /// for query rows p0 ..< p0+T it computes Q_LR, A_Δ = Q_LR K_LRᵀ/√r against all S keys, and the alignment
 /// FFN on concat(A_{n−1}, A_Δ) over the entries visible under layer n's mask — the math of
 /// `lisaAttentionForward`, incrementally. Masked entries are left −inf (the layer re-applies its mask).
+///
+/// The K_LR cache follows the KVCache by position: a call at p0 drops K_LR rows ≥ p0 first, so a fresh cache,
+/// `KVCache.truncate`, or several continuations run one after another from copies of one context cache all
+/// work. Running continuations of *different* prefixes interleaved, or calls from several threads, does not:
+/// use one runtime per sequence.
 public final class LiSARuntimeLayer: LayerScoreProvider {
     public let layer: LiSALayer
     /// K_LR: [count, h_kv·r], post-RoPE.
