@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GGUF
+import LiSA
 import Models
 
 struct Generate: ParsableCommand {
@@ -14,6 +16,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Stop when this string appears (repeatable).") var stop: [String] = []
     @Flag(help: "Keep going past end-of-generation tokens.") var ignoreEos = false
     @Flag(help: "Print JSON {prompt_ids, ids, text}.") var json = false
+    @Option(help: "Run the LiSA layers of this local-KD checkpoint (safetensors from `lisa train`) with a low-rank K cache.")
+    var lisa: String?
 
     func validate() throws {
         guard n >= 1, n <= 1_000_000 else { throw ValidationError("-n must be at least 1, got \(n).") }
@@ -25,8 +29,17 @@ struct Generate: ParsableCommand {
         let m = try modelOptions.load()
         let ids = try promptOptions.ids(m)
         let sampler = greedy || temperature == 0 ? Sampler.greedy() : Sampler(temperature: temperature, topP: topP, seed: seed)
+        var providers: LayerScoreProviders = [:]
+        if let lisa {
+            let rt = try LiSARuntime.load(checkpoint: URL(fileURLWithPath: lisa), model: m.transformer,
+                                          modelSHA: try SHA256.hex(ofFile: modelOptions.model))
+            providers = rt.providers
+            let list = rt.layers.map { String($0.layer.index) }.joined(separator: ",")
+            FileHandle.standardError.write(Data("LiSA layers (0-based): \(list), rank \(rt.layers[0].layer.rank)\n".utf8))
+        }
         let r = try m.transformer.generate(promptIDs: ids, tokenizer: m.tokenizer,
-                                           options: GenerationOptions(maxTokens: n, sampler: sampler, stopStrings: stop, stopAtEOS: !ignoreEos))
+                                           options: GenerationOptions(maxTokens: n, sampler: sampler, stopStrings: stop, stopAtEOS: !ignoreEos),
+                                           scoreProviders: providers)
         if json {
             print(try jsonLine(["prompt_ids": r.promptIDs, "ids": r.ids, "text": r.text]))
         } else {

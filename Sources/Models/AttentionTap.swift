@@ -13,6 +13,8 @@ public struct AttentionEvent {
     /// Softmax probabilities P: [heads, qLen, kLen].
     public let probs: UnsafePointer<Float>
     public let policy: AttentionPolicy
+    /// True when a `LayerScoreProvider` computed `scores` (then `policy` is not what ran).
+    public var fromProvider: Bool = false
 
     /// The probability row of query i (0..<qLen), head h: [kLen].
     public func probRow(head h: Int, query i: Int) -> UnsafeBufferPointer<Float> {
@@ -27,6 +29,7 @@ public struct AttentionEvent {
 public struct SubmoduleEvent {
     public let layer: Int
     public let qLen: Int
+    /// q and k are not computed on DS, uniform and score-provider layers (stale scratch there).
     public let q: UnsafePointer<Float>        // [qLen, nHeads·headDim] after norm and RoPE, before scaling
     public let k: UnsafePointer<Float>        // [qLen, nKV·headDim] after norm and RoPE
     public let v: UnsafePointer<Float>        // [qLen, nKV·headDim]

@@ -27,14 +27,16 @@ public struct GenerationResult: Sendable {
 extension Transformer {
     /// Prefills the prompt, then decodes token by token with the KV cache.
     /// `tap` sees every forward call (prefill rows, then one row per generated token).
+    /// `scoreProviders` replace the scores of their layers (see `LayerScoreProvider`); they are reset first.
     public func generate(promptIDs: [Int], tokenizer: (any Tokenizer)?, options: GenerationOptions,
-                         tap: AttentionTap? = nil) throws -> GenerationResult {
+                         tap: AttentionTap? = nil, scoreProviders: LayerScoreProviders = [:]) throws -> GenerationResult {
         var opts = options
         let cache = makeCache(reserve: promptIDs.count + opts.maxTokens)
         guard promptIDs.count + opts.maxTokens <= config.contextLength else {
             throw ModelError.promptTooLong(tokens: promptIDs.count + opts.maxTokens, context: config.contextLength)
         }
-        var logits = try forward(promptIDs, cache: cache, policies: opts.policies, tap: tap)
+        for p in scoreProviders.values { p.reset() }
+        var logits = try forward(promptIDs, cache: cache, policies: opts.policies, tap: tap, scoreProviders: scoreProviders)
         var out: [Int] = []
         var reason = GenerationResult.StopReason.maxTokens
         var text = ""
@@ -50,7 +52,7 @@ extension Transformer {
                 }
             }
             if out.count == opts.maxTokens { break }
-            logits = try forward([next], cache: cache, policies: opts.policies, tap: tap)
+            logits = try forward([next], cache: cache, policies: opts.policies, tap: tap, scoreProviders: scoreProviders)
         }
         text = tokenizer?.decode(out) ?? ""
         return GenerationResult(promptIDs: promptIDs, ids: out, text: text, stopReason: reason)

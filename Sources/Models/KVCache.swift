@@ -49,6 +49,9 @@ public final class KVCache: KVCacheProtocol {
         return c
     }
 
+    /// Bytes held by layer l's K and V (Float32); K is 0 for layers whose policy or provider needs no keys.
+    public func bytes(layer l: Int) -> (k: Int, v: Int) { (keys[l].count * 4, values[l].count * 4) }
+
     /// Bytes held by K and V (Float32).
     public var bytes: (k: Int, v: Int) {
         (keys.reduce(0) { $0 + $1.count } * 4, values.reduce(0) { $0 + $1.count } * 4)

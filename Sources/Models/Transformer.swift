@@ -46,13 +46,16 @@ public final class Transformer: @unchecked Sendable {
     /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count, appending to the cache.
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitRows = .last,
                         policies: AttentionPolicies = AttentionPolicies(), tap: AttentionTap? = nil,
-                        residualTap: ResidualTap? = nil) throws -> Logits {
+                        residualTap: ResidualTap? = nil, scoreProviders: LayerScoreProviders = [:]) throws -> Logits {
         let c = config
         let T = tokens.count, p0 = cache.count, S = p0 + T
         guard T > 0 else { throw ModelError.emptyPrompt }
         guard S <= c.contextLength else { throw ModelError.promptTooLong(tokens: S, context: c.contextLength) }
         for t in tokens where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
         if !policies.isAllStandard { try policies.validate(nLayers: c.nLayers, nHeads: c.nHeads) }
+        for l in scoreProviders.keys where !(1..<c.nLayers).contains(l) {
+            throw ModelError.badPolicy(layer: l, reason: "a score provider needs a previous layer: layers 1..<\(c.nLayers)")
+        }
 
         let d = c.nEmbd, H = c.nHeads, hd = c.headDim
         let x = FloatBuffer(count: T * d, zeroed: false)              // [T, d] residual stream
@@ -67,7 +70,7 @@ public final class Transformer: @unchecked Sendable {
 
         for l in 0..<c.nLayers {
             try layerForward(l, x: x, s: s, cache: cache, positions: positions, p0: p0,
-                             cur: cur, prev: prev, policy: policies[l], tap: tap)
+                             cur: cur, prev: prev, policy: policies[l], tap: tap, provider: scoreProviders[l])
             residualTap?.layerOutput(layer: l, x: x.pointer, rows: T, dim: d)
             swap(&cur, &prev)
         }

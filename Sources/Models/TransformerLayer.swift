@@ -6,7 +6,7 @@ extension Transformer {
     /// `prev` holds layer l−1's (read by direct sharing).
     func layerForward(_ l: Int, x: FloatBuffer, s: Scratch, cache: KVCache, positions: [Int], p0: Int,
                       cur: (scores: FloatBuffer, probs: FloatBuffer), prev: (scores: FloatBuffer, probs: FloatBuffer),
-                      policy: AttentionPolicy, tap: AttentionTap?) throws {
+                      policy: AttentionPolicy, tap: AttentionTap?, provider: (any LayerScoreProvider)? = nil) throws {
         let c = config, w = weights.layers[l]
         let T = s.T, S = s.S, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
         func check(_ b: FloatBuffer, _ op: String, _ width: Int) throws {
@@ -20,7 +20,7 @@ extension Transformer {
         if let b = w.bv { Kernels.addBias(s.v.pointer, b.pointer, rows: T, n: kvDim) }
         try check(s.v, "v", kvDim)
 
-        if policy.needsKeys {
+        if provider == nil, policy.needsKeys {
             BLAS.gemmNT(m: T, n: qDim, k: d, a: s.h.pointer, lda: d, b: w.wq.pointer, ldb: d, c: s.q.pointer, ldc: qDim)
             BLAS.gemmNT(m: T, n: kvDim, k: d, a: s.h.pointer, lda: d, b: w.wk.pointer, ldb: d, c: s.k.pointer, ldc: kvDim)
             if let b = w.bq { Kernels.addBias(s.q.pointer, b.pointer, rows: T, n: qDim) }
@@ -38,11 +38,21 @@ extension Transformer {
             cache.append(layer: l, k: nil, v: s.v.pointer, rows: T)
         }
 
-        computeProbs(l, s: s, cache: cache, p0: p0, cur: cur, prev: prev, policy: policy)
+        if let provider {
+            // scores from the provider, then this layer's own mask and softmax
+            provider.scores(layer: l, input: s.h.pointer, T: T, p0: p0, prevScores: prev.scores.pointer, S: S,
+                            into: cur.scores.pointer)
+            applyMask(l, cur.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)
+            cur.probs.pointer.update(from: cur.scores.pointer, count: H * T * S)
+            Kernels.softmaxRows(cur.probs.pointer, rows: H * T, n: S)
+        } else {
+            computeProbs(l, s: s, cache: cache, p0: p0, cur: cur, prev: prev, policy: policy)
+        }
         if checkFinite { try Scratch.checkFinite(cur.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S) }
         if let tap {
             tap.attention(AttentionEvent(layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
-                                         scores: cur.scores.pointer, probs: cur.probs.pointer, policy: policy))
+                                         scores: cur.scores.pointer, probs: cur.probs.pointer, policy: policy,
+                                         fromProvider: provider != nil))
         }
 
         // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]

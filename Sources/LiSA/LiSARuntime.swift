@@ -1,0 +1,175 @@
+import Foundation
+import GGUF
+import Models
+import Numerics
+
+/// A trained LiSA layer inside the full forward pass (prefill and token-by-token decoding).
+/// It keeps its own low-rank K cache K_LR [positions, h_kv·r] (after RoPE) in place of the layer's K cache;
+/// for query rows p0 ..< p0+T it computes Q_LR, A_Δ = Q_LR K_LRᵀ/√r against all S keys, and the alignment
+/// FFN on concat(A_{n−1}, A_Δ) over the entries visible under layer n's mask — the math of
+/// `lisaAttentionForward`, incrementally. Masked entries are left −inf (the layer re-applies its mask).
+///
+/// The K_LR cache follows the KVCache by position: a call at p0 drops K_LR rows ≥ p0 first, so a fresh cache,
+/// `KVCache.truncate`, or several continuations run one after another from copies of one context cache all
+/// work. Running continuations of *different* prefixes interleaved, or calls from several threads, does not:
+/// use one runtime per sequence.
+public final class LiSARuntimeLayer: LayerScoreProvider {
+    public let layer: LiSALayer
+    /// K_LR: [count, h_kv·r], post-RoPE.
+    private var kCache: [Float] = []
+    public private(set) var count = 0
+
+    public init(layer: LiSALayer) { self.layer = layer }
+
+    /// Bytes of the low-rank K cache (Float32).
+    public var lowRankKBytes: Int { kCache.count * 4 }
+
+    public func reset() { kCache.removeAll(keepingCapacity: true); count = 0 }
+
+    public func scores(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int,
+                       prevScores: UnsafePointer<Float>, S: Int, into out: UnsafeMutablePointer<Float>) {
+        let L = layer, d = L.dim, H = L.heads, r = L.rank, qW = H * r, kW = L.kvHeads * r, gsz = H / L.kvHeads
+        precondition(n == L.index, "LiSA runtime layer \(L.index) attached to layer \(n)")
+        precondition(p0 <= count, "LiSA layer \(L.index): low-rank K cache holds \(count) positions, query starts at \(p0)")
+        precondition(S == p0 + T)
+        if count > p0 { kCache.removeLast((count - p0) * kW); count = p0 }   // cache truncated or restarted
+        let q = FloatBuffer(count: T * qW, zeroed: false), k = FloatBuffer(count: T * kW, zeroed: false)
+        BLAS.gemmNT(m: T, n: qW, k: d, a: input, lda: d, b: L.params.lowRankQ.pointer, ldb: d, c: q.pointer, ldc: qW)
+        BLAS.gemmNT(m: T, n: kW, k: d, a: input, lda: d, b: L.params.lowRankK.pointer, ldb: d, c: k.pointer, ldc: kW)
+        if let rope = L.rope {
+            let pos = Array(p0..<S)
+            ropeForward(rope, q.pointer, rows: T, heads: H, positions: pos)
+            ropeForward(rope, k.pointer, rows: T, heads: L.kvHeads, positions: pos)
+        }
+        kCache.append(contentsOf: UnsafeBufferPointer(start: k.pointer, count: T * kW))
+        count = S
+        // A_Δ[i] [T, S] = Q_LR,i · K_LR,g(i)ᵀ / √r
+        let plane = T * S, inv = 1 / Float(r).squareRoot()
+        let delta = FloatBuffer(count: H * plane, zeroed: false)
+        kCache.withUnsafeBufferPointer { kc in
+            for i in 0..<H {
+                BLAS.gemmNT(m: T, n: S, k: r, alpha: inv, a: q.pointer + i * r, lda: qW,
+                            b: kc.baseAddress! + (i / gsz) * r, ldb: kW, c: delta.pointer + i * plane, ldc: S)
+            }
+        }
+        // visible entries of this call's rows: offset a·S + b
+        var index: [Int] = []
+        index.reserveCapacity(T * min(S, L.window ?? S))
+        for a in 0..<T { for b in 0..<S where L.visible(query: p0 + a, key: b) { index.append(a * S + b) } }
+        let N = index.count
+        let x = FloatBuffer(count: N * 2 * H, zeroed: false), y = FloatBuffer(count: N * H, zeroed: false)
+        for (e, o) in index.enumerated() {
+            for i in 0..<H {
+                let v = prevScores[i * plane + o]
+                x[e * 2 * H + i] = v.isFinite ? v : -1e4
+                x[e * 2 * H + H + i] = delta[i * plane + o]
+            }
+        }
+        let f = L.params.alignFFN
+        alignFFNForward(f, x: x.pointer, y: y.pointer, acts: AlignFFNActs(rows: N, hidden: f.hidden), rows: N)
+        out.update(repeating: -.infinity, count: H * plane)
+        for (e, o) in index.enumerated() { for i in 0..<H { out[i * plane + o] = y[e * H + i] } }
+        withExtendedLifetime((q, k, delta, x, y)) {}
+    }
+}
+
+/// Cache bytes of one forward state (Float32), per layer and in total.
+public struct MemoryReport: Sendable, Equatable {
+    public struct Layer: Sendable, Equatable {
+        public let index: Int
+        public let kBytes: Int, lowRankKBytes: Int, vBytes: Int
+        public var total: Int { kBytes + lowRankKBytes + vBytes }
+    }
+    public let layers: [Layer]
+    public var kBytes: Int { layers.reduce(0) { $0 + $1.kBytes } }
+    public var lowRankKBytes: Int { layers.reduce(0) { $0 + $1.lowRankKBytes } }
+    public var vBytes: Int { layers.reduce(0) { $0 + $1.vBytes } }
+    public var totalBytes: Int { kBytes + lowRankKBytes + vBytes }
+
+    /// Measured from a KVCache and the LiSA layers that ran with it.
+    public init(cache: KVCache, lisa: [LiSARuntimeLayer] = []) {
+        let byIndex = Dictionary(lisa.map { ($0.layer.index, $0) }, uniquingKeysWith: { a, _ in a })
+        layers = (0..<cache.nLayers).map { l in
+            let b = cache.bytes(layer: l)
+            return Layer(index: l, kBytes: b.k, lowRankKBytes: byIndex[l]?.lowRankKBytes ?? 0, vBytes: b.v)
+        }
+    }
+
+    // MARK: §5.2 formulas for this cache layout (FIGURES.md Table 3 "Memory"): Float32 (4 bytes),
+    // K term per KV head (h_kv), score term per query head (h); l = sequence length, |S| LiSA layers.
+
+    /// K-cache bytes saved by |S| LiSA layers holding K_LR (h_kv·r per position) instead of K (h_kv·d_k):
+    /// |S|·h_kv·l·(d_k − r)·4.
+    public static func kCacheSaving(lisaLayers S: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int, bytesPerValue b: Int = 4) -> Int {
+        S * kvHeads * l * (dk - r) * b
+    }
+    /// Prefill net saving: K saving − one h×l×l score matrix = l·(|S|·h_kv·(d_k − r) − h·l)·4 (negative for long l).
+    public static func prefillSaving(lisaLayers S: Int, heads h: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int, bytesPerValue b: Int = 4) -> Int {
+        kCacheSaving(lisaLayers: S, kvHeads: kvHeads, headDim: dk, rank: r, length: l, bytesPerValue: b) - h * l * l * b
+    }
+    /// Decoding net saving: K saving − one score row h×l: l·(|S|·h_kv·(d_k − r) − h)·4.
+    public static func decodingSaving(lisaLayers S: Int, heads h: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int, bytesPerValue b: Int = 4) -> Int {
+        kCacheSaving(lisaLayers: S, kvHeads: kvHeads, headDim: dk, rank: r, length: l, bytesPerValue: b) - h * l * b
+    }
+}
+
+/// Trained LiSA layers loaded for inference.
+public final class LiSARuntime {
+    public let sharing: SharingConfig
+    public let layers: [LiSARuntimeLayer]
+
+    public init(sharing: SharingConfig, layers: [LiSALayer]) {
+        self.sharing = sharing
+        self.layers = layers.map(LiSARuntimeLayer.init)
+    }
+
+    /// The providers to hand to `Transformer.forward` / `generate`.
+    public var providers: LayerScoreProviders {
+        Dictionary(layers.map { ($0.layer.index, $0 as any LayerScoreProvider) }, uniquingKeysWith: { a, _ in a })
+    }
+    public func reset() { for l in layers { l.reset() } }
+    public func memory(cache: KVCache) -> MemoryReport { MemoryReport(cache: cache, lisa: layers) }
+
+    /// Builds the LiSA layers of a checkpoint written by `LocalKDTrainer.save` (the AdamW moments are ignored).
+    /// Refuses a checkpoint made for another model (SHA-256 of the GGUF) or whose config does not fit it.
+    public static func load(checkpoint url: URL, model: Transformer, modelSHA: String) throws -> LiSARuntime {
+        let (tensors, meta) = try Safetensors.read(url)
+        let p = url.path
+        func field(_ k: String) throws -> String {
+            guard let v = meta[k] else { throw CheckpointError.malformed(path: p, reason: "no \(k) in __metadata__") }
+            return v
+        }
+        let sha = try field("base_model_sha256")
+        guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
+        let sharing: SharingConfig
+        do { sharing = try JSONDecoder().decode(SharingConfig.self, from: Data(try field("sharing").utf8)) }
+        catch let e as CheckpointError { throw e }
+        catch { throw CheckpointError.malformed(path: p, reason: "the sharing config in __metadata__ cannot be decoded") }
+        try sharing.validate(path: p)
+        let c = model.config
+        guard sharing.nLayers == c.nLayers else {
+            throw CheckpointError.mismatch(path: p, field: "n_layers", checkpoint: String(sharing.nLayers), requested: String(c.nLayers))
+        }
+        guard sharing.arch.isEmpty || sharing.arch == c.arch.rawValue else {
+            throw CheckpointError.mismatch(path: p, field: "arch", checkpoint: sharing.arch, requested: c.arch.rawValue)
+        }
+        guard !sharing.lisaLayers.isEmpty else { throw CheckpointError.config("\(p) lists no lisa layers.") }
+        guard let rank = Int(try field("rank")), let ffn = AlignFFNKind(rawValue: try field("ffn")),
+              let hidden = Int(try field("hidden")), let rope = Bool(try field("rope")) else {
+            throw CheckpointError.malformed(path: p, reason: "rank, ffn, hidden or rope in __metadata__ cannot be read")
+        }
+        var built: [LiSALayer] = []
+        for l in sharing.lisaLayers {
+            let L = LiSALayer(index: l.index, source: l.source ?? l.index - 1, config: c, rank: rank, ffn: ffn, hidden: hidden, useRoPE: rope)
+            for t in L.params.tensors {
+                let name = "layers.\(L.index).\(t.name)"
+                guard let src = tensors[name], src.values.count == t.buffer.count, src.shape == t.shape else {
+                    throw CheckpointError.missingTensor(path: p, name: name)
+                }
+                src.values.withUnsafeBufferPointer { t.buffer.pointer.update(from: $0.baseAddress!, count: t.buffer.count) }
+            }
+            built.append(L)
+        }
+        return LiSARuntime(sharing: sharing, layers: built)
+    }
+}
