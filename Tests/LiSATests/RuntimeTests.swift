@@ -220,4 +220,27 @@ import Testing
         let bad = try LisaBinary.run(["generate", gguf, "--prompt", "abc", "-n", "2", "--lisa", dir.appendingPathComponent("none.safetensors").path])
         #expect(bad.status != 0)
     }
+
+    /// `lisa bench generate` times baseline and LiSA in one run and reports the smaller LiSA cache.
+    @Test func benchGenerateComparesBaselineAndLiSA() throws {
+        guard LisaBinary.available else { return }
+        let dir = TestPaths.tempDir("lisa-bench"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, sha) = try Self.model("qwen2", dir)
+        var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4
+        let sharing = SharingConfig(lisaLayers: [1, 2], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
+        let trainer = LocalKDTrainer(model: model, sharing: sharing, options: o)
+        let ckpt = dir.appendingPathComponent("ckpt.safetensors")
+        try trainer.save(to: ckpt, modelSHA: sha)
+        let gguf = dir.appendingPathComponent("qwen2.gguf").path
+        let r = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        let base = rows.first { $0["mode"] as? String == "baseline" }!, lisa = rows.first { $0["mode"] as? String == "lisa" }!
+        // 8 + 4 − 1 = 11 cached positions (the last generated token is never fed back); LiSA layers 1 and 2
+        // keep h_kv·r = 2·4 low-rank key values per token instead of h_kv·d_k = 2·16, in Float32.
+        let saved = 2 * 11 * (2 * 16 - 2 * 4) * 4
+        #expect(base["cache_bytes"] as! Int - (lisa["cache_bytes"] as! Int) == saved)
+        let bad = try LisaBinary.run(["bench", "generate", gguf, "--io", "8"])
+        #expect(bad.status != 0 && bad.stderr.contains("--io must look like"))
+    }
 }
