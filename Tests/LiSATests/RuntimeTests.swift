@@ -14,6 +14,18 @@ import Testing
         return (try Transformer(gguf: GGUFFile(path: path)), try SHA256.hex(ofFile: path))
     }
 
+    /// A tiny qwen2 model with a LiSA checkpoint on layers 1 and 2 (r = 4), saved in `dir`.
+    static func checkpoint(_ dir: URL, trainOneStep: Bool) throws -> (Transformer, String, URL) {
+        let (model, sha) = try model("qwen2", dir)
+        var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4
+        let sharing = SharingConfig(lisaLayers: [1, 2], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
+        let trainer = LocalKDTrainer(model: model, sharing: sharing, options: o)
+        if trainOneStep { try trainer.step(batch: [tokens]) }
+        let ckpt = dir.appendingPathComponent("ckpt.safetensors")
+        try trainer.save(to: ckpt, modelSHA: sha)
+        return (model, sha, ckpt)
+    }
+
     /// LiSA layers with random (not DS-equivalent) weights so that every term of eqs 3–4 matters.
     static func layers(_ idx: [Int], model: Transformer, ffn: AlignFFNKind = .dl, perturb: Float = 0.1) -> [LiSALayer] {
         idx.map { n in
@@ -200,13 +212,7 @@ import Testing
     @Test func generateCommandRunsCheckpoint() throws {
         guard LisaBinary.available else { return }
         let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
-        let (model, sha) = try Self.model("qwen2", dir)
-        var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4
-        let sharing = SharingConfig(lisaLayers: [1, 2], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
-        let trainer = LocalKDTrainer(model: model, sharing: sharing, options: o)
-        try trainer.step(batch: [Self.tokens])
-        let ckpt = dir.appendingPathComponent("ckpt.safetensors")
-        try trainer.save(to: ckpt, modelSHA: sha)
+        let (model, sha, ckpt) = try Self.checkpoint(dir, trainOneStep: true)
         let gguf = dir.appendingPathComponent("qwen2.gguf").path
         let r = try LisaBinary.run(["generate", gguf, "--prompt", "abc", "-n", "6", "--greedy", "--json", "--ignore-eos", "--lisa", ckpt.path])
         #expect(r.status == 0, "\(r.stderr)")
@@ -225,12 +231,7 @@ import Testing
     @Test func benchGenerateComparesBaselineAndLiSA() throws {
         guard LisaBinary.available else { return }
         let dir = TestPaths.tempDir("lisa-bench"); defer { try? FileManager.default.removeItem(at: dir) }
-        let (model, sha) = try Self.model("qwen2", dir)
-        var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4
-        let sharing = SharingConfig(lisaLayers: [1, 2], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
-        let trainer = LocalKDTrainer(model: model, sharing: sharing, options: o)
-        let ckpt = dir.appendingPathComponent("ckpt.safetensors")
-        try trainer.save(to: ckpt, modelSHA: sha)
+        let (_, _, ckpt) = try Self.checkpoint(dir, trainOneStep: false)
         let gguf = dir.appendingPathComponent("qwen2.gguf").path
         let r = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
