@@ -41,7 +41,7 @@ let package = Package(
         // gnuplot scripts and data files → PNG/SVG.
         .target(name: "Plots"),
         // Study files (YAML) → capture → store → analyses → plots → reports.
-        .target(name: "Studies", dependencies: ["Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers",
+        .target(name: "Studies", dependencies: ["Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers", "Evaluation",
                                                 .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
@@ -59,7 +59,8 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis"], path: "Tests/AnalysisTests"),
         .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Numerics"], path: "Tests/DatasetsTests"),
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),
-        .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands"],
+        .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands",
+                                                     "Evaluation", "Datasets"],
                     path: "Tests/StudiesTests"),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets", "GGUF"],
                     path: "Tests/EvaluationTests"),

@@ -23,6 +23,9 @@ public struct DocumentResult: Codable, Sendable, Equatable {
     public var prediction: String?
     /// Metric name → this document's score (0/1 for accuracies and exact match, log-likelihood for LAMBADA ppl).
     public var scores: [String: Double]
+    public init(index: Int, logLikelihoods: [Double]?, gold: Int?, prediction: String?, scores: [String: Double]) {
+        self.index = index; self.logLikelihoods = logLikelihoods; self.gold = gold; self.prediction = prediction; self.scores = scores
+    }
 }
 
 /// A task's aggregate result.
@@ -52,16 +55,36 @@ public func selectDocuments(_ task: EvalTask, options: EvalOptions) -> [Document
     return order.prefix(min(options.limit ?? docs.count, docs.count)).map { docs[$0] }
 }
 
-/// Runs `task` on `model`; `progress(done, total)` and `each(result)` after each document.
-public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
-                     each: ((DocumentResult) -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
+/// A scored document with what it cost (a resumed run takes these from the database).
+public struct ScoredDocument: Sendable, Equatable {
+    public var result: DocumentResult
+    public var seconds: Double
+    /// Tokens run through the model for this document.
+    public var tokens: Int
+    public init(result: DocumentResult, seconds: Double, tokens: Int) { self.result = result; self.seconds = seconds; self.tokens = tokens }
+}
+
+/// Runs `task` on `model`. Documents in `resumed` (matched by index) are not scored again; the aggregate
+/// is computed over all documents in run order, so a resumed run equals an uninterrupted one.
+/// `each(doc, ordinal)` after each newly scored document (it may throw to stop the run);
+/// `progress(done, total)` after every document.
+public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions, resumed: [ScoredDocument] = [],
+                     each: ((ScoredDocument, Int) throws -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
     let start = Date()
     let scorer = ContextScorer(model: model, policies: options.policies)
     let docs = selectDocuments(task, options: options)
+    let known = Dictionary(resumed.map { ($0.result.index, $0) }, uniquingKeysWith: { a, _ in a })
     var results: [DocumentResult] = []
+    var storedSeconds = 0.0, storedTokens = 0
     for (i, doc) in docs.enumerated() {
-        results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
-        each?(results[results.count - 1])
+        if let k = known[doc.index] {
+            results.append(k.result); storedSeconds += k.seconds; storedTokens += k.tokens
+        } else {
+            let t0 = Date(), tok0 = scorer.tokensRun
+            results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
+            try each?(ScoredDocument(result: results[results.count - 1], seconds: Date().timeIntervalSince(t0),
+                                     tokens: scorer.tokensRun - tok0), i)
+        }
         progress?(i + 1, docs.count)
     }
     var metrics: [String: Double] = [:], errs: [String: Double] = [:]
@@ -76,8 +99,8 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
     }
     let pol = options.policies.byLayer.sorted { $0.key < $1.key }.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
     return TaskResult(task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
-                      standardErrors: errs, primaryMetric: task.spec.primaryMetric, seconds: Date().timeIntervalSince(start),
-                      tokensRun: scorer.tokensRun, policies: pol, documents: results)
+                      standardErrors: errs, primaryMetric: task.spec.primaryMetric,
+                      seconds: storedSeconds + Date().timeIntervalSince(start), tokensRun: storedTokens + scorer.tokensRun, policies: pol, documents: results)
 }
 
 /// Scores one document (lm-eval process_results for its output type).

@@ -57,7 +57,8 @@ public struct SensitivityResult: Codable, Sendable {
 public func robustnessRanking(_ pairs: [PairScore]) -> [PairScore] {
     pairs.sorted {
         if $0.ds != $1.ds { return $0.ds > $1.ds }
-        if $0.uniform != $1.uniform { return $0.uniform > $1.uniform }
+        // A study run with DS only stores uniform as NaN: then the tie goes to the deeper pair.
+        if !$0.uniform.isNaN, !$1.uniform.isNaN, $0.uniform != $1.uniform { return $0.uniform > $1.uniform }
         return $0.pair.first > $1.pair.first
     }
 }

@@ -3,6 +3,8 @@ import Datasets
 import Evaluation
 import Foundation
 import Models
+import Store
+import Studies
 
 /// `lisa eval`: one lm-evaluation-harness style task (tasks/<name>.json) on one model.
 struct Eval: ParsableCommand {
@@ -18,22 +20,32 @@ struct Eval: ParsableCommand {
     @Option(help: "A sharing config (from `lisa recommend`); its ds/lisa layers run as DS.") var sharing: String?
     @Option(help: "Write the full result (per-document scores included) as JSON to this file.") var out: String?
     @Option(help: "Append each document's result to this JSONL file as it is scored (a stopped run keeps its documents).") var partial: String?
+    @Option(help: "Store the run and every document's result in this SQLite database (one transaction per document).") var db: String?
+    @Flag(help: "With --db: continue the newest run with the same parameters, skipping stored documents.") var resume = false
+    @Option(help: .hidden) var stopAfter: Int?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         if let shots, shots < 0 { throw ValidationError("--shots must be 0 or more, got \(shots).") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+        if resume, db == nil { throw ValidationError("--resume needs --db FILE (the database holding the stopped run).") }
     }
 
     func run() throws {
         let spec = try TasksFolder().spec(task)
         let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
+        // The database is opened before the model loads, so a bad --db path fails at once.
+        let store = try db.map { p -> LisaStore in
+            do { return try LisaStore(path: p) } catch { throw CLIError("--db: \(error)") }
+        }
         let m = try modelOptions.load()
         var pol = try parsePolicies(policies ?? "")
+        var sharingJSON: String?
         if let sharing {
             let cfg = try SharingConfig.load(path: sharing, modelPath: modelOptions.model)
             guard cfg.nLayers == m.config.nLayers else { throw CLIError("\(sharing) is for \(cfg.nLayers) layers, the model has \(m.config.nLayers).") }
             pol.byLayer.merge(cfg.policies.byLayer) { $1 }
+            sharingJSON = cfg.json
         }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol)
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
@@ -44,9 +56,23 @@ struct Eval: ParsableCommand {
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
-        let r = try evaluate(evalTask, model: m, options: opts, each: { d in
-            if let log, let line = try? enc.encode(d) { log.write(line + Data("\n".utf8)) }
-        }) { done, _ in progress.update(done) }
+        let r: TaskResult
+        if let store {
+            let rec = try EvalRecorder.open(store: store, modelPath: modelOptions.model, model: m)
+            do {
+                let o = try rec.run(evalTask, model: m, options: opts, sharing: sharingJSON, resume: resume, stopAfter: stopAfter) { done, _ in
+                    progress.update(done)
+                }
+                r = o.result
+                if o.resumedDocuments > 0 {
+                    FileHandle.standardError.write(Data("\nresumed evaluation run \(o.run.id!): \(o.resumedDocuments) of \(r.n) documents were stored\n".utf8))
+                }
+            } catch let e as EvalStoreError { throw CLIError(e.description) }
+        } else {
+            r = try evaluate(evalTask, model: m, options: opts, each: { d, _ in
+                if let log, let line = try? enc.encode(d.result) { log.write(line + Data("\n".utf8)) }
+            }) { done, _ in progress.update(done) }
+        }
         progress.finish()
         if let out { try writeJSON(r, to: out) }
         print(json ? try summaryJSON(r) : summaryLine(r))

@@ -5,7 +5,7 @@ import Studies
 /// `lisa study run|list`: study files → capture → store → analyses → plots → reports/<study>/.
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "study", abstract: "Run the similarity studies of LiSA §3 (Figs 3, 4, 5, 11, 12, Table 11).",
+        commandName: "study", abstract: "Run the similarity studies of LiSA §3 (Figs 3, 4, 5, 11, 12, Table 11) and the sensitivity studies (Figs 6, 9).",
         subcommands: [StudyRun.self, StudyList.self])
 }
 
@@ -19,13 +19,14 @@ struct StudyRun: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = 2
     @Flag(help: "Continue an interrupted run of the same study and parameters.") var resume = false
     @Flag(help: "Recompute even if a finished run exists (a new run; old ones stay).") var force = false
+    @Option(help: "tasks/ folder for `kind: sensitivity` studies (default: LISA_TASKS or ./tasks).") var tasks: String?
     @Option(help: .hidden) var throttleMs = 0
 
     func run() throws {
         do {
             let s = try StudyRunner.run(specPath: file, options: StudyRunOptions(
                 modelPath: model, dbPath: db, dataDir: data, reportsDir: reports, resume: resume, force: force,
-                threads: threads, throttleMilliseconds: throttleMs))
+                threads: threads, throttleMilliseconds: throttleMs, tasksDir: tasks))
             if !s.alreadyFinished {
                 print("run \(s.runId): \(s.samplesCaptured) samples captured, \(s.samplesResumed) resumed; report: \(s.reportFiles.first ?? "-")")
             } else {
@@ -46,7 +47,9 @@ struct StudyList: ParsableCommand {
         guard !files.isEmpty else { throw CLIError("\(dir): no study files (*.yaml) found.") }
         for f in files {
             let path = "\(dir)/\(f)"
-            if let s = try? StudySpec.load(path) {
+            if studyKind(path) == "sensitivity", let s = try? SensitivityStudySpec.load(path) {
+                print("\(path)\t\(s.name)\t\(s.tasks.map { "\($0.task)×\($0.limit)" }.joined(separator: ", "))\t\(s.title)")
+            } else if let s = try? StudySpec.load(path) {
                 let d = s.datasets.map { "\($0.task)×\($0.samples)" }.joined(separator: ", ")
                 print("\(path)\t\(s.name)\t\(d)\t\(s.title)")
             } else {

@@ -88,6 +88,45 @@ enum Schema {
                 t.primaryKey(["runId", "path"])
             }
         }
+        // `lisa eval --db` and the sensitivity studies: one row per evaluation run (a study's unit when
+        // studyRunId is set) and one per scored document, so a stopped run resumes document by document.
+        m.registerMigration("v2-eval-runs-documents") { db in
+            try db.create(table: "evalRuns") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("modelId", .integer).notNull().references("models")
+                t.column("studyRunId", .integer).references("runs", onDelete: .cascade)
+                t.column("unit", .text)
+                t.column("task", .text).notNull()
+                t.column("shots", .integer).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("docLimit", .integer)
+                t.column("policies", .text).notNull()
+                t.column("sharing", .text)
+                t.column("parameters", .text).notNull().indexed()
+                t.column("status", .text).notNull()
+                t.column("n", .integer).notNull()
+                t.column("primaryMetric", .text).notNull()
+                t.column("metrics", .text).notNull()
+                t.column("stderr", .text).notNull()
+                t.column("seconds", .double).notNull()
+                t.column("tokens", .integer).notNull()
+                t.column("toolVersion", .text).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+            }
+            try db.create(table: "evalDocuments") { t in
+                t.column("evalRunId", .integer).notNull().references("evalRuns", onDelete: .cascade)
+                t.column("ordinal", .integer).notNull()
+                t.column("docIndex", .integer).notNull()
+                t.column("logLikelihoods", .text)
+                t.column("gold", .integer)
+                t.column("prediction", .text)
+                t.column("scores", .text).notNull()
+                t.column("seconds", .double).notNull()
+                t.column("tokens", .integer).notNull()
+                t.primaryKey(["evalRunId", "docIndex"])
+            }
+        }
         return m
     }
 }

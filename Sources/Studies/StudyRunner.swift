@@ -15,14 +15,16 @@ public struct StudyRunOptions {
     public var threads: Int
     /// Sleep after each stored sample (tests use it to interrupt a run part-way).
     public var throttleMilliseconds: Int
+    /// tasks/ folder for sensitivity studies (default: LISA_TASKS, ./tasks or beside the executable).
+    public var tasksDir: String?
     public var log: (String) -> Void
 
     public init(modelPath: String? = nil, dbPath: String = "reports/lisa.sqlite", dataDir: String? = nil,
                 reportsDir: String = "reports", resume: Bool = false, force: Bool = false, threads: Int = 2,
-                throttleMilliseconds: Int = 0, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+                throttleMilliseconds: Int = 0, tasksDir: String? = nil, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.modelPath = modelPath; self.dbPath = dbPath; self.dataDir = dataDir; self.reportsDir = reportsDir
         self.resume = resume; self.force = force; self.threads = threads
-        self.throttleMilliseconds = throttleMilliseconds; self.log = log
+        self.throttleMilliseconds = throttleMilliseconds; self.tasksDir = tasksDir; self.log = log
     }
 }
 
@@ -40,6 +42,8 @@ public struct StudyRunSummary {
 /// capture → store → analyses → plots → report (ARCHITECTURE.md), resumable from the store.
 public enum StudyRunner {
     public static func run(specPath: String, options o: StudyRunOptions) throws -> StudyRunSummary {
+        guard FileManager.default.fileExists(atPath: specPath) else { throw StudyError.missingFile(specPath) }
+        if studyKind(specPath) == "sensitivity" { return try SensitivityStudy.run(specPath: specPath, options: o) }
         let spec = try StudySpec.load(specPath)
         let modelPath = o.modelPath ?? spec.model
         guard FileManager.default.fileExists(atPath: modelPath) else { throw StudyError.modelMissing(modelPath) }

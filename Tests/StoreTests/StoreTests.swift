@@ -10,7 +10,7 @@ import TestSupport
 
     @Test func migrationsAreNamedAndApplied() throws {
         let store = try LisaStore()
-        #expect(store.appliedMigrations == ["v1-models-datasets-samples", "v1-runs-rows-results-plots"])
+        #expect(store.appliedMigrations == ["v1-models-datasets-samples", "v1-runs-rows-results-plots", "v2-eval-runs-documents"])
         #expect(try store.integrityCheck() == "ok")
     }
 

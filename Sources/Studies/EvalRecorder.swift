@@ -1,0 +1,113 @@
+import Evaluation
+import Foundation
+import Models
+import Store
+
+/// Evaluation-store failures, each a sentence naming the database.
+public enum EvalStoreError: Error, CustomStringConvertible, Equatable {
+    case stoppedEarly(after: Int, db: String)
+    case damagedDocument(runId: Int64, docIndex: Int, db: String)
+
+    public var description: String {
+        switch self {
+        case .stoppedEarly(let n, let db):
+            return "Stopped after \(n) new documents as asked (--stop-after); continue with --resume on \(db)."
+        case .damagedDocument(let id, let doc, let db):
+            return "The stored result of document \(doc) in evaluation run \(id) of \(db) is not valid JSON; the database is damaged."
+        }
+    }
+}
+
+/// Runs (or resumes) one evaluation and records it in the study database: the run's parameters,
+/// every document in its own transaction, then the aggregate (`lisa eval --db`, sensitivity studies).
+public struct EvalRecorder {
+    public let store: LisaStore
+    public let modelId: Int64
+
+    public init(store: LisaStore, modelId: Int64) { self.store = store; self.modelId = modelId }
+
+    /// Registers the model file (sha256, shape) and returns a recorder for it.
+    public static func open(store: LisaStore, modelPath: String, model: LoadedModel) throws -> EvalRecorder {
+        let c = model.config
+        let rec = try store.registerModel(ModelRecord(sha256: try store.sha256(ofModelAt: modelPath),
+                                                      fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
+                                                      arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
+                                                      nKVHeads: c.nKVHeads, headDim: c.headDim))
+        return EvalRecorder(store: store, modelId: rec.id!)
+    }
+
+    /// Canonical JSON of what determines the numbers: task, data file, shots, seed, limit, policies, sharing.
+    public static func parameters(task: EvalTask, options: EvalOptions, sharing: String?) -> String {
+        struct P: Encodable {
+            let task: String; let dataFile: String; let shots: Int; let seed: UInt64; let limit: Int?
+            let policies: [String: String]; let sharing: String?
+        }
+        return canonicalJSON(P(task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
+                               limit: options.limit, policies: policyMap(options.policies), sharing: sharing))
+    }
+
+    /// What happened: the result, the stored run and how many documents came from the database.
+    public struct Outcome { public var result: TaskResult; public var run: EvalRunRecord; public var resumedDocuments: Int }
+
+    /// Evaluates `task`. With `resume`, continues the newest run with the same parameters (a finished one is
+    /// re-aggregated from its stored documents without scoring); otherwise starts a new run.
+    /// `stopAfter` stops with an error after that many newly stored documents (tests of --resume).
+    public func run(_ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: String? = nil,
+                    studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+        let params = Self.parameters(task: task, options: options, sharing: sharing)
+        var run: EvalRunRecord
+        if resume, let old = try store.latestEvalRun(parameters: params, modelId: modelId, studyRunId: studyRunId) {
+            run = old
+        } else {
+            run = try store.createEvalRun(EvalRunRecord(
+                modelId: modelId, studyRunId: studyRunId, unit: unit, task: task.spec.name, shots: options.shots,
+                seed: options.seed, docLimit: options.limit, policies: canonicalJSON(policyMap(options.policies)),
+                sharing: sharing, parameters: params, n: selectDocuments(task, options: options).count,
+                primaryMetric: task.spec.primaryMetric, toolVersion: studiesToolVersion))
+        }
+        let runId = run.id!
+        let stored = try store.evalDocuments(runId: runId).map { d -> ScoredDocument in
+            do { return ScoredDocument(result: try documentResult(d), seconds: d.seconds, tokens: d.tokens) }
+            catch { throw EvalStoreError.damagedDocument(runId: runId, docIndex: d.docIndex, db: store.path) }
+        }
+        var fresh = 0
+        let r = try evaluate(task, model: model, options: options, resumed: stored, each: { doc, ordinal in
+            try store.storeEvalDocument(Self.record(doc, runId: runId, ordinal: ordinal))
+            fresh += 1
+            if let stopAfter, fresh >= stopAfter { throw EvalStoreError.stoppedEarly(after: fresh, db: store.path) }
+        }, progress: progress)
+        try store.finishEvalRun(id: runId, n: r.n, metrics: canonicalJSON(r.metrics), stderr: canonicalJSON(r.standardErrors),
+                                seconds: r.seconds, tokens: r.tokensRun)
+        return Outcome(result: r, run: try store.evalRun(id: runId), resumedDocuments: stored.count)
+    }
+
+    /// The row stored for one document (JSON via the canonical encoder: doubles round-trip exactly).
+    public static func record(_ d: ScoredDocument, runId: Int64, ordinal: Int) -> EvalDocumentRecord {
+        EvalDocumentRecord(evalRunId: runId, ordinal: ordinal, docIndex: d.result.index,
+                           logLikelihoods: d.result.logLikelihoods.map { canonicalJSON($0) }, gold: d.result.gold,
+                           prediction: d.result.prediction, scores: canonicalJSON(d.result.scores),
+                           seconds: d.seconds, tokens: d.tokens)
+    }
+}
+
+/// The DocumentResult a stored row holds.
+public func documentResult(_ d: EvalDocumentRecord) throws -> DocumentResult {
+    let dec = JSONDecoder()
+    dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return DocumentResult(index: d.docIndex, logLikelihoods: try d.logLikelihoods.map { try dec.decode([Double].self, from: Data($0.utf8)) },
+                          gold: d.gold, prediction: d.prediction, scores: try dec.decode([String: Double].self, from: Data(d.scores.utf8)))
+}
+
+/// 0-based layer → policy, as stored ("2": "directShare(headMap: nil)").
+func policyMap(_ p: AttentionPolicies) -> [String: String] {
+    p.byLayer.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
+}
+
+func canonicalJSON<T: Encodable>(_ v: T) -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    // A perplexity over no documents or a −inf log-likelihood must not crash the store.
+    e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try! e.encode(v), as: UTF8.self)
+}

@@ -1,0 +1,195 @@
+import Datasets
+import Evaluation
+import Foundation
+import Models
+import Store
+import Yams
+
+/// One benchmark of a sensitivity study (tasks/<task>.json) and its subset size.
+public struct SensitivityTaskEntry: Codable, Equatable, Sendable {
+    public var task: String
+    /// Documents per configuration (the same seeded sample for every configuration).
+    public var limit: Int
+    public var shots: Int?
+    /// Default: the task's primary metric (FIGURES.md C8).
+    public var metric: String?
+    /// Another data file of the same format, e.g. gsm8k/train.jsonl (Fig 9 uses GSM8K train items).
+    public var file: String?
+}
+
+/// A study file with `kind: sensitivity` (Figs 6, 9, 13): DS (and uniform) attention on each layer pair.
+public struct SensitivityStudySpec: Codable, Sendable {
+    public enum Figure: String, Codable, Sendable { case ranking, curves }
+    public var name: String
+    public var kind: String
+    public var title: String
+    public var model: String
+    public var seed: UInt64
+    /// ranking: Fig 9's descending bar chart; curves: Fig 6/13's per-pair DS and uniform panels.
+    public var figure: Figure
+    public var tasks: [SensitivityTaskEntry]
+    /// "ds" and/or "uniform" (Fig 9 needs only ds).
+    public var policies: [String]
+    /// 1-based pair labels to run, e.g. ["15-16", "17-18"] (default: all of LayerPair.sweep).
+    public var pairs: [String]?
+    public var claim: String?
+    public var deviations: [String]?
+
+    public static func load(_ path: String) throws -> SensitivityStudySpec {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw StudyError.missingFile(path)
+        }
+        let s: SensitivityStudySpec
+        do { s = try YAMLDecoder().decode(SensitivityStudySpec.self, from: text) }
+        catch { throw StudyError.malformed(file: path, reason: "\(error)") }
+        guard !s.tasks.isEmpty else { throw StudyError.emptyStudy(file: path) }
+        for t in s.tasks where !(1...10_000).contains(t.limit) { throw StudyError.badSampleCount(task: t.task, count: t.limit) }
+        for p in s.policies where !["ds", "uniform"].contains(p) {
+            throw StudyError.malformed(file: path, reason: "policies: \"\(p)\" is neither ds nor uniform")
+        }
+        guard s.policies.contains("ds") else { throw StudyError.malformed(file: path, reason: "policies must include ds") }
+        return s
+    }
+
+    /// The pairs to run on an `nLayers` model, validated against the sweep.
+    public func layerPairs(nLayers: Int, file: String) throws -> [LayerPair] {
+        let all = LayerPair.sweep(nLayers: nLayers)
+        guard let pairs else { return all }
+        return try pairs.map { label in
+            let norm = label.replacingOccurrences(of: "-", with: "–")
+            guard let p = all.first(where: { $0.label == norm }) else {
+                throw StudyError.malformed(file: file, reason: "pair \"\(label)\" is not one of \(all.map(\.label).joined(separator: ", ")) (1-based)")
+            }
+            return p
+        }
+    }
+
+    /// The study run's identity: everything that determines the numbers.
+    public func parametersJSON() -> String {
+        struct P: Encodable { let kind: String; let seed: UInt64; let tasks: [SensitivityTaskEntry]; let policies: [String]; let pairs: [String]? }
+        return canonicalJSON(P(kind: kind, seed: seed, tasks: tasks, policies: policies, pairs: pairs))
+    }
+}
+
+/// Reads only `kind:` of a study file ("capture" when absent).
+public func studyKind(_ path: String) -> String {
+    struct K: Decodable { let kind: String? }
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
+          let k = try? YAMLDecoder().decode(K.self, from: text) else { return "capture" }
+    return k.kind ?? "capture"
+}
+
+/// Runs a sensitivity study: for each task the baseline and, per pair, each policy, every configuration an
+/// evaluation run stored as a unit of the study run (resumable per document), then the sweep and the report.
+public enum SensitivityStudy {
+    public static func run(specPath: String, options o: StudyRunOptions) throws -> StudyRunSummary {
+        let spec = try SensitivityStudySpec.load(specPath)
+        let modelPath = o.modelPath ?? spec.model
+        guard FileManager.default.fileExists(atPath: modelPath) else { throw StudyError.modelMissing(modelPath) }
+        let folder = try TasksFolder(path: o.tasksDir)
+        let data = DataDirectory(path: o.dataDir)
+        // Tasks and data are read before the database is touched: bad input stores nothing.
+        let tasks = try spec.tasks.map { e -> EvalTask in
+            var s = try folder.spec(e.task)
+            if let f = e.file { s.dataFile = f }
+            return try EvalTask(spec: s, data: data)
+        }
+        let store = try LisaStore(path: o.dbPath)
+        o.log("loading \(modelPath)")
+        let model = try LoadedModel(path: modelPath, threads: o.threads)
+        let pairs = try spec.layerPairs(nLayers: model.config.nLayers, file: specPath)
+        let recorder = try EvalRecorder.open(store: store, modelPath: modelPath, model: model)
+        let params = spec.parametersJSON()
+        var run: RunRecord
+        if let old = try store.latestRun(study: spec.name, modelId: recorder.modelId, parameters: params), !o.force {
+            if old.status == .finished {
+                o.log("study \(spec.name): run \(old.id!) already finished in \(o.dbPath); redrawing its report (use --force to recompute).")
+                let files = try SensitivityReport(store: store, spec: spec, runId: old.id!, reportsDir: o.reportsDir).write()
+                return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                                       tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: files)
+            }
+            guard o.resume else { throw StudyError.interruptedRun(study: spec.name, runId: old.id!, db: o.dbPath) }
+            run = old
+        } else {
+            run = try store.createRun(study: spec.name, modelId: recorder.modelId, parameters: params, seed: spec.seed,
+                                      toolVersion: studiesToolVersion)
+        }
+        let runId = run.id!
+        let loadBefore = loadAverage()
+
+        // Units: per task, the baseline then (pair, policy) in sweep order (FIGURES.md Fig 6 steps 1–3).
+        struct Unit { let task: Int; let label: String; let pair: LayerPair?; let policy: String; let policies: AttentionPolicies }
+        var units: [Unit] = []
+        for t in tasks.indices {
+            units.append(Unit(task: t, label: "baseline", pair: nil, policy: "standard", policies: AttentionPolicies()))
+            for p in pairs {
+                for pol in spec.policies {
+                    units.append(Unit(task: t, label: "\(pol) \(p.label)", pair: p, policy: pol,
+                                      policies: pairPolicies(p, pol == "ds" ? .directShare(headMap: nil) : .uniform)))
+                }
+            }
+        }
+        func options(_ t: Int, _ p: AttentionPolicies) -> EvalOptions {
+            EvalOptions(shots: spec.tasks[t].shots ?? tasks[t].spec.defaultShots, limit: spec.tasks[t].limit, seed: spec.seed, policies: p)
+        }
+        let perUnit = units.map { selectDocuments(tasks[$0.task], options: options($0.task, $0.policies)).count }
+        let progress = StudyProgress(total: perUnit.reduce(0, +), label: "sensitivity \(spec.name)")
+        var done = 0, resumed = 0, fresh = 0, tokens = 0, seconds = 0.0
+        var outcomes: [TaskResult] = []
+        for (k, u) in units.enumerated() {
+            let base = done
+            let out = try recorder.run(tasks[u.task], model: model, options: options(u.task, u.policies), studyRunId: runId,
+                                       unit: u.label, resume: true) { d, _ in progress.update(base + d, newTokens: 0) }
+            done += perUnit[k]; resumed += out.resumedDocuments; fresh += out.result.n - out.resumedDocuments
+            tokens += out.result.tokensRun; seconds += out.result.seconds
+            outcomes.append(out.result)
+            if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }
+        }
+        progress.finish()
+
+        // One sweep per task, from the stored units, kept as a study result (input of `lisa recommend --db`).
+        for (t, task) in tasks.enumerated() {
+            let key = spec.tasks[t].metric ?? task.spec.primaryMetric
+            func score(_ label: String) -> (Double, Double) {
+                guard let i = units.indices.first(where: { units[$0].task == t && units[$0].label == label }) else { return (.nan, .nan) }
+                return (outcomes[i].metrics[key] ?? .nan, outcomes[i].standardErrors[key] ?? .nan)
+            }
+            let (b, bse) = score("baseline")
+            let scores = pairs.map { p -> PairScore in
+                let (d, dse) = score("ds \(p.label)"), (u, use) = score("uniform \(p.label)")
+                return PairScore(pair: p, ds: d, dsStandardError: dse, uniform: u, uniformStandardError: use)
+            }
+            let secs = units.indices.filter { units[$0].task == t }.reduce(0.0) { $0 + outcomes[$1].seconds }
+            let sweep = SensitivityResult(task: task.spec.name, metric: key, shots: options(t, AttentionPolicies()).shots,
+                                          n: outcomes[units.firstIndex { $0.task == t }!].n, seed: spec.seed,
+                                          nLayers: model.config.nLayers, baseline: b, baselineStandardError: bse,
+                                          pairs: scores, seconds: secs)
+            try store.putResult(runId: runId, task: task.spec.name, kind: "sensitivity", value: canonicalJSON(sweep))
+        }
+        try store.putResult(runId: runId, task: "_machine", kind: "loadavg",
+                            value: canonicalJSON(["before": loadBefore, "after": loadAverage()]))
+        try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
+        o.log(String(format: "study %@: run %lld stored, %d configurations, %d documents scored (%d resumed), %.1f s",
+                     spec.name, runId, units.count, fresh, resumed, seconds))
+        let files = try SensitivityReport(store: store, spec: spec, runId: runId, reportsDir: o.reportsDir).write()
+        return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: fresh, samplesResumed: resumed,
+                               tokens: tokens, captureSeconds: seconds, reportFiles: files)
+    }
+}
+
+/// The stored sweeps of a finished sensitivity study run (task → sweep).
+public func storedSweeps(store: LisaStore, runId: Int64) throws -> [String: SensitivityResult] {
+    let dec = JSONDecoder()
+    dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    var out: [String: SensitivityResult] = [:]
+    for r in try store.results(runId: runId) where r.kind == "sensitivity" {
+        out[r.task] = try dec.decode(SensitivityResult.self, from: Data(r.value.utf8))
+    }
+    return out
+}
+
+/// The 1-, 5- and 15-minute load averages from /proc/loadavg (recorded beside measured times).
+func loadAverage() -> [Double] {
+    guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return [] }
+    return s.split(separator: " ").prefix(3).compactMap { Double($0) }
+}
