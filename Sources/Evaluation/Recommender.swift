@@ -12,10 +12,24 @@ public struct Recommender: Sendable {
     public var threshold: Double = 0.9
     public var excluded: Set<Int> = []
     public var skipTypeChanges = false
+    /// `jsdToFront[l]` = adjacent JSD between layer l−1 and layer l (Fig 3, S1 or S2, nats; index 0 unused).
+    /// Rule 1: a layer whose value exceeds `jsdThreshold` is excluded (FIGURES.md Table 1, default 0.1).
+    public var jsdToFront: [Double]?
+    public var jsdThreshold = 0.1
+    /// Names the source of `jsdToFront` in the reasons, e.g. "S1 (fig3, gsm8k)".
+    public var jsdSource = "S1"
 
-    public init(target: Int, threshold: Double = 0.9, excluded: Set<Int> = [], skipTypeChanges: Bool = false) {
+    public init(target: Int, threshold: Double = 0.9, excluded: Set<Int> = [], skipTypeChanges: Bool = false,
+                jsdToFront: [Double]? = nil, jsdThreshold: Double = 0.1, jsdSource: String = "S1") {
         self.target = target; self.threshold = threshold; self.excluded = excluded; self.skipTypeChanges = skipTypeChanges
+        self.jsdToFront = jsdToFront; self.jsdThreshold = jsdThreshold; self.jsdSource = jsdSource
     }
+
+    /// Table 1's targets as layer counts: round(fraction × L) (Gemma 18 layers: 0.53 → 10, 0.65 → 12, 0.84 → 15).
+    public static func layers(forFraction f: Double, nLayers: Int) -> Int { Int((f * Double(nLayers)).rounded()) }
+
+    /// `adjacent[k]` = JSD(layer k, layer k+1) (S1Result.adjacent) → per-layer JSD to the front layer.
+    public static func jsdToFront(adjacent: [Double]) -> [Double] { [.nan] + adjacent }
 
     /// `isSliding[l]`: Gemma's per-layer attention type (all false for other architectures).
     public func recommend(_ s: SensitivityResult, isSliding: [Bool], modelSHA256: String, arch: String) -> SharingConfig {
@@ -29,6 +43,9 @@ public struct Recommender: Sendable {
             if l < 2 { why[l] = "excluded: one of the first two layers (rule 1)" }
             else if l == L - 1 { why[l] = "excluded: the last layer (rule 1)" }
             else if excluded.contains(l) { why[l] = "excluded by the caller (rule 1, e.g. adjacent S1 JSD > 0.1)" }
+            else if let j = jsdToFront, l < j.count, j[l] > jsdThreshold {
+                why[l] = String(format: "excluded: %@ JSD to layer %d is %.3f > %.2f nats (rule 1)", jsdSource, l - 1, j[l], jsdThreshold)
+            }
             else if robustness[l] == nil { why[l] = "excluded: no sensitivity score for its pair" }
             else if skipTypeChanges && typeChange(l) { why[l] = "skipped: attention type differs from layer \(l - 1) (rule 5)" }
             else { eligible.append(l) }
@@ -69,5 +86,33 @@ public struct Recommender: Sendable {
             return SharingConfig.Layer(index: i, mode: set.contains(i) ? .ds : .standard, source: set.contains(i) ? i - 1 : nil, reason: reason)
         }
         return SharingConfig(modelSHA256: modelSHA256, arch: arch, nLayers: L, layers: layers)
+    }
+}
+
+extension SharingConfig {
+    /// Each layer's attention source, LCKV style ("0,1,2,2,2,5,…", 0-based): a standard layer is its own
+    /// source; a DS/LiSA layer uses its front layer's effective matrix, so chains resolve to the first
+    /// standard layer before them (C6).
+    public var layerString: String {
+        var src = Array(0..<nLayers)
+        let mode = Dictionary(uniqueKeysWithValues: layers.map { ($0.index, $0.mode) })
+        for l in 0..<nLayers where (mode[l] ?? .standard) != .standard && l > 0 { src[l] = src[l - 1] }
+        return src.map(String.init).joined(separator: ",")
+    }
+
+    /// Table 1's column: shared layers 1-based with runs compressed, e.g. "DS (10): 5, 6, 9–16 (55.56 %)".
+    public var table1Entry: String {
+        let one = shared.map { $0.index + 1 }.sorted()
+        var parts: [String] = []
+        var i = 0
+        while i < one.count {
+            var j = i
+            while j + 1 < one.count, one[j + 1] == one[j] + 1 { j += 1 }
+            parts.append(j - i >= 2 ? "\(one[i])–\(one[j])" : (i...j).map { String(one[$0]) }.joined(separator: ", "))
+            i = j + 1
+        }
+        let mech = Set(shared.map(\.mode)) == [.lisa] ? "LiSA" : "DS"
+        return "\(mech) (\(one.count)): " + parts.joined(separator: ", ")
+            + String(format: " (%.2f %%)", 100 * Double(one.count) / Double(max(nLayers, 1)))
     }
 }

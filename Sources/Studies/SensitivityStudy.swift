@@ -35,6 +35,12 @@ public struct SensitivityStudySpec: Codable, Sendable {
     public var claim: String?
     public var deviations: [String]?
 
+    public init(name: String, kind: String = "sensitivity", title: String, model: String, seed: UInt64, figure: Figure,
+                tasks: [SensitivityTaskEntry], policies: [String], pairs: [String]? = nil, claim: String? = nil, deviations: [String]? = nil) {
+        self.name = name; self.kind = kind; self.title = title; self.model = model; self.seed = seed; self.figure = figure
+        self.tasks = tasks; self.policies = policies; self.pairs = pairs; self.claim = claim; self.deviations = deviations
+    }
+
     public static func load(_ path: String) throws -> SensitivityStudySpec {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw StudyError.missingFile(path)

@@ -1,0 +1,96 @@
+import Evaluation
+import Foundation
+import Store
+
+// What `lisa recommend --db` and `lisa table9` read from the study database: a sensitivity sweep
+// (Fig 9 study), the adjacent-layer JSD (Fig 3 study, S1 or S2) and finished evaluation runs.
+
+public enum StoredInputError: Error, CustomStringConvertible, Equatable {
+    case noStudy(study: String, db: String)
+    case noTask(study: String, task: String, available: [String], db: String)
+    case otherModel(study: String, db: String, stored: String, given: String)
+    case noEvalRuns(what: String, db: String)
+
+    public var description: String {
+        switch self {
+        case .noStudy(let s, let db): return "The database \(db) holds no finished run of study \"\(s)\"; run `lisa study run studies/\(s).yaml --db \(db)` first."
+        case .noTask(let s, let t, let a, let db):
+            return "The finished run of study \"\(s)\" in \(db) has no \(t) result (it has: \(a.isEmpty ? "none" : a.joined(separator: ", ")))."
+        case .otherModel(let s, let db, let stored, let given):
+            return "Study \"\(s)\" in \(db) was run on the model with sha256 \(stored.prefix(16))…, not on the given model (\(given.prefix(16))…)."
+        case .noEvalRuns(let what, let db): return "The database \(db) holds no finished evaluation runs \(what); run `lisa eval … --db \(db)` first."
+        }
+    }
+}
+
+public struct StoredInputs {
+    public let store: LisaStore
+    public init(store: LisaStore) { self.store = store }
+
+    func finishedRun(_ study: String, modelSHA256: String?) throws -> RunRecord {
+        guard let run = try store.latestFinishedRun(study: study) else { throw StoredInputError.noStudy(study: study, db: store.path) }
+        if let sha = modelSHA256, let m = try store.model(id: run.modelId), m.sha256 != sha {
+            throw StoredInputError.otherModel(study: study, db: store.path, stored: m.sha256, given: sha)
+        }
+        return run
+    }
+
+    /// The sweep of `task` (default: the study file's first task) from the newest finished run of `study`.
+    public func sweep(study: String, task: String?, modelSHA256: String?) throws -> SensitivityResult {
+        let run = try finishedRun(study, modelSHA256: modelSHA256)
+        let sweeps = try storedSweeps(store: store, runId: run.id!)
+        struct P: Decodable { struct T: Decodable { let task: String }; let tasks: [T]? }
+        let order = (try? JSONDecoder().decode(P.self, from: Data(run.parameters.utf8)))?.tasks?.map(\.task) ?? sweeps.keys.sorted()
+        let name = task ?? order.first ?? ""
+        guard let s = sweeps[name] else {
+            throw StoredInputError.noTask(study: study, task: name, available: sweeps.keys.sorted(), db: store.path)
+        }
+        return s
+    }
+
+    /// `adjacent[k]` = JSD(layer k, layer k+1) of `task` from the newest finished run of `study`: the S1
+    /// adjacent entries (head-averaged rows, C5) or, with `scheme` "s2", the S2 position curve.
+    public func adjacentJSD(study: String, task: String, scheme: String, modelSHA256: String?) throws -> [Double] {
+        let run = try finishedRun(study, modelSHA256: modelSHA256)
+        let kind = scheme == "s2" ? "s2" : "s1"
+        guard let v = try store.result(runId: run.id!, task: task, kind: kind) else {
+            let have = try store.results(runId: run.id!).filter { $0.kind == kind }.map(\.task)
+            throw StoredInputError.noTask(study: study, task: "\(task) \(kind.uppercased())", available: have, db: store.path)
+        }
+        if kind == "s1" { return try ResultJSON.decode(S1Result.self, v).adjacent }
+        let curves = try ResultJSON.decode(S2Result.self, v).curves
+        guard let position = curves["position"] else {
+            throw StoredInputError.noTask(study: study, task: "\(task) S2 position curve", available: curves.keys.sorted(), db: store.path)
+        }
+        return position
+    }
+
+    /// Table 9 rows: for every task with a finished evaluation run under `sharing` (the config's JSON), its
+    /// newest such run against the newest finished all-standard run with the same task, shots, seed and limit.
+    public func table9Rows(sharing: String, modelSHA256: String?) throws -> [Table9Row] {
+        let runs = try store.evalRuns().filter { $0.status == .finished }
+        var modelIds: Set<Int64>?
+        if let sha = modelSHA256 {
+            modelIds = Set(try runs.map(\.modelId).filter { try store.model(id: $0)?.sha256 == sha })
+        }
+        let mine = runs.filter { modelIds?.contains($0.modelId) ?? true }
+        let shared = mine.filter { $0.sharing == sharing }
+        guard !shared.isEmpty else { throw StoredInputError.noEvalRuns(what: "with this sharing config (`lisa eval --sharing`)", db: store.path) }
+        var rows: [Table9Row] = []
+        for task in Set(shared.map(\.task)).sorted() {
+            let s = shared.filter { $0.task == task }.last!
+            guard let b = mine.last(where: { $0.task == task && $0.sharing == nil && $0.policies == "{}" && $0.shots == s.shots
+                                              && $0.seed == s.seed && $0.docLimit == s.docLimit && $0.modelId == s.modelId }) else {
+                throw StoredInputError.noEvalRuns(what: "for \(task) with all layers standard (same shots, seed and --limit as run \(s.id!))",
+                                                  db: store.path)
+            }
+            let dec = JSONDecoder()
+            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let bm = try dec.decode([String: Double].self, from: Data(b.metrics.utf8))
+            let sm = try dec.decode([String: Double].self, from: Data(s.metrics.utf8))
+            let key = bm[s.primaryMetric] != nil ? s.primaryMetric : (bm["perplexity"] != nil ? "perplexity" : s.primaryMetric)
+            rows.append(Table9Row(task: task, metric: key, n: s.n, base: bm[key] ?? .nan, score: sm[key] ?? .nan))
+        }
+        return rows
+    }
+}

@@ -1,0 +1,99 @@
+import Datasets
+import Evaluation
+import Foundation
+import Models
+import Store
+import Studies
+import Testing
+import TestSupport
+
+// The `kind: sensitivity` study end to end on Gemma 3 270M (PIQA, 2 items, one pair): the stored sweep
+// equals direct `evaluate` calls with the same policies, and the report files exist.
+
+@Suite(.serialized) struct SensitivityStudyTests {
+    static let ready = TestPaths.hasGemma
+
+    func writeSpec(_ dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("sens.yaml").path
+        try """
+            name: sens
+            kind: sensitivity
+            title: "test sweep"
+            model: \(TestPaths.gemma)
+            seed: 11
+            figure: curves
+            tasks:
+              - {task: piqa, limit: 2}
+            policies: [ds, uniform]
+            pairs: ["17-18"]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test(.enabled(if: ready)) func storedScoresEqualDirectEvaluation() throws {
+        let dir = TestPaths.tempDir("sens")
+        let spec = try writeSpec(dir)
+        let db = dir.appendingPathComponent("s.sqlite").path
+        let tasks = TestPaths.repoRoot.appendingPathComponent("tasks").path
+        let o = StudyRunOptions(dbPath: db, dataDir: TestPaths.data.path, reportsDir: dir.appendingPathComponent("reports").path,
+                                tasksDir: tasks, log: { _ in })
+        let summary = try StudyRunner.run(specPath: spec, options: o)
+        #expect(summary.samplesCaptured == 6)   // 3 configurations × 2 documents
+        let store = try LisaStore(path: db)
+        let units = try store.evalRuns(studyRunId: summary.runId)
+        #expect(units.map { $0.unit ?? "" } == ["baseline", "ds 17–18", "uniform 17–18"])
+        let sweep = try #require(try storedSweeps(store: store, runId: summary.runId)["piqa"])
+        #expect(sweep.pairs.map(\.pair) == [LayerPair(first: 16, second: 17)])
+
+        let task = try EvalTask(spec: TasksFolder(path: tasks).spec("piqa"), data: DataDirectory(path: TestPaths.data.path))
+        let model = try LoadedModel(path: TestPaths.gemma, threads: 2)
+        func direct(_ p: AttentionPolicies) throws -> TaskResult {
+            try evaluate(task, model: model, options: EvalOptions(shots: 0, limit: 2, seed: 11, policies: p))
+        }
+        let pair = LayerPair(first: 16, second: 17)
+        let base = try direct(AttentionPolicies()), ds = try direct(pairPolicies(pair, .directShare(headMap: nil)))
+        let uni = try direct(pairPolicies(pair, .uniform))
+        // Same documents, same policies, same code path: the scores agree exactly, per document too.
+        #expect(sweep.baseline == base.metrics["acc_norm"])
+        #expect(sweep.pairs[0].ds == ds.metrics["acc_norm"])
+        #expect(sweep.pairs[0].uniform == uni.metrics["acc_norm"])
+        #expect(try store.evalDocuments(runId: units[1].id!).map { try documentResult($0) } == ds.documents)
+        #expect(try store.evalDocuments(runId: units[2].id!).map { try documentResult($0) } == uni.documents)
+        // DS on layers 16–17 changes the log-likelihoods (the policy really ran).
+        #expect(ds.documents[0].logLikelihoods != base.documents[0].logLikelihoods)
+
+        let report = dir.appendingPathComponent("reports/sens")
+        for f in ["report.md", "piqa_sensitivity.csv", "piqa_curves.png", "piqa_curves.svg"] {
+            #expect(FileManager.default.fileExists(atPath: report.appendingPathComponent(f).path), "missing \(f)")
+        }
+        // A second run finds the finished study and stores nothing new.
+        let again = try StudyRunner.run(specPath: spec, options: o)
+        #expect(again.alreadyFinished && again.runId == summary.runId)
+        #expect(try store.evalRuns(studyRunId: summary.runId).count == 3)
+    }
+
+    @Test func unknownPairIsAClearError() throws {
+        let dir = TestPaths.tempDir("sens-bad")
+        let path = dir.appendingPathComponent("bad.yaml").path
+        try """
+            name: bad
+            kind: sensitivity
+            title: t
+            model: m.gguf
+            seed: 1
+            figure: ranking
+            tasks: [{task: piqa, limit: 2}]
+            policies: [ds, average]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: StudyError.self) { try SensitivityStudySpec.load(path) }
+        do { _ = try SensitivityStudySpec.load(path) } catch {
+            #expect("\(error)" == "The study file \(path) is not a valid study: policies: \"average\" is neither ds nor uniform.")
+        }
+        let spec = SensitivityStudySpec(name: "x", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
+                                        tasks: [], policies: ["ds"], pairs: ["2-3"])
+        #expect(throws: StudyError.self) { try spec.layerPairs(nLayers: 18, file: "f.yaml") }
+        #expect(try SensitivityStudySpec(name: "x", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
+                                         tasks: [], policies: ["ds"], pairs: ["3-4", "17–18"]).layerPairs(nLayers: 18, file: "f")
+                == [LayerPair(first: 2, second: 3), LayerPair(first: 16, second: 17)])
+    }
+}
