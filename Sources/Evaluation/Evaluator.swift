@@ -54,9 +54,10 @@ public func selectDocuments(_ task: EvalTask, options: EvalOptions) -> [Document
 
 /// Runs `task` on `model`; `progress(done, total)` and `each(result)` after each document.
 public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
+                     scoreProviders: LayerScoreProviders = [:],
                      each: ((DocumentResult) -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
     let start = Date()
-    let scorer = ContextScorer(model: model, policies: options.policies)
+    let scorer = ContextScorer(model: model, policies: options.policies, scoreProviders: scoreProviders)
     let docs = selectDocuments(task, options: options)
     var results: [DocumentResult] = []
     for (i, doc) in docs.enumerated() {
