@@ -9,6 +9,8 @@ public final class ContextScorer {
     public let transformer: Transformer
     public let tokenizer: any Tokenizer
     public let policies: AttentionPolicies
+    /// Per-layer external scores (trained LiSA layers, `lisa eval --lisa`); they follow the cache by position.
+    public let scoreProviders: LayerScoreProviders
     private let cache: KVCache
     /// The tokens whose keys/values `cache` holds, and the logits row that follows them.
     private var cached: [Int] = []
@@ -16,10 +18,11 @@ public final class ContextScorer {
     /// Tokens run through the model (prefill + continuations + decoding), for the run's log.
     public private(set) var tokensRun = 0
 
-    public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies()) {
+    public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(), scoreProviders: LayerScoreProviders = [:]) {
         transformer = model.transformer
         tokenizer = model.tokenizer
         self.policies = policies
+        self.scoreProviders = scoreProviders
         cache = model.transformer.makeCache()
     }
 
@@ -49,7 +52,7 @@ public final class ContextScorer {
         var lp = -Transformer.negLogProb(lastRow[...], target: continuation[0])
         var greedy = Sampler.argmax(lastRow) == continuation[0]
         if continuation.count > 1 {
-            let lg = try transformer.forward(Array(continuation.dropLast()), cache: cache, logits: .all, policies: policies)
+            let lg = try transformer.forward(Array(continuation.dropLast()), cache: cache, logits: .all, policies: policies, scoreProviders: scoreProviders)
             tokensRun += continuation.count - 1
             for i in 1..<continuation.count {
                 let row = lg.row(i - 1)
@@ -73,7 +76,7 @@ public final class ContextScorer {
             let text = tokenizer.decode(out)
             if let cut = firstStop(text, until) { return String(text[..<cut]) }
             if out.count == maxTokens || context.count + out.count >= transformer.config.contextLength { break }
-            let lg = try transformer.forward([next], cache: cache, logits: .last, policies: policies)
+            let lg = try transformer.forward([next], cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
             tokensRun += 1
             next = Sampler.argmax(lg.last)
         }
@@ -90,7 +93,7 @@ public final class ContextScorer {
         while common < min(ids.count, cached.count), ids[common] == cached[common] { common += 1 }
         common = min(common, ids.count - 1)                   // at least one token to get its logits row
         cache.truncate(to: common)
-        let lg = try transformer.forward(Array(ids[common...]), cache: cache, logits: .last, policies: policies)
+        let lg = try transformer.forward(Array(ids[common...]), cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
         tokensRun += ids.count - common
         lastRow = Array(lg.last)
         cached = ids

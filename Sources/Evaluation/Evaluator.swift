@@ -69,9 +69,10 @@ public struct ScoredDocument: Sendable, Equatable {
 /// `each(doc, ordinal)` after each newly scored document (it may throw to stop the run);
 /// `progress(done, total)` after every document.
 public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions, resumed: [ScoredDocument] = [],
+                     scoreProviders: LayerScoreProviders = [:],
                      each: ((ScoredDocument, Int) throws -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
     let start = Date()
-    let scorer = ContextScorer(model: model, policies: options.policies)
+    let scorer = ContextScorer(model: model, policies: options.policies, scoreProviders: scoreProviders)
     let docs = selectDocuments(task, options: options)
     let known = Dictionary(resumed.map { ($0.result.index, $0) }, uniquingKeysWith: { a, _ in a })
     var results: [DocumentResult] = []

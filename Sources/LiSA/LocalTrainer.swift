@@ -24,6 +24,8 @@ public final class LocalKDTrainer {
     public let optimizer: AdamW
     let grads: [LiSAParams]
     let flatGrads: [FloatBuffer]
+    /// Extra `__metadata__` entries (e.g. the phase plan of `lisa train --phase both`); not checked on load.
+    public var extraMetadata: [String: String] = [:]
 
     public init(model: Transformer, sharing: SharingConfig, options: LiSATrainOptions) {
         self.model = model; self.sharing = sharing; self.options = options
@@ -81,7 +83,8 @@ public final class LocalKDTrainer {
         return ["format": "lisa-local-kd-v1", "sharing": sharing.json, "rank": String(layers[0].rank),
                 "ffn": options.ffn.rawValue, "hidden": String(options.hidden), "rope": String(options.useRoPE),
                 "base_model_sha256": modelSHA, "step": String(optimizer.step),
-                "options": String(data: try! enc.encode(options), encoding: .utf8)!]
+                "options": String(data: try! enc.encode(options), encoding: .utf8)!, "method": "lisa"]
+            .merging(extraMetadata) { a, _ in a }
     }
 
     /// Parameters plus AdamW moments (`adam.m.*`, `adam.v.*`) and the step, so `load` resumes exactly.

@@ -18,6 +18,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Data folder (default LISA_DATA, else ../shared/data).") var data: String?
     @Option(help: "Attention policies, e.g. \"ds:2,3 uniform:5\" (0-based layers).") var policies: String?
     @Option(help: "A sharing config (from `lisa recommend`); its ds/lisa layers run as DS.") var sharing: String?
+    @Option(help: "A `lisa train` checkpoint: LiSA layers (low-rank K cache) or, for a ds-lora one, DS with the LoRA merged.")
+    var lisa: String?
     @Option(help: "Write the full result (per-document scores included) as JSON to this file.") var out: String?
     @Option(help: "Append each document's result to this JSONL file as it is scored (a stopped run keeps its documents).") var partial: String?
     @Option(help: "Store the run and every document's result in this SQLite database (one transaction per document).") var db: String?
@@ -47,6 +49,7 @@ struct Eval: ParsableCommand {
             pol.byLayer.merge(cfg.policies.byLayer) { $1 }
             sharingJSON = cfg.json
         }
+        let providers = try lisa.map { try lisaProviders(checkpoint: $0, model: m, modelPath: modelOptions.model, policies: &pol) } ?? [:]
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol)
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
         let log = try partial.map { p -> FileHandle in
@@ -57,6 +60,7 @@ struct Eval: ParsableCommand {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let r: TaskResult
+        if store != nil, lisa != nil { throw CLIError("--lisa cannot be combined with --db yet: run it without --db (use --out/--partial).") }
         if let store {
             let rec = try EvalRecorder.open(store: store, modelPath: modelOptions.model, model: m)
             do {
@@ -69,7 +73,7 @@ struct Eval: ParsableCommand {
                 }
             } catch let e as EvalStoreError { throw CLIError(e.description) }
         } else {
-            r = try evaluate(evalTask, model: m, options: opts, each: { d, _ in
+            r = try evaluate(evalTask, model: m, options: opts, scoreProviders: providers, each: { d, _ in
                 if let log, let line = try? enc.encode(d.result) { log.write(line + Data("\n".utf8)) }
             }) { done, _ in progress.update(done) }
         }

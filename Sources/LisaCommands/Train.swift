@@ -4,15 +4,21 @@ import GGUF
 import LiSA
 import Models
 
-/// `lisa train`: the local KD phase of LiSA (each LiSA layer fed the original model's H and A_{n−1}).
+/// `lisa train`: LiSA's two phases (local KD, then joint β·L_KD + (1−β)·L_LM through the network), or the
+/// DS_LoRA baseline (LM loss, LoRA on the shared layers' W^V, W^O and FFN, parameter count matched to LiSA's).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train",
-        abstract: "Train LiSA layers (low-rank Q/K + alignment FFN) by local attention distillation (eqs 3–5, 8).")
+        abstract: "Train LiSA layers (eqs 3–8: local KD phase, joint phase) or the DS_LoRA baseline.")
     @Option(help: "GGUF model.") var model: String
     @Option(help: "Sharing config JSON: {\"layers\":[{\"index\":n,\"mode\":\"lisa\",\"source\":n-1}]}.") var config: String?
     @Option(help: "Fallback when no --config: LiSA layers, comma-separated (each shares from n−1).") var layers: String?
-    @Option(help: "Training tokens (steps = ceil(tokens / (batch · seq-len))).") var tokens: Int
+    @Option(help: "Training tokens of the whole run (steps = ceil(tokens / (batch · seq-len))).") var tokens: Int
     @Option(help: "Output checkpoint (safetensors).") var out: String
+    @Option(help: "lisa (default) or ds-lora (the DS_LoRA baseline).") var method = "lisa"
+    @Option(help: "local (KD only, teacher inputs), joint (β·L_KD + (1−β)·L_LM through the network) or both (default: local, then joint).")
+    var phase = "both"
+    @Option(help: "With --phase both: the fraction of the steps run as the joint phase (the last ones).") var jointShare = 0.25
+    @Option(help: "β of L = β·L_KD + (1−β)·L_LM in the joint phase.") var beta: Float = 0.25
     @Option(help: "Sequence length.") var seqLen = 128
     @Option(help: "Sequences per step.") var batch = 4
     @Option(help: "Peak learning rate.") var lr: Float = 3e-4
@@ -20,6 +26,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the initialisation.") var seed: UInt64 = 0
     @Option(help: "Alignment FFN: dl, dl-silu, sl, plus.") var ffn = "dl"
     @Option(help: "Low-rank r per head (default round(d_k/6.4)).") var rank: Int?
+    @Option(help: "DS_LoRA rank (default: matched to LiSA's trainable parameter count).") var loraRank: Int?
     @Flag(help: "No RoPE on the low-rank Q/K.") var noRope = false
     @Option(help: "Write a checkpoint every K steps (0: only at the end).") var checkpointEvery = 0
     @Flag(help: "Continue from the checkpoint at --out.") var resume = false
@@ -30,6 +37,9 @@ struct Train: ParsableCommand {
         guard config != nil || layers != nil else { throw ValidationError("Give --config or --layers.") }
         guard tokens > 0, seqLen >= 2, batch >= 1 else { throw ValidationError("--tokens, --seq-len ≥ 2 and --batch must be positive.") }
         guard AlignFFNKind(rawValue: ffn) != nil else { throw ValidationError("--ffn must be one of dl, dl-silu, sl, plus; got \(ffn).") }
+        guard ["lisa", "ds-lora"].contains(method) else { throw ValidationError("--method must be lisa or ds-lora; got \(method).") }
+        guard ["local", "joint", "both"].contains(phase) else { throw ValidationError("--phase must be local, joint or both; got \(phase).") }
+        guard (0...1).contains(jointShare), (0...1).contains(beta) else { throw ValidationError("--joint-share and --beta must lie in [0, 1].") }
     }
 
     func run() throws {
@@ -46,28 +56,67 @@ struct Train: ParsableCommand {
         var o = LiSATrainOptions()
         o.ffn = AlignFFNKind(rawValue: ffn)!; o.rank = rank; o.useRoPE = !noRope; o.seed = seed
         o.optimizer.lr = lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = warmup ?? max(1, steps / 10)
-        let trainer = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
-        let outURL = URL(fileURLWithPath: out)
-        if resume {
-            try trainer.load(from: outURL, modelSHA: sha)
-            log("resumed from \(out) at step \(trainer.optimizer.step)")
-        }
+        let lisa = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
+        let lisaParams = lisa.tensorNames.reduce(0) { $0 + $1.buffer.count }
         let data = try TrainingWindows(corpus: URL(fileURLWithPath: corpus), tokenizer: m.tokenizer, seqLen: seqLen, count: steps * batch)
         guard !data.windows.isEmpty else { throw CLIError("\(corpus) holds fewer than \(seqLen) tokens.") }
-        log("LiSA local KD: layers \(sharing.layers.map(\.index)), r = \(trainer.layers[0].rank), FFN \(ffn), RoPE \(!noRope); "
-            + "\(steps) steps × \(batch) × \(seqLen) tokens, lr \(lr), warm-up \(o.optimizer.warmupSteps); \(data.windows.count) windows")
-        let start = Date(), first = trainer.optimizer.step
-        while trainer.optimizer.step < steps {
-            let s = trainer.optimizer.step
-            let loss = try trainer.step(batch: data.batch(step: s, size: batch))
+        let outURL = URL(fileURLWithPath: out)
+        let base = Double(m.config.nLayers > 0 ? totalParameters(m.transformer) : 1)
+
+        // One step function and one optimizer per run; the step index decides the phase, so --resume continues exactly.
+        let localSteps = phase == "local" ? steps : phase == "joint" ? 0 : steps - Int((Double(steps) * jointShare).rounded())
+        let stepFn: (Int) throws -> LossParts
+        let optimizer: AdamW
+        let save: () throws -> Void
+        if method == "ds-lora" {
+            let r = loraRank ?? DSLoRATrainer.matchedRank(lisaParameters: lisaParams, layers: sharing.shared.count, config: m.config)
+            let t = DSLoRATrainer(model: m.transformer, sharing: sharing, options: o, rank: r)
+            log("DS_LoRA: rank \(r) on W^V, W^O, FFN of layers \(sharing.shared.map(\.index)): \(t.parameterCount) trainable parameters "
+                + String(format: "(%.3f%% of the base model); LiSA with these options would train %d (%.3f%%)",
+                         100 * Double(t.parameterCount) / base, lisaParams, 100 * Double(lisaParams) / base))
+            if resume { try t.load(from: outURL, modelSHA: sha); log("resumed from \(out) at step \(t.optimizer.step)") }
+            stepFn = { s in try t.step(batch: data.batch(step: s, size: batch)) }
+            optimizer = t.optimizer; save = { try t.save(to: outURL, modelSHA: sha) }
+        } else {
+            lisa.extraMetadata = ["phase": phase, "local_steps": String(localSteps), "joint_steps": String(steps - localSteps),
+                                  "beta": String(beta), "seq_len": String(seqLen), "batch": String(batch)]
+            if resume { try lisa.load(from: outURL, modelSHA: sha); log("resumed from \(out) at step \(lisa.optimizer.step)") }
+            log("LiSA: layers \(sharing.lisaLayers.map(\.index)), r = \(lisa.layers[0].rank), FFN \(ffn), RoPE \(!noRope); "
+                + String(format: "%d trainable parameters (%.3f%% of the base model); ", lisaParams, 100 * Double(lisaParams) / base)
+                + "\(localSteps) local + \(steps - localSteps) joint steps (β = \(beta))")
+            stepFn = { s in
+                let b = data.batch(step: s, size: batch)
+                if s < localSteps { let kd = try lisa.step(batch: b); return LossParts(total: kd, kd: kd, lm: .nan) }
+                return try lisa.jointStep(batch: b, beta: beta)
+            }
+            optimizer = lisa.optimizer; save = { try lisa.save(to: outURL, modelSHA: sha) }
+        }
+        log("\(steps) steps × \(batch) × \(seqLen) tokens, lr \(lr), warm-up \(o.optimizer.warmupSteps); \(data.windows.count) windows")
+        let start = Date(), first = optimizer.step
+        while optimizer.step < steps {
+            let s = optimizer.step
+            let loss = try stepFn(s)
             let done = s + 1 - first, el = Date().timeIntervalSince(start)
             let tps = Double(done * batch * seqLen) / el
-            log(String(format: "step %d/%d  L_KD %.5f  lr %.2e  %.0f tok/s  ETA %.0f s", s + 1, steps, loss,
-                       trainer.optimizer.learningRate(at: s), tps, el / Double(done) * Double(steps - s - 1)))
-            if checkpointEvery > 0, (s + 1) % checkpointEvery == 0, s + 1 < steps { try trainer.save(to: outURL, modelSHA: sha) }
+            let parts = loss.lm.isNaN ? String(format: "L_KD %.5f", loss.kd)
+                : String(format: "L %.5f  L_KD %.5f  L_LM %.5f", loss.total, loss.kd, loss.lm)
+            log(String(format: "step %d/%d %@  %@  lr %.2e  %.0f tok/s  ETA %.0f s", s + 1, steps,
+                       method == "ds-lora" ? "ds-lora" : (s < localSteps ? "local" : "joint"), parts,
+                       optimizer.learningRate(at: s), tps, el / Double(done) * Double(steps - s - 1)))
+            if checkpointEvery > 0, (s + 1) % checkpointEvery == 0, s + 1 < steps { try save() }
         }
-        try trainer.save(to: outURL, modelSHA: sha)
+        try save()
         log("wrote \(out)")
+    }
+
+    func totalParameters(_ t: Transformer) -> Int {
+        let w = t.weights
+        var n = w.tokenEmbedding.count + w.outputNorm.count + (w.output === w.tokenEmbedding ? 0 : w.output.count)
+        for l in w.layers {
+            n += [l.attnNorm, l.wq, l.wk, l.wv, l.wo, l.ffnNorm, l.wGate, l.wUp, l.wDown].reduce(0) { $0 + $1.count }
+            n += [l.bq, l.bk, l.bv, l.qNorm, l.kNorm, l.postAttnNorm, l.postFFNNorm].reduce(0) { $0 + ($1?.count ?? 0) }
+        }
+        return n
     }
 
     func log(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }

@@ -1,0 +1,43 @@
+import Foundation
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lisa train` on a tiny gemma3 (local then joint phase), SIGKILLed after a checkpoint, then `--resume`:
+/// the final checkpoint must equal an uninterrupted run's byte for byte.
+@Suite struct TrainKillResumeTests {
+    @Test(.enabled(if: LisaBinary.url != nil)) func killedTrainingResumesBitForBit() throws {
+        let dir = TestPaths.tempDir("train-kill"); defer { try? FileManager.default.removeItem(at: dir) }
+        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
+        let model = dir.appendingPathComponent("tiny.gguf").path
+        try t.write(to: model)
+        let corpus = dir.appendingPathComponent("corpus.jsonl")
+        let text = (0..<200).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(separator: "\n")
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        func args(_ out: URL) -> [String] {
+            ["train", "--model", model, "--layers", "2,3", "--tokens", String(40 * 2 * 16), "--seq-len", "16", "--batch", "2",
+             "--lr", "1e-2", "--rank", "4", "--corpus", corpus.path, "--threads", "1", "--checkpoint-every", "2", "--out", out.path]
+        }
+        let full = dir.appendingPathComponent("full.safetensors"), killed = dir.appendingPathComponent("killed.safetensors")
+        let r = try LisaBinary.run(args(full))
+        #expect(r.status == 0, "\(r.stderr)")
+
+        let p = Process()
+        p.executableURL = LisaBinary.url
+        p.arguments = args(killed)
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: killed.path), Date() < deadline { usleep(2000) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal, "the run finished before it could be killed: make it longer")
+        #expect(FileManager.default.fileExists(atPath: killed.path))
+        let resumed = try LisaBinary.run(args(killed) + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        print(resumed.stderr.split(separator: "\n").first ?? "")
+        #expect(try Data(contentsOf: full) == Data(contentsOf: killed), "resumed checkpoint differs from the uninterrupted run's")
+    }
+}
