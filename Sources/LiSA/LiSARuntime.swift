@@ -21,6 +21,9 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
 
     public init(layer: LiSALayer) { self.layer = layer }
 
+    /// K_LR [count, h_kv·r] (a copy, for checks).
+    public var lowRankKeys: [Float] { kCache }
+
     /// Bytes of the low-rank K cache (Float32).
     public var lowRankKBytes: Int { kCache.count * 4 }
 
@@ -32,17 +35,10 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
         precondition(n == L.index, "LiSA runtime layer \(L.index) attached to layer \(n)")
         precondition(p0 <= count, "LiSA layer \(L.index): low-rank K cache holds \(count) positions, query starts at \(p0)")
         precondition(S == p0 + T)
-        if count > p0 { kCache.removeLast((count - p0) * kW); count = p0 }   // cache truncated or restarted
-        let q = FloatBuffer(count: T * qW, zeroed: false), k = FloatBuffer(count: T * kW, zeroed: false)
+        let q = FloatBuffer(count: T * qW, zeroed: false)            // [T, h·r] Q_LR after RoPE
         BLAS.gemmNT(m: T, n: qW, k: d, a: input, lda: d, b: L.params.lowRankQ.pointer, ldb: d, c: q.pointer, ldc: qW)
-        BLAS.gemmNT(m: T, n: kW, k: d, a: input, lda: d, b: L.params.lowRankK.pointer, ldb: d, c: k.pointer, ldc: kW)
-        if let rope = L.rope {
-            let pos = Array(p0..<S)
-            ropeForward(rope, q.pointer, rows: T, heads: H, positions: pos)
-            ropeForward(rope, k.pointer, rows: T, heads: L.kvHeads, positions: pos)
-        }
-        kCache.append(contentsOf: UnsafeBufferPointer(start: k.pointer, count: T * kW))
-        count = S
+        if let rope = L.rope { ropeForward(rope, q.pointer, rows: T, heads: H, positions: Array(p0..<S)) }
+        appendLowRankKeys(input: input, T: T, p0: p0)
         // A_Δ[i] [T, S] = Q_LR,i · K_LR,g(i)ᵀ / √r
         let plane = T * S, inv = 1 / Float(r).squareRoot()
         let delta = FloatBuffer(count: H * plane, zeroed: false)
@@ -56,20 +52,52 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
         var index: [Int] = []
         index.reserveCapacity(T * min(S, L.window ?? S))
         for a in 0..<T { for b in 0..<S where L.visible(query: p0 + a, key: b) { index.append(a * S + b) } }
-        let N = index.count
-        let x = FloatBuffer(count: N * 2 * H, zeroed: false), y = FloatBuffer(count: N * H, zeroed: false)
-        for (e, o) in index.enumerated() {
-            for i in 0..<H {
-                let v = prevScores[i * plane + o]
-                x[e * 2 * H + i] = v.isFinite ? v : -1e4
-                x[e * 2 * H + H + i] = delta[i * plane + o]
-            }
-        }
-        let f = L.params.alignFFN
-        alignFFNForward(f, x: x.pointer, y: y.pointer, acts: AlignFFNActs(rows: N, hidden: f.hidden), rows: N)
+        let N = index.count, f = L.params.alignFFN
         out.update(repeating: -.infinity, count: H * plane)
-        for (e, o) in index.enumerated() { for i in 0..<H { out[i * plane + o] = y[e * H + i] } }
-        withExtendedLifetime((q, k, delta, x, y)) {}
+        // the FFN runs over the visible entries in chunks, so that a long prefill's transient stays bounded
+        // (the hidden activations are F floats per entry, twice)
+        let chunk = min(N, Self.ffnChunk)
+        let x = FloatBuffer(count: chunk * 2 * H, zeroed: false)      // [chunk, 2h] concat(A_{n−1}, A_Δ)
+        let y = FloatBuffer(count: chunk * H, zeroed: false)          // [chunk, h]
+        let acts = AlignFFNActs(rows: chunk, hidden: f.hidden)        // [chunk, F] ×2
+        var e0 = 0
+        while e0 < N {
+            let n = min(chunk, N - e0)
+            for e in 0..<n {
+                let o = index[e0 + e]
+                for i in 0..<H {
+                    let v = prevScores[i * plane + o]
+                    x[e * 2 * H + i] = v.isFinite ? v : -1e4
+                    x[e * 2 * H + H + i] = delta[i * plane + o]
+                }
+            }
+            alignFFNForward(f, x: x.pointer, y: y.pointer, acts: acts, rows: n)
+            for e in 0..<n { let o = index[e0 + e]; for i in 0..<H { out[i * plane + o] = y[e * H + i] } }
+            e0 += n
+        }
+        withExtendedLifetime((q, delta, x, y, acts)) {}
+    }
+
+    /// Visible entries per FFN call (bounds the prefill transient: 8192 · (3h + 2F) floats).
+    public static let ffnChunk = 8192
+
+    /// NF prefill (§5.2): the layer ran standard attention on these rows; keep their K_LR for decoding.
+    public func observe(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int) {
+        precondition(n == layer.index, "LiSA runtime layer \(layer.index) attached to layer \(n)")
+        precondition(p0 <= count, "LiSA layer \(layer.index): low-rank K cache holds \(count) positions, rows start at \(p0)")
+        appendLowRankKeys(input: input, T: T, p0: p0)
+    }
+
+    /// K_LR rows p0 ..< p0+T = RoPE(H · W_LR^Kᵀ) appended to the cache (rows ≥ p0 dropped first).
+    func appendLowRankKeys(input: UnsafePointer<Float>, T: Int, p0: Int) {
+        let L = layer, d = L.dim, kW = L.kvHeads * L.rank
+        if count > p0 { kCache.removeLast((count - p0) * kW); count = p0 }   // cache truncated or restarted
+        let k = FloatBuffer(count: T * kW, zeroed: false)                 // [T, h_kv·r]
+        BLAS.gemmNT(m: T, n: kW, k: d, a: input, lda: d, b: L.params.lowRankK.pointer, ldb: d, c: k.pointer, ldc: kW)
+        if let rope = L.rope { ropeForward(rope, k.pointer, rows: T, heads: L.kvHeads, positions: Array(p0..<(p0 + T))) }
+        kCache.append(contentsOf: UnsafeBufferPointer(start: k.pointer, count: T * kW))
+        count = p0 + T
+        withExtendedLifetime(k) {}
     }
 }
 
@@ -128,6 +156,8 @@ public final class LiSARuntime {
         Dictionary(layers.map { ($0.layer.index, $0 as any LayerScoreProvider) }, uniquingKeysWith: { a, _ in a })
     }
     public func reset() { for l in layers { l.reset() } }
+    /// The same trained layers with empty low-rank K caches (one runtime per sequence of a batch).
+    public func replica() -> LiSARuntime { LiSARuntime(sharing: sharing, layers: layers.map(\.layer)) }
     public func memory(cache: KVCache) -> MemoryReport { MemoryReport(cache: cache, lisa: layers) }
 
     /// Builds the LiSA layers of a checkpoint written by `LocalKDTrainer.save` (the AdamW moments are ignored).

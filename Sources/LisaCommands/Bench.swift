@@ -3,6 +3,6 @@ import ArgumentParser
 /// `lisa bench <stage>`: speed measurements, one subcommand per stage.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the speed of one stage (tokenize, prefill, generate).",
-        subcommands: [BenchTokenize.self, BenchPrefill.self, BenchGenerate.self])
+        abstract: "Measure the speed of one stage (tokenize, prefill, generate, one decoding step).",
+        subcommands: [BenchTokenize.self, BenchPrefill.self, BenchGenerate.self, BenchDecodeStep.self])
 }

@@ -7,14 +7,20 @@ import Numerics
 
 /// `lisa bench generate`: end-to-end generation throughput and latency, the baseline and a LiSA
 /// checkpoint alternated in one run (paper Tables 3–4: throughput = (prompt + generated tokens) /
-/// (prefill time + decode time)). Batch 1; greedy; the run never stops early at EOS.
+/// (prefill time + decode time), over the B sequences of a batch). Sequences are prefilled one at a time and
+/// decoded together (`Transformer.forwardBatch`); greedy; the run never stops early at EOS. With
+/// `--memory-budget` each side runs the largest batch whose weights, caches and transients fit (`MemoryPlan`).
 struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate",
-        abstract: "Generation throughput and latency, baseline vs a LiSA checkpoint (batch 1).")
+        abstract: "Generation throughput and latency, baseline vs a LiSA checkpoint (fixed batch or memory budget).")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A `lisa train` checkpoint; without it only the baseline is timed.") var lisa: String?
+    @Flag(help: "NF decoding (§5.2): the prompt runs with standard attention, LiSA from the first generated token on.") var nf = false
     @Option(help: "Comma-separated prompt:generated lengths.") var io = "128:128"
-    @Option(help: "Timed repetitions per setting, baseline and LiSA alternated.") var repeats = 1
+    @Option(help: "Sequences decoded together (both sides).") var batch: Int?
+    @Option(help: "Memory budget (bytes, or e.g. 1.5GiB, 1200MB): each side runs the largest batch that fits.") var memoryBudget: String?
+    @Option(help: "Timed repetitions per setting, baseline and LiSA alternated; the fastest is kept.") var repeats = 1
+    @Flag(help: "Print the memory table (K, K_LR, V, score rows per layer) of each side.") var memoryTable = false
     @Flag(help: "Print JSON.") var json = false
 
     func settings() throws -> [(prompt: Int, gen: Int)] {
@@ -25,53 +31,69 @@ struct BenchGenerate: ParsableCommand {
         return parts.map { ($0[0], $0[1]) }
     }
 
-    func validate() throws { _ = try settings(); guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1.") } }
-
-    /// One timed run: prefill, then greedy decoding token by token. Returns (prefill s, decode s, cache bytes).
-    static func timeRun(_ t: Transformer, prompt: [Int], gen: Int, runtime: LiSARuntime?) throws -> (Double, Double, Int) {
-        runtime?.reset()
-        let cache = t.makeCache(reserve: prompt.count + gen)
-        let providers = runtime?.providers ?? [:]
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        var logits = try t.forward(prompt, cache: cache, scoreProviders: providers)
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<(gen - 1) {
-            logits = try t.forward([Sampler.argmax(logits.last)], cache: cache, scoreProviders: providers)
+    func validate() throws {
+        _ = try settings()
+        guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1.") }
+        guard batch == nil || memoryBudget == nil else { throw ValidationError("Give --batch or --memory-budget, not both.") }
+        if let batch, !(1...4096).contains(batch) { throw ValidationError("--batch must be between 1 and 4096, got \(batch).") }
+        if let memoryBudget, GenerationBench.parseBytes(memoryBudget) == nil {
+            throw ValidationError("--memory-budget must be a positive byte count such as 3000000000, 2.5GiB or 1200MB, got '\(memoryBudget)'.")
         }
-        let t2 = DispatchTime.now().uptimeNanoseconds
-        let bytes = runtime?.memory(cache: cache).totalBytes ?? MemoryReport(cache: cache).totalBytes
-        return (Double(t1 - t0) / 1e9, Double(t2 - t1) / 1e9, bytes)
+        if nf, lisa == nil { throw ValidationError("--nf needs a LiSA checkpoint (--lisa).") }
     }
 
     func run() throws {
         let m = try modelOptions.load()
         let t = m.transformer
         let runtime = try lisa.map { try LiSARuntime.load(checkpoint: URL(fileURLWithPath: $0), model: t, modelSHA: SHA256.hex(ofFile: modelOptions.model)) }
-        var rows: [[String: Any]] = []
+        let sides: [(name: String, rt: LiSARuntime?)] = [("baseline", nil)] + (runtime.map { [("lisa", $0)] } ?? [])
+        let plans = sides.map { MemoryPlan(model: t, lisa: $0.rt, nf: nf) }
+        let budget = memoryBudget.flatMap(GenerationBench.parseBytes)
+        var rows: [[String: Any]] = [], tables: [String] = []
         for (p, g) in try settings() {
             guard p + g <= t.config.contextLength else { throw ModelError.promptTooLong(tokens: p + g, context: t.config.contextLength) }
-            let prompt = (0..<p).map { ($0 * 7919 + 13) % min(t.config.vocabSize, 30000) + 10 }
-            var best: [String: (Double, Double, Int)] = [:]
-            for _ in 0..<repeats {
-                for (name, rt) in [("baseline", nil), ("lisa", runtime)] as [(String, LiSARuntime?)] where name == "baseline" || rt != nil {
-                    let r = try Self.timeRun(t, prompt: prompt, gen: g, runtime: rt)
-                    if best[name] == nil || r.0 + r.1 < best[name]!.0 + best[name]!.1 { best[name] = r }
+            let batches: [Int] = try plans.enumerated().map { i, plan in
+                guard let budget else { return batch ?? 1 }
+                guard let b = plan.largestBatch(budget: budget, prompt: p, generated: g) else {
+                    throw CLIError("--memory-budget \(memoryBudget!): not even one \(sides[i].name) sequence of \(p)+\(g) tokens fits (\(plan.totalBytes(batch: 1, prompt: p, generated: g)) bytes needed).")
+                }
+                return b
+            }
+            let progress = Progress(total: repeats * sides.count * g, label: "bench \(p):\(g)")
+            var best: [Int: GenerationTiming] = [:]
+            for r in 0..<repeats {
+                for (i, side) in sides.enumerated() {
+                    let done = (r * sides.count + i) * g
+                    let prompts = GenerationBench.prompts(batch: batches[i], length: p, vocab: t.config.vocabSize)
+                    let timing = try GenerationBench.run(t, prompts: prompts, gen: g, runtime: side.rt, nf: nf && side.rt != nil,
+                                                         progress: { progress.update(done + $0, extra: side.name) })
+                    if best[i] == nil || timing.latency < best[i]!.latency { best[i] = timing }
                 }
             }
-            for (name, r) in best.sorted(by: { $0.key < $1.key }) {
-                rows.append(["setting": "\(p):\(g)", "mode": name, "prefill_s": r.0, "decode_s": r.1,
-                             "throughput_tokens_per_s": Double(p + g) / (r.0 + r.1), "latency_s": r.0 + r.1, "cache_bytes": r.2])
+            progress.finish()
+            let baseThroughput = Double(batches[0] * (p + g)) / best[0]!.latency
+            for (i, side) in sides.enumerated() {
+                let r = best[i]!, B = batches[i], tput = Double(B * (p + g)) / r.latency
+                rows.append(["setting": "\(p):\(g)", "mode": side.name, "batch": B, "prefill_s": r.prefillSeconds, "decode_s": r.decodeSeconds,
+                             "throughput_tokens_per_s": tput, "latency_s": r.latency, "cache_bytes": r.cacheBytes,
+                             "planned_total_bytes": plans[i].totalBytes(batch: B, prompt: p, generated: g),
+                             "ratio_to_baseline": tput / baseThroughput])
+                if memoryTable { tables.append(GenerationBench.memoryTable(name: "\(side.name) \(p):\(g)", plan: plans[i], batch: B, prompt: p, gen: g)) }
             }
         }
-        if json { print(try jsonLine(["results": rows, "blas_core": BLAS.coreName, "lisa": lisa ?? NSNull()])); return }
-        print("model \(modelOptions.model), BLAS kernel \(BLAS.coreName), batch 1, greedy")
-        print("setting     mode      prefill s  decode s  throughput tok/s  cache MiB  ratio")
-        for r in rows {
-            let base = rows.first { $0["setting"] as! String == r["setting"] as! String && $0["mode"] as! String == "baseline" }!
-            let ratio = (r["throughput_tokens_per_s"] as! Double) / (base["throughput_tokens_per_s"] as! Double)
-            print(String(format: "%-10@  %-8@  %9.2f  %8.2f  %16.1f  %9.2f  %.2fx", r["setting"] as! String, r["mode"] as! String,
-                         r["prefill_s"] as! Double, r["decode_s"] as! Double, r["throughput_tokens_per_s"] as! Double,
-                         Double(r["cache_bytes"] as! Int) / 1048576, ratio))
+        if json {
+            print(try jsonLine(["results": rows, "blas_core": BLAS.coreName, "lisa": lisa ?? NSNull(), "nf": nf,
+                                "memory_budget_bytes": budget ?? NSNull(), "threads": modelOptions.threads]))
+            return
         }
+        let mode = budget.map { "memory budget \($0) bytes" } ?? "batch \(batch ?? 1)"
+        print("model \(modelOptions.model), BLAS kernel \(BLAS.coreName), \(modelOptions.threads) threads, \(mode), greedy\(nf ? ", NF" : "")")
+        print("setting     mode      batch  prefill s  decode s  throughput tok/s  latency s  cache MiB  ratio")
+        for r in rows {
+            print(String(format: "%-10@  %-8@  %5d  %9.2f  %8.2f  %16.2f  %9.2f  %9.2f  %.2fx", r["setting"] as! String, r["mode"] as! String,
+                         r["batch"] as! Int, r["prefill_s"] as! Double, r["decode_s"] as! Double, r["throughput_tokens_per_s"] as! Double,
+                         r["latency_s"] as! Double, Double(r["cache_bytes"] as! Int) / 1_048_576, r["ratio_to_baseline"] as! Double))
+        }
+        for table in tables { print("\n" + table) }
     }
 }

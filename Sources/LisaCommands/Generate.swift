@@ -18,11 +18,14 @@ struct Generate: ParsableCommand {
     @Flag(help: "Print JSON {prompt_ids, ids, text}.") var json = false
     @Option(help: "Run the LiSA layers of this local-KD checkpoint (safetensors from `lisa train`) with a low-rank K cache.")
     var lisa: String?
+    @Flag(help: "NF decoding (§5.2): the prompt runs with standard attention, the LiSA layers from the first generated token on.")
+    var nf = false
 
     func validate() throws {
         guard n >= 1, n <= 1_000_000 else { throw ValidationError("-n must be at least 1, got \(n).") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0.") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1].") }
+        if nf, lisa == nil { throw ValidationError("--nf needs a LiSA checkpoint (--lisa).") }
     }
 
     func run() throws {
@@ -38,7 +41,8 @@ struct Generate: ParsableCommand {
             FileHandle.standardError.write(Data("LiSA layers (0-based): \(list), rank \(rt.layers[0].layer.rank)\n".utf8))
         }
         let r = try m.transformer.generate(promptIDs: ids, tokenizer: m.tokenizer,
-                                           options: GenerationOptions(maxTokens: n, sampler: sampler, stopStrings: stop, stopAtEOS: !ignoreEos),
+                                           options: GenerationOptions(maxTokens: n, sampler: sampler, stopStrings: stop, stopAtEOS: !ignoreEos,
+                                                                      nfPrefill: nf),
                                            scoreProviders: providers)
         if json {
             print(try jsonLine(["prompt_ids": r.promptIDs, "ids": r.ids, "text": r.text]))

@@ -8,11 +8,14 @@ public struct GenerationOptions: Sendable {
     public var stopStrings: [String]
     public var stopAtEOS: Bool
     public var policies: AttentionPolicies
+    /// §5.2 "NF": the prompt runs with standard attention in the score providers' layers (which only record
+    /// their state), the providers score from the first generated token on.
+    public var nfPrefill: Bool
 
     public init(maxTokens: Int, sampler: Sampler = .greedy(), stopStrings: [String] = [], stopAtEOS: Bool = true,
-                policies: AttentionPolicies = AttentionPolicies()) {
+                policies: AttentionPolicies = AttentionPolicies(), nfPrefill: Bool = false) {
         self.maxTokens = maxTokens; self.sampler = sampler; self.stopStrings = stopStrings
-        self.stopAtEOS = stopAtEOS; self.policies = policies
+        self.stopAtEOS = stopAtEOS; self.policies = policies; self.nfPrefill = nfPrefill
     }
 }
 
@@ -36,7 +39,8 @@ extension Transformer {
             throw ModelError.promptTooLong(tokens: promptIDs.count + opts.maxTokens, context: config.contextLength)
         }
         for p in scoreProviders.values { p.reset() }
-        var logits = try forward(promptIDs, cache: cache, policies: opts.policies, tap: tap, scoreProviders: scoreProviders)
+        var logits = try forward(promptIDs, cache: cache, policies: opts.policies, tap: tap, scoreProviders: scoreProviders,
+                                 nfPrefill: opts.nfPrefill)
         var out: [Int] = []
         var reason = GenerationResult.StopReason.maxTokens
         var text = ""

@@ -32,6 +32,9 @@ public final class KVCache: KVCacheProtocol {
 
     func advance(by n: Int) { count += n }
 
+    /// Frees layer l's K (NF prefill: the layer's provider keeps its own state from then on).
+    func dropKeys(layer l: Int) { keys[l] = [] }
+
     /// Drops everything after the first `n` tokens.
     public func truncate(to n: Int) {
         precondition(n <= count)

@@ -13,6 +13,10 @@ public protocol LayerScoreProvider: AnyObject {
     ///   the layer sets them to −inf afterwards.
     func scores(layer: Int, input: UnsafePointer<Float>, T: Int, p0: Int,
                 prevScores: UnsafePointer<Float>, S: Int, into scores: UnsafeMutablePointer<Float>)
+    /// NF prefill (§5.2): the layer ran its standard attention for rows p0 ..< p0+T; the provider only records
+    /// its per-position state for them (LiSA: the low-rank keys) so that later calls can use its scores.
+    /// - input: [T, d] the layer's attention input, as in `scores`.
+    func observe(layer: Int, input: UnsafePointer<Float>, T: Int, p0: Int)
     /// Forgets all per-position state (start of a new sequence).
     func reset()
 }

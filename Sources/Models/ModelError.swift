@@ -10,6 +10,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case nonFinite(layer: Int, op: String, position: Int)
     case badPolicy(layer: Int, reason: String)
     case badSharingConfig(path: String, reason: String)
+    case badBatch(reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .nonFinite(l, op, p): return "a NaN or Inf first appeared in layer \(l), op '\(op)', position \(p)."
         case let .badPolicy(l, r): return "attention policy for layer \(l): \(r)."
         case let .badSharingConfig(p, r): return "The sharing config \(p) is invalid: \(r)."
+        case let .badBatch(r): return "the batch cannot run: \(r)."
         }
     }
 }

@@ -44,64 +44,103 @@ public final class Transformer: @unchecked Sendable {
     public func makeCache(reserve: Int = 0) -> KVCache { KVCache(config: config, reserve: reserve) }
 
     /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count, appending to the cache.
+    /// `nfPrefill` (§5.2 "NF"): layers with a score provider run their standard attention for this call (their
+    /// K serves this call only and is not kept) and the providers only record their per-position state
+    /// (`LayerScoreProvider.observe`); later calls without the flag use the providers. Needs an empty cache.
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitRows = .last,
                         policies: AttentionPolicies = AttentionPolicies(), tap: AttentionTap? = nil,
-                        residualTap: ResidualTap? = nil, scoreProviders: LayerScoreProviders = [:]) throws -> Logits {
-        let c = config
-        let T = tokens.count, p0 = cache.count, S = p0 + T
+                        residualTap: ResidualTap? = nil, scoreProviders: LayerScoreProviders = [:],
+                        nfPrefill: Bool = false) throws -> Logits {
+        try forwardBatch([tokens], caches: [cache], logits: logits, policies: policies, tap: tap, residualTap: residualTap,
+                         scoreProviders: [scoreProviders], nfPrefill: nfPrefill)[0]
+    }
+
+    /// B sequences of equal length at equal positions run together: every linear layer (and the LM head) runs
+    /// once on the B·T stacked rows, so the weights are read once per call (a gemm in place of B gemv's);
+    /// attention runs per sequence on its own cache and score providers (`scoreProviders[b]`, or none when the
+    /// list is empty). Returns one `Logits` per sequence. `tap` sees the sequences' attention in batch order;
+    /// `residualTap` sees the B·T stacked rows.
+    public func forwardBatch(_ batch: [[Int]], caches: [KVCache], logits: LogitRows = .last,
+                             policies: AttentionPolicies = AttentionPolicies(), tap: AttentionTap? = nil,
+                             residualTap: ResidualTap? = nil, scoreProviders: [LayerScoreProviders] = [],
+                             nfPrefill: Bool = false) throws -> [Logits] {
+        let c = config, B = batch.count
+        guard B > 0 else { throw ModelError.badBatch(reason: "it holds no sequence") }
+        guard caches.count == B else { throw ModelError.badBatch(reason: "\(B) sequences but \(caches.count) caches") }
+        guard Set(caches.map(ObjectIdentifier.init)).count == B else { throw ModelError.badBatch(reason: "two sequences share one cache") }
+        guard scoreProviders.isEmpty || scoreProviders.count == B else {
+            throw ModelError.badBatch(reason: "\(B) sequences but \(scoreProviders.count) sets of score providers")
+        }
+        let T = batch[0].count, p0 = caches[0].count, S = p0 + T
         guard T > 0 else { throw ModelError.emptyPrompt }
+        guard batch.allSatisfy({ $0.count == T }), caches.allSatisfy({ $0.count == p0 }) else {
+            throw ModelError.badBatch(reason: "the sequences must have equal lengths and equal cache positions")
+        }
         guard S <= c.contextLength else { throw ModelError.promptTooLong(tokens: S, context: c.contextLength) }
-        for t in tokens where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
+        for t in batch.joined() where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
         if !policies.isAllStandard { try policies.validate(nLayers: c.nLayers, nHeads: c.nHeads) }
-        for l in scoreProviders.keys where !(1..<c.nLayers).contains(l) {
+        let providers: [LayerScoreProviders] = scoreProviders.isEmpty ? Array(repeating: [:], count: B) : scoreProviders
+        for l in providers.flatMap(\.keys) where !(1..<c.nLayers).contains(l) {
             throw ModelError.badPolicy(layer: l, reason: "a score provider needs a previous layer: layers 1..<\(c.nLayers)")
         }
+        if nfPrefill, p0 != 0, providers.contains(where: { !$0.isEmpty }) {
+            throw ModelError.badBatch(reason: "NF prefill runs the providers' layers with standard attention and needs an empty cache, found \(p0) cached positions")
+        }
 
-        let d = c.nEmbd, H = c.nHeads, hd = c.headDim
-        let x = FloatBuffer(count: T * d, zeroed: false)              // [T, d] residual stream
-        for (i, t) in tokens.enumerated() {
+        let d = c.nEmbd, H = c.nHeads
+        let x = FloatBuffer(count: B * T * d, zeroed: false)          // [B·T, d] residual stream, sequence-major
+        for (i, t) in batch.joined().enumerated() {
             let src = weights.tokenEmbedding.pointer + t * d
             for j in 0..<d { x.pointer[i * d + j] = src[j] * c.embedScale }
         }
         let positions = Array(p0..<S)
-        let s = Scratch(config: c, T: T, S: S)
-        var cur = (scores: FloatBuffer(count: H * T * S, zeroed: false), probs: FloatBuffer(count: H * T * S, zeroed: false))
-        var prev = (scores: FloatBuffer(count: H * T * S, zeroed: false), probs: FloatBuffer(count: H * T * S, zeroed: false))
+        let s = Scratch(config: c, B: B, T: T, S: S)
+        func planes() -> [AttentionPlanes] {     // per sequence: scores, probs [H, T, S]
+            (0..<B).map { _ in (FloatBuffer(count: H * T * S, zeroed: false), FloatBuffer(count: H * T * S, zeroed: false)) }
+        }
+        var cur = planes(), prev = planes()
 
         for l in 0..<c.nLayers {
-            try layerForward(l, x: x, s: s, cache: cache, positions: positions, p0: p0,
-                             cur: cur, prev: prev, policy: policies[l], tap: tap, provider: scoreProviders[l])
-            residualTap?.layerOutput(layer: l, x: x.pointer, rows: T, dim: d)
+            try layerForward(l, x: x, s: s, caches: caches, positions: positions, p0: p0, cur: cur, prev: prev,
+                             policy: policies[l], tap: tap, providers: providers.map { $0[l] }, nfPrefill: nfPrefill)
+            residualTap?.layerOutput(layer: l, x: x.pointer, rows: B * T, dim: d)
             swap(&cur, &prev)
         }
-        cache.advance(by: T)
-        return try lmHead(x: x, T: T, rows: logits)
+        for cache in caches { cache.advance(by: T) }
+        return try lmHead(x: x, B: B, T: T, rows: logits)
     }
 
-    /// Final norm and LM head for the requested rows.
-    func lmHead(x: FloatBuffer, T: Int, rows: LogitRows) throws -> Logits {
-        let c = config, d = c.nEmbd
+    /// Final norm and LM head for the requested rows of each of the B sequences (one gemm for all of them).
+    func lmHead(x: FloatBuffer, B: Int, T: Int, rows: LogitRows) throws -> [Logits] {
+        let c = config, d = c.nEmbd, V = c.vocabSize
         let range: Range<Int>
         switch rows {
-        case .none: return Logits(rows: 0, vocab: c.vocabSize, firstRow: 0, values: [])
+        case .none: return Array(repeating: Logits(rows: 0, vocab: V, firstRow: 0, values: []), count: B)
         case .last: range = (T - 1)..<T
         case .all: range = 0..<T
         case let .range(r): range = r.clamped(to: 0..<T)
         }
         let n = range.count
-        let normed = FloatBuffer(count: n * d, zeroed: false)          // [n, d]
-        Kernels.rmsNorm(x.pointer + range.lowerBound * d, weights.outputNorm.pointer, normed.pointer, rows: n, n: d, eps: c.rmsEps)
-        var out = [Float](repeating: 0, count: n * c.vocabSize)       // [n, vocab]
-        out.withUnsafeMutableBufferPointer { o in
-            BLAS.gemmNT(m: n, n: c.vocabSize, k: d, a: normed.pointer, lda: d, b: weights.output.pointer, ldb: d,
-                        c: o.baseAddress!, ldc: c.vocabSize)
+        let normed = FloatBuffer(count: B * n * d, zeroed: false)      // [B·n, d]
+        for b in 0..<B {
+            Kernels.rmsNorm(x.pointer + (b * T + range.lowerBound) * d, weights.outputNorm.pointer, normed.pointer + b * n * d,
+                            rows: n, n: d, eps: c.rmsEps)
         }
-        if checkFinite { try Scratch.checkFinite(out, layer: c.nLayers, op: "logits", rowWidth: c.vocabSize) }
-        return Logits(rows: n, vocab: c.vocabSize, firstRow: range.lowerBound, values: out)
+        var out = [Float](repeating: 0, count: B * n * V)               // [B·n, vocab]
+        out.withUnsafeMutableBufferPointer { o in
+            BLAS.gemmNT(m: B * n, n: V, k: d, a: normed.pointer, lda: d, b: weights.output.pointer, ldb: d,
+                        c: o.baseAddress!, ldc: V)
+        }
+        if checkFinite { try Scratch.checkFinite(out, layer: c.nLayers, op: "logits", rowWidth: V) }
+        if B == 1 { return [Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: out)] }
+        return (0..<B).map { b in Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: Array(out[(b * n * V)..<((b + 1) * n * V)])) }
     }
 }
 
-/// Per-call scratch buffers (shapes for T query rows and S visible keys).
+/// One sequence's attention planes: pre-softmax scores and probabilities, each [H, T, S].
+typealias AttentionPlanes = (scores: FloatBuffer, probs: FloatBuffer)
+
+/// Per-call scratch buffers (shapes for T = B·T_seq stacked query rows and S visible keys).
 final class Scratch {
     let h: FloatBuffer       // [T, d]   normed input of a sub-block
     let q: FloatBuffer       // [T, nHeads·headDim]
@@ -111,10 +150,13 @@ final class Scratch {
     let o: FloatBuffer       // [T, d]
     let gate: FloatBuffer    // [T, nFF]
     let up: FloatBuffer      // [T, nFF]
-    let T: Int, S: Int
+    /// Rows of every buffer above: B sequences × T query rows (sequence-major); S visible keys per sequence.
+    let B: Int, T: Int, S: Int
 
-    init(config c: ModelConfig, T: Int, S: Int) {
-        self.T = T; self.S = S
+    init(config c: ModelConfig, B: Int = 1, T rowsPerSequence: Int, S: Int) {
+        self.B = B; self.S = S
+        let T = B * rowsPerSequence
+        self.T = rowsPerSequence
         h = FloatBuffer(count: T * c.nEmbd, zeroed: false)
         q = FloatBuffer(count: T * c.qDim, zeroed: false)
         k = FloatBuffer(count: T * c.kvDim, zeroed: false)

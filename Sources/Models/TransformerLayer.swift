@@ -2,85 +2,98 @@ import Foundation
 import Numerics
 
 extension Transformer {
-    /// One decoder block in place on x: [T, d]. `cur` receives this layer's scores/probs [H, T, S];
-    /// `prev` holds layer l−1's (read by direct sharing).
-    func layerForward(_ l: Int, x: FloatBuffer, s: Scratch, cache: KVCache, positions: [Int], p0: Int,
-                      cur: (scores: FloatBuffer, probs: FloatBuffer), prev: (scores: FloatBuffer, probs: FloatBuffer),
-                      policy: AttentionPolicy, tap: AttentionTap?, provider: (any LayerScoreProvider)? = nil) throws {
+    /// One decoder block in place on x: [B·T, d] (B sequences of T rows). `cur[b]` receives sequence b's
+    /// scores/probs [H, T, S]; `prev[b]` holds its layer l−1's (read by direct sharing and providers).
+    func layerForward(_ l: Int, x: FloatBuffer, s: Scratch, caches: [KVCache], positions: [Int], p0: Int,
+                      cur: [AttentionPlanes], prev: [AttentionPlanes], policy: AttentionPolicy, tap: AttentionTap?,
+                      providers: [(any LayerScoreProvider)?], nfPrefill: Bool = false) throws {
         let c = config, w = weights.layers[l]
-        let T = s.T, S = s.S, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
+        let B = s.B, T = s.T, R = B * T, S = s.S, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
         func check(_ b: FloatBuffer, _ op: String, _ width: Int) throws {
-            if checkFinite { try Scratch.checkFinite(b.pointer, count: T * width, layer: l, op: op, rowWidth: width) }
+            if checkFinite { try Scratch.checkFinite(b.pointer, count: R * width, layer: l, op: op, rowWidth: width) }
         }
+        // a sequence's layer uses its provider's scores unless NF prefill runs it standard
+        let scoring = providers.map { nfPrefill ? nil : $0 }
 
-        // --- attention sub-block ---
-        Kernels.rmsNorm(x.pointer, w.attnNorm.pointer, s.h.pointer, rows: T, n: d, eps: c.rmsEps)
+        // --- attention sub-block (linear maps on all R = B·T rows at once) ---
+        Kernels.rmsNorm(x.pointer, w.attnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
         try check(s.h, "attn_norm", d)
-        BLAS.gemmNT(m: T, n: kvDim, k: d, a: s.h.pointer, lda: d, b: w.wv.pointer, ldb: d, c: s.v.pointer, ldc: kvDim)
-        if let b = w.bv { Kernels.addBias(s.v.pointer, b.pointer, rows: T, n: kvDim) }
+        BLAS.gemmNT(m: R, n: kvDim, k: d, a: s.h.pointer, lda: d, b: w.wv.pointer, ldb: d, c: s.v.pointer, ldc: kvDim)
+        if let b = w.bv { Kernels.addBias(s.v.pointer, b.pointer, rows: R, n: kvDim) }
         try check(s.v, "v", kvDim)
 
-        if provider == nil, policy.needsKeys {
-            BLAS.gemmNT(m: T, n: qDim, k: d, a: s.h.pointer, lda: d, b: w.wq.pointer, ldb: d, c: s.q.pointer, ldc: qDim)
-            BLAS.gemmNT(m: T, n: kvDim, k: d, a: s.h.pointer, lda: d, b: w.wk.pointer, ldb: d, c: s.k.pointer, ldc: kvDim)
-            if let b = w.bq { Kernels.addBias(s.q.pointer, b.pointer, rows: T, n: qDim) }
-            if let b = w.bk { Kernels.addBias(s.k.pointer, b.pointer, rows: T, n: kvDim) }
+        let needsKeys = policy.needsKeys && scoring.contains { $0 == nil }
+        if needsKeys {
+            BLAS.gemmNT(m: R, n: qDim, k: d, a: s.h.pointer, lda: d, b: w.wq.pointer, ldb: d, c: s.q.pointer, ldc: qDim)
+            BLAS.gemmNT(m: R, n: kvDim, k: d, a: s.h.pointer, lda: d, b: w.wk.pointer, ldb: d, c: s.k.pointer, ldc: kvDim)
+            if let b = w.bq { Kernels.addBias(s.q.pointer, b.pointer, rows: R, n: qDim) }
+            if let b = w.bk { Kernels.addBias(s.k.pointer, b.pointer, rows: R, n: kvDim) }
             // QK-norm: RMSNorm of every head vector over headDim (gemma3).
-            if let qn = w.qNorm { Kernels.rmsNorm(s.q.pointer, qn.pointer, s.q.pointer, rows: T * H, n: hd, eps: c.rmsEps) }
-            if let kn = w.kNorm { Kernels.rmsNorm(s.k.pointer, kn.pointer, s.k.pointer, rows: T * c.nKVHeads, n: hd, eps: c.rmsEps) }
+            if let qn = w.qNorm { Kernels.rmsNorm(s.q.pointer, qn.pointer, s.q.pointer, rows: R * H, n: hd, eps: c.rmsEps) }
+            if let kn = w.kNorm { Kernels.rmsNorm(s.k.pointer, kn.pointer, s.k.pointer, rows: R * c.nKVHeads, n: hd, eps: c.rmsEps) }
             positions.withUnsafeBufferPointer { pos in
-                ropes[l].apply(s.q.pointer, rows: T, heads: H, rowStride: qDim, positions: pos.baseAddress!)
-                ropes[l].apply(s.k.pointer, rows: T, heads: c.nKVHeads, rowStride: kvDim, positions: pos.baseAddress!)
+                for b in 0..<B {
+                    ropes[l].apply(s.q.pointer + b * T * qDim, rows: T, heads: H, rowStride: qDim, positions: pos.baseAddress!)
+                    ropes[l].apply(s.k.pointer + b * T * kvDim, rows: T, heads: c.nKVHeads, rowStride: kvDim, positions: pos.baseAddress!)
+                }
             }
             try check(s.q, "q", qDim); try check(s.k, "k", kvDim)
-            cache.append(layer: l, k: s.k.pointer, v: s.v.pointer, rows: T)
-        } else {
-            cache.append(layer: l, k: nil, v: s.v.pointer, rows: T)
         }
 
-        if let provider {
-            // scores from the provider, then this layer's own mask and softmax
-            provider.scores(layer: l, input: s.h.pointer, T: T, p0: p0, prevScores: prev.scores.pointer, S: S,
-                            into: cur.scores.pointer)
-            applyMask(l, cur.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)
-            cur.probs.pointer.update(from: cur.scores.pointer, count: H * T * S)
-            Kernels.softmaxRows(cur.probs.pointer, rows: H * T, n: S)
-        } else {
-            computeProbs(l, s: s, cache: cache, p0: p0, cur: cur, prev: prev, policy: policy)
-        }
-        if checkFinite { try Scratch.checkFinite(cur.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S) }
-        if let tap {
-            tap.attention(AttentionEvent(layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
-                                         scores: cur.scores.pointer, probs: cur.probs.pointer, policy: policy,
-                                         fromProvider: provider != nil))
-        }
-
-        // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]
-        cache.values[l].withUnsafeBufferPointer { vc in
-            for hh in 0..<H {
-                let g = hh / c.headsPerKV
-                BLAS.gemmNN(m: T, n: hd, k: S, a: cur.probs.pointer + hh * T * S, lda: S,
-                            b: vc.baseAddress! + g * hd, ldb: kvDim, c: s.ctx.pointer + hh * hd, ldc: qDim)
+        for b in 0..<B {
+            let cache = caches[b], provider = scoring[b], mine = cur[b]
+            let keep = provider == nil && policy.needsKeys
+            cache.append(layer: l, k: keep ? s.k.pointer + b * T * kvDim : nil, v: s.v.pointer + b * T * kvDim, rows: T)
+            if let provider {
+                // scores from the provider, then this layer's own mask and softmax
+                provider.scores(layer: l, input: s.h.pointer + b * T * d, T: T, p0: p0, prevScores: prev[b].scores.pointer, S: S,
+                                into: mine.scores.pointer)
+                applyMask(l, mine.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)
+                mine.probs.pointer.update(from: mine.scores.pointer, count: H * T * S)
+                Kernels.softmaxRows(mine.probs.pointer, rows: H * T, n: S)
+            } else {
+                computeProbs(l, q: s.q.pointer + b * T * qDim, T: T, S: S, cache: cache, p0: p0, cur: mine, prev: prev[b], policy: policy)
+                if let observer = providers[b] {
+                    // NF prefill: the provider records its state (LiSA: K_LR of these positions); the standard K
+                    // served only this call's scores
+                    observer.observe(layer: l, input: s.h.pointer + b * T * d, T: T, p0: p0)
+                    cache.dropKeys(layer: l)
+                }
+            }
+            if checkFinite { try Scratch.checkFinite(mine.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S) }
+            if let tap {
+                tap.attention(AttentionEvent(layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
+                                             scores: mine.scores.pointer, probs: mine.probs.pointer, policy: policy,
+                                             fromProvider: provider != nil))
+            }
+            // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]
+            let ctx = s.ctx.pointer + b * T * qDim
+            cache.values[l].withUnsafeBufferPointer { vc in
+                for hh in 0..<H {
+                    let g = hh / c.headsPerKV
+                    BLAS.gemmNN(m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
+                                b: vc.baseAddress! + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+                }
             }
         }
-        BLAS.gemmNT(m: T, n: d, k: qDim, a: s.ctx.pointer, lda: qDim, b: w.wo.pointer, ldb: qDim, c: s.o.pointer, ldc: d)
+        BLAS.gemmNT(m: R, n: d, k: qDim, a: s.ctx.pointer, lda: qDim, b: w.wo.pointer, ldb: qDim, c: s.o.pointer, ldc: d)
         try check(s.o, "attn_output", d)
         if let tap, tap.wantsSubmodules {
-            tap.submodules(SubmoduleEvent(layer: l, qLen: T, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
+            tap.submodules(SubmoduleEvent(layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
                                           context: s.ctx.pointer, output: s.o.pointer))
         }
-        if let pn = w.postAttnNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: T, n: d, eps: c.rmsEps) }
-        Kernels.add(x.pointer, s.o.pointer, count: T * d)
+        if let pn = w.postAttnNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: R, n: d, eps: c.rmsEps) }
+        Kernels.add(x.pointer, s.o.pointer, count: R * d)
 
         // --- FFN sub-block: down(act(gate·h) ⊙ up·h) ---
-        Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h.pointer, rows: T, n: d, eps: c.rmsEps)
-        BLAS.gemmNT(m: T, n: c.nFF, k: d, a: s.h.pointer, lda: d, b: w.wGate.pointer, ldb: d, c: s.gate.pointer, ldc: c.nFF)
-        BLAS.gemmNT(m: T, n: c.nFF, k: d, a: s.h.pointer, lda: d, b: w.wUp.pointer, ldb: d, c: s.up.pointer, ldc: c.nFF)
-        Kernels.gatedActivation(s.gate.pointer, s.up.pointer, count: T * c.nFF, gelu: c.activation == .geluTanh)
+        Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
+        BLAS.gemmNT(m: R, n: c.nFF, k: d, a: s.h.pointer, lda: d, b: w.wGate.pointer, ldb: d, c: s.gate.pointer, ldc: c.nFF)
+        BLAS.gemmNT(m: R, n: c.nFF, k: d, a: s.h.pointer, lda: d, b: w.wUp.pointer, ldb: d, c: s.up.pointer, ldc: c.nFF)
+        Kernels.gatedActivation(s.gate.pointer, s.up.pointer, count: R * c.nFF, gelu: c.activation == .geluTanh)
         try check(s.gate, "ffn_act", c.nFF)
-        BLAS.gemmNT(m: T, n: d, k: c.nFF, a: s.gate.pointer, lda: c.nFF, b: w.wDown.pointer, ldb: c.nFF, c: s.o.pointer, ldc: d)
-        if let pn = w.postFFNNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: T, n: d, eps: c.rmsEps) }
-        Kernels.add(x.pointer, s.o.pointer, count: T * d)
+        BLAS.gemmNT(m: R, n: d, k: c.nFF, a: s.gate.pointer, lda: c.nFF, b: w.wDown.pointer, ldb: c.nFF, c: s.o.pointer, ldc: d)
+        if let pn = w.postFFNNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: R, n: d, eps: c.rmsEps) }
+        Kernels.add(x.pointer, s.o.pointer, count: R * d)
         try check(x, "l_out", d)
     }
 
@@ -92,10 +105,10 @@ extension Transformer {
     }
 
     /// Fills cur.scores (scaled, masked) and cur.probs [H, T, S] according to the layer's policy.
-    func computeProbs(_ l: Int, s: Scratch, cache: KVCache, p0: Int,
-                      cur: (scores: FloatBuffer, probs: FloatBuffer), prev: (scores: FloatBuffer, probs: FloatBuffer),
-                      policy: AttentionPolicy) {
-        let c = config, T = s.T, S = s.S, H = c.nHeads, hd = c.headDim
+    /// q: [T, nHeads·headDim], this sequence's query rows.
+    func computeProbs(_ l: Int, q: UnsafePointer<Float>, T: Int, S: Int, cache: KVCache, p0: Int,
+                      cur: AttentionPlanes, prev: AttentionPlanes, policy: AttentionPolicy) {
+        let c = config, H = c.nHeads, hd = c.headDim
         let plane = T * S
         switch policy {
         case .standard:
@@ -103,7 +116,7 @@ extension Transformer {
                 for hh in 0..<H {
                     let g = hh / c.headsPerKV
                     // scores_h [T, S] = scale · Q_h [T, hd] · K_g [S, hd]ᵀ
-                    BLAS.gemmNT(m: T, n: S, k: hd, alpha: c.queryScale, a: s.q.pointer + hh * hd, lda: c.qDim,
+                    BLAS.gemmNT(m: T, n: S, k: hd, alpha: c.queryScale, a: q + hh * hd, lda: c.qDim,
                                 b: kc.baseAddress! + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
                 }
             }

@@ -243,5 +243,22 @@ import Testing
         #expect(base["cache_bytes"] as! Int - (lisa["cache_bytes"] as! Int) == saved)
         let bad = try LisaBinary.run(["bench", "generate", gguf, "--io", "8"])
         #expect(bad.status != 0 && bad.stderr.contains("--io must look like"))
+        // batch 2: both sides decode two sequences together; caches are two sequences' (NF: same cache layout)
+        let r2 = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--batch", "2", "--nf", "--json"])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        let rows2 = (try JSONSerialization.jsonObject(with: Data(r2.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        for (a, b) in zip(rows, rows2) where a["mode"] as? String == b["mode"] as? String {
+            #expect(b["batch"] as? Int == 2 && b["cache_bytes"] as! Int == 2 * (a["cache_bytes"] as! Int))
+        }
+        // a budget of exactly the larger side's plan for 2 sequences (the tiny model's LiSA parameters outweigh a
+        // sequence's cache): that side runs 2, the other at least 2
+        let planned = rows2.map { $0["planned_total_bytes"] as! Int }, need = planned.max()!
+        let r3 = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--nf", "--memory-budget", "\(need)", "--json"])
+        #expect(r3.status == 0, "\(r3.stderr)")
+        let rows3 = (try JSONSerialization.jsonObject(with: Data(r3.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        for (row, p) in zip(rows3, planned) { #expect(row["batch"] as! Int == (p == need ? 2 : max(2, row["batch"] as! Int))) }
+        #expect(rows3.allSatisfy { $0["batch"] as! Int >= 2 })
+        let tooSmall = try LisaBinary.run(["bench", "generate", gguf, "--io", "8:4", "--memory-budget", "1000"])
+        #expect(tooSmall.status != 0 && tooSmall.stderr.contains("not even one baseline sequence"))
     }
 }
