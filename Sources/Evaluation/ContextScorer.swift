@@ -11,6 +11,9 @@ public final class ContextScorer {
     public let policies: AttentionPolicies
     /// Per-layer external scores (trained LiSA layers, `lisa eval --lisa`); they follow the cache by position.
     public let scoreProviders: LayerScoreProviders
+    /// NF (§5.2, Table 10): every context is prefilled with standard attention in the providers' layers
+    /// (from an empty cache, so no prefix reuse); continuations and generated tokens use the providers.
+    public let nf: Bool
     private let cache: KVCache
     /// The tokens whose keys/values `cache` holds, and the logits row that follows them.
     private var cached: [Int] = []
@@ -18,11 +21,13 @@ public final class ContextScorer {
     /// Tokens run through the model (prefill + continuations + decoding), for the run's log.
     public private(set) var tokensRun = 0
 
-    public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(), scoreProviders: LayerScoreProviders = [:]) {
+    public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(), scoreProviders: LayerScoreProviders = [:],
+                nf: Bool = false) {
         transformer = model.transformer
         tokenizer = model.tokenizer
         self.policies = policies
         self.scoreProviders = scoreProviders
+        self.nf = nf && !scoreProviders.isEmpty
         cache = model.transformer.makeCache()
     }
 
@@ -91,9 +96,10 @@ public final class ContextScorer {
         if ids == cached, !lastRow.isEmpty { return }
         var common = 0
         while common < min(ids.count, cached.count), ids[common] == cached[common] { common += 1 }
-        common = min(common, ids.count - 1)                   // at least one token to get its logits row
+        common = nf ? 0 : min(common, ids.count - 1)          // at least one token to get its logits row
         cache.truncate(to: common)
-        let lg = try transformer.forward(Array(ids[common...]), cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
+        let lg = try transformer.forward(Array(ids[common...]), cache: cache, logits: .last, policies: policies,
+                                         scoreProviders: scoreProviders, nfPrefill: nf)
         tokensRun += ids.count - common
         lastRow = Array(lg.last)
         cached = ids

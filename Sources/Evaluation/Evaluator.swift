@@ -66,13 +66,14 @@ public struct ScoredDocument: Sendable, Equatable {
 
 /// Runs `task` on `model`. Documents in `resumed` (matched by index) are not scored again; the aggregate
 /// is computed over all documents in run order, so a resumed run equals an uninterrupted one.
+/// `nf`: NF decoding (§5.2) with the score providers — contexts prefilled with standard attention.
 /// `each(doc, ordinal)` after each newly scored document (it may throw to stop the run);
 /// `progress(done, total)` after every document.
 public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions, resumed: [ScoredDocument] = [],
-                     scoreProviders: LayerScoreProviders = [:],
+                     scoreProviders: LayerScoreProviders = [:], nf: Bool = false,
                      each: ((ScoredDocument, Int) throws -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
     let start = Date()
-    let scorer = ContextScorer(model: model, policies: options.policies, scoreProviders: scoreProviders)
+    let scorer = ContextScorer(model: model, policies: options.policies, scoreProviders: scoreProviders, nf: nf)
     let docs = selectDocuments(task, options: options)
     let known = Dictionary(resumed.map { ($0.result.index, $0) }, uniquingKeysWith: { a, _ in a })
     var results: [DocumentResult] = []

@@ -17,12 +17,15 @@ public final class AdamW {
     public let params: [FloatBuffer]
     /// Whether each tensor is decayed (matrices yes, biases no, as in the HF Trainer).
     public let decay: [Bool]
+    /// Tensors left untouched (no update, no decay): Table 7's "align only" ablation freezes W^LR.
+    public let frozen: [Bool]
     public let m: [FloatBuffer], v: [FloatBuffer]
     /// Number of updates done.
     public var step = 0
 
-    public init(params: [FloatBuffer], decay: [Bool], settings: Settings) {
+    public init(params: [FloatBuffer], decay: [Bool], frozen: [Bool]? = nil, settings: Settings) {
         self.params = params; self.decay = decay; self.settings = settings
+        self.frozen = frozen ?? Array(repeating: false, count: params.count)
         m = params.map { FloatBuffer(count: $0.count) }; v = params.map { FloatBuffer(count: $0.count) }
     }
 
@@ -40,13 +43,13 @@ public final class AdamW {
     public func update(grads: [FloatBuffer]) -> Double {
         let st = settings
         var sq = 0.0
-        for g in grads { for i in 0..<g.count { sq += Double(g[i]) * Double(g[i]) } }
+        for (k, g) in grads.enumerated() where !frozen[k] { for i in 0..<g.count { sq += Double(g[i]) * Double(g[i]) } }
         let norm = sq.squareRoot()
         let clip: Float = norm > Double(st.clipNorm) && st.clipNorm > 0 ? Float(Double(st.clipNorm) / norm) : 1
         let lr = learningRate(at: step)
         step += 1
         let bc1 = 1 - pow(st.beta1, Float(step)), bc2 = 1 - pow(st.beta2, Float(step))
-        for (k, p) in params.enumerated() {
+        for (k, p) in params.enumerated() where !frozen[k] {
             let g = grads[k].pointer, mk = m[k].pointer, vk = v[k].pointer, w = p.pointer
             let wd = decay[k] ? st.weightDecay : 0
             for i in 0..<p.count {

@@ -9,6 +9,9 @@ public struct LiSATrainOptions: Codable, Equatable, Sendable {
     /// nil: round(d_k / 6.4), even.
     public var rank: Int? = nil
     public var useRoPE = true
+    /// Table 7's "align only" ablation: W^LR_Q starts at zero and W^LR is frozen, so A_Δ = 0 throughout and
+    /// only the alignment FFN trains (nil or false: both parts train).
+    public var alignOnly: Bool? = nil
     public var huberDelta: Float = 1
     public var seed: UInt64 = 0
     public var optimizer = AdamW.Settings()
@@ -33,11 +36,21 @@ public final class LocalKDTrainer {
             LiSALayer(index: $0.index, source: $0.source ?? $0.index - 1, config: model.config, rank: options.rank, ffn: options.ffn,
                       hidden: options.hidden, useRoPE: options.useRoPE)
         }
-        for L in layers { L.params.initialize(seed: options.seed &* 1_000_003 &+ UInt64(L.index)) }
+        let alignOnly = options.alignOnly ?? false
+        for L in layers {
+            L.params.initialize(seed: options.seed &* 1_000_003 &+ UInt64(L.index))
+            if alignOnly { L.params.lowRankQ.zero() }
+        }
         grads = layers.map { $0.params.zeroLike() }
         let named = layers.flatMap { $0.params.tensors }
         flatGrads = grads.flatMap { $0.tensors.map(\.buffer) }
-        optimizer = AdamW(params: named.map(\.buffer), decay: named.map { $0.shape.count == 2 }, settings: options.optimizer)
+        optimizer = AdamW(params: named.map(\.buffer), decay: named.map { $0.shape.count == 2 },
+                          frozen: named.map { alignOnly && ($0.name == "wq_lr" || $0.name == "wk_lr") }, settings: options.optimizer)
+    }
+
+    /// Parameters the optimizer updates (all but W^LR in the align-only ablation).
+    public var trainableParameterCount: Int {
+        zip(optimizer.params, optimizer.frozen).reduce(0) { $0 + ($1.1 ? 0 : $1.0.count) }
     }
 
     /// Checkpoint names of the trainable tensors, in optimizer order.
@@ -83,7 +96,8 @@ public final class LocalKDTrainer {
         return ["format": "lisa-local-kd-v1", "sharing": sharing.json, "rank": String(layers[0].rank),
                 "ffn": options.ffn.rawValue, "hidden": String(options.hidden), "rope": String(options.useRoPE),
                 "base_model_sha256": modelSHA, "step": String(optimizer.step),
-                "options": String(data: try! enc.encode(options), encoding: .utf8)!, "method": "lisa"]
+                "options": String(data: try! enc.encode(options), encoding: .utf8)!, "method": "lisa",
+                "align_only": String(options.alignOnly ?? false)]
             .merging(extraMetadata) { a, _ in a }
     }
 
@@ -106,8 +120,10 @@ public final class LocalKDTrainer {
         guard let sha = meta["base_model_sha256"] else { throw CheckpointError.malformed(path: p, reason: "no base_model_sha256 in __metadata__") }
         guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
         let mine = metadata(modelSHA: modelSHA)
-        for key in ["sharing", "rank", "ffn", "hidden", "rope"] where meta[key] != mine[key] {
-            throw CheckpointError.mismatch(path: p, field: key, checkpoint: meta[key] ?? "nothing", requested: mine[key]!)
+        for key in ["sharing", "rank", "ffn", "hidden", "rope", "align_only"] {
+            let theirs = meta[key] ?? (key == "align_only" ? "false" : nil)   // older checkpoints predate the ablation
+            guard theirs != mine[key] else { continue }
+            throw CheckpointError.mismatch(path: p, field: key, checkpoint: theirs ?? "nothing", requested: mine[key]!)
         }
         for (k, t) in tensorNames.enumerated() {
             for (prefix, dst) in [("", t.buffer), ("adam.m.", optimizer.m[k]), ("adam.v.", optimizer.v[k])] {

@@ -68,6 +68,10 @@ struct BenchGenerate: ParsableCommand {
                     let timing = try GenerationBench.run(t, prompts: prompts, gen: g, runtime: side.rt, nf: nf && side.rt != nil,
                                                          progress: { progress.update(done + $0, extra: side.name) })
                     if best[i] == nil || timing.latency < best[i]!.latency { best[i] = timing }
+                    // each side's timing as soon as it exists: a long run stopped half-way still reports it
+                    FileHandle.standardError.write(Data(String(format: "\n%d:%d %@ batch %d (repeat %d): prefill %.2f s, decode %.2f s, %.2f tok/s\n",
+                        p, g, side.name, batches[i], r + 1, timing.prefillSeconds, timing.decodeSeconds,
+                        Double(batches[i] * (p + g)) / timing.latency).utf8))
                 }
             }
             progress.finish()

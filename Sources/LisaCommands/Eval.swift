@@ -20,6 +20,8 @@ struct Eval: ParsableCommand {
     @Option(help: "A sharing config (from `lisa recommend`); its ds/lisa layers run as DS.") var sharing: String?
     @Option(help: "A `lisa train` checkpoint: LiSA layers (low-rank K cache) or, for a ds-lora one, DS with the LoRA merged.")
     var lisa: String?
+    @Flag(help: "With --lisa: NF decoding (§5.2, Table 10) — each context is prefilled with standard attention, continuations and generated tokens use the LiSA layers.")
+    var nf = false
     @Option(help: "Write the full result (per-document scores included) as JSON to this file.") var out: String?
     @Option(help: "Append each document's result to this JSONL file as it is scored (a stopped run keeps its documents).") var partial: String?
     @Option(help: "Store the run and every document's result in this SQLite database (one transaction per document).") var db: String?
@@ -31,6 +33,7 @@ struct Eval: ParsableCommand {
         if let shots, shots < 0 { throw ValidationError("--shots must be 0 or more, got \(shots).") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
         if resume, db == nil { throw ValidationError("--resume needs --db FILE (the database holding the stopped run).") }
+        if nf, lisa == nil { throw ValidationError("--nf needs --lisa CHECKPOINT (NF switches the LiSA layers off for the prefill).") }
     }
 
     func run() throws {
@@ -73,7 +76,7 @@ struct Eval: ParsableCommand {
                 }
             } catch let e as EvalStoreError { throw CLIError(e.description) }
         } else {
-            r = try evaluate(evalTask, model: m, options: opts, scoreProviders: providers, each: { d, _ in
+            r = try evaluate(evalTask, model: m, options: opts, scoreProviders: providers, nf: nf, each: { d, _ in
                 if let log, let line = try? enc.encode(d.result) { log.write(line + Data("\n".utf8)) }
             }) { done, _ in progress.update(done) }
         }

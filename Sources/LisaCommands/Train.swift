@@ -28,6 +28,8 @@ struct Train: ParsableCommand {
     @Option(help: "Low-rank r per head (default round(d_k/6.4)).") var rank: Int?
     @Option(help: "DS_LoRA rank (default: matched to LiSA's trainable parameter count).") var loraRank: Int?
     @Flag(help: "No RoPE on the low-rank Q/K.") var noRope = false
+    @Flag(help: "Table 7 ablation \"align only\": freeze the low-rank difference at zero (A_Δ = 0), train only the alignment FFN. (\"Difference only\" is --ffn plus.)")
+    var alignOnly = false
     @Option(help: "Write a checkpoint every K steps (0: only at the end).") var checkpointEvery = 0
     @Flag(help: "Continue from the checkpoint at --out.") var resume = false
     @Option(help: "Training corpus (JSONL with a \"text\" field).") var corpus = "../shared/data/text_corpus/train.jsonl"
@@ -38,6 +40,7 @@ struct Train: ParsableCommand {
         guard tokens > 0, seqLen >= 2, batch >= 1 else { throw ValidationError("--tokens, --seq-len ≥ 2 and --batch must be positive.") }
         guard AlignFFNKind(rawValue: ffn) != nil else { throw ValidationError("--ffn must be one of dl, dl-silu, sl, plus; got \(ffn).") }
         guard ["lisa", "ds-lora"].contains(method) else { throw ValidationError("--method must be lisa or ds-lora; got \(method).") }
+        guard !alignOnly || (method == "lisa" && ffn != "plus") else { throw ValidationError("--align-only needs --method lisa and an alignment FFN (not --ffn plus).") }
         guard ["local", "joint", "both"].contains(phase) else { throw ValidationError("--phase must be local, joint or both; got \(phase).") }
         guard (0...1).contains(jointShare), (0...1).contains(beta) else { throw ValidationError("--joint-share and --beta must lie in [0, 1].") }
     }
@@ -54,10 +57,10 @@ struct Train: ParsableCommand {
         try sharing.validateForTraining(config: m.config, seqLen: seqLen)
         let steps = (tokens + batch * seqLen - 1) / (batch * seqLen)
         var o = LiSATrainOptions()
-        o.ffn = AlignFFNKind(rawValue: ffn)!; o.rank = rank; o.useRoPE = !noRope; o.seed = seed
+        o.ffn = AlignFFNKind(rawValue: ffn)!; o.rank = rank; o.useRoPE = !noRope; o.seed = seed; o.alignOnly = alignOnly ? true : nil
         o.optimizer.lr = lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = warmup ?? max(1, steps / 10)
         let lisa = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
-        let lisaParams = lisa.tensorNames.reduce(0) { $0 + $1.buffer.count }
+        let lisaParams = lisa.tensorNames.reduce(0) { $0 + $1.buffer.count }, lisaTrained = lisa.trainableParameterCount
         let data = try TrainingWindows(corpus: URL(fileURLWithPath: corpus), tokenizer: m.tokenizer, seqLen: seqLen, count: steps * batch)
         guard !data.windows.isEmpty else { throw CLIError("\(corpus) holds fewer than \(seqLen) tokens.") }
         let outURL = URL(fileURLWithPath: out)
@@ -81,8 +84,9 @@ struct Train: ParsableCommand {
             lisa.extraMetadata = ["phase": phase, "local_steps": String(localSteps), "joint_steps": String(steps - localSteps),
                                   "beta": String(beta), "seq_len": String(seqLen), "batch": String(batch)]
             if resume { try lisa.load(from: outURL, modelSHA: sha); log("resumed from \(out) at step \(lisa.optimizer.step)") }
-            log("LiSA: layers \(sharing.lisaLayers.map(\.index)), r = \(lisa.layers[0].rank), FFN \(ffn), RoPE \(!noRope); "
-                + String(format: "%d trainable parameters (%.3f%% of the base model); ", lisaParams, 100 * Double(lisaParams) / base)
+            log("LiSA: layers \(sharing.lisaLayers.map(\.index)), r = \(lisa.layers[0].rank), FFN \(ffn), RoPE \(!noRope)"
+                + (alignOnly ? " (align only: W^LR frozen, A_Δ = 0)" : "") + "; "
+                + String(format: "%d trainable parameters (%.3f%% of the base model); ", lisaTrained, 100 * Double(lisaTrained) / base)
                 + "\(localSteps) local + \(steps - localSteps) joint steps (β = \(beta))")
             stepFn = { s in
                 let b = data.batch(step: s, size: batch)

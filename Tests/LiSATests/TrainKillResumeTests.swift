@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import TestSupport
 import Testing
 #if canImport(Glibc)
@@ -39,5 +40,32 @@ import Glibc
         #expect(resumed.status == 0, "\(resumed.stderr)")
         print(resumed.stderr.split(separator: "\n").first ?? "")
         #expect(try Data(contentsOf: full) == Data(contentsOf: killed), "resumed checkpoint differs from the uninterrupted run's")
+    }
+}
+
+/// `lisa eval --lisa` and `lisa generate --lisa` with a checkpoint trained for another model (a tiny gemma3)
+/// on Gemma 3 270M: a non-zero exit and an error naming the checkpoint and both SHA-256s.
+@Suite struct CheckpointModelMismatchTests {
+    @Test(.enabled(if: LisaBinary.url != nil && TestPaths.hasGemma)) func checkpointOfAnotherModelIsRefused() throws {
+        let dir = TestPaths.tempDir("wrong-model"); defer { try? FileManager.default.removeItem(at: dir) }
+        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
+        let tiny = dir.appendingPathComponent("tiny.gguf").path
+        try t.write(to: tiny)
+        let corpus = dir.appendingPathComponent("corpus.jsonl")
+        try (0..<20).map { "{\"text\":\"the \($0) and a of the heart\"}" }.joined(separator: "\n")
+            .write(to: corpus, atomically: true, encoding: .utf8)
+        let ckpt = dir.appendingPathComponent("tiny.safetensors").path
+        let r = try LisaBinary.run(["train", "--model", tiny, "--layers", "2", "--tokens", "64", "--seq-len", "16", "--batch", "2",
+                                    "--rank", "4", "--phase", "local", "--corpus", corpus.path, "--threads", "1", "--out", ckpt])
+        #expect(r.status == 0, "\(r.stderr)")
+        let tinySHA = try SHA256.hex(ofFile: tiny), gemmaSHA = try SHA256.hex(ofFile: TestPaths.gemma)
+        for args in [["eval", TestPaths.gemma, "--task", "piqa", "--limit", "1", "--data", TestPaths.data.path, "--lisa", ckpt],
+                     ["generate", TestPaths.gemma, "--prompt", "Hello", "-n", "2", "--greedy", "--lisa", ckpt]] {
+            let e = try LisaBinary.run(args)
+            #expect(e.status != 0, "\(args[0]) accepted a checkpoint of another model")
+            #expect(e.stderr.contains("different base model"), "\(args[0]): \(e.stderr)")
+            #expect(e.stderr.contains(ckpt) && e.stderr.contains(tinySHA) && e.stderr.contains(gemmaSHA), "\(args[0]): \(e.stderr)")
+            #expect(!e.stderr.contains("Fatal error"), "\(args[0]) crashed: \(e.stderr)")
+        }
     }
 }

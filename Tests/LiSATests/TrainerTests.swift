@@ -39,6 +39,31 @@ import Testing
         #expect(after < 0.8 * before)
     }
 
+    /// Table 7's "align only": W^LR_Q starts at zero and neither W^LR tensor moves, so A_Δ stays 0; the FFN trains,
+    /// the loss still falls, and the trainable count excludes W^LR.
+    @Test func alignOnlyFreezesTheLowRankDifference() throws {
+        let dir = TestPaths.tempDir("lisa-align-only"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, _) = try Self.tinyModel(dir)
+        var o = Self.options(steps: 20); o.alignOnly = true
+        let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [2, 3]), options: o)
+        let k0 = trainer.layers.map { $0.params.lowRankK.array }, ffn0 = trainer.layers.map { $0.params.alignFFN.tensors[0].buffer.array }
+        #expect(trainer.layers.allSatisfy { $0.params.lowRankQ.array.allSatisfy { $0 == 0 } })
+        let data = Self.batches(4)
+        let before = try data.reduce(0) { $0 + (try trainer.step(batch: $1, update: false)) }
+        for s in 0..<20 { try trainer.step(batch: data[s % 4]) }
+        let after = try data.reduce(0) { $0 + (try trainer.step(batch: $1, update: false)) }
+        for (k, L) in trainer.layers.enumerated() {
+            #expect(L.params.lowRankQ.array.allSatisfy { $0 == 0 }, "layer \(L.index): W^LR_Q moved")
+            #expect(L.params.lowRankK.array == k0[k], "layer \(L.index): W^LR_K moved")
+            #expect(L.params.alignFFN.tensors[0].buffer.array != ffn0[k], "layer \(L.index): the FFN did not train")
+        }
+        let lowRank = trainer.layers.reduce(0) { $0 + $1.params.lowRankQ.count + $1.params.lowRankK.count }
+        let all = trainer.tensorNames.reduce(0) { $0 + $1.buffer.count }
+        #expect(trainer.trainableParameterCount == all - lowRank)
+        print("align only: loss \(before / 4) → \(after / 4)")
+        #expect(after < before)
+    }
+
     @Test func resumeGivesIdenticalParameters() throws {
         let dir = TestPaths.tempDir("lisa-resume"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha) = try Self.tinyModel(dir)
