@@ -46,4 +46,31 @@ import Testing
         for (a, b) in zip(t.tensorNames, u.tensorNames) { #expect(a.buffer.array == b.buffer.array, "\(a.name) differs") }
         #expect(throws: CheckpointError.self) { try u.load(from: ckpt, modelSHA: String(repeating: "0", count: 64)) }
     }
+    /// `lisa eval --lisa <ds-lora ckpt>` merges W += B·A and runs DS through `Transformer.forward`: its mean
+    /// next-token loss must equal the training graph's L_LM for the same tokens, before and after training.
+    @Test func mergedDSLoRAMatchesTheTrainingGraph() throws {
+        let dir = TestPaths.tempDir("dslora-merge"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, sha) = try TrainerTests.tinyModel(dir)
+        let path = dir.appendingPathComponent("gemma3-1.gguf").path
+        let sharing = SharingConfig(lisaLayers: [2, 3], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
+        let data = TrainerTests.batches(4)
+        let t = DSLoRATrainer(model: model, sharing: sharing, options: TrainerTests.options(steps: 10), rank: 2)
+        for trained in [false, true] {
+            if trained { for s in 0..<10 { try t.step(batch: data[s % 4]) } }
+            let ckpt = dir.appendingPathComponent("lora-\(trained).safetensors")
+            try t.save(to: ckpt, modelSHA: sha)
+            let fresh = try Transformer(gguf: GGUFFile(path: path))
+            let merged = try DSLoRATrainer.merge(checkpoint: ckpt, into: fresh, modelSHA: sha)
+            let policies = AttentionPolicies(Dictionary(uniqueKeysWithValues: merged.shared.map { ($0.index, AttentionPolicy.directShare(headMap: nil)) }))
+            for tokens in data[0] {
+                let graphLM = try t.step(batch: [tokens], update: false).lm
+                let lg = try fresh.forward(tokens, cache: fresh.makeCache(), logits: .all, policies: policies)
+                var nll = 0.0
+                for i in 0..<(tokens.count - 1) { nll += Transformer.negLogProb(lg.row(i), target: tokens[i + 1]) }
+                let forwardLM = nll / Double(tokens.count - 1)
+                #expect(abs(forwardLM - graphLM) < 1e-4 * max(1, graphLM), "trained \(trained): forward \(forwardLM) vs graph \(graphLM)")
+            }
+        }
+    }
 }
+
