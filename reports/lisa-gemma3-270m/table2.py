@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Builds the Table 2-style markdown of report.md from the `lisa eval --out` JSON files in runs/.
+
+runs/<method>-<task>.json for method in original, ds, lisa, ds-lora, lisa-sl (missing files are skipped).
+Preserved performance (paper Table 2) = method accuracy / original accuracy, averaged over the tasks
+present for the method (LAMBADA by its accuracy; its perplexity is shown beside it); the paired columns compare LiSA with DS on the same
+documents (mean per-document difference ± its standard error)."""
+import json, math, os, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+runs = os.path.join(here, "runs")
+methods = [m for m in (sys.argv[1].split(",") if len(sys.argv) > 1 else ["original", "ds", "ds-lora", "lisa", "lisa-sl"])]
+tasks = [("piqa", "acc_norm"), ("boolq", "acc"), ("arc_easy", "acc"), ("hellaswag", "acc_norm"), ("lambada", "acc")]
+
+def load(m, t):
+    p = os.path.join(runs, f"{m}-{t}.json")
+    return json.load(open(p)) if os.path.exists(p) else None
+
+def per_doc(r, metric):
+    # LAMBADA's perplexity is exp(−mean per-document log-likelihood): compare the log-likelihoods
+    key = "ll" if metric == "perplexity" else metric
+    return {d["index"]: (d["logLikelihoods"][0] if key == "ll" else d["scores"][metric]) for d in r["documents"]}
+
+def paired(a, b, metric):
+    da, db = per_doc(a, metric), per_doc(b, metric)
+    common = sorted(set(da) & set(db))
+    diffs = [da[i] - db[i] for i in common]
+    n = len(diffs); mean = sum(diffs) / n
+    var = sum((x - mean) ** 2 for x in diffs) / (n - 1) if n > 1 else float("nan")
+    return mean, math.sqrt(var / n), n
+
+res = {(m, t): load(m, t) for m in methods for t, _ in tasks}
+# the average runs over the tasks every listed method has, so the averages compare like with like
+common = [(t, metric) for t, metric in tasks if all(res[(m, t)] is not None for m in methods)]
+hdr = "| method | " + " | ".join(f"{t} {metric}" for t, metric in tasks) + " | LAMBADA ppl | avg preserved % |"
+print(hdr); print("|---" * (len(tasks) + 3) + "|")
+for m in methods:
+    cells, pres = [], []
+    for t, metric in tasks:
+        r, o = res[(m, t)], res[("original", t)]
+        if r is None: cells.append("—"); continue
+        v = r["metrics"][metric]
+        se = r["standardErrors"].get(metric)
+        cells.append(f"{100 * v:.1f} ± {100 * se:.1f}" if se is not None else f"{100 * v:.1f}")
+        if (t, metric) in common: pres.append(100 * v / o["metrics"][metric])
+    lam = res[(m, "lambada")]
+    ppl = f"{lam['metrics']['perplexity']:.2f}" if lam else "—"
+    fmt = lambda xs: f"{sum(xs) / len(xs):.1f}" if xs else "—"
+    print(f"| {m} | " + " | ".join(cells) + f" | {ppl} | {fmt(pres)} |")
+
+print("\nAverage preserved % over: " + ", ".join(t for t, _ in common) + ".")
+if "lisa" in methods and "ds" in methods:
+    print("\nPaired LiSA − DS on the same documents (mean per-document difference ± s.e.; LAMBADA: log-likelihood of the target):\n")
+    print("| task | metric | n | LiSA − DS | z |"); print("|---|---|---:|---:|---:|")
+    for t, metric in tasks + [("lambada", "perplexity")]:
+        a, b = res[("lisa", t)], res[("ds", t)]
+        if a is None or b is None: continue
+        mean, se, n = paired(a, b, metric)
+        scale = 1 if metric == "perplexity" else 100
+        print(f"| {t} | {'log-lik' if metric == 'perplexity' else metric} | {n} | {scale * mean:+.2f} ± {scale * se:.2f} | {mean / se if se > 0 else float('nan'):+.2f} |")
