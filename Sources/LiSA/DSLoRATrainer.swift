@@ -128,13 +128,15 @@ enum TrainerCheckpoint {
     }
 
     static func load(_ named: [(name: String, buffer: FloatBuffer, shape: [Int])], optimizer: AdamW, from url: URL,
-                     modelSHA: String, mine: [String: String], mustMatch: [String]) throws {
+                     modelSHA: String, mine: [String: String], mustMatch: [String], defaults: [String: String] = [:]) throws {
         let (tensors, meta) = try Safetensors.read(url)
         let p = url.path
         guard let sha = meta["base_model_sha256"] else { throw CheckpointError.malformed(path: p, reason: "no base_model_sha256 in __metadata__") }
         guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
-        for key in mustMatch where meta[key] != mine[key] {
-            throw CheckpointError.mismatch(path: p, field: key, checkpoint: meta[key] ?? "nothing", requested: mine[key] ?? "nothing")
+        for key in mustMatch {
+            let theirs = meta[key] ?? defaults[key]          // `defaults`: keys older checkpoints lack
+            guard theirs != mine[key] else { continue }
+            throw CheckpointError.mismatch(path: p, field: key, checkpoint: theirs ?? "nothing", requested: mine[key] ?? "nothing")
         }
         for (k, t) in named.enumerated() {
             for (prefix, dst) in [("", t.buffer), ("adam.m.", optimizer.m[k]), ("adam.v.", optimizer.v[k])] {

@@ -103,36 +103,13 @@ public final class LocalKDTrainer {
 
     /// Parameters plus AdamW moments (`adam.m.*`, `adam.v.*`) and the step, so `load` resumes exactly.
     public func save(to url: URL, modelSHA: String) throws {
-        let named = tensorNames
-        var list: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
-        for (k, t) in named.enumerated() {
-            list.append((t.name, t.shape, UnsafeBufferPointer(start: t.buffer.pointer, count: t.buffer.count)))
-            list.append(("adam.m." + t.name, t.shape, UnsafeBufferPointer(start: optimizer.m[k].pointer, count: t.buffer.count)))
-            list.append(("adam.v." + t.name, t.shape, UnsafeBufferPointer(start: optimizer.v[k].pointer, count: t.buffer.count)))
-        }
-        try Safetensors.write(list, metadata: metadata(modelSHA: modelSHA), to: url)
+        try TrainerCheckpoint.save(tensorNames, optimizer: optimizer, metadata: metadata(modelSHA: modelSHA), to: url)
     }
 
     /// Restores parameters, moments and step; refuses a checkpoint of another base model or configuration.
     public func load(from url: URL, modelSHA: String) throws {
-        let (tensors, meta) = try Safetensors.read(url)
-        let p = url.path
-        guard let sha = meta["base_model_sha256"] else { throw CheckpointError.malformed(path: p, reason: "no base_model_sha256 in __metadata__") }
-        guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
-        let mine = metadata(modelSHA: modelSHA)
-        for key in ["sharing", "rank", "ffn", "hidden", "rope", "align_only"] {
-            let theirs = meta[key] ?? (key == "align_only" ? "false" : nil)   // older checkpoints predate the ablation
-            guard theirs != mine[key] else { continue }
-            throw CheckpointError.mismatch(path: p, field: key, checkpoint: theirs ?? "nothing", requested: mine[key]!)
-        }
-        for (k, t) in tensorNames.enumerated() {
-            for (prefix, dst) in [("", t.buffer), ("adam.m.", optimizer.m[k]), ("adam.v.", optimizer.v[k])] {
-                guard let src = tensors[prefix + t.name], src.values.count == dst.count else {
-                    throw CheckpointError.missingTensor(path: p, name: prefix + t.name)
-                }
-                src.values.withUnsafeBufferPointer { dst.pointer.update(from: $0.baseAddress!, count: dst.count) }
-            }
-        }
-        optimizer.step = Int(meta["step"] ?? "0") ?? 0
+        // checkpoints written before the align-only ablation have no align_only entry: they trained both parts
+        try TrainerCheckpoint.load(tensorNames, optimizer: optimizer, from: url, modelSHA: modelSHA, mine: metadata(modelSHA: modelSHA),
+                                   mustMatch: ["sharing", "rank", "ffn", "hidden", "rope", "align_only"], defaults: ["align_only": "false"])
     }
 }
