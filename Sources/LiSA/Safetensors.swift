@@ -2,6 +2,7 @@ import Foundation
 
 /// Errors reading or matching a LiSA checkpoint, phrased for the user.
 public enum CheckpointError: Error, CustomStringConvertible {
+    case missing(path: String)
     case malformed(path: String, reason: String)
     case missingTensor(path: String, name: String)
     case wrongModel(path: String, expected: String, found: String)
@@ -10,6 +11,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case let .missing(p): return "There is no checkpoint at \(p) (no such file)."
         case let .malformed(p, r): return "\(p) is not a readable safetensors checkpoint: \(r)."
         case let .missingTensor(p, n): return "\(p) has no tensor named \(n)."
         case let .wrongModel(p, e, f):
@@ -52,7 +54,8 @@ public enum Safetensors {
 
     public static func read(_ url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         let p = url.path
-        let data = try Data(contentsOf: url)
+        guard FileManager.default.fileExists(atPath: p) else { throw CheckpointError.missing(path: p) }
+        guard let data = try? Data(contentsOf: url) else { throw CheckpointError.malformed(path: p, reason: "the file cannot be read") }
         guard data.count >= 8 else { throw CheckpointError.malformed(path: p, reason: "shorter than 8 bytes") }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard n <= UInt64(data.count - 8) else { throw CheckpointError.malformed(path: p, reason: "header length \(n) exceeds the file") }

@@ -64,6 +64,9 @@ struct Train: ParsableCommand {
         let data = try TrainingWindows(corpus: URL(fileURLWithPath: corpus), tokenizer: m.tokenizer, seqLen: seqLen, count: steps * batch)
         guard !data.windows.isEmpty else { throw CLIError("\(corpus) holds fewer than \(seqLen) tokens.") }
         let outURL = URL(fileURLWithPath: out)
+        // --resume before the first checkpoint was written (a run killed early) starts from step 0: scripts can always pass it.
+        let resume = self.resume && FileManager.default.fileExists(atPath: out)
+        if self.resume && !resume { log("no checkpoint at \(out) yet: starting from step 0") }
         let base = Double(m.config.nLayers > 0 ? totalParameters(m.transformer) : 1)
 
         // One step function and one optimizer per run; the step index decides the phase, so --resume continues exactly.

@@ -38,8 +38,13 @@ import Glibc
         #expect(FileManager.default.fileExists(atPath: killed.path))
         let resumed = try LisaBinary.run(args(killed) + ["--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        print(resumed.stderr.split(separator: "\n").first ?? "")
+        print(String(resumed.stderr.split(separator: "\n").first ?? ""))
         #expect(try Data(contentsOf: full) == Data(contentsOf: killed), "resumed checkpoint differs from the uninterrupted run's")
+        // --resume before any checkpoint exists (a run killed before its first save) starts from step 0.
+        let early = dir.appendingPathComponent("early.safetensors")
+        let fresh = try LisaBinary.run(args(early) + ["--resume"])
+        #expect(fresh.status == 0 && fresh.stderr.contains("starting from step 0"), "\(fresh.stderr)")
+        #expect(try Data(contentsOf: full) == Data(contentsOf: early), "--resume without a checkpoint differs from a fresh run")
     }
 }
 
@@ -67,5 +72,8 @@ import Glibc
             #expect(e.stderr.contains(ckpt) && e.stderr.contains(tinySHA) && e.stderr.contains(gemmaSHA), "\(args[0]): \(e.stderr)")
             #expect(!e.stderr.contains("Fatal error"), "\(args[0]) crashed: \(e.stderr)")
         }
+        let gone = dir.appendingPathComponent("gone.safetensors").path
+        let e = try LisaBinary.run(["eval", TestPaths.gemma, "--task", "piqa", "--limit", "1", "--data", TestPaths.data.path, "--lisa", gone])
+        #expect(e.status != 0 && e.stderr.contains("There is no checkpoint at \(gone)"), "\(e.stderr)")
     }
 }

@@ -113,4 +113,18 @@ import Testing
         let (t, meta) = try Safetensors.read(url)
         #expect(t["a"]?.shape == [2, 3] && t["a"]?.values == a && t["b"]?.values == b && meta["k"] == "v")
     }
+
+    /// A missing or truncated checkpoint is a sentence naming the file, not a Foundation error dump.
+    @Test func missingAndTruncatedCheckpointsNameTheFile() throws {
+        let dir = TestPaths.tempDir("lisa-st-bad"); defer { try? FileManager.default.removeItem(at: dir) }
+        let gone = dir.appendingPathComponent("gone.safetensors")
+        do { _ = try Safetensors.read(gone); Issue.record("read a missing file") } catch let e as CheckpointError {
+            #expect("\(e)" == "There is no checkpoint at \(gone.path) (no such file).")
+        }
+        let cut = dir.appendingPathComponent("cut.safetensors")
+        try Data([1, 2, 3]).write(to: cut)
+        do { _ = try Safetensors.read(cut); Issue.record("read a 3-byte file") } catch let e as CheckpointError {
+            #expect("\(e)".contains(cut.path) && "\(e)".contains("shorter than 8 bytes"), "\(e)")
+        }
+    }
 }

@@ -10,7 +10,8 @@ import json, math, os, sys
 here = os.path.dirname(os.path.abspath(__file__))
 runs = os.path.join(here, "runs")
 methods = [m for m in (sys.argv[1].split(",") if len(sys.argv) > 1 else ["original", "ds", "ds-lora", "lisa", "lisa-sl"])]
-tasks = [("piqa", "acc_norm"), ("boolq", "acc"), ("arc_easy", "acc"), ("hellaswag", "acc_norm"), ("lambada", "acc")]
+tasks = [("piqa", "acc_norm"), ("boolq", "acc"), ("arc_easy", "acc"), ("hellaswag", "acc_norm"), ("lambada", "acc"),
+         ("gsm8k", "exact_match")]
 
 def load(m, t):
     p = os.path.join(runs, f"{m}-{t}.json")
@@ -31,7 +32,9 @@ def paired(a, b, metric):
 
 res = {(m, t): load(m, t) for m in methods for t, _ in tasks}
 # the average runs over the tasks every listed method has, so the averages compare like with like
-common = [(t, metric) for t, metric in tasks if all(res[(m, t)] is not None for m in methods)]
+# and over tasks where the original scores above 0 (a ratio to 0 is undefined: GSM8K on a 270M model)
+common = [(t, metric) for t, metric in tasks if all(res[(m, t)] is not None for m in methods)
+          and res[("original", t)]["metrics"][metric] > 0]
 hdr = "| method | " + " | ".join(f"{t} {metric}" for t, metric in tasks) + " | LAMBADA ppl | avg preserved % |"
 print(hdr); print("|---" * (len(tasks) + 3) + "|")
 for m in methods:
