@@ -56,7 +56,7 @@ struct Eval: ParsableCommand {
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol)
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
         let log = try partial.map { p -> FileHandle in
-            FileManager.default.createFile(atPath: p, contents: nil)
+            _ = FileManager.default.createFile(atPath: p, contents: nil)  // failure surfaces as the nil handle below
             guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("\(p) cannot be opened for writing.") }
             return h
         }

@@ -19,7 +19,7 @@ struct ReportCommand: ParsableCommand {
             guard let run = try store.latestFinishedRun(study: study) else { throw StoreError.noRun(study: study, path: db) }
             let files = try StudyReport(store: store, spec: spec, runId: run.id!, reportsDir: reports).write()
             print("run \(run.id!): " + files.joined(separator: " "))
-        } catch let e as CustomStringConvertible where !(e is ExitCode) && !(e is CLIError) {
+        } catch let e as CustomStringConvertible where !(e is CLIError) {
             throw CLIError(e.description)
         }
     }

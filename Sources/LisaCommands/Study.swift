@@ -32,7 +32,7 @@ struct StudyRun: ParsableCommand {
             } else {
                 print("run \(s.runId): already finished")
             }
-        } catch let e as CustomStringConvertible where !(e is ExitCode) {
+        } catch let e as CustomStringConvertible {
             throw CLIError(e.description)
         }
     }

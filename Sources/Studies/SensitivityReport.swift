@@ -17,9 +17,8 @@ public struct SensitivityReport {
     }
 
     public func write() throws -> [String] {
-        let dir = URL(fileURLWithPath: reportsDir).appendingPathComponent(spec.name)
-        let tmp = dir.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let folder = try ReportFolder(reportsDir: reportsDir, study: spec.name)
+        let dir = folder.dir, tmp = folder.tmp
         let run = try store.run(id: runId)
         let model = try store.model(id: run.modelId)
         let sweeps = try storedSweeps(store: store, runId: runId)
@@ -38,9 +37,7 @@ public struct SensitivityReport {
             let base = tmp.appendingPathComponent("\(entry.task)_\(spec.figure.rawValue)")
             let images = spec.figure == .ranking ? try rankingPlot(s, base: base) : try curvesPlot(s, base: base)
             for u in images {
-                let dest = dir.appendingPathComponent(u.lastPathComponent)
-                try? FileManager.default.removeItem(at: dest)
-                try FileManager.default.copyItem(at: u, to: dest)
+                let dest = try folder.publish(u)
                 try store.addPlot(runId: runId, kind: "sensitivity_\(spec.figure.rawValue)", path: dest.path)
                 files.append(dest.path)
             }

@@ -17,9 +17,8 @@ public struct StudyReport {
 
     /// Returns the report files written (report.md and PNGs).
     public func write() throws -> [String] {
-        let dir = URL(fileURLWithPath: reportsDir).appendingPathComponent(spec.name)
-        let tmp = dir.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let folder = try ReportFolder(reportsDir: reportsDir, study: spec.name)
+        let dir = folder.dir, tmp = folder.tmp
         let run = try store.run(id: runId)
         let model = try store.model(id: run.modelId)
         let tasks = try spec.tasks().map(\.rawValue)
@@ -34,9 +33,7 @@ public struct StudyReport {
             for u in urls {
                 try store.addPlot(runId: runId, kind: kind, path: u.path)
                 if u.pathExtension == "png" {
-                    let dest = dir.appendingPathComponent(u.lastPathComponent)
-                    try? FileManager.default.removeItem(at: dest)
-                    try FileManager.default.copyItem(at: u, to: dest)
+                    _ = try folder.publish(u)
                     images.append(u.lastPathComponent)
                 }
             }

@@ -18,12 +18,25 @@ public enum LisaBinary {
 
     public struct Result { public let status: Int32; public let stdout: String; public let stderr: String }
 
-    /// Runs lisa with `args`; `environment` entries are added to (or, with nil, removed from) this process's.
+    /// Starts `lisa args…` in the repository root with its output discarded (for tests that kill it).
+    public static func start(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = url
+        p.arguments = args
+        p.currentDirectoryURL = TestPaths.repoRoot
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// Runs lisa with `args` in the repository root; `environment` entries are added to (or, with nil, removed from) this process's.
     @discardableResult
     public static func run(_ args: [String], environment: [String: String?] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = url
         p.arguments = args
+        p.currentDirectoryURL = TestPaths.repoRoot
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         p.environment = env
@@ -31,13 +44,15 @@ public enum LisaBinary {
         p.standardOutput = out; p.standardError = err
         try p.run()
         // Read stderr concurrently so a chatty child cannot block on a full pipe.
-        var e = Data()
+        // The group's wait orders the reader's write before our read of `e.data`.
+        final class Collected: @unchecked Sendable { var data = Data() }
+        let e = Collected()
         let g = DispatchGroup()
         g.enter()
-        DispatchQueue.global().async { e = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         g.wait()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self))
     }
 }

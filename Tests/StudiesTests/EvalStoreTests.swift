@@ -9,7 +9,7 @@ import TestSupport
 // and a bad database path is a clear error. Real model (Gemma 3 270M), PIQA validation, 4 documents.
 
 @Suite(.serialized) struct EvalStoreTests {
-    static let ready = TestPaths.hasGemma && LisaBinary.path != nil
+    static let ready = TestPaths.hasGemma && LisaBinary.url != nil
 
     func evalArgs(_ db: URL, _ extra: [String] = []) -> [String] {
         ["eval", TestPaths.gemma, "--task", "piqa", "--limit", "4", "--data", TestPaths.data.path, "--db", db.path] + extra
@@ -17,17 +17,8 @@ import TestSupport
 
     /// Runs lisa, returning (status, stderr).
     func lisa(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: LisaBinary.path!)
-        p.arguments = args
-        p.currentDirectoryURL = TestPaths.repoRoot
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+        let r = try LisaBinary.run(args)
+        return (r.status, r.stderr)
     }
 
     @Test(.enabled(if: ready)) func storedRowsEqualTheJSONResultAndResumeGivesTheSameAggregate() throws {

@@ -9,36 +9,8 @@ import Glibc
 // Starts the built `lisa` binary on a tiny study, SIGKILLs it part-way, resumes, and checks that the
 // numbers equal an uninterrupted run's, with no duplicate rows and a sound database.
 
-enum LisaBinary {
-    static var path: String? {
-        for c in ["release", "debug"] {
-            let p = TestPaths.repoRoot.appendingPathComponent(".build/\(c)/lisa").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
-
-    /// Starts `lisa args…` in the repository root.
-    static func start(_ args: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path!)
-        p.arguments = args
-        p.currentDirectoryURL = TestPaths.repoRoot
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
-
-    static func run(_ args: [String]) throws -> Int32 {
-        let p = try start(args)
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-}
-
 @Suite(.serialized) struct ResumeTests {
-    static let ready = TestPaths.hasGemma && LisaBinary.path != nil
+    static let ready = TestPaths.hasGemma && LisaBinary.url != nil
 
     func args(_ db: URL, _ extra: [String] = []) -> [String] {
         ["study", "run", "studies/tiny.yaml", "--model", TestPaths.gemma, "--db", db.path,
@@ -55,7 +27,7 @@ enum LisaBinary {
     @Test(.enabled(if: ready)) func killedRunResumesToIdenticalNumbers() throws {
         let dir = TestPaths.tempDir("resume")
         let full = dir.appendingPathComponent("full.sqlite"), killed = dir.appendingPathComponent("killed.sqlite")
-        #expect(try LisaBinary.run(args(full)) == 0)
+        #expect(try LisaBinary.run(args(full)).status == 0)
 
         let p = try LisaBinary.start(args(killed, ["--throttle-ms", "500"]))
         var captured = 0
@@ -71,8 +43,8 @@ enum LisaBinary {
         #expect(captured >= 2 && captured < 6, "killed after \(captured) of 6 samples")
 
         // Without --resume an interrupted run is an error and nothing changes.
-        #expect(try LisaBinary.run(args(killed)) != 0)
-        #expect(try LisaBinary.run(args(killed, ["--resume"])) == 0)
+        #expect(try LisaBinary.run(args(killed)).status != 0)
+        #expect(try LisaBinary.run(args(killed, ["--resume"])).status == 0)
 
         let store = try LisaStore(path: killed.path)
         #expect(try store.integrityCheck() == "ok")
@@ -85,14 +57,14 @@ enum LisaBinary {
         #expect(try numbers(killed).contains { $0.hasPrefix("piqa/cosine/") })
 
         // Re-running a finished study is a no-op.
-        #expect(try LisaBinary.run(args(killed)) == 0)
+        #expect(try LisaBinary.run(args(killed)).status == 0)
         #expect(try store.count("runs") == 1)
         #expect(try store.count("attentionRows") == 6 * 18 * 4)
 
         // `lisa report` redraws from the store alone.
         let reports = dir.appendingPathComponent("redrawn")
         #expect(try LisaBinary.run(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", killed.path,
-                                    "--reports", reports.path]) == 0)
+                                    "--reports", reports.path]).status == 0)
         let md = try String(contentsOf: reports.appendingPathComponent("tiny/report.md"), encoding: .utf8)
         #expect(md.contains("| piqa | 6 |"))
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("tiny/tiny-s1.png").path))

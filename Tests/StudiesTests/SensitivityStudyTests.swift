@@ -6,6 +6,9 @@ import Store
 import Studies
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // The `kind: sensitivity` study end to end on Gemma 3 270M (PIQA, 2 items, one pair): the stored sweep
 // equals direct `evaluate` calls with the same policies, and the report files exist.
@@ -70,6 +73,49 @@ import TestSupport
         let again = try StudyRunner.run(specPath: spec, options: o)
         #expect(again.alreadyFinished && again.runId == summary.runId)
         #expect(try store.evalRuns(studyRunId: summary.runId).count == 3)
+    }
+
+    /// `lisa study run` on the same sweep, SIGKILLed after its first stored configuration, then resumed:
+    /// the stored sweep equals an uninterrupted run's, with one row per (configuration, document).
+    @Test(.enabled(if: ready && LisaBinary.url != nil)) func killedSweepResumesToTheSameSweep() throws {
+        let dir = TestPaths.tempDir("sens-kill"); defer { try? FileManager.default.removeItem(at: dir) }
+        let spec = try writeSpec(dir)
+        func args(_ db: URL, _ extra: [String] = []) -> [String] {
+            ["study", "run", spec, "--db", db.path, "--data", TestPaths.data.path,
+             "--reports", dir.appendingPathComponent("reports").path] + extra
+        }
+        func sweep(_ db: URL) throws -> SensitivityResult? {
+            let store = try LisaStore(path: db.path)
+            let run = try #require(try store.latestFinishedRun(study: "sens"))
+            return try storedSweeps(store: store, runId: run.id!)["piqa"]
+        }
+        let full = dir.appendingPathComponent("full.sqlite"), killed = dir.appendingPathComponent("killed.sqlite")
+        let r = try LisaBinary.run(args(full))
+        #expect(r.status == 0, "\(r.stderr)")
+
+        let p = try LisaBinary.start(args(killed, ["--throttle-ms", "3000"]))
+        var stored = 0
+        let deadline = Date().addingTimeInterval(300)  // model loading is slow when the cores are shared
+        while Date() < deadline, p.isRunning {
+            usleep(50_000)
+            if FileManager.default.fileExists(atPath: killed.path),
+               let n = try? LisaStore(path: killed.path).count("evalDocuments"), n >= 2 { stored = n; break }
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(stored >= 2 && stored < 6, "killed after \(stored) of 6 documents")
+
+        // Without --resume the interrupted run is an error naming the way on; with it the sweep completes.
+        let refused = try LisaBinary.run(args(killed))
+        #expect(refused.status != 0 && refused.stderr.contains("--resume"), "\(refused.stderr)")
+        let resumed = try LisaBinary.run(args(killed, ["--resume"]))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let store = try LisaStore(path: killed.path)
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.count("evalRuns") == 3 && store.count("evalDocuments") == 6)
+        let a = try #require(try sweep(killed)), b = try #require(try sweep(full))
+        #expect(a.baseline == b.baseline && a.pairs.map(\.ds) == b.pairs.map(\.ds) && a.pairs.map(\.uniform) == b.pairs.map(\.uniform))
     }
 
     @Test func unknownPairIsAClearError() throws {

@@ -1,0 +1,21 @@
+import Foundation
+
+/// reports/<study>/ with its git-ignored tmp/ (gnuplot data, scripts, SVGs); PNGs are published beside report.md.
+struct ReportFolder {
+    let dir: URL
+    let tmp: URL
+
+    init(reportsDir: String, study: String) throws {
+        dir = URL(fileURLWithPath: reportsDir).appendingPathComponent(study)
+        tmp = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    /// Copies a rendered file beside report.md, replacing an older copy; returns the copy.
+    func publish(_ file: URL) throws -> URL {
+        let dest = dir.appendingPathComponent(file.lastPathComponent)
+        try? FileManager.default.removeItem(at: dest)
+        try FileManager.default.copyItem(at: file, to: dest)
+        return dest
+    }
+}
