@@ -3,7 +3,7 @@
 
 runs/<method>-<task>.json for method in original, ds, lisa, ds-lora, lisa-sl (missing files are skipped).
 Preserved performance (paper Table 2) = method accuracy / original accuracy, averaged over the tasks
-present for the method (LAMBADA by its accuracy; its perplexity is shown beside it); the paired columns compare LiSA with DS on the same
+present for the method (LAMBADA by its accuracy; its perplexity is shown beside it); the paired tables compare LiSA (DL), LiSA_SL and DS on the same
 documents (mean per-document difference ± its standard error)."""
 import json, math, os, sys
 
@@ -52,11 +52,12 @@ for m in methods:
     print(f"| {m} | " + " | ".join(cells) + f" | {ppl} | {fmt(pres)} |")
 
 print("\nAverage preserved % over: " + ", ".join(t for t, _ in common) + ".")
-if "lisa" in methods and "ds" in methods:
-    print("\nPaired LiSA − DS on the same documents (mean per-document difference ± s.e.; LAMBADA: log-likelihood of the target):\n")
-    print("| task | metric | n | LiSA − DS | z |"); print("|---|---|---:|---:|---:|")
+for a_m, b_m in [("lisa", "ds"), ("lisa-sl", "ds"), ("lisa", "lisa-sl")]:
+    if a_m not in methods or b_m not in methods: continue
+    print(f"\nPaired {a_m} − {b_m} on the same documents (mean per-document difference ± s.e.; LAMBADA: log-likelihood of the target):\n")
+    print(f"| task | metric | n | {a_m} − {b_m} | z |"); print("|---|---|---:|---:|---:|")
     for t, metric in tasks + [("lambada", "perplexity")]:
-        a, b = res[("lisa", t)], res[("ds", t)]
+        a, b = res[(a_m, t)], res[(b_m, t)]
         if a is None or b is None: continue
         mean, se, n = paired(a, b, metric)
         scale = 1 if metric == "perplexity" else 100
