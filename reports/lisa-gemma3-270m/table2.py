@@ -51,7 +51,9 @@ for m in methods:
     fmt = lambda xs: f"{sum(xs) / len(xs):.1f}" if xs else "—"
     print(f"| {m} | " + " | ".join(cells) + f" | {ppl} | {fmt(pres)} |")
 
-print("\nAverage preserved % over: " + ", ".join(t for t, _ in common) + ".")
+left = [t for t, metric in tasks if (t, metric) not in common]
+print("\nAverage preserved % over: " + ", ".join(t for t, _ in common) + "."
+      + (f" Left out (not run for every method, or the original scores 0): {', '.join(left)}." if left else ""))
 for a_m, b_m in [("lisa", "ds"), ("lisa-sl", "ds"), ("lisa", "lisa-sl")]:
     if a_m not in methods or b_m not in methods: continue
     print(f"\nPaired {a_m} − {b_m} on the same documents (mean per-document difference ± s.e.; LAMBADA: log-likelihood of the target):\n")
@@ -61,4 +63,4 @@ for a_m, b_m in [("lisa", "ds"), ("lisa-sl", "ds"), ("lisa", "lisa-sl")]:
         if a is None or b is None: continue
         mean, se, n = paired(a, b, metric)
         scale = 1 if metric == "perplexity" else 100
-        print(f"| {t} | {'log-lik' if metric == 'perplexity' else metric} | {n} | {scale * mean:+.2f} ± {scale * se:.2f} | {mean / se if se > 0 else float('nan'):+.2f} |")
+        print(f"| {t} | {'log-lik' if metric == 'perplexity' else metric} | {n} | {scale * mean:+.2f} ± {scale * se:.2f} | {f'{mean / se:+.2f}' if se > 0 else '—'} |")
