@@ -64,7 +64,7 @@ let package = Package(
                     path: "Tests/StudiesTests"),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets", "GGUF"],
                     path: "Tests/EvaluationTests"),
-        .testTarget(name: "LiSATests", dependencies: ["TestSupport", "LiSA", "Models", "Numerics", "GGUF", "Evaluation"],
+        .testTarget(name: "LiSATests", dependencies: ["TestSupport", "LiSA", "Models", "Numerics", "GGUF", "Evaluation", "Tokenizers"],
                     path: "Tests/LiSATests"),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Analysis", "GGUF", "Tokenizers", "Numerics", "LisaCommands"],
                     path: "Tests/ModelsTests"),

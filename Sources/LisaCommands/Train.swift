@@ -32,7 +32,11 @@ struct Train: ParsableCommand {
     var alignOnly = false
     @Option(help: "Write a checkpoint every K steps (0: only at the end).") var checkpointEvery = 0
     @Flag(help: "Continue from the checkpoint at --out.") var resume = false
-    @Option(help: "Training corpus (JSONL with a \"text\" field).") var corpus = "../shared/data/text_corpus/train.jsonl"
+    @Option(help: "Training corpus: JSONL with a \"text\" field, or a .txt file (each non-blank line a document); repeat to concatenate corpora in order, e.g. --corpus text_corpus/train.jsonl --corpus wikitext2/valid.txt. A path that does not exist as given is read from --data.")
+    var corpus: [String] = ["text_corpus/train.jsonl"]
+    @Option(help: "Data folder for relative --corpus paths (default: $LISA_DATA, else ../shared/data).") var data: String?
+    @Option(help: "Folder of the tokenized-corpus cache (default: $LISA_CACHE/tokens, else ~/.cache/lisa/tokens).") var tokenCache: String?
+    @Flag(help: "Tokenize the corpus again instead of reading or writing the cache.") var noTokenCache = false
     @Option(help: "BLAS threads.") var threads = 2
 
     func validate() throws {
@@ -61,8 +65,21 @@ struct Train: ParsableCommand {
         o.optimizer.lr = lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = warmup ?? max(1, steps / 10)
         let lisa = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
         let lisaParams = lisa.tensorNames.reduce(0) { $0 + $1.buffer.count }, lisaTrained = lisa.trainableParameterCount
-        let data = try TrainingWindows(corpus: URL(fileURLWithPath: corpus), tokenizer: m.tokenizer, seqLen: seqLen, count: steps * batch)
-        guard !data.windows.isEmpty else { throw CLIError("\(corpus) holds fewer than \(seqLen) tokens.") }
+        let dataDir = self.data ?? ProcessInfo.processInfo.environment["LISA_DATA"] ?? "../shared/data"
+        let corpora = corpus.map { c in
+            FileManager.default.fileExists(atPath: c) || c.hasPrefix("/") ? URL(fileURLWithPath: c)
+                : URL(fileURLWithPath: dataDir).appendingPathComponent(c)
+        }
+        let env = ProcessInfo.processInfo.environment
+        let cacheDir = tokenCache.map { URL(fileURLWithPath: $0) }
+            ?? env["LISA_CACHE"].map { URL(fileURLWithPath: $0).appendingPathComponent("tokens") }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lisa/tokens")
+        let windows = try TrainingWindows(corpora: corpora, tokenizer: m.tokenizer, seqLen: seqLen, count: steps * batch,
+                                       cache: noTokenCache ? nil : (cacheDir, sha))
+        let names = corpora.map(\.path).joined(separator: " + ")
+        guard !windows.windows.isEmpty else { throw CLIError("\(names) holds fewer than \(seqLen) tokens.") }
+        log("corpus \(names): \(windows.documentsTokenized) documents tokenized"
+            + (noTokenCache ? " (cache off)" : ", the rest read from the cache in \(cacheDir.path)"))
         let outURL = URL(fileURLWithPath: out)
         // --resume before the first checkpoint was written (a run killed early) starts from step 0: scripts can always pass it.
         let resume = self.resume && FileManager.default.fileExists(atPath: out)
@@ -81,7 +98,7 @@ struct Train: ParsableCommand {
                 + String(format: "(%.3f%% of the base model); LiSA with these options would train %d (%.3f%%)",
                          100 * Double(t.parameterCount) / base, lisaParams, 100 * Double(lisaParams) / base))
             if resume { try t.load(from: outURL, modelSHA: sha); log("resumed from \(out) at step \(t.optimizer.step)") }
-            stepFn = { s in try t.step(batch: data.batch(step: s, size: batch)) }
+            stepFn = { s in try t.step(batch: windows.batch(step: s, size: batch)) }
             optimizer = t.optimizer; save = { try t.save(to: outURL, modelSHA: sha) }
         } else {
             lisa.extraMetadata = ["phase": phase, "local_steps": String(localSteps), "joint_steps": String(steps - localSteps),
@@ -92,13 +109,13 @@ struct Train: ParsableCommand {
                 + String(format: "%d trainable parameters (%.3f%% of the base model); ", lisaTrained, 100 * Double(lisaTrained) / base)
                 + "\(localSteps) local + \(steps - localSteps) joint steps (β = \(beta))")
             stepFn = { s in
-                let b = data.batch(step: s, size: batch)
+                let b = windows.batch(step: s, size: batch)
                 if s < localSteps { let kd = try lisa.step(batch: b); return LossParts(total: kd, kd: kd, lm: .nan) }
                 return try lisa.jointStep(batch: b, beta: beta)
             }
             optimizer = lisa.optimizer; save = { try lisa.save(to: outURL, modelSHA: sha) }
         }
-        log("\(steps) steps × \(batch) × \(seqLen) tokens, lr \(lr), warm-up \(o.optimizer.warmupSteps); \(data.windows.count) windows")
+        log("\(steps) steps × \(batch) × \(seqLen) tokens, lr \(lr), warm-up \(o.optimizer.warmupSteps); \(windows.windows.count) windows")
         let start = Date(), first = optimizer.step
         while optimizer.step < steps {
             let s = optimizer.step
