@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Tokenizers
 
@@ -15,8 +16,7 @@ struct BenchTokenize: ParsableCommand {
 
     var textPath: String {
         if let file { return file }
-        let data = dataDir ?? ProcessInfo.processInfo.environment["LISA_DATA"] ?? "../shared/data"
-        return (data as NSString).appendingPathComponent("wikitext2/test.txt")
+        return DataDirectory(path: dataDir).url.appendingPathComponent("wikitext2/test.txt").path
     }
 
     func run() throws {

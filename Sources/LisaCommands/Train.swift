@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import GGUF
 import LiSA
@@ -65,10 +66,9 @@ struct Train: ParsableCommand {
         o.optimizer.lr = lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = warmup ?? max(1, steps / 10)
         let lisa = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
         let lisaParams = lisa.tensorNames.reduce(0) { $0 + $1.buffer.count }, lisaTrained = lisa.trainableParameterCount
-        let dataDir = self.data ?? ProcessInfo.processInfo.environment["LISA_DATA"] ?? "../shared/data"
+        let dataDir = DataDirectory(path: self.data).url
         let corpora = corpus.map { c in
-            FileManager.default.fileExists(atPath: c) || c.hasPrefix("/") ? URL(fileURLWithPath: c)
-                : URL(fileURLWithPath: dataDir).appendingPathComponent(c)
+            FileManager.default.fileExists(atPath: c) || c.hasPrefix("/") ? URL(fileURLWithPath: c) : dataDir.appendingPathComponent(c)
         }
         let env = ProcessInfo.processInfo.environment
         let cacheDir = tokenCache.map { URL(fileURLWithPath: $0) }
