@@ -12,6 +12,8 @@ public struct TrainingWindows {
     public let windows: [[Int]]
     /// Documents tokenized by this call (0 when the cache held every token the windows needed).
     public let documentsTokenized: Int
+    /// Documents whose tokens came from the cache.
+    public let documentsFromCache: Int
 
     struct Record: JSONLRecord { let text: String }
 
@@ -22,14 +24,14 @@ public struct TrainingWindows {
                 cache: (directory: URL, tokenizerID: String)? = nil) throws {
         let bos = tokenizer.bosID
         let body = bos == nil ? seqLen : seqLen - 1
-        var stream: [Int] = [], out: [[Int]] = [], tokenized = 0
+        var stream: [Int] = [], out: [[Int]] = [], tokenized = 0, fromCache = 0
         for url in corpora where out.count < count {
             let docs = try Self.documents(url)
             var c = try cache.map { try CorpusTokenCache(corpus: url, directory: $0.directory, tokenizerID: $0.tokenizerID) }
             var next = 0
             // Cached tokens first (they are the first `c.documents` documents' tokens, in order).
             if let cached = c, cached.documents <= docs.count {
-                stream += cached.tokens.lazy.map(Int.init); next = cached.documents
+                stream += cached.tokens.lazy.map(Int.init); next = cached.documents; fromCache += cached.documents
             } else { c?.reset() }
             func cut() {
                 var start = 0
@@ -50,6 +52,7 @@ public struct TrainingWindows {
         }
         windows = out
         documentsTokenized = tokenized
+        documentsFromCache = fromCache
     }
 
     /// One JSONL corpus, no cache.

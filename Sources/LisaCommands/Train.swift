@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
         let names = corpora.map(\.path).joined(separator: " + ")
         guard !windows.windows.isEmpty else { throw CLIError("\(names) holds fewer than \(seqLen) tokens.") }
         log("corpus \(names): \(windows.documentsTokenized) documents tokenized"
-            + (noTokenCache ? " (cache off)" : ", the rest read from the cache in \(cacheDir.path)"))
+            + (noTokenCache ? " (cache off)" : ", \(windows.documentsFromCache) read from the cache in \(cacheDir.path)"))
         let outURL = URL(fileURLWithPath: out)
         // --resume before the first checkpoint was written (a run killed early) starts from step 0: scripts can always pass it.
         let resume = self.resume && FileManager.default.fileExists(atPath: out)

@@ -31,7 +31,7 @@ import Tokenizers
 
         // Same request again: everything from the cache.
         let again = try TrainingWindows(corpora: corpora, tokenizer: tok, seqLen: 16, count: 12, cache: cache)
-        #expect(again.windows == fresh.windows && again.documentsTokenized == 0)
+        #expect(again.windows == fresh.windows && again.documentsTokenized == 0 && again.documentsFromCache == first.documentsTokenized)
         // A longer run tokenizes only documents past the cached ones and still equals a fresh run.
         let more = try TrainingWindows(corpora: corpora, tokenizer: tok, seqLen: 16, count: 40, cache: cache)
         let moreFresh = try TrainingWindows(corpora: corpora, tokenizer: tok, seqLen: 16, count: 40)
