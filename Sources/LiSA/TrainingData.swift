@@ -55,11 +55,6 @@ public struct TrainingWindows {
         documentsFromCache = fromCache
     }
 
-    /// One JSONL corpus, no cache.
-    public init(corpus url: URL, tokenizer: any Tokenizer, seqLen: Int, count: Int) throws {
-        try self.init(corpora: [url], tokenizer: tokenizer, seqLen: seqLen, count: count)
-    }
-
     /// The documents of a corpus file: JSONL "text" fields, or the non-blank lines of a .txt file.
     static func documents(_ url: URL) throws -> [String] {
         if url.pathExtension == "jsonl" { return try readJSONL(Record.self, from: url).map(\.text) }
