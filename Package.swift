@@ -17,6 +17,9 @@ let package = Package(
         // cblas from Debian's libopenblas-dev (pkg-config openblas).
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // C kernels on weights in their ggml blocks: 8-bit activation quantization and integer block dot
+        // products, with portable, AVX2, AVX-512 and AVX-512 VNNI paths chosen at start-up.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Float32 buffers, BLAS products and the transformer kernels (and their backward passes).
         .target(name: "Numerics", dependencies: ["COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
@@ -25,7 +28,7 @@ let package = Package(
         // SentencePiece-BPE and GPT-2 byte-level BPE built from plain vocab/merges/scores.
         .target(name: "Tokenizers", dependencies: ["GGUF"]),
         // Architectures (llama, qwen2, gemma3), forward pass, KV cache, taps, attention policies, generation.
-        .target(name: "Models", dependencies: ["Numerics", "GGUF", "Tokenizers"],
+        .target(name: "Models", dependencies: ["Numerics", "GGUF", "Tokenizers", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // Task records from the data dir, deterministic sampling, prompt builders (lm-eval conventions).
         .target(name: "Datasets", dependencies: ["Numerics"]),
@@ -55,7 +58,7 @@ let package = Package(
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], path: "Tests/GGUFTests"),
         .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers", "GGUF"], path: "Tests/TokenizersTests"),
-        .testTarget(name: "NumericsTests", dependencies: ["TestSupport", "Numerics"], path: "Tests/NumericsTests"),
+        .testTarget(name: "NumericsTests", dependencies: ["TestSupport", "Numerics", "CKernels", "GGUF"], path: "Tests/NumericsTests"),
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis"], path: "Tests/AnalysisTests"),
         .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Numerics"], path: "Tests/DatasetsTests"),
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),

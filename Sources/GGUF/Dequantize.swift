@@ -37,6 +37,17 @@ public enum GGUFDequant {
         }
     }
 
+    /// As `dequantize(type:src:count:dst:name:)` but always on the calling thread (for callers that
+    /// split the work themselves).
+    public static func dequantizeSerial(type: GGMLType, src: UnsafeRawPointer, count: Int,
+                                        dst: UnsafeMutablePointer<Float>, name: String = "") throws {
+        guard supported.contains(type) else { throw GGUFError.unsupportedDequantization(tensor: name, type: type.name) }
+        guard count >= 0, count % type.blockSize == 0 else {
+            throw GGUFError.badValueCount(what: "dequantizing '\(name)' from \(type.name)", count: count, blockSize: type.blockSize)
+        }
+        blocksSerial(type, src, count / type.blockSize, dst)
+    }
+
     /// One thread: `blocks` consecutive blocks.
     static func blocksSerial(_ type: GGMLType, _ src: UnsafeRawPointer, _ blocks: Int, _ dst: UnsafeMutablePointer<Float>) {
         switch type {

@@ -92,7 +92,8 @@ public final class DSLoRATrainer {
         }
         for l in sharing.shared {
             let w = model.weights.layers[l.index]
-            let targets: [(LayerLoRA.Target, FloatBuffer, Int, Int)] = [(.v, w.wv, c.nEmbd, c.kvDim), (.o, w.wo, c.qDim, c.nEmbd),
+            // the merged matrices are changed, so they are held as Float32 from here on
+            let targets: [(LayerLoRA.Target, WeightMatrix, Int, Int)] = [(.v, w.wv, c.nEmbd, c.kvDim), (.o, w.wo, c.qDim, c.nEmbd),
                 (.gate, w.wGate, c.nEmbd, c.nFF), (.up, w.wUp, c.nEmbd, c.nFF), (.down, w.wDown, c.nFF, c.nEmbd)]
             for (t, W, inDim, outDim) in targets {
                 let an = "layers.\(l.index).lora.\(t.rawValue).a", bn = "layers.\(l.index).lora.\(t.rawValue).b"
@@ -101,7 +102,7 @@ public final class DSLoRATrainer {
                 // W[out, in] += B[out, r]·A[r, in]
                 A.values.withUnsafeBufferPointer { a in B.values.withUnsafeBufferPointer { b in
                     BLAS.gemmNN(m: outDim, n: inDim, k: rank, a: b.baseAddress!, lda: rank, b: a.baseAddress!, ldb: inDim,
-                                beta: 1, c: W.pointer, ldc: inDim)
+                                beta: 1, c: W.materializeFloat32().pointer, ldc: inDim)
                 } }
             }
         }

@@ -2,7 +2,7 @@ import Foundation
 import Models
 import Numerics
 
-/// Bytes a generation run of B sequences needs (everything Float32): the weights, each sequence's caches
+/// Bytes a generation run of B sequences needs: the weights as held (GGUF blocks or Float32), each sequence's caches
 /// (K, K_LR, V — the §5.2 terms) and the largest transient buffers of a step. Used to pick the largest batch that
 /// fits a memory budget (paper Table 4: "maximum batch size under a fixed memory budget").
 ///
@@ -23,15 +23,9 @@ public struct MemoryPlan: Sendable {
         config = model.config
         self.nf = nf && lisa != nil
         let w = model.weights
-        var n = w.tokenEmbedding.count + w.outputNorm.count + (w.output === w.tokenEmbedding ? 0 : w.output.count)
-        for L in w.layers {
-            let bufs: [FloatBuffer?] = [L.attnNorm, L.wq, L.wk, L.wv, L.bq, L.bk, L.bv, L.qNorm, L.kNorm, L.wo, L.postAttnNorm,
-                                        L.ffnNorm, L.wGate, L.wUp, L.wDown, L.postFFNNorm]
-            n += bufs.reduce(0) { $0 + ($1?.count ?? 0) }
-        }
         let lisaLayers = lisa?.layers.map(\.layer) ?? []
-        n += lisaLayers.reduce(0) { $0 + $1.params.tensors.reduce(0) { $0 + $1.buffer.count } }
-        weightBytes = n * 4
+        let lisaParams = lisaLayers.reduce(0) { $0 + $1.params.tensors.reduce(0) { $0 + $1.buffer.count } }
+        weightBytes = w.byteCount + lisaParams * 4
         self.lisaLayers = Set(lisaLayers.map(\.index))
         rank = lisaLayers.first?.rank ?? 0
         ffnHidden = lisaLayers.first?.params.alignFFN.hidden ?? 0

@@ -83,9 +83,9 @@ public final class TrainingGraph {
     public func scores(layer l: Int) -> FloatBuffer { blocks[l].scores }
 
     /// y[T, out] = x·Wᵀ (+ bias) (+ the LoRA adapter on `target` of layer l, if any).
-    func linear(_ l: Int, _ target: LayerLoRA.Target?, x: FloatBuffer, w: FloatBuffer, bias: FloatBuffer?, y: FloatBuffer,
+    func linear(_ l: Int, _ target: LayerLoRA.Target?, x: FloatBuffer, w: WeightMatrix, bias: FloatBuffer?, y: FloatBuffer,
                 inDim: Int, outDim: Int, T: Int) {
-        BLAS.gemmNT(m: T, n: outDim, k: inDim, a: x.pointer, lda: inDim, b: w.pointer, ldb: inDim, c: y.pointer, ldc: outDim)
+        w.forward(x.pointer, m: T, into: y.pointer, integer: false)
         if let bias { Kernels.addBias(y.pointer, bias.pointer, rows: T, n: outDim) }
         if let target, let ad = modules.lora[l]?[target] {
             let mid = FloatBuffer(count: T * ad.rank)                  // [T, r]
@@ -103,9 +103,7 @@ public final class TrainingGraph {
         for t in tokens where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
         self.tokens = tokens
         let x = FloatBuffer(count: T * d)                      // [T, d] residual stream
-        for (i, t) in tokens.enumerated() {
-            for j in 0..<d { x[i * d + j] = W.tokenEmbedding[t * d + j] * c.embedScale }
-        }
+        for (i, t) in tokens.enumerated() { model.embed(token: t, into: x.pointer + i * d) }
         let pos = Array(0..<T)
         blocks = (0..<c.nLayers).map { _ in BlockActs(c: c, T: T) }
         for l in 0..<c.nLayers {
@@ -167,7 +165,6 @@ public final class TrainingGraph {
         normedFinal = FloatBuffer(count: T * d)
         Kernels.rmsNorm(x.pointer, W.outputNorm.pointer, normedFinal.pointer, rows: T, n: d, eps: c.rmsEps)
         logits = FloatBuffer(count: T * c.vocabSize)
-        BLAS.gemmNT(m: T, n: c.vocabSize, k: d, a: normedFinal.pointer, lda: d, b: W.output.pointer, ldb: d,
-                    c: logits.pointer, ldc: c.vocabSize)
+        W.output.forward(normedFinal.pointer, m: T, into: logits.pointer, integer: false)
     }
 }

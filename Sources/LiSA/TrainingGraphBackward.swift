@@ -36,7 +36,7 @@ extension TrainingGraph {
         let dx = FloatBuffer(count: T * d)                     // [T, d] dL/d(residual stream)
         let tmp = FloatBuffer(count: T * d)                    // [T, d]
         if lmScale != 0 {
-            BLAS.gemmNN(m: T, n: d, k: V, alpha: lmScale, a: logits.pointer, lda: V, b: W.output.pointer, ldb: d, c: tmp.pointer, ldc: d)
+            W.output.backwardInput(logits.pointer, m: T, into: tmp.pointer, alpha: lmScale, accumulate: false)
             rmsNormBackward(xFinal.pointer, W.outputNorm.pointer, dy: tmp.pointer, dx: dx.pointer, rows: T, n: d, eps: c.rmsEps)
         }
         var carryS: [Int: FloatBuffer] = [:], carryP: [Int: FloatBuffer] = [:]   // dL/dA_l, dL/dP_l from layer l+1: [h, T, T]
@@ -47,10 +47,9 @@ extension TrainingGraph {
             }
         }
         // y = x·Wᵀ (+ LoRA): dx (+)= dy·W; LoRA gradients into `grads`
-        func linearBack(_ l: Int, _ target: LayerLoRA.Target?, x: FloatBuffer, dy: FloatBuffer, w: FloatBuffer,
+        func linearBack(_ l: Int, _ target: LayerLoRA.Target?, x: FloatBuffer, dy: FloatBuffer, w: WeightMatrix,
                         dxOut: FloatBuffer, inDim: Int, outDim: Int, accumulate: Bool) {
-            BLAS.gemmNN(m: T, n: inDim, k: outDim, a: dy.pointer, lda: outDim, b: w.pointer, ldb: inDim,
-                        beta: accumulate ? 1 : 0, c: dxOut.pointer, ldc: inDim)
+            w.backwardInput(dy.pointer, m: T, into: dxOut.pointer, accumulate: accumulate)
             if let target, let ad = modules.lora[l]?[target], let mid = blocks[l].loraMid[target], let g = grads.lora[l]?[target] {
                 ad.backward(x: x.pointer, mid: mid.pointer, dy: dy.pointer, dx: dxOut.pointer, grads: g, rows: T)
             }

@@ -57,9 +57,7 @@ struct BenchDecodeStep: ParsableCommand {
             body()
             linearMs[key, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
-        func linear(_ W: FloatBuffer, n: Int, k: Int) {
-            BLAS.gemmNT(m: B, n: n, k: k, a: x.pointer, lda: k, b: W.pointer, ldb: k, c: out.pointer, ldc: n)
-        }
+        func linear(_ W: WeightMatrix, n: Int, k: Int) { W.forward(x.pointer, m: B, into: out.pointer) }
         for _ in 0..<repeats {
             var acc: [String: Double] = [:]
             for l in 0..<c.nLayers {
@@ -111,7 +109,7 @@ struct BenchDecodeStep: ParsableCommand {
             rows.append(("LiSA scores (Q_LR, K_LR, A_Δ, FFN)", lisaSet.count * B, ms * Double(lisaSet.count * B)))
             rows.append(("P·V (LiSA layers, ≈ half the standard attention)", lisaSet.count * B, attn / 2 * Double(lisaSet.count * B)))
         }
-        print("model \(modelOptions.model), BLAS kernel \(BLAS.coreName), \(modelOptions.threads) threads; batch \(B), \(S) cached positions; medians of \(repeats)")
+        print("model \(modelOptions.model), weights \(t.weights.format.rawValue), kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(modelOptions.threads) threads; batch \(B), \(S) cached positions; medians of \(repeats)")
         print(String(format: "whole decoding step: %.2f ms (%.2f tok/s)", step, Double(B) * 1000 / step))
         print("op                                                  calls   ms/step   share")
         for (name, calls, ms) in rows {

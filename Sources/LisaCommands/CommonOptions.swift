@@ -7,13 +7,15 @@ struct ModelOptions: ParsableArguments {
     @Argument(help: "Path to a GGUF model file.") var model: String
     @Option(help: "BLAS threads.") var threads = 2
     @Flag(help: "Check every activation for NaN/Inf and report the first layer and op.") var debugNonfinite = false
+    @Option(help: "Weight matrices in memory: quantized (in their GGUF blocks, the default) or f32 (dequantized at load: the exact path the oracle tests check).")
+    var weights: WeightFormat = .quantized
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
     }
 
     func load() throws -> LoadedModel {
-        let m = try LoadedModel(path: model, threads: threads)
+        let m = try LoadedModel(path: model, threads: threads, weights: weights)
         m.transformer.checkFinite = debugNonfinite
         return m
     }
@@ -52,3 +54,5 @@ func jsonLine(_ object: Any) throws -> String {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
     return String(data: data, encoding: .utf8)!
 }
+
+extension WeightFormat: ExpressibleByArgument {}

@@ -135,9 +135,9 @@ struct Train: ParsableCommand {
 
     func totalParameters(_ t: Transformer) -> Int {
         let w = t.weights
-        var n = w.tokenEmbedding.count + w.outputNorm.count + (w.output === w.tokenEmbedding ? 0 : w.output.count)
+        var n = w.matrices.reduce(0) { $0 + $1.count } + w.outputNorm.count
         for l in w.layers {
-            n += [l.attnNorm, l.wq, l.wk, l.wv, l.wo, l.ffnNorm, l.wGate, l.wUp, l.wDown].reduce(0) { $0 + $1.count }
+            n += [l.attnNorm, l.ffnNorm].reduce(0) { $0 + $1.count }
             n += [l.bq, l.bk, l.bv, l.qNorm, l.kNorm, l.postAttnNorm, l.postFFNNorm].reduce(0) { $0 + ($1?.count ?? 0) }
         }
         return n

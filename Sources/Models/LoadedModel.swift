@@ -3,17 +3,19 @@ import GGUF
 import Numerics
 import Tokenizers
 
-/// A model ready to run: the mapped file, its Transformer (weights in Float32) and its tokenizer.
+/// A model ready to run: the mapped file, its Transformer and its tokenizer.
 public final class LoadedModel: @unchecked Sendable {
     public let gguf: GGUFFile
     public let transformer: Transformer
     public let tokenizer: any Tokenizer
     public var config: ModelConfig { transformer.config }
 
-    public init(path: String, threads: Int = 2) throws {
+    /// `weights`: matrices in their GGUF blocks (default) or dequantized to Float32 (the exact oracle path).
+    public init(path: String, threads: Int = 2, weights: WeightFormat = .quantized) throws {
         BLAS.setThreads(threads)
+        WeightMatrix.threads = max(1, threads)
         gguf = try GGUFFile(path: path)
-        transformer = try Transformer(gguf: gguf)
+        transformer = try Transformer(gguf: gguf, weights: weights)
         tokenizer = try TokenizerLoader.load(from: gguf)
     }
 

@@ -11,6 +11,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case badPolicy(layer: Int, reason: String)
     case badSharingConfig(path: String, reason: String)
     case badBatch(reason: String)
+    case unsupportedWeightType(tensor: String, type: String)
 
     public var description: String {
         switch self {
@@ -26,6 +27,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .badPolicy(l, r): return "attention policy for layer \(l): \(r)."
         case let .badSharingConfig(p, r): return "The sharing config \(p) is invalid: \(r)."
         case let .badBatch(r): return "the batch cannot run: \(r)."
+        case let .unsupportedWeightType(n, t):
+            return "tensor '\(n)' is stored as \(t), which the quantized kernels do not support (use --weights f32 or a model " +
+                "quantized to F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 or Q2_K–Q6_K)."
         }
     }
 }

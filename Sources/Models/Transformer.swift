@@ -35,10 +35,11 @@ public final class Transformer: @unchecked Sendable {
         ropes = (0..<config.nLayers).map { RoPE(dims: config.headDim, base: config.ropeBase(layer: $0), neox: config.ropeNeox) }
     }
 
-    /// Reads config and weights (dequantized to Float32) from a GGUF file.
-    public convenience init(gguf f: GGUFFile) throws {
+    /// Reads config and weights from a GGUF file: matrices in their GGUF blocks (`.quantized`, the default) or
+    /// dequantized to Float32 (`.f32`, the exact oracle path).
+    public convenience init(gguf f: GGUFFile, weights format: WeightFormat = .quantized) throws {
         let c = try ModelConfig.read(from: f)
-        self.init(config: c, weights: try ModelWeights.load(from: f, config: c))
+        self.init(config: c, weights: try ModelWeights.load(from: f, config: c, format: format))
     }
 
     public func makeCache(reserve: Int = 0) -> KVCache { KVCache(config: config, reserve: reserve) }
@@ -89,10 +90,7 @@ public final class Transformer: @unchecked Sendable {
 
         let d = c.nEmbd, H = c.nHeads
         let x = FloatBuffer(count: B * T * d, zeroed: false)          // [B·T, d] residual stream, sequence-major
-        for (i, t) in batch.joined().enumerated() {
-            let src = weights.tokenEmbedding.pointer + t * d
-            for j in 0..<d { x.pointer[i * d + j] = src[j] * c.embedScale }
-        }
+        for (i, t) in batch.joined().enumerated() { embed(token: t, into: x.pointer + i * d) }
         let positions = Array(p0..<S)
         let s = Scratch(config: c, B: B, T: T, S: S)
         func planes() -> [AttentionPlanes] {     // per sequence: scores, probs [H, T, S]
@@ -108,6 +106,13 @@ public final class Transformer: @unchecked Sendable {
         }
         for cache in caches { cache.advance(by: T) }
         return try lmHead(x: x, B: B, T: T, rows: logits)
+    }
+
+    /// x[d] = the token's embedding row · embedScale (gemma3 scales by √d).
+    public func embed(token t: Int, into x: UnsafeMutablePointer<Float>) {
+        let c = config
+        weights.tokenEmbedding.row(t, into: x)
+        if c.embedScale != 1 { for j in 0..<c.nEmbd { x[j] *= c.embedScale } }
     }
 
     /// Final norm and LM head for the requested rows of each of the B sequences (one gemm for all of them).
@@ -127,10 +132,7 @@ public final class Transformer: @unchecked Sendable {
                             rows: n, n: d, eps: c.rmsEps)
         }
         var out = [Float](repeating: 0, count: B * n * V)               // [B·n, vocab]
-        out.withUnsafeMutableBufferPointer { o in
-            BLAS.gemmNT(m: B * n, n: V, k: d, a: normed.pointer, lda: d, b: weights.output.pointer, ldb: d,
-                        c: o.baseAddress!, ldc: V)
-        }
+        out.withUnsafeMutableBufferPointer { o in weights.output.forward(normed.pointer, m: B * n, into: o.baseAddress!) }
         if checkFinite { try Scratch.checkFinite(out, layer: c.nLayers, op: "logits", rowWidth: V) }
         if B == 1 { return [Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: out)] }
         return (0..<B).map { b in Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: Array(out[(b * n * V)..<((b + 1) * n * V)])) }

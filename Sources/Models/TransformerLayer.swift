@@ -18,14 +18,14 @@ extension Transformer {
         // --- attention sub-block (linear maps on all R = B·T rows at once) ---
         Kernels.rmsNorm(x.pointer, w.attnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
         try check(s.h, "attn_norm", d)
-        BLAS.gemmNT(m: R, n: kvDim, k: d, a: s.h.pointer, lda: d, b: w.wv.pointer, ldb: d, c: s.v.pointer, ldc: kvDim)
+        w.wv.forward(s.h.pointer, m: R, into: s.v.pointer)
         if let b = w.bv { Kernels.addBias(s.v.pointer, b.pointer, rows: R, n: kvDim) }
         try check(s.v, "v", kvDim)
 
         let needsKeys = policy.needsKeys && scoring.contains { $0 == nil }
         if needsKeys {
-            BLAS.gemmNT(m: R, n: qDim, k: d, a: s.h.pointer, lda: d, b: w.wq.pointer, ldb: d, c: s.q.pointer, ldc: qDim)
-            BLAS.gemmNT(m: R, n: kvDim, k: d, a: s.h.pointer, lda: d, b: w.wk.pointer, ldb: d, c: s.k.pointer, ldc: kvDim)
+            w.wq.forward(s.h.pointer, m: R, into: s.q.pointer)
+            w.wk.forward(s.h.pointer, m: R, into: s.k.pointer)
             if let b = w.bq { Kernels.addBias(s.q.pointer, b.pointer, rows: R, n: qDim) }
             if let b = w.bk { Kernels.addBias(s.k.pointer, b.pointer, rows: R, n: kvDim) }
             // QK-norm: RMSNorm of every head vector over headDim (gemma3).
@@ -76,7 +76,7 @@ extension Transformer {
                 }
             }
         }
-        BLAS.gemmNT(m: R, n: d, k: qDim, a: s.ctx.pointer, lda: qDim, b: w.wo.pointer, ldb: qDim, c: s.o.pointer, ldc: d)
+        w.wo.forward(s.ctx.pointer, m: R, into: s.o.pointer)
         try check(s.o, "attn_output", d)
         if let tap, tap.wantsSubmodules {
             tap.submodules(SubmoduleEvent(layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
@@ -87,11 +87,11 @@ extension Transformer {
 
         // --- FFN sub-block: down(act(gate·h) ⊙ up·h) ---
         Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
-        BLAS.gemmNT(m: R, n: c.nFF, k: d, a: s.h.pointer, lda: d, b: w.wGate.pointer, ldb: d, c: s.gate.pointer, ldc: c.nFF)
-        BLAS.gemmNT(m: R, n: c.nFF, k: d, a: s.h.pointer, lda: d, b: w.wUp.pointer, ldb: d, c: s.up.pointer, ldc: c.nFF)
+        w.wGate.forward(s.h.pointer, m: R, into: s.gate.pointer)
+        w.wUp.forward(s.h.pointer, m: R, into: s.up.pointer)
         Kernels.gatedActivation(s.gate.pointer, s.up.pointer, count: R * c.nFF, gelu: c.activation == .geluTanh)
         try check(s.gate, "ffn_act", c.nFF)
-        BLAS.gemmNT(m: R, n: d, k: c.nFF, a: s.gate.pointer, lda: c.nFF, b: w.wDown.pointer, ldb: c.nFF, c: s.o.pointer, ldc: d)
+        w.wDown.forward(s.gate.pointer, m: R, into: s.o.pointer)
         if let pn = w.postFFNNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: R, n: d, eps: c.rmsEps) }
         Kernels.add(x.pointer, s.o.pointer, count: R * d)
         try check(x, "l_out", d)

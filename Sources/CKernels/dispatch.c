@@ -1,0 +1,129 @@
+// Path selection, activation quantization and the reference dequantizer.
+#include "lisa_kernels.h"
+#include "lk_common.h"
+
+int lk_path_supported(int path) {
+    switch (path) {
+    case LK_PATH_SCALAR: return 1;
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__clang__) || defined(__GNUC__))
+    case LK_PATH_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    case LK_PATH_AVX512:
+        return lk_path_supported(LK_PATH_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    case LK_PATH_AVX512VNNI:
+        return lk_path_supported(LK_PATH_AVX512) && __builtin_cpu_supports("avx512vnni");
+#endif
+    default: return 0;
+    }
+}
+
+int lk_best_path(void) {
+    for (int p = LK_PATH_COUNT - 1; p > 0; p--) if (lk_path_supported(p)) return p;
+    return LK_PATH_SCALAR;
+}
+
+const char *lk_path_name(int path) {
+    switch (path) {
+    case LK_PATH_SCALAR: return "scalar";
+    case LK_PATH_AVX2: return "avx2";
+    case LK_PATH_AVX512: return "avx512";
+    case LK_PATH_AVX512VNNI: return "avx512-vnni";
+    default: return "unknown";
+    }
+}
+
+int lk_type_supported(uint32_t type) { return lk_is_k(type) || lk_is_legacy(type) || lk_is_float(type); }
+
+int64_t lk_block_elems(uint32_t type) {
+    if (lk_is_k(type)) return 256;
+    if (lk_is_legacy(type)) return 32;
+    return 1;
+}
+
+size_t lk_act_row_bytes(uint32_t type, int64_t k) {
+    if (lk_is_k(type)) return (size_t)(k / 256) * sizeof(lk_act_k);
+    if (lk_is_legacy(type)) return (size_t)(k / 32) * sizeof(lk_act_l);
+    return (size_t)k * sizeof(float);
+}
+
+// Symmetric 8-bit quantization of n values: q = round(x / d), d = max|x| / 127.
+static float lk_quant_block(const float *x, int8_t *q, int n) {
+    float amax = 0;
+    for (int i = 0; i < n; i++) { float a = fabsf(x[i]); if (a > amax) amax = a; }
+    if (!(amax > 0) || !isfinite(amax)) {
+        // all zero (or non-finite input: let it propagate as NaN through d)
+        memset(q, 0, (size_t)n);
+        return amax > 0 || amax != amax || isinf(amax) ? NAN : 0.0f;
+    }
+    const float id = 127.0f / amax;
+    for (int i = 0; i < n; i++) {
+        int v = (int)lrintf(x[i] * id);
+        q[i] = (int8_t)(v > 127 ? 127 : (v < -127 ? -127 : v));
+    }
+    return amax / 127.0f;
+}
+
+void lk_quantize_act(uint32_t type, const float *x, void *out, int64_t k) {
+    if (lk_is_k(type)) {
+        lk_act_k *a = (lk_act_k *)out;
+        for (int64_t b = 0; b < k / 256; b++) {
+            a[b].d = lk_quant_block(x + 256 * b, a[b].q, 256);
+            for (int g = 0; g < 16; g++) {
+                int s = 0;
+                for (int i = 0; i < 16; i++) s += a[b].q[16 * g + i];
+                a[b].bsums[g] = (int16_t)s;
+            }
+        }
+    } else if (lk_is_legacy(type)) {
+        lk_act_l *a = (lk_act_l *)out;
+        for (int64_t b = 0; b < k / 32; b++) {
+            a[b].d = lk_quant_block(x + 32 * b, a[b].q, 32);
+            int s = 0;
+            for (int i = 0; i < 32; i++) s += a[b].q[i];
+            a[b].sum = s;
+        }
+    } else {
+        memcpy(out, x, (size_t)k * sizeof(float));
+    }
+}
+
+int lk_gemv(int path, uint32_t type, const void *w, size_t row_bytes, int64_t k, int64_t r0, int64_t r1,
+            const void *xq, int64_t m, float *y, int64_t ldy) {
+    if (!lk_type_supported(type) || k % lk_block_elems(type) != 0) return -1;
+    if (path == LK_PATH_AUTO) path = lk_best_path();
+    if (!lk_path_supported(path)) return -1;
+    switch (path) {
+    case LK_PATH_AVX2: return lk_gemv_avx2(type, w, row_bytes, k, r0, r1, xq, m, y, ldy);
+    case LK_PATH_AVX512: return lk_gemv_avx512(type, w, row_bytes, k, r0, r1, xq, m, y, ldy);
+    case LK_PATH_AVX512VNNI: return lk_gemv_avx512vnni(type, w, row_bytes, k, r0, r1, xq, m, y, ldy);
+    default: return lk_gemv_scalar(type, w, row_bytes, k, r0, r1, xq, m, y, ldy);
+    }
+}
+
+int lk_dequant_row(uint32_t type, const void *src, float *dst, int64_t k) {
+    const uint8_t *s = (const uint8_t *)src;
+    if (!lk_type_supported(type) || k % lk_block_elems(type) != 0) return -1;
+    if (lk_is_k(type)) {
+        lk_kblock b;
+        for (int64_t i = 0; i < k / 256; i++) {
+            lk_unpack_k(type, s + (size_t)i * lk_block_bytes(type), &b);
+            for (int j = 0; j < 256; j++) {
+                const int g = j / 16;
+                dst[256 * i + j] = (b.d * (float)b.sc[g]) * (float)((int)b.u[j] - b.off) - b.dmin * (float)b.mn[g];
+            }
+        }
+    } else if (lk_is_legacy(type)) {
+        lk_lblock b;
+        for (int64_t i = 0; i < k / 32; i++) {
+            lk_unpack_l(type, s + (size_t)i * lk_block_bytes(type), &b);
+            for (int j = 0; j < 32; j++)
+                dst[32 * i + j] = type == T_Q8_0 ? b.d * (float)(int8_t)b.u[j] : b.d * (float)b.u[j] + b.m;
+        }
+    } else if (type == T_F32) {
+        memcpy(dst, s, (size_t)k * 4);
+    } else {
+        for (int64_t j = 0; j < k; j++) { uint16_t h = lk_u16(s + 2 * j); dst[j] = type == T_F16 ? lk_half(h) : lk_bf16(h); }
+    }
+    return 0;
+}

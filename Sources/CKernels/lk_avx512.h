@@ -1,0 +1,66 @@
+// AVX-512BW body, included by path_avx512.c and path_avx512vnni.c (LK_VNNI 1: the K products'
+// madd + add fuse into vpdpwssd and the legacy products into vpdpbusd).
+#include <immintrin.h>
+
+static inline float hsum_f32_256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) {
+    __m256 facc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m512i acc = _mm512_setzero_si512();
+        for (int c = 0; c < 4; c++) {
+            __m512i U = _mm512_loadu_si512((const void *)(w[b].u + 64 * c));
+            __m512i A = _mm512_loadu_si512((const void *)(a[b].q + 64 * c));
+            __m512i S = _mm512_loadu_si512((const void *)(w[b].scx + 32 * c));
+            __m512i P = _mm512_maddubs_epi16(U, A);
+#if LK_VNNI
+            acc = _mm512_dpwssd_epi32(acc, P, S);
+#else
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(P, S));
+#endif
+        }
+        __m256i acc8 = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+        __m256i bs = _mm256_loadu_si256((const __m256i *)a[b].bsums);
+        __m256i c2 = _mm256_mullo_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)w[b].sc), bs),
+                                        _mm256_set1_epi32(w[b].off));
+        __m256i c3 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)w[b].mn), bs);
+        facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc8, c2)), _mm256_set1_ps(a[b].d * w[b].d), facc);
+        facc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(c3), _mm256_set1_ps(a[b].d * w[b].dmin), facc);
+    }
+    return hsum_f32_256(facc);
+}
+
+static inline float ldot_row(const lk_lblock *w, const lk_act_l *a, int64_t nb, int is_signed) {
+    __m256 facc = _mm256_setzero_ps();
+    float msum = 0;
+#if !LK_VNNI
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i U = _mm256_loadu_si256((const __m256i *)w[b].u);
+        __m256i A = _mm256_loadu_si256((const __m256i *)a[b].q);
+        if (is_signed) { A = _mm256_sign_epi8(A, U); U = _mm256_sign_epi8(U, U); }
+#if LK_VNNI
+        __m256i I = _mm256_dpbusd_epi32(_mm256_setzero_si256(), U, A);
+#else
+        __m256i I = _mm256_madd_epi16(_mm256_maddubs_epi16(U, A), ones);
+#endif
+        facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), _mm256_set1_ps(w[b].d * a[b].d), facc);
+        if (!is_signed) msum += w[b].m * a[b].d * (float)a[b].sum;
+    }
+    return hsum_f32_256(facc) + msum;
+}
+
+static inline float fdot(const float *w, const float *x, int64_t k) {
+    __m512 acc = _mm512_setzero_ps();
+    int64_t j = 0;
+    for (; j + 16 <= k; j += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + j), _mm512_loadu_ps(x + j), acc);
+    float s = _mm512_reduce_add_ps(acc);
+    for (; j < k; j++) s += w[j] * x[j];
+    return s;
+}

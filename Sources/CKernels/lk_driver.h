@@ -1,0 +1,75 @@
+// The row driver, compiled once per kernel path. The including file defines LK_GEMV (the function's
+// name) and three row dot products:
+//   float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb)      K family, nb blocks of 256
+//   float ldot_row(const lk_lblock *w, const lk_act_l *a, int64_t nb, int is_signed)   legacy, nb of 32
+//   float fdot(const float *w, const float *x, int64_t k)                  float weights
+// Each weight row is unpacked once into a cache-resident buffer, then dotted with every activation row,
+// so a batch of m rows reads the weights once.
+#include <stdlib.h>
+
+#ifndef LK_UNPACK_K
+#define LK_UNPACK_K lk_unpack_k
+#endif
+#ifndef LK_UNPACK_L
+#define LK_UNPACK_L lk_unpack_l
+#endif
+
+static void *lk_scratch(size_t bytes) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes < 64 ? 64 : bytes) != 0) return NULL;
+    return p;
+}
+
+static void lk_dequant_float_row(uint32_t t, const uint8_t *src, float *dst, int64_t k) {
+    if (t == T_F32) { memcpy(dst, src, (size_t)k * 4); return; }
+    for (int64_t j = 0; j < k; j++) {
+        uint16_t h = lk_u16(src + 2 * j);
+        dst[j] = t == T_F16 ? lk_half(h) : lk_bf16(h);
+    }
+}
+
+int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, int64_t r1,
+            const void *xq, int64_t m, float *y, int64_t ldy) {
+    const uint8_t *W = (const uint8_t *)w;
+    if (lk_is_k(t)) {
+        const int64_t nb = k / 256; const size_t bb = lk_block_bytes(t);
+        lk_kblock *buf = (lk_kblock *)lk_scratch((size_t)nb * sizeof(lk_kblock));
+        if (!buf) return -2;
+        const lk_act_k *act = (const lk_act_k *)xq;
+        for (int64_t r = r0; r < r1; r++) {
+            const uint8_t *row = W + (size_t)r * row_bytes;
+            for (int64_t b = 0; b < nb; b++) LK_UNPACK_K(t, row + (size_t)b * bb, &buf[b]);
+            for (int64_t i = 0; i < m; i++) y[i * ldy + r] = kdot_row(buf, act + i * nb, nb);
+        }
+        free(buf);
+        return 0;
+    }
+    if (lk_is_legacy(t)) {
+        const int64_t nb = k / 32; const size_t bb = lk_block_bytes(t);
+        lk_lblock *buf = (lk_lblock *)lk_scratch((size_t)nb * sizeof(lk_lblock));
+        if (!buf) return -2;
+        const lk_act_l *act = (const lk_act_l *)xq;
+        const int is_signed = t == T_Q8_0;
+        for (int64_t r = r0; r < r1; r++) {
+            const uint8_t *row = W + (size_t)r * row_bytes;
+            for (int64_t b = 0; b < nb; b++) LK_UNPACK_L(t, row + (size_t)b * bb, &buf[b]);
+            for (int64_t i = 0; i < m; i++) y[i * ldy + r] = ldot_row(buf, act + i * nb, nb, is_signed);
+        }
+        free(buf);
+        return 0;
+    }
+    if (lk_is_float(t)) {
+        float *buf = (float *)lk_scratch((size_t)k * 4);
+        if (!buf) return -2;
+        const float *act = (const float *)xq;
+        for (int64_t r = r0; r < r1; r++) {
+            const float *row;
+            if (t == T_F32) row = (const float *)(W + (size_t)r * row_bytes);
+            else { lk_dequant_float_row(t, W + (size_t)r * row_bytes, buf, k); row = buf; }
+            for (int64_t i = 0; i < m; i++) y[i * ldy + r] = fdot(row, act + i * k, k);
+        }
+        free(buf);
+        return 0;
+    }
+    return -1;
+}
