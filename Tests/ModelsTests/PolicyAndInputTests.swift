@@ -86,7 +86,7 @@ import Testing
 
     @Test func debugFlagReportsFirstNonFiniteLayerAndOp() throws {
         let (m, dir) = try Self.tiny(); defer { try? FileManager.default.removeItem(at: dir) }
-        m.weights.layers[1].wGate.pointer[3] = .nan
+        m.weights.layers[1].wGate.materializeFloat32().pointer[3] = .nan
         m.checkFinite = true
         #expect(throws: ModelError.nonFinite(layer: 1, op: "ffn_act", position: 0)) {
             try m.forward(tokens, cache: m.makeCache())
