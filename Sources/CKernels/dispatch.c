@@ -127,3 +127,30 @@ int lk_dequant_row(uint32_t type, const void *src, float *dst, int64_t k) {
     }
     return 0;
 }
+
+// binary16 → Float32 and back (round to nearest even), portable.
+static uint16_t lk_to_half(float f) {
+    uint32_t x; memcpy(&x, &f, 4);
+    const uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    const uint32_t a = x & 0x7FFFFFFFu;
+    if (a > 0x7F800000u) return sign | 0x7E00 | (uint16_t)((a >> 13) & 0x3FF);     // NaN stays NaN
+    if (a >= 0x47800000u) return sign | 0x7C00;                                   // overflow → ∞
+    if (a < 0x38800000u) {                                                        // subnormal half
+        float v; memcpy(&v, &a, 4);
+        return sign | (uint16_t)lrintf(v * 16777216.0f);
+    }
+    uint32_t h = (((a >> 23) - 112) << 10) | ((a & 0x7FFFFF) >> 13);
+    const uint32_t rest = a & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h += 1;
+    return sign | (uint16_t)h;
+}
+
+void lk_f32_to_f16(const float *x, uint16_t *y, int64_t n) {
+    if (lk_path_supported(LK_PATH_AVX2)) { lk_f32_to_f16_f16c(x, y, n); return; }
+    for (int64_t i = 0; i < n; i++) y[i] = lk_to_half(x[i]);
+}
+
+void lk_f16_to_f32(const uint16_t *x, float *y, int64_t n) {
+    if (lk_path_supported(LK_PATH_AVX2)) { lk_f16_to_f32_f16c(x, y, n); return; }
+    for (int64_t i = 0; i < n; i++) y[i] = lk_half(x[i]);
+}

@@ -232,6 +232,9 @@ static inline void lk_k_corrections(const lk_kblock *w, const lk_act_k *a, int32
     *s2 = x * w->off; *s3 = y;
 }
 
+void lk_f32_to_f16_f16c(const float *x, uint16_t *y, int64_t n);
+void lk_f16_to_f32_f16c(const uint16_t *x, float *y, int64_t n);
+
 // Path entry points (one per file; the driver in lk_driver.h).
 int lk_gemv_scalar(uint32_t, const void *, size_t, int64_t, int64_t, int64_t, const void *, int64_t, float *, int64_t);
 int lk_gemv_avx2(uint32_t, const void *, size_t, int64_t, int64_t, int64_t, const void *, int64_t, float *, int64_t);

@@ -70,10 +70,24 @@ static inline float fdot(const float *w, const float *x, int64_t k) {
 }
 
 #include "lk_unpack_avx2.h"
+void lk_f32_to_f16_f16c(const float *x, uint16_t *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+}
+void lk_f16_to_f32_f16c(const uint16_t *x, float *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    for (; i < n; i++) y[i] = _cvtsh_ss(x[i]);
+}
+
 #define LK_GEMV lk_gemv_avx2
 #include "lk_driver.h"
 #pragma clang attribute pop
 #else
+void lk_f32_to_f16_f16c(const float *x, uint16_t *y, int64_t n) { (void)x; (void)y; (void)n; }
+void lk_f16_to_f32_f16c(const uint16_t *x, float *y, int64_t n) { (void)x; (void)y; (void)n; }
 int lk_gemv_avx2(uint32_t t, const void *w, size_t rb, int64_t k, int64_t r0, int64_t r1, const void *xq, int64_t m,
                  float *y, int64_t ldy) { (void)t; (void)w; (void)rb; (void)k; (void)r0; (void)r1; (void)xq; (void)m; (void)y; (void)ldy; return -1; }
 #endif

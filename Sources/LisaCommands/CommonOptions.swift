@@ -9,6 +9,8 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Check every activation for NaN/Inf and report the first layer and op.") var debugNonfinite = false
     @Option(help: "Weight matrices in memory: quantized (in their GGUF blocks, the default) or f32 (dequantized at load: the exact path the oracle tests check).")
     var weights: WeightFormat = .quantized
+    @Option(help: "K/V cache element type: f16 or f32 (default: f16 with quantized weights, f32 with --weights f32).")
+    var kv: KVElement?
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
@@ -17,6 +19,7 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> LoadedModel {
         let m = try LoadedModel(path: model, threads: threads, weights: weights)
         m.transformer.checkFinite = debugNonfinite
+        if let kv { m.transformer.kvElement = kv }
         return m
     }
 }
@@ -56,3 +59,4 @@ func jsonLine(_ object: Any) throws -> String {
 }
 
 extension WeightFormat: ExpressibleByArgument {}
+extension KVElement: ExpressibleByArgument {}

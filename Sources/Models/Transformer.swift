@@ -32,6 +32,7 @@ public final class Transformer: @unchecked Sendable {
     public init(config: ModelConfig, weights: ModelWeights) {
         self.config = config
         self.weights = weights
+        kvElement = weights.format == .f32 ? .f32 : .f16
         ropes = (0..<config.nLayers).map { RoPE(dims: config.headDim, base: config.ropeBase(layer: $0), neox: config.ropeNeox) }
     }
 
@@ -42,7 +43,14 @@ public final class Transformer: @unchecked Sendable {
         self.init(config: c, weights: try ModelWeights.load(from: f, config: c, format: format))
     }
 
-    public func makeCache(reserve: Int = 0) -> KVCache { KVCache(config: config, reserve: reserve) }
+    /// The KV element type of new caches: F16 by default with quantized weights (llama.cpp's default), F32 with
+    /// Float32 weights (keeping that path exact); `--kv` sets it.
+    public var kvElement: KVElement
+
+    /// A new, empty cache (element type `element`, else `kvElement`).
+    public func makeCache(reserve: Int = 0, element: KVElement? = nil) -> KVCache {
+        KVCache(config: config, reserve: reserve, element: element ?? kvElement)
+    }
 
     /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count, appending to the cache.
     /// `nfPrefill` (§5.2 "NF"): layers with a score provider run their standard attention for this call (their

@@ -68,11 +68,11 @@ extension Transformer {
             }
             // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]
             let ctx = s.ctx.pointer + b * T * qDim
-            cache.values[l].withUnsafeBufferPointer { vc in
+            cache.withValues(layer: l) { vc in
                 for hh in 0..<H {
                     let g = hh / c.headsPerKV
                     BLAS.gemmNN(m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
-                                b: vc.baseAddress! + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+                                b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
                 }
             }
         }
@@ -112,12 +112,12 @@ extension Transformer {
         let plane = T * S
         switch policy {
         case .standard:
-            cache.keys[l].withUnsafeBufferPointer { kc in
+            cache.withKeys(layer: l) { kc in
                 for hh in 0..<H {
                     let g = hh / c.headsPerKV
                     // scores_h [T, S] = scale · Q_h [T, hd] · K_g [S, hd]ᵀ
                     BLAS.gemmNT(m: T, n: S, k: hd, alpha: c.queryScale, a: q + hh * hd, lda: c.qDim,
-                                b: kc.baseAddress! + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
+                                b: kc + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
                 }
             }
             applyMask(l, cur.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)

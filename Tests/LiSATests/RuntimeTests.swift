@@ -152,14 +152,18 @@ import Testing
         }
     }
 
-    /// (d) Measured cache bytes after a forward against the §5.2 formulas (Float32, h_kv in the K term).
+    /// (d) Measured cache bytes after a forward against the §5.2 formulas (Float32 caches, h_kv in the K term); an
+    /// F16 cache holds K and V in 2 bytes per value.
     @Test func memoryReportMatchesFormulas() throws {
         let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.model("gemma3", dir)
         let c = model.config, lisa = [2, 3, 4], r = 4
         let rt = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: c.nLayers), layers: Self.layers(lisa, model: model))
-        let base = model.makeCache(), cache = model.makeCache()
+        let base = model.makeCache(element: .f32), cache = model.makeCache(element: .f32)
         let l = Self.tokens.count
+        let half = model.makeCache(element: .f16)
+        _ = try model.forward(Self.tokens, cache: half)
+        #expect(half.bytes.k == c.nLayers * l * c.kvDim * 2 && half.bytes.v == c.nLayers * l * c.kvDim * 2)
         _ = try model.forward(Self.tokens, cache: base)
         _ = try model.forward(Self.tokens, cache: cache, scoreProviders: rt.providers)
         let std = MemoryReport(cache: base), rep = rt.memory(cache: cache)

@@ -52,6 +52,11 @@ int lk_gemv(int path, uint32_t type, const void *w, size_t row_bytes, int64_t k,
 /// F16/BF16 paths). Returns 0, or −1 for an unsupported type.
 int lk_dequant_row(uint32_t type, const void *src, float *dst, int64_t k);
 
+/// Float32 ↔ IEEE binary16 for n values (round to nearest even; F16C where the CPU has it). Used by the
+/// F16 KV cache.
+void lk_f32_to_f16(const float *x, uint16_t *y, int64_t n);
+void lk_f16_to_f32(const uint16_t *x, float *y, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif
