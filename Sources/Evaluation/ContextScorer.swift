@@ -14,6 +14,12 @@ public final class ContextScorer {
     /// NF (§5.2, Table 10): every context is prefilled with standard attention in the providers' layers
     /// (from an empty cache, so no prefix reuse); continuations and generated tokens use the providers.
     public let nf: Bool
+    /// Whether a document may start from the cached prefix of the previous one. With 8-bit activations (integer
+    /// products on quantized weights) the numbers depend on how tokens are grouped into calls — a float difference
+    /// of 1e-6 can flip an 8-bit rounding, and Gemma's layers amplify it to ~0.5 logit — so there each document
+    /// starts from an empty cache and is computed the same way whatever ran before it (a resumed run then equals an
+    /// uninterrupted one). Within a document the grouping is fixed (context once, then each continuation).
+    public let reusesAcrossDocuments: Bool
     private let cache: KVCache
     /// The tokens whose keys/values `cache` holds, and the logits row that follows them.
     private var cached: [Int] = []
@@ -29,6 +35,47 @@ public final class ContextScorer {
         self.scoreProviders = scoreProviders
         self.nf = nf && !scoreProviders.isEmpty
         cache = model.transformer.makeCache()
+        let t = model.transformer
+        reusesAcrossDocuments = t.productMode == .exact || !t.weights.matrices.contains { $0.isQuantized }
+    }
+
+    /// Call before each document: drops the previous document's cache unless `reusesAcrossDocuments`.
+    public func beginDocument() throws {
+        guard !reusesAcrossDocuments else { return }
+        cache.truncate(to: 0); cached = []; lastRow = []
+    }
+
+    /// Σ log p(continuation | context) and is-greedy for each pair, with one LM-head product over every
+    /// continuation row of all pairs (the hidden rows are gathered first). Pairs sharing a context reuse it.
+    public func logLikelihoods(_ pairs: [(context: [Int], continuation: [Int])]) throws -> [(logProb: Double, isGreedy: Bool)] {
+        var first: [(Double, Bool)] = [], normed: [Float] = [], counts: [Int] = []
+        for (ctx, cont) in pairs {
+            guard !cont.isEmpty else { throw ModelError.emptyPrompt }
+            try prime(ctx)
+            first.append((-Transformer.negLogProb(lastRow[...], target: cont[0]), Sampler.argmax(lastRow) == cont[0]))
+            if cont.count > 1 {
+                normed += try transformer.forwardNormed(Array(cont.dropLast()), cache: cache, policies: policies,
+                                                        scoreProviders: scoreProviders)
+                tokensRun += cont.count - 1
+                cache.truncate(to: ctx.count)
+            }
+            counts.append(cont.count - 1)
+        }
+        let n = counts.reduce(0, +), V = transformer.config.vocabSize
+        let lg = try transformer.logits(normed: normed, rows: n)        // [n, vocab]
+        var out: [(logProb: Double, isGreedy: Bool)] = []
+        var row = 0
+        for (p, (_, cont)) in pairs.enumerated() {
+            var (lp, greedy) = first[p]
+            for i in 1..<max(1, cont.count) {
+                let r = lg[(row * V)..<((row + 1) * V)]
+                lp -= Transformer.negLogProb(r, target: cont[i])
+                if greedy, Sampler.argmax(r) != cont[i] { greedy = false }
+                row += 1
+            }
+            out.append((lp, greedy))
+        }
+        return out
     }
 
     /// lm-eval `_encode_pair`: trailing whitespace of the context moves to the continuation; the context

@@ -83,6 +83,7 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
             results.append(k.result); storedSeconds += k.seconds; storedTokens += k.tokens
         } else {
             let t0 = Date(), tok0 = scorer.tokensRun
+            try scorer.beginDocument()
             results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
             try each?(ScoredDocument(result: results[results.count - 1], seconds: Date().timeIntervalSince(t0),
                                      tokens: scorer.tokensRun - tok0), i)
@@ -111,11 +112,8 @@ public func scoreDocument(_ task: EvalTask, _ doc: Document, scorer: ContextScor
     let req = try task.request(doc, shots: options.shots, seed: options.seed)
     switch req {
     case let .multipleChoice(context, continuations, lengths, gold):
-        var ll: [Double] = []
-        for cont in continuations {
-            let (c, k) = try pairIDs(scorer, context, cont, spec: spec, doc: doc)
-            ll.append(try scorer.logLikelihood(context: c, continuation: k).logProb)
-        }
+        let pairs = try continuations.map { try pairIDs(scorer, context, $0, spec: spec, doc: doc) }
+        let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }).map(\.logProb)
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
         return DocumentResult(index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
                               scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])

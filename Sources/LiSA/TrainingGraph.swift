@@ -85,7 +85,7 @@ public final class TrainingGraph {
     /// y[T, out] = x·Wᵀ (+ bias) (+ the LoRA adapter on `target` of layer l, if any).
     func linear(_ l: Int, _ target: LayerLoRA.Target?, x: FloatBuffer, w: WeightMatrix, bias: FloatBuffer?, y: FloatBuffer,
                 inDim: Int, outDim: Int, T: Int) {
-        w.forward(x.pointer, m: T, into: y.pointer, integer: false)
+        w.forward(x.pointer, m: T, into: y.pointer, mode: .exact)
         if let bias { Kernels.addBias(y.pointer, bias.pointer, rows: T, n: outDim) }
         if let target, let ad = modules.lora[l]?[target] {
             let mid = FloatBuffer(count: T * ad.rank)                  // [T, r]
@@ -165,6 +165,6 @@ public final class TrainingGraph {
         normedFinal = FloatBuffer(count: T * d)
         Kernels.rmsNorm(x.pointer, W.outputNorm.pointer, normedFinal.pointer, rows: T, n: d, eps: c.rmsEps)
         logits = FloatBuffer(count: T * c.vocabSize)
-        W.output.forward(normedFinal.pointer, m: T, into: logits.pointer, integer: false)
+        W.output.forward(normedFinal.pointer, m: T, into: logits.pointer, mode: .exact)
     }
 }

@@ -4,5 +4,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of one stage (tokenize, prefill, generate, one decoding step).",
-        subcommands: [BenchTokenize.self, BenchPrefill.self, BenchGenerate.self, BenchDecodeStep.self])
+        subcommands: [BenchTokenize.self, BenchPrefill.self, BenchGenerate.self, BenchDecodeStep.self, BenchRoof.self])
 }

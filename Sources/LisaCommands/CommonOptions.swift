@@ -11,15 +11,17 @@ struct ModelOptions: ParsableArguments {
     var weights: WeightFormat = .quantized
     @Option(help: "K/V cache element type: f16 or f32 (default: f16 with quantized weights, f32 with --weights f32).")
     var kv: KVElement?
+    @Option(help: "Products with quantized weights: integer (8-bit activations, the default), exact (dequantized tiles and sgemm: the f32 path's numbers) or auto (integer up to 8 rows, exact above).")
+    var products: ProductMode?
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
     }
 
     func load() throws -> LoadedModel {
-        let m = try LoadedModel(path: model, threads: threads, weights: weights)
+        let m = try LoadedModel(path: model, threads: threads, weights: weights, kv: kv)
         m.transformer.checkFinite = debugNonfinite
-        if let kv { m.transformer.kvElement = kv }
+        if let products { m.transformer.productMode = products }
         return m
     }
 }
@@ -60,3 +62,4 @@ func jsonLine(_ object: Any) throws -> String {
 
 extension WeightFormat: ExpressibleByArgument {}
 extension KVElement: ExpressibleByArgument {}
+extension ProductMode: ExpressibleByArgument {}

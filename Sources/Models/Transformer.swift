@@ -32,7 +32,6 @@ public final class Transformer: @unchecked Sendable {
     public init(config: ModelConfig, weights: ModelWeights) {
         self.config = config
         self.weights = weights
-        kvElement = weights.format == .f32 ? .f32 : .f16
         ropes = (0..<config.nLayers).map { RoPE(dims: config.headDim, base: config.ropeBase(layer: $0), neox: config.ropeNeox) }
     }
 
@@ -43,9 +42,13 @@ public final class Transformer: @unchecked Sendable {
         self.init(config: c, weights: try ModelWeights.load(from: f, config: c, format: format))
     }
 
-    /// The KV element type of new caches: F16 by default with quantized weights (llama.cpp's default), F32 with
-    /// Float32 weights (keeping that path exact); `--kv` sets it.
-    public var kvElement: KVElement
+    /// The KV element type of new caches (F32 unless set; `LoadedModel` sets F16 for quantized weights, llama.cpp's
+    /// default and the paper's §5.2 element size; `--kv` chooses).
+    public var kvElement: KVElement = .f32
+    /// How products with quantized weights compute: `.integer` (8-bit activations, every row alone, so results do
+    /// not depend on how tokens are grouped into calls — evaluation, generation) or `.exact` (dequantized tiles and
+    /// sgemm: the Float32 path's numbers — study captures). Float32 weights ignore it.
+    public var productMode: ProductMode = .integer
 
     /// A new, empty cache (element type `element`, else `kvElement`).
     public func makeCache(reserve: Int = 0, element: KVElement? = nil) -> KVCache {
@@ -73,6 +76,42 @@ public final class Transformer: @unchecked Sendable {
                              policies: AttentionPolicies = AttentionPolicies(), tap: AttentionTap? = nil,
                              residualTap: ResidualTap? = nil, scoreProviders: [LayerScoreProviders] = [],
                              nfPrefill: Bool = false) throws -> [Logits] {
+        let x = try runBlocks(batch, caches: caches, policies: policies, tap: tap, residualTap: residualTap,
+                              scoreProviders: scoreProviders, nfPrefill: nfPrefill)
+        return try lmHead(x: x, B: batch.count, T: batch[0].count, rows: logits)
+    }
+
+    /// Runs `tokens` like `forward` and returns the final-normed hidden rows [T, d] instead of logits, so that the
+    /// LM head can run once over rows gathered from several calls (`logits(normed:rows:)`).
+    public func forwardNormed(_ tokens: [Int], cache: KVCache, policies: AttentionPolicies = AttentionPolicies(),
+                              scoreProviders: LayerScoreProviders = [:]) throws -> [Float] {
+        let x = try runBlocks([tokens], caches: [cache], policies: policies, tap: nil, residualTap: nil,
+                              scoreProviders: [scoreProviders], nfPrefill: false)
+        let T = tokens.count, d = config.nEmbd
+        var out = [Float](repeating: 0, count: T * d)                   // [T, d]
+        out.withUnsafeMutableBufferPointer { o in
+            Kernels.rmsNorm(x.pointer, weights.outputNorm.pointer, o.baseAddress!, rows: T, n: d, eps: config.rmsEps)
+        }
+        return out
+    }
+
+    /// Logits [n, vocab] of n final-normed rows [n, d]: one LM-head product for all of them.
+    public func logits(normed: [Float], rows n: Int) throws -> [Float] {
+        let V = config.vocabSize
+        precondition(normed.count == n * config.nEmbd, "normed rows [n, d] expected")
+        var out = [Float](repeating: 0, count: n * V)                   // [n, vocab]
+        guard n > 0 else { return out }
+        normed.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
+            weights.output.forward(x.baseAddress!, m: n, into: o.baseAddress!, mode: productMode)
+        } }
+        if checkFinite { try Scratch.checkFinite(out, layer: config.nLayers, op: "logits", rowWidth: V) }
+        return out
+    }
+
+    /// The decoder blocks of a forward call: returns the residual stream x [B·T, d] after the last block (caches
+    /// advanced by T).
+    func runBlocks(_ batch: [[Int]], caches: [KVCache], policies: AttentionPolicies, tap: AttentionTap?,
+                   residualTap: ResidualTap?, scoreProviders: [LayerScoreProviders], nfPrefill: Bool) throws -> FloatBuffer {
         let c = config, B = batch.count
         guard B > 0 else { throw ModelError.badBatch(reason: "it holds no sequence") }
         guard caches.count == B else { throw ModelError.badBatch(reason: "\(B) sequences but \(caches.count) caches") }
@@ -113,7 +152,7 @@ public final class Transformer: @unchecked Sendable {
             swap(&cur, &prev)
         }
         for cache in caches { cache.advance(by: T) }
-        return try lmHead(x: x, B: B, T: T, rows: logits)
+        return x
     }
 
     /// x[d] = the token's embedding row · embedScale (gemma3 scales by √d).
@@ -140,7 +179,7 @@ public final class Transformer: @unchecked Sendable {
                             rows: n, n: d, eps: c.rmsEps)
         }
         var out = [Float](repeating: 0, count: B * n * V)               // [B·n, vocab]
-        out.withUnsafeMutableBufferPointer { o in weights.output.forward(normed.pointer, m: B * n, into: o.baseAddress!) }
+        out.withUnsafeMutableBufferPointer { o in weights.output.forward(normed.pointer, m: B * n, into: o.baseAddress!, mode: productMode) }
         if checkFinite { try Scratch.checkFinite(out, layer: c.nLayers, op: "logits", rowWidth: V) }
         if B == 1 { return [Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: out)] }
         return (0..<B).map { b in Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: Array(out[(b * n * V)..<((b + 1) * n * V)])) }

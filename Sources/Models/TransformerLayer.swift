@@ -18,14 +18,14 @@ extension Transformer {
         // --- attention sub-block (linear maps on all R = B·T rows at once) ---
         Kernels.rmsNorm(x.pointer, w.attnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
         try check(s.h, "attn_norm", d)
-        w.wv.forward(s.h.pointer, m: R, into: s.v.pointer)
+        w.wv.forward(s.h.pointer, m: R, into: s.v.pointer, mode: productMode)
         if let b = w.bv { Kernels.addBias(s.v.pointer, b.pointer, rows: R, n: kvDim) }
         try check(s.v, "v", kvDim)
 
         let needsKeys = policy.needsKeys && scoring.contains { $0 == nil }
         if needsKeys {
-            w.wq.forward(s.h.pointer, m: R, into: s.q.pointer)
-            w.wk.forward(s.h.pointer, m: R, into: s.k.pointer)
+            w.wq.forward(s.h.pointer, m: R, into: s.q.pointer, mode: productMode)
+            w.wk.forward(s.h.pointer, m: R, into: s.k.pointer, mode: productMode)
             if let b = w.bq { Kernels.addBias(s.q.pointer, b.pointer, rows: R, n: qDim) }
             if let b = w.bk { Kernels.addBias(s.k.pointer, b.pointer, rows: R, n: kvDim) }
             // QK-norm: RMSNorm of every head vector over headDim (gemma3).
@@ -76,7 +76,7 @@ extension Transformer {
                 }
             }
         }
-        w.wo.forward(s.ctx.pointer, m: R, into: s.o.pointer)
+        w.wo.forward(s.ctx.pointer, m: R, into: s.o.pointer, mode: productMode)
         try check(s.o, "attn_output", d)
         if let tap, tap.wantsSubmodules {
             tap.submodules(SubmoduleEvent(layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
@@ -87,11 +87,11 @@ extension Transformer {
 
         // --- FFN sub-block: down(act(gate·h) ⊙ up·h) ---
         Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
-        w.wGate.forward(s.h.pointer, m: R, into: s.gate.pointer)
-        w.wUp.forward(s.h.pointer, m: R, into: s.up.pointer)
+        w.wGate.forward(s.h.pointer, m: R, into: s.gate.pointer, mode: productMode)
+        w.wUp.forward(s.h.pointer, m: R, into: s.up.pointer, mode: productMode)
         Kernels.gatedActivation(s.gate.pointer, s.up.pointer, count: R * c.nFF, gelu: c.activation == .geluTanh)
         try check(s.gate, "ffn_act", c.nFF)
-        w.wDown.forward(s.gate.pointer, m: R, into: s.o.pointer)
+        w.wDown.forward(s.gate.pointer, m: R, into: s.o.pointer, mode: productMode)
         if let pn = w.postFFNNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: R, n: d, eps: c.rmsEps) }
         Kernels.add(x.pointer, s.o.pointer, count: R * d)
         try check(x, "l_out", d)

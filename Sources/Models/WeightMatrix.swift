@@ -12,6 +12,17 @@ public enum WeightFormat: String, CaseIterable, Sendable {
     case f32
 }
 
+/// How a product with quantized weights computes.
+public enum ProductMode: String, CaseIterable, Sendable {
+    /// Activation rows quantized to 8 bits per block, integer block dot products (llama.cpp's scheme); every row
+    /// is computed alone, so results do not depend on how tokens are grouped into calls.
+    case integer
+    /// Weight panels dequantized exactly into a Float32 tile feeding sgemm: the Float32 path's numbers.
+    case exact
+    /// `integer` up to `WeightMatrix.integerRowLimit` rows, `exact` above (fastest; results depend on grouping).
+    case auto
+}
+
 /// The kernel path of the quantized products, chosen once from the CPU (env LISA_KERNEL forces one:
 /// scalar, avx2, avx512, avx512-vnni).
 public enum KernelPath {
@@ -73,16 +84,16 @@ public final class WeightMatrix: @unchecked Sendable {
     public var bytes: Int { f32 != nil ? rows * cols * 4 : rows * rowBytes }
     public var isQuantized: Bool { f32 == nil }
 
-    /// y[m, rows] (leading dimension ldy) = x[m, cols] · Wᵀ. `integer: false` keeps quantized weights off the
-    /// 8-bit activation path whatever m is (training: the forward must use the weights its backward uses).
+    /// y[m, rows] (leading dimension ldy) = x[m, cols] · Wᵀ; `mode` says how quantized weights compute (Float32
+    /// weights always use sgemm).
     public func forward(_ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
-                        integer: Bool = true) {
+                        mode: ProductMode = .auto) {
         let ldy = ldy ?? rows
         if let f = f32 {
             BLAS.gemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: f.pointer, ldb: cols, c: y, ldc: ldy)
             return
         }
-        if integer, m <= Self.integerRowLimit { integerForward(x, m: m, y: y, ldy: ldy); return }
+        if mode == .integer || (mode == .auto && m <= Self.integerRowLimit) { integerForward(x, m: m, y: y, ldy: ldy); return }
         forEachTile { r0, r1, tile in
             BLAS.gemmNT(m: m, n: r1 - r0, k: cols, a: x, lda: cols, b: tile, ldb: cols, c: y + r0, ldc: ldy)
         }

@@ -60,7 +60,8 @@ public enum StudyRunner {
         func model() throws -> LoadedModel {
             if let m = loaded { return m }
             o.log("loading \(modelPath)")
-            let m = try LoadedModel(path: modelPath, threads: o.threads)
+            // captures take the Float32 path's numbers: exact products, Float32 K/V
+            let m = try LoadedModel(path: modelPath, threads: o.threads, exact: true)
             loaded = m
             return m
         }

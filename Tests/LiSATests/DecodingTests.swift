@@ -9,7 +9,7 @@ import Testing
 /// Gemma 3 270M loaded once for this test process (weights dequantized to Float32).
 enum GemmaModel {
     static let model: Transformer = {
-        do { return try Transformer(gguf: GGUFFile(path: TestPaths.gemma)) }
+        do { return try Transformer(gguf: GGUFFile(path: TestPaths.gemma), weights: .f32) }
         catch { fatalError("cannot load Gemma from \(TestPaths.gemma): \(error) — run scripts/setup") }
     }()
     /// The LiSA layers of the trained checkpoints in the README (0-based).

@@ -242,8 +242,9 @@ import Testing
         let rows = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
         let base = rows.first { $0["mode"] as? String == "baseline" }!, lisa = rows.first { $0["mode"] as? String == "lisa" }!
         // 8 + 4 − 1 = 11 cached positions (the last generated token is never fed back); LiSA layers 1 and 2
-        // keep h_kv·r = 2·4 low-rank key values per token instead of h_kv·d_k = 2·16, in Float32.
-        let saved = 2 * 11 * (2 * 16 - 2 * 4) * 4
+        // keep h_kv·r = 2·4 low-rank key values per token in Float32 instead of h_kv·d_k = 2·16 K values in F16
+        // (the CLI's default K/V element).
+        let saved = 2 * 11 * (2 * 16 * 2 - 2 * 4 * 4)
         #expect(base["cache_bytes"] as! Int - (lisa["cache_bytes"] as! Int) == saved)
         let bad = try LisaBinary.run(["bench", "generate", gguf, "--io", "8"])
         #expect(bad.status != 0 && bad.stderr.contains("--io must look like"))

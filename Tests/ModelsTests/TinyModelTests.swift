@@ -11,7 +11,9 @@ import Testing
         let dir = TestPaths.tempDir("tiny"); defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("\(tiny.arch).gguf").path
         try tiny.write(to: path)
-        let model = try Transformer(gguf: GGUFFile(path: path))
+        // the exact path (dequantized matrices): this checks reading every weight type and the forward itself; the
+        // quantized kernels have their own tests (QuantKernelTests, QuantizedAccuracyTests)
+        let model = try Transformer(gguf: GGUFFile(path: path), weights: .f32)
         let cap = LastRowCapture(layers: model.config.nLayers)
         let logits = try model.forward(tokens, cache: model.makeCache(), tap: cap)
         let ref = try NaiveReference(path: path).run(tokens)

@@ -23,7 +23,8 @@ struct AttentionIDsFile: Decodable { let prompts: [AttentionPromptIDs] }
     @Test(.enabled(if: TestPaths.hasGemma)) func capturedRowsReproduceJSOracle() throws {
         let att = try JSONDecoder().decode(AttentionIDsFile.self, from: Data(contentsOf: TestPaths.oracles.appendingPathComponent("attention_gemma3.json")))
         let js = try JSONDecoder().decode(JSOracleFile.self, from: Data(contentsOf: TestPaths.oracles.appendingPathComponent("js_gemma3.json")))
-        let m = try LoadedModel(path: TestPaths.gemma, threads: 2)
+        // as the study runner loads it: exact products, Float32 K/V
+        let m = try LoadedModel(path: TestPaths.gemma, threads: 2, exact: true)
         let store = try LisaStore()
         let model = try store.registerModel(ModelRecord(sha256: "gemma", fileName: "gemma", arch: "gemma3", nLayers: m.config.nLayers,
                                                         nHeads: m.config.nHeads, nKVHeads: m.config.nKVHeads, headDim: m.config.headDim))
