@@ -6,7 +6,8 @@ import TestSupport
 /// Log-likelihood scoring against Gemma 3 270M: the prefix-cached scorer must give the same sums as one
 /// uncached forward pass over context + continuation with per-token negLogProb.
 @Suite(.serialized) struct ScoringTests {
-    static let model: LoadedModel? = TestPaths.hasGemma ? try? LoadedModel(path: TestPaths.gemma, threads: 2) : nil
+    /// Loaded once; a failed load fails every test that asks for it.
+    static let loaded = Result { try LoadedModel(path: TestPaths.gemma, threads: 2) }
 
     /// Σ −negLogProb over the continuation, from a single forward on a fresh cache.
     func reference(_ m: LoadedModel, _ ctx: [Int], _ cont: [Int]) throws -> Double {
@@ -15,8 +16,8 @@ import TestSupport
         return (ctx.count..<all.count).reduce(0.0) { $0 - Transformer.negLogProb(lg.row($1 - 1), target: all[$1]) }
     }
 
-    @Test func summedLogProbEqualsPerTokenNegLogProb() throws {
-        guard let m = Self.model else { return }
+    @Test(.needsGemma) func summedLogProbEqualsPerTokenNegLogProb() throws {
+        let m = try Self.loaded.get()
         let s = ContextScorer(model: m)
         let (c, a) = s.encodePair(context: "Question: How do I boil an egg?\nAnswer:", continuation: " Put it in boiling water for eight minutes.")
         let (_, b) = s.encodePair(context: "Question: How do I boil an egg?\nAnswer:", continuation: " Put it in the freezer overnight.")
@@ -31,8 +32,8 @@ import TestSupport
         #expect(la < lb)   // the shorter continuation has the larger sum: why acc_norm divides by length
     }
 
-    @Test func encodePairMovesTrailingSpaceAndSplitsTheJointEncoding() throws {
-        guard let m = Self.model else { return }
+    @Test(.needsGemma) func encodePairMovesTrailingSpaceAndSplitsTheJointEncoding() throws {
+        let m = try Self.loaded.get()
         let s = ContextScorer(model: m)
         let (c, k) = s.encodePair(context: "The capital of France is ", continuation: "Paris")
         #expect(c == s.encode("The capital of France is"))
@@ -40,8 +41,8 @@ import TestSupport
         #expect(m.tokenizer.decode(k) == " Paris")
     }
 
-    @Test func greedyLambadaStyleMatch() throws {
-        guard let m = Self.model else { return }
+    @Test(.needsGemma) func greedyLambadaStyleMatch() throws {
+        let m = try Self.loaded.get()
         let s = ContextScorer(model: m)
         let (c, k) = s.encodePair(context: "One, two, three, four,", continuation: " five")
         let r = try s.logLikelihood(context: c, continuation: k)

@@ -3,17 +3,13 @@ import GGUF
 import Models
 import TestSupport
 
-/// Real models loaded once per test process (weights dequantized to Float32).
+/// Real models loaded once per test process (weights dequantized to Float32). A load that fails is
+/// rethrown to every test that asks for the model, so it fails there; tests that need a model which
+/// may be absent carry `.needsGemma` / `.needsQwen` and are skipped before asking.
 enum RealModels {
-    static let gemma: Transformer = {
-        do { return try Transformer(gguf: GGUFFile(path: TestPaths.gemma)) }
-        catch { fatalError("cannot load Gemma from \(TestPaths.gemma): \(error) — run scripts/setup") }
-    }()
-    static let qwen: Transformer? = {
-        guard TestPaths.hasQwen else { return nil }
-        return try? Transformer(gguf: GGUFFile(path: TestPaths.qwen))
-    }()
-    static func model(_ name: String) -> Transformer? { name == "gemma3" ? gemma : qwen }
+    static let gemma = Result { try Transformer(gguf: GGUFFile(path: TestPaths.gemma)) }
+    static let qwen = Result { try Transformer(gguf: GGUFFile(path: TestPaths.qwen)) }
+    static func model(_ name: String) throws -> Transformer { try (name == "gemma3" ? gemma : qwen).get() }
 }
 
 /// Loosely typed JSON access for the oracle files.
