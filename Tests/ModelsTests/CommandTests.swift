@@ -8,6 +8,19 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any]
     }
 
+    /// The binary these tests run is the one built with them: debug under `swift test`, release under
+    /// `swift test -c release` (SwiftPM defines DEBUG in debug builds only).
+    @Test func binaryIsTheConfigurationUnderTest() throws {
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        let lisa = try LisaBinary.executable()
+        #expect(lisa.deletingLastPathComponent().lastPathComponent == configuration, "\(lisa.path)")
+        #expect(FileManager.default.isExecutableFile(atPath: lisa.path))
+    }
+
     /// Greedy `lisa generate` reproduces llama.cpp's dequant_f32 greedy tokens for oracle prompt 0
     /// up to where llama.cpp's own configs fork.
     @Test(.needsGemma) func generateMatchesLlamaCppGreedy() throws {
