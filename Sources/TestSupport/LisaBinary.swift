@@ -11,9 +11,11 @@ public enum LisaBinary {
         public var description: String {
             switch self {
             case .noTestBundle(let searched):
-                return "cannot find the build folder of the tests: no .xctest bundle in \(searched.joined(separator: ", "))"
+                return "cannot find the build folder of the tests: no .xctest bundle in "
+                    + searched.joined(separator: ", ")
             case .notBuilt(let path):
-                return "lisa is not built at \(path), beside the tests under test (swift build --build-tests builds both)"
+                return "lisa is not built at \(path), beside the tests under test "
+                    + "(swift build --build-tests builds both)"
             }
         }
     }

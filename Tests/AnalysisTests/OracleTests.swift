@@ -35,8 +35,9 @@ let oracleInputs = Result { () throws -> [String: (AttentionOracle, JSOracle)] i
     var out: [String: (AttentionOracle, JSOracle)] = [:]
     for model in ["gemma3", "qwen2"] {
         let dir = TestPaths.oracles
-        let att = try JSONDecoder().decode(AttentionOracle.self, from: Data(contentsOf: dir.appendingPathComponent("attention_\(model).json")))
-        let js = try JSONDecoder().decode(JSOracle.self, from: Data(contentsOf: dir.appendingPathComponent("js_\(model).json")))
+        func data(_ file: String) throws -> Data { try Data(contentsOf: dir.appendingPathComponent(file)) }
+        let att = try JSONDecoder().decode(AttentionOracle.self, from: data("attention_\(model).json"))
+        let js = try JSONDecoder().decode(JSOracle.self, from: data("js_\(model).json"))
         out[model] = (att, js)
     }
     return out

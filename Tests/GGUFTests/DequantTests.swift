@@ -44,7 +44,7 @@ import TestSupport
         for fx in fixtures {
             let type = try #require(GGMLType.allCases.first { $0.name == fx.type })
             #expect(fx.bytes.count == fx.count / type.blockSize * type.blockBytes)
-            try #require(fx.first.count == fx.count, "\(fx.type): the fixture holds \(fx.first.count) of \(fx.count) values")
+            try #require(fx.first.count == fx.count, "\(fx.type): the fixture holds \(fx.first.count) of \(fx.count)")
             var out = [Float](repeating: .nan, count: fx.count)
             try fx.bytes.withUnsafeBytes { src in
                 try out.withUnsafeMutableBufferPointer { dst in

@@ -55,8 +55,8 @@ final class TrainingGraphScores: LayerScoreProvider {
 }
 
 /// Max |a − b| elementwise; collections of different lengths record an issue and give infinity.
-func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: SourceLocation = #_sourceLocation) -> Float
-where A.Element == Float, B.Element == Float {
+func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: SourceLocation = #_sourceLocation)
+    -> Float where A.Element == Float, B.Element == Float {
     guard a.count == b.count else {
         Issue.record("\(a.count) values compared with \(b.count)", sourceLocation: sourceLocation)
         return .infinity

@@ -108,7 +108,7 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         let g = TrainingGraph(model: m, modules: TrainingModules())
         try g.forward(Self.tokens)
         var worst: Float = 0, scale: Float = 0
-        try #require(g.logits.count == ref.values.count, "\(arch): graph gives \(g.logits.count) logits, forward \(ref.values.count)")
+        try #require(g.logits.count == ref.values.count, "\(arch): \(g.logits.count) logits vs \(ref.values.count)")
         for i in 0..<ref.values.count { worst = max(worst, abs(ref.values[i] - g.logits[i])); scale = max(scale, abs(ref.values[i])) }
         print("graph vs forward (\(arch)): max |Δlogit| \(worst) of max |logit| \(scale)")
         #expect(worst <= 1e-4 * max(scale, 1))

@@ -85,7 +85,7 @@ import Testing
             let prev = cap.scores[n - 1]!, acts = LiSAActs(layer: L, T: T)
             prev.withUnsafeBufferPointer { lisaAttentionForward(L, input: h.pointer, prevScores: $0.baseAddress!, acts: acts) }
             try #require(cap.scores[n]!.count == acts.scores.count && cap.probs[n]!.count == acts.probs.count
-                         && cap.probs[n - 1]!.count == cap.probs[n]!.count, "\(arch) layer \(n): captured and trained shapes differ")
+                         && cap.probs[n - 1]!.count == cap.probs[n]!.count, "\(arch) layer \(n): shapes differ")
             let ds = Self.maxDiff(cap.scores[n]!, acts.scores.pointer), dp = Self.maxDiff(cap.probs[n]!, acts.probs.pointer)
             print("\(arch) layer \(n): max |A_rt − A_train| = \(ds), max |P_rt − P_train| = \(dp)")
             #expect(ds <= 1e-5); #expect(dp <= 1e-5)

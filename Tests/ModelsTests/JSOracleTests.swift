@@ -21,26 +21,26 @@ import Testing
             let s1 = try s1Matrix(rows)
             let refS1 = (ref["s1_jsd"] as! [Any]).map(doubles)
             let L = model.config.nLayers
-            try #require(s1.count == L && refS1.count == L && refS1.allSatisfy { $0.count == L } && s1.allSatisfy { $0.count == L },
-                         "\(name): S1 is not \(L)×\(L) on both sides")
+            try #require(isSquare(s1, L) && isSquare(refS1, L), "\(name): S1 is not \(L)×\(L) on both sides")
             var worst = 0.0
             for a in s1.indices { for b in s1.indices { worst = max(worst, abs(s1[a][b] - refS1[a][b])) } }
             let pos = try s2Adjacent(rows, scheme: .position).map(\.mean)
             let sim = try s2Adjacent(rows, scheme: .similarity).map(\.mean)
             let refPos = doubles(ref["s2_position"]!), refSim = doubles(ref["s2_similarity"]!)
-            try #require(pos.count == L - 1 && refPos.count == pos.count && sim.count == pos.count && refSim.count == sim.count,
-                         "\(name): S2 lengths \(pos.count), \(sim.count) vs the oracle's \(refPos.count), \(refSim.count)")
+            try #require([refPos.count, sim.count, refSim.count].allSatisfy { $0 == L - 1 } && pos.count == L - 1,
+                         "\(name): S2 lengths \(pos.count), \(sim.count) vs \(refPos.count), \(refSim.count)")
             for (a, b) in zip(pos, refPos) { worst = max(worst, abs(a - b)) }
             for (a, b) in zip(sim, refSim) { worst = max(worst, abs(a - b)) }
             let ex = try s1MatrixExcludingFirst(rows)
             let refEx = (ref["s1_excl_first_jsd"] as! [Any]).map(doubles)
-            try #require(ex.count == L && refEx.count == L && refEx.allSatisfy { $0.count == L } && ex.allSatisfy { $0.count == L },
-                         "\(name): S1 excluding the first key is not \(L)×\(L) on both sides")
+            try #require(isSquare(ex, L) && isSquare(refEx, L), "\(name): S1 excl. first is not \(L)×\(L) on both sides")
             for a in ex.indices { for b in ex.indices { worst = max(worst, abs(ex[a][b] - refEx[a][b])) } }
             print("\(name) \(p["name"]!): max |Δ JS| from our captured rows = \(worst)")
             #expect(worst <= 1e-4)
         }
     }
+
+    func isSquare(_ m: [[Double]], _ n: Int) -> Bool { m.count == n && m.allSatisfy { $0.count == n } }
 
     @Test(.needsGemma) func gemma3() throws { try check("gemma3") }
     @Test(.needsQwen) func qwen2() throws { try check("qwen2") }

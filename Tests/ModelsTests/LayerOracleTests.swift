@@ -39,7 +39,7 @@ import Testing
         for l in 0..<L {
             let ref = doubles((tensors["l_out-\(l)"] as! [String: Any])["data"]!)
             let ours = try #require(res.last[l], "\(name): no residual captured for layer \(l)")
-            try #require(ours.count == ref.count, "\(name) l_out-\(l): \(ours.count) values vs the oracle's \(ref.count)")
+            try #require(ours.count == ref.count, "\(name) l_out-\(l): \(ours.count) values vs \(ref.count)")
             let e = relL2(ours, ref)
             worst = max(worst, e)
             #expect(e < 0.06, "\(name) l_out-\(l): relative L2 error \(e)")
@@ -52,7 +52,7 @@ import Testing
                          "\(name) layer \(l): \(ours.count) heads vs the oracle's \(ref.count)")
             for h in 0..<model.config.nHeads {
                 let rows = ref[h] as! [Any]
-                try #require(ours[h].count == rows.count, "\(name) layer \(l) head \(h): \(ours[h].count) rows vs \(rows.count)")
+                try #require(ours[h].count == rows.count, "\(name) layer \(l) head \(h): row counts differ")
                 for q in rows.indices {
                     let r = doubles(rows[q])
                     try #require(ours[h][q].count == r.count, "\(name) layer \(l) head \(h) row \(q): lengths differ")

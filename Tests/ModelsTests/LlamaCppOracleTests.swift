@@ -40,7 +40,7 @@ import Testing
                 let d = abs(lp - pp.num("next_logprob"))
                 sum += d; mx = max(mx, d); n += 1
             }
-            #expect(n == ids.count - 1, "\(name) prompt \(p["index"]!): compared \(n) of \(ids.count - 1) next-token log-probs")
+            #expect(n == ids.count - 1, "\(name) prompt \(p["index"]!): compared \(n) of \(ids.count - 1) log-probs")
             print("\(name) prompt \(p["index"]!): top-20 max |Δ| \(maxTop), next_logprob mean |Δ| \(sum / Double(n)), max \(mx)")
             #expect(sum / Double(n) <= 0.05 && mx <= 0.3, "\(name) prompt \(p["index"]!): next_logprob mean \(sum / Double(n)) max \(mx)")
             // greedy: identical up to the first step where llama.cpp's own configs disagree

@@ -21,6 +21,10 @@ import Tokenizers
         #expect(abs(r.perplexity - reference) / reference < 0.01)
     }
 
-    @Test(.needsGemma) func gemma3() throws { try check("gemma3", path: TestPaths.gemma, reference: 18.3264, chunks: 59) }
-    @Test(.needsQwen) func qwen2() throws { try check("qwen2", path: TestPaths.qwen, reference: 2.3042, chunks: 58) }
+    @Test(.needsGemma) func gemma3() throws {
+        try check("gemma3", path: TestPaths.gemma, reference: 18.3264, chunks: 59)
+    }
+    @Test(.needsQwen) func qwen2() throws {
+        try check("qwen2", path: TestPaths.qwen, reference: 2.3042, chunks: 58)
+    }
 }

@@ -16,7 +16,7 @@ import Testing
         let logits = try model.forward(tokens, cache: model.makeCache(), tap: cap)
         let ref = try NaiveReference(path: path).run(tokens)
         var maxLogit = 0.0, maxProb = 0.0
-        try #require(logits.last.count == ref.logits.count, "\(tiny.arch): \(logits.last.count) logits vs \(ref.logits.count)")
+        try #require(logits.last.count == ref.logits.count, "\(tiny.arch): \(logits.last.count) vs \(ref.logits.count)")
         try #require(cap.rows.count == ref.probs.count && zip(cap.rows, ref.probs).allSatisfy { a, b in
             a.count == b.count && zip(a, b).allSatisfy { $0.count == $1.count }
         }, "\(tiny.arch): captured attention rows have another shape than the reference's")

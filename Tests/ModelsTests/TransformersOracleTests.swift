@@ -18,7 +18,7 @@ import Testing
             var maxDiff = 0.0
             for l in 0..<model.config.nLayers {
                 let heads = rows[l] as! [Any]
-                try #require(heads.count == model.config.nHeads, "\(name) layer \(l): the oracle has \(heads.count) heads")
+                try #require(heads.count == model.config.nHeads, "\(name) layer \(l): \(heads.count) heads")
                 for h in 0..<model.config.nHeads {
                     let ref = doubles(heads[h])
                     try #require(ref.count == cap.rows[l][h].count)
