@@ -1,19 +1,49 @@
 import Foundation
 
-/// Runs the built `lisa` executable for end-to-end tests (release build from scripts/setup first,
-/// else the debug build). Tests skip with a printed reason when neither exists.
+/// Runs the `lisa` executable built with the tests under test: the one in the same build folder
+/// (.build/<triple>/<debug|release>/) as the test bundle, so `swift test` runs the debug binary and
+/// `swift test -c release` the release one. A missing binary is an error, never a skip.
 public enum LisaBinary {
-    public static var url: URL? {
-        for config in ["release", "debug"] {
-            let u = TestPaths.repoRoot.appendingPathComponent(".build/\(config)/lisa")
-            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+    public enum Failure: Error, CustomStringConvertible {
+        case noTestBundle(searched: [String])
+        case notBuilt(path: String)
+
+        public var description: String {
+            switch self {
+            case .noTestBundle(let searched):
+                return "cannot find the build folder of the tests: no .xctest bundle in "
+                    + searched.joined(separator: ", ")
+            case .notBuilt(let path):
+                return "lisa is not built at \(path), beside the tests under test "
+                    + "(swift build --build-tests builds both)"
+            }
         }
-        return nil
     }
 
-    public static var available: Bool {
-        if url == nil { FileHandle.standardError.write(Data("SKIP: lisa is not built (run scripts/setup or swift build)\n".utf8)) }
-        return url != nil
+    private final class Marker {}
+
+    /// The build folder of the running tests: the parent of the `.xctest` bundle (macOS) or executable (Linux).
+    public static func buildFolder() throws -> URL {
+        var starts = [Bundle(for: Marker.self).bundleURL]
+        if let exe = Bundle.main.executableURL { starts.append(exe) }
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            starts.append(URL(fileURLWithPath: exe))
+        }
+        for start in starts {
+            var url = start.standardizedFileURL
+            while url.pathComponents.count > 1 {
+                if url.pathExtension == "xctest" { return url.deletingLastPathComponent() }
+                url.deleteLastPathComponent()
+            }
+        }
+        throw Failure.noTestBundle(searched: starts.map(\.path))
+    }
+
+    /// The `lisa` executable of the configuration under test.
+    public static func executable() throws -> URL {
+        let url = try buildFolder().appendingPathComponent("lisa")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw Failure.notBuilt(path: url.path) }
+        return url
     }
 
     public struct Result { public let status: Int32; public let stdout: String; public let stderr: String }
@@ -21,7 +51,7 @@ public enum LisaBinary {
     /// Starts `lisa args…` in the repository root with its output discarded (for tests that kill it).
     public static func start(_ args: [String]) throws -> Process {
         let p = Process()
-        p.executableURL = url
+        p.executableURL = try executable()
         p.arguments = args
         p.currentDirectoryURL = TestPaths.repoRoot
         p.standardOutput = FileHandle.nullDevice
@@ -34,7 +64,7 @@ public enum LisaBinary {
     @discardableResult
     public static func run(_ args: [String], environment: [String: String?] = [:]) throws -> Result {
         let p = Process()
-        p.executableURL = url
+        p.executableURL = try executable()
         p.arguments = args
         p.currentDirectoryURL = TestPaths.repoRoot
         var env = ProcessInfo.processInfo.environment

@@ -30,17 +30,18 @@ public enum TestPaths {
     public static var qwen: String { models.appendingPathComponent("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").path }
 
     public static var hasGemma: Bool { FileManager.default.fileExists(atPath: gemma) }
-    /// Qwen is optional (`scripts/setup --with-qwen`); tests that need it skip with this reason printed.
-    public static var hasQwen: Bool {
-        let ok = FileManager.default.fileExists(atPath: qwen)
-        if !ok { FileHandle.standardError.write("SKIP: Qwen2.5-Coder-1.5B model absent at \(qwen) (run scripts/setup --with-qwen)\n".data(using: .utf8)!) }
-        return ok
-    }
+    /// Qwen is optional (`scripts/setup --with-qwen`); tests that need it carry `.needsQwen`.
+    public static var hasQwen: Bool { FileManager.default.fileExists(atPath: qwen) }
+
+    /// Why a test that needs Gemma 3 270M was skipped (scripts/setup downloads it).
+    public static var gemmaAbsent: String { "Gemma 3 270M absent at \(gemma): run scripts/setup" }
+    /// Why a test that needs Qwen2.5-Coder 1.5B was skipped.
+    public static var qwenAbsent: String { "Qwen2.5 1.5B absent at \(qwen): run scripts/setup --with-qwen" }
 
     /// A fresh temporary directory for one test.
-    public static func tempDir(_ tag: String = "lisa") -> URL {
+    public static func tempDir(_ tag: String = "lisa") throws -> URL {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("\(tag)-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
         return u
     }
 

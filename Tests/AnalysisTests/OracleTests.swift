@@ -30,31 +30,39 @@ struct JSOracle: Decodable {
     let prompts: [JSOracle.Prompt]
 }
 
-/// Parsed once per test process (the attention files are ~10 MB each).
-let oracleInputs: [String: (AttentionOracle, JSOracle)] = {
+/// Parsed once per test process (the attention files are ~10 MB each); a file that does not parse fails the tests.
+let oracleInputs = Result { () throws -> [String: (AttentionOracle, JSOracle)] in
     var out: [String: (AttentionOracle, JSOracle)] = [:]
     for model in ["gemma3", "qwen2"] {
         let dir = TestPaths.oracles
-        let att = try! JSONDecoder().decode(AttentionOracle.self, from: Data(contentsOf: dir.appendingPathComponent("attention_\(model).json")))
-        let js = try! JSONDecoder().decode(JSOracle.self, from: Data(contentsOf: dir.appendingPathComponent("js_\(model).json")))
+        func data(_ file: String) throws -> Data { try Data(contentsOf: dir.appendingPathComponent(file)) }
+        let att = try JSONDecoder().decode(AttentionOracle.self, from: data("attention_\(model).json"))
+        let js = try JSONDecoder().decode(JSOracle.self, from: data("js_\(model).json"))
         out[model] = (att, js)
     }
     return out
-}()
-
-func maxAbsDiff(_ a: [Double], _ b: [Double]) -> Double {
-    precondition(a.count == b.count)
-    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }
-func maxAbsDiff(_ a: [[Double]], _ b: [[Double]]) -> Double {
-    precondition(a.count == b.count)
-    return zip(a, b).map { maxAbsDiff($0, $1) }.max() ?? 0
+
+/// Max |a − b|; arrays of different lengths (or none at all) record an issue and give infinity.
+func maxAbsDiff(_ a: [Double], _ b: [Double], sourceLocation: SourceLocation = #_sourceLocation) -> Double {
+    guard a.count == b.count, !a.isEmpty else {
+        Issue.record("\(a.count) values compared with \(b.count)", sourceLocation: sourceLocation)
+        return .infinity
+    }
+    return zip(a, b).map { abs($0 - $1) }.max()!
+}
+func maxAbsDiff(_ a: [[Double]], _ b: [[Double]], sourceLocation: SourceLocation = #_sourceLocation) -> Double {
+    guard a.count == b.count, !a.isEmpty else {
+        Issue.record("\(a.count) rows compared with \(b.count)", sourceLocation: sourceLocation)
+        return .infinity
+    }
+    return zip(a, b).map { maxAbsDiff($0, $1, sourceLocation: sourceLocation) }.max()!
 }
 
 @Suite struct OracleTests {
     @Test(arguments: ["gemma3", "qwen2"])
     func reproducesJSOracle(model: String) throws {
-        let (att, js) = oracleInputs[model]!
+        let (att, js) = try #require(try oracleInputs.get()[model])
         #expect(att.prompts.count == js.prompts.count)
         let tol = 1e-6
         var worst = 0.0

@@ -10,7 +10,7 @@ func newlineCount(_ url: URL) throws -> Int {
 
 /// Writes `text` to a fresh temp file and returns its URL.
 func tempFile(_ name: String, _ text: String) throws -> URL {
-    let u = TestPaths.tempDir("datasets").appendingPathComponent(name)
+    let u = try TestPaths.tempDir("datasets").appendingPathComponent(name)
     try text.write(to: u, atomically: true, encoding: .utf8)
     return u
 }

@@ -7,7 +7,8 @@ import TestSupport
 /// uncached forward pass over context + continuation with per-token negLogProb (exact products: with 8-bit
 /// activations a different grouping of tokens into calls moves Gemma's log-likelihoods by up to ~0.5).
 @Suite(.serialized) struct ScoringTests {
-    static let model: LoadedModel? = TestPaths.hasGemma ? try? LoadedModel(path: TestPaths.gemma, threads: 2, exact: true) : nil
+    /// Loaded once; a failed load fails every test that asks for it.
+    static let loaded = Result { try LoadedModel(path: TestPaths.gemma, threads: 2, exact: true) }
 
     /// Σ −negLogProb over the continuation, from a single forward on a fresh cache.
     func reference(_ m: LoadedModel, _ ctx: [Int], _ cont: [Int]) throws -> Double {
@@ -16,8 +17,8 @@ import TestSupport
         return (ctx.count..<all.count).reduce(0.0) { $0 - Transformer.negLogProb(lg.row($1 - 1), target: all[$1]) }
     }
 
-    @Test func summedLogProbEqualsPerTokenNegLogProb() throws {
-        guard let m = Self.model else { return }
+    @Test(.needsGemma) func summedLogProbEqualsPerTokenNegLogProb() throws {
+        let m = try Self.loaded.get()
         let s = ContextScorer(model: m)
         let (c, a) = s.encodePair(context: "Question: How do I boil an egg?\nAnswer:", continuation: " Put it in boiling water for eight minutes.")
         let (_, b) = s.encodePair(context: "Question: How do I boil an egg?\nAnswer:", continuation: " Put it in the freezer overnight.")
@@ -32,8 +33,8 @@ import TestSupport
         #expect(la < lb)   // the shorter continuation has the larger sum: why acc_norm divides by length
     }
 
-    @Test func encodePairMovesTrailingSpaceAndSplitsTheJointEncoding() throws {
-        guard let m = Self.model else { return }
+    @Test(.needsGemma) func encodePairMovesTrailingSpaceAndSplitsTheJointEncoding() throws {
+        let m = try Self.loaded.get()
         let s = ContextScorer(model: m)
         let (c, k) = s.encodePair(context: "The capital of France is ", continuation: "Paris")
         #expect(c == s.encode("The capital of France is"))
@@ -41,8 +42,8 @@ import TestSupport
         #expect(m.tokenizer.decode(k) == " Paris")
     }
 
-    @Test func greedyLambadaStyleMatch() throws {
-        guard let m = Self.model else { return }
+    @Test(.needsGemma) func greedyLambadaStyleMatch() throws {
+        let m = try Self.loaded.get()
         let s = ContextScorer(model: m)
         let (c, k) = s.encodePair(context: "One, two, three, four,", continuation: " five")
         let r = try s.logLikelihood(context: c, continuation: k)

@@ -10,7 +10,7 @@ import TestSupport
         SharingConfig(modelSHA256: "00", arch: "gemma3", nLayers: n, layers: layers)
     }
     func write(_ c: SharingConfig, _ name: String) throws -> String {
-        let p = TestPaths.tempDir("sharing").appendingPathComponent(name).path
+        let p = try TestPaths.tempDir("sharing").appendingPathComponent(name).path
         try c.write(to: p)
         return p
     }
@@ -49,7 +49,7 @@ import TestSupport
 
     @Test func wrongModelHashIsRejected() throws {
         let p = try write(config([]), "hash.json")
-        let model = TestPaths.tempDir("sharing").appendingPathComponent("abc.bin")
+        let model = try TestPaths.tempDir("sharing").appendingPathComponent("abc.bin")
         try Data("abc".utf8).write(to: model)
         #expect(throws: ModelError.badSharingConfig(path: p, reason: "it was made for a model with SHA-256 00, but \(model.path) has "
             + "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")) {

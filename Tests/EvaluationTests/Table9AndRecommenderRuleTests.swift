@@ -77,7 +77,7 @@ import TestSupport
     @Test func tableOneTargetsGiveValidConfigsThatLoadBack() throws {
         #expect([0.53, 0.65, 0.84].map { Recommender.layers(forFraction: $0, nLayers: 18) } == [10, 12, 15])
         #expect([0.53, 0.65, 0.84].map { Recommender.layers(forFraction: $0, nLayers: 28) } == [15, 18, 24])
-        let dir = TestPaths.tempDir("table1")
+        let dir = try TestPaths.tempDir("table1")
         for (f, n) in [(0.53, 10), (0.65, 12), (0.84, 15)] {
             let c = Recommender(target: Recommender.layers(forFraction: f, nLayers: 18))
                 .recommend(flatSweep(), isSliding: flat, modelSHA256: "00", arch: "llama")

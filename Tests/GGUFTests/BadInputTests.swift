@@ -88,7 +88,7 @@ import TestSupport
     func mutationFailsWithSpecificError(_ c: Case) throws {
         var bytes = try TinyGGUF.bytes()
         try c.mutate(&bytes)
-        let path = TinyGGUF.write(bytes)
+        let path = try TinyGGUF.write(bytes)
         defer { TinyGGUF.remove(path) }
         let expected = c.expected(path)
         #expect(throws: expected, "\(c)") { try GGUFFile(path: path) }
@@ -102,7 +102,7 @@ import TestSupport
         var w = try TinyGGUF.writer()
         w.metadata.append(("tiny.bomb", v))
         let bytes = try w.bytes()
-        let path = TinyGGUF.write(bytes)
+        let path = try TinyGGUF.write(bytes)
         defer { TinyGGUF.remove(path) }
         // Depth 8 is reached at the 9th array header: key, type (4), then 8 × (element type 4 + count 8).
         let at = TinyGGUF.after("tiny.bomb", in: bytes) + 4 + 8 * 12
@@ -111,13 +111,13 @@ import TestSupport
     }
 
     @Test func emptyFile() throws {
-        let path = TinyGGUF.write([])
+        let path = try TinyGGUF.write([])
         defer { TinyGGUF.remove(path) }
         #expect(throws: GGUFError.truncated(path: path, field: "magic", offset: 0, needed: 4, fileSize: 0)) { try GGUFFile(path: path) }
     }
 
     @Test func directory() throws {
-        let dir = TestPaths.tempDir("gguf-dir")
+        let dir = try TestPaths.tempDir("gguf-dir")
         defer { try? FileManager.default.removeItem(at: dir) }
         let expected = GGUFError.cannotOpen(path: dir.path, reason: "not a regular file")
         #expect(throws: expected) { try GGUFFile(path: dir.path) }
@@ -132,7 +132,7 @@ import TestSupport
     /// Every proper prefix of a valid file is an error (the last tensor ends exactly at end of file).
     @Test func everyTruncationThrows() throws {
         let bytes = try TinyGGUF.bytes()
-        let dir = TestPaths.tempDir("gguf-trunc")
+        let dir = try TestPaths.tempDir("gguf-trunc")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("t.gguf").path
         var survivors: [Int] = []

@@ -4,7 +4,7 @@ import TestSupport
 
 /// GGUFSummary is what `lisa inspect` prints; checked against the values of the real files.
 @Suite struct SummaryTests {
-    @Test func gemma() throws {
+    @Test(.needsGemma) func gemma() throws {
         let s = GGUFSummary(try GGUFFile(path: TestPaths.gemma))
         #expect(s.version == 3)
         #expect(s.architecture == "gemma3")
@@ -25,8 +25,7 @@ import TestSupport
         #expect(s.hyperParameters.allSatisfy { $0.key.hasPrefix("general.") || $0.key.hasPrefix("gemma3.") })
     }
 
-    @Test func qwen() throws {
-        guard TestPaths.hasQwen else { return }
+    @Test(.needsQwen) func qwen() throws {
         let s = GGUFSummary(try GGUFFile(path: TestPaths.qwen))
         #expect(s.architecture == "qwen2")
         #expect(s.blockCount == 28)

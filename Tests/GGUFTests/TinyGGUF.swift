@@ -36,10 +36,10 @@ enum TinyGGUF {
     static func bytes() throws -> [UInt8] { try writer().bytes() }
 
     /// Writes `bytes` to a fresh temporary file and returns its path.
-    static func write(_ bytes: [UInt8], name: String = "tiny.gguf") -> String {
-        let path = TestPaths.tempDir("gguf").appendingPathComponent(name).path
-        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        return path
+    static func write(_ bytes: [UInt8], name: String = "tiny.gguf") throws -> String {
+        let url = try TestPaths.tempDir("gguf").appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url.path
     }
 
     static func remove(_ path: String) {

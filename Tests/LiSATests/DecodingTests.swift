@@ -6,20 +6,20 @@ import Numerics
 import TestSupport
 import Testing
 
-/// Gemma 3 270M loaded once for this test process (weights dequantized to Float32).
+/// Gemma 3 270M loaded once for this test process (weights dequantized to Float32); a failed load fails
+/// every test that asks for the model.
 enum GemmaModel {
-    static let model: Transformer = {
-        do { return try Transformer(gguf: GGUFFile(path: TestPaths.gemma), weights: .f32) }
-        catch { fatalError("cannot load Gemma from \(TestPaths.gemma): \(error) — run scripts/setup") }
-    }()
+    static let loaded = Result { try Transformer(gguf: GGUFFile(path: TestPaths.gemma), weights: .f32) }
+    static func model() throws -> Transformer { try loaded.get() }
     /// The LiSA layers of the trained checkpoints in the README (0-based).
     static let lisaLayers = [7, 8, 9, 13, 14, 15]
 
     /// LiSA layers at the paper's rank (40 for d_k = 256) and F = 256, moved away from the DS-equivalent init by a
     /// seeded perturbation so that A_Δ and the FFN matter (`perturb` 0: the DS-equivalent init itself).
-    static func layers(perturb: Float = 0.05, lowRankScale: Float = 5) -> [LiSALayer] {
-        lisaLayers.map { n in
-            let L = LiSALayer(index: n, source: n - 1, config: model.config)
+    static func layers(perturb: Float = 0.05, lowRankScale: Float = 5) throws -> [LiSALayer] {
+        let config = try model().config
+        return lisaLayers.map { n in
+            let L = LiSALayer(index: n, source: n - 1, config: config)
             L.params.initialize(seed: UInt64(1000 + n))
             guard perturb > 0 else { return L }
             var rng = GaussianRNG(seed: UInt64(31 * n + 5))
@@ -29,8 +29,8 @@ enum GemmaModel {
             return L
         }
     }
-    static func runtime(_ layers: [LiSALayer]) -> LiSARuntime {
-        LiSARuntime(sharing: SharingConfig(lisaLayers: lisaLayers, nLayers: model.config.nLayers), layers: layers)
+    static func runtime(_ layers: [LiSALayer]) throws -> LiSARuntime {
+        LiSARuntime(sharing: SharingConfig(lisaLayers: lisaLayers, nLayers: try model().config.nLayers), layers: layers)
     }
     /// "<bos>The quick brown fox jumps over the lazy dog. It" in Gemma's vocabulary is not needed: any in-vocabulary
     /// ids make a valid prompt; these are fixed so that runs are comparable.
@@ -54,8 +54,14 @@ final class TrainingGraphScores: LayerScoreProvider {
     var providers: LayerScoreProviders { Dictionary(uniqueKeysWithValues: layers.keys.map { ($0, self as any LayerScoreProvider) }) }
 }
 
-func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.Element == Float, B.Element == Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+/// Max |a − b| elementwise; collections of different lengths record an issue and give infinity.
+func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: SourceLocation = #_sourceLocation)
+    -> Float where A.Element == Float, B.Element == Float {
+    guard a.count == b.count else {
+        Issue.record("\(a.count) values compared with \(b.count)", sourceLocation: sourceLocation)
+        return .infinity
+    }
+    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
 
 @Suite(.serialized) struct DecodingTests {
@@ -63,9 +69,9 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.E
     /// full recompute of the whole sequence through the training graph at every step: same 64 tokens, and every
     /// step's logits within 1e-2 (Float32; gemv vs gemm summation order over 18 layers and up to 71 positions;
     /// Gemma's logits reach tens, so this is a relative 1e-4–1e-3; measured 4.7e-3).
-    @Test func sixtyFourGreedyTokensMatchTrainingGraph() throws {
-        let model = GemmaModel.model
-        let layers = GemmaModel.layers(), rt = GemmaModel.runtime(layers), graph = TrainingGraphScores(layers)
+    @Test(.needsGemma) func sixtyFourGreedyTokensMatchTrainingGraph() throws {
+        let model = try GemmaModel.model()
+        let layers = try GemmaModel.layers(), rt = try GemmaModel.runtime(layers), graph = TrainingGraphScores(layers)
         let prompt = GemmaModel.prompt(8), n = 64
         let gen = try model.generate(promptIDs: prompt, tokenizer: nil, options: GenerationOptions(maxTokens: n, stopAtEOS: false),
                                      scoreProviders: rt.providers)
@@ -97,9 +103,9 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.E
     /// Prefill logits equal the baseline's bit for bit; the LiSA layers keep no K; the first LiSA layer's K_LR equals
     /// the one a LiSA prefill computes (same input H there); at the DS-equivalent init, NF decoding equals
     /// "baseline prefill, then DS in those layers" (tokens equal, logits within 1e-3).
-    @Test func nfPrefillIsStandardThenLiSA() throws {
-        let model = GemmaModel.model, prompt = GemmaModel.prompt(12), n = 8
-        let rt = GemmaModel.runtime(GemmaModel.layers())
+    @Test(.needsGemma) func nfPrefillIsStandardThenLiSA() throws {
+        let model = try GemmaModel.model(), prompt = GemmaModel.prompt(12), n = 8
+        let rt = try GemmaModel.runtime(try GemmaModel.layers())
         let base = try model.forward(prompt, cache: model.makeCache(), logits: .all)
         let cacheNF = model.makeCache()
         let nf = try model.forward(prompt, cache: cacheNF, logits: .all, scoreProviders: rt.providers, nfPrefill: true)
@@ -114,7 +120,7 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.E
         #expect(throws: ModelError.self) { try model.forward([5], cache: cacheNF, scoreProviders: rt.providers, nfPrefill: true) }
 
         // DS-equivalent init: NF decoding = standard prefill + DS decoding
-        let dsInit = GemmaModel.runtime(GemmaModel.layers(perturb: 0))
+        let dsInit = try GemmaModel.runtime(try GemmaModel.layers(perturb: 0))
         let gen = try model.generate(promptIDs: prompt, tokenizer: nil,
                                      options: GenerationOptions(maxTokens: n, stopAtEOS: false, nfPrefill: true),
                                      scoreProviders: dsInit.providers)
@@ -140,11 +146,11 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.E
     /// Batched decoding: B = 3 sequences decoded together (one gemm per weight per step, per-sequence caches)
     /// give the tokens of three batch-1 runs and logits within 1e-3 (gemm vs gemv summation order), for the
     /// baseline and for LiSA (one runtime per sequence).
-    @Test(arguments: [false, true])
+    @Test(.needsGemma, arguments: [false, true])
     func batchOfThreeEqualsThreeSingleRuns(lisa: Bool) throws {
-        let model = GemmaModel.model, n = 6, B = 3
+        let model = try GemmaModel.model(), n = 6, B = 3
         let prompts = (0..<B).map { GemmaModel.prompt(10, salt: $0) }
-        let proto = GemmaModel.runtime(GemmaModel.layers())
+        let proto = try GemmaModel.runtime(try GemmaModel.layers())
         let runtimes = (0..<B).map { _ in proto.replica() }
         let providers = lisa ? runtimes.map(\.providers) : []
         let caches = (0..<B).map { _ in model.makeCache() }

@@ -47,7 +47,7 @@ import Testing
     /// At init the LiSA layer's probabilities equal DS's (layer n−1's, aligned heads) on a tiny gemma3.
     @Test(arguments: [AlignFFNKind.dl, .dlSilu, .sl])
     func initEqualsDirectSharing(kind: AlignFFNKind) throws {
-        let dir = TestPaths.tempDir("lisa-init"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-init"); defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("gemma3.gguf").path
         try TinyModel(arch: "gemma3").write(to: path)
         let model = try Transformer(gguf: GGUFFile(path: path))

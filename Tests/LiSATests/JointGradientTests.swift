@@ -12,6 +12,8 @@ import Testing
 /// (L(θ+εu) − L(θ−εu))/2ε must equal |g|. Moving every coordinate at once gives a difference far above the
 /// Float32 round-off of a whole-network loss, which per-coordinate quotients (gradients ~1e-3) are not.
 func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Float = 1e-2, loss: () -> Double) -> Double {
+    precondition(params.count == grads.count && zip(params, grads).allSatisfy { $0.count == $1.count },
+                 "directionalCheck: parameters and gradients differ in shape")
     var sq = 0.0
     for g in grads { for i in 0..<g.count { sq += Double(g[i]) * Double(g[i]) } }
     let norm = sq.squareRoot()
@@ -41,9 +43,10 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         func loss() -> Double { Kernels.rmsNorm(x.pointer, w.pointer, y.pointer, rows: rows, n: n, eps: 1e-6); return dot(y, c) }
         let dx = FloatBuffer(count: rows * n)
         rmsNormBackward(x.pointer, w.pointer, dy: c.pointer, dx: dx.pointer, rows: rows, n: n, eps: 1e-6)
-        let worst = gradCheck(x, dx, samples: 48, loss: loss)
-        print("gradcheck rmsNorm: max rel err \(worst)")
-        #expect(worst < Self.tolerance)
+        let r = gradCheck(x, dx, samples: 48, loss: loss)
+        print("gradcheck rmsNorm: max rel err \(r.worst) over \(r.compared) coordinates")
+        #expect(r.worst < Self.tolerance)
+        #expect(r.compared >= 48, "compared only \(r.compared) coordinates (\(r.kinks) at kinks)")
     }
 
     @Test(arguments: [true, false])
@@ -58,9 +61,10 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         }
         let dg = FloatBuffer(count: n), du = FloatBuffer(count: n)
         gatedActivationBackward(gate: g.pointer, up: u.pointer, da: c.pointer, dGate: dg.pointer, dUp: du.pointer, count: n, gelu: gelu)
-        let worst = max(gradCheck(g, dg, samples: n, loss: loss), gradCheck(u, du, samples: n, loss: loss))
-        print("gradcheck gated \(gelu ? "gelu-tanh" : "silu"): max rel err \(worst)")
-        #expect(worst < Self.tolerance)
+        let r = gradCheck(g, dg, samples: n, loss: loss).merged(gradCheck(u, du, samples: n, loss: loss))
+        print("gradcheck gated \(gelu ? "gelu-tanh" : "silu"): max rel err \(r.worst) over \(r.compared) coordinates")
+        #expect(r.worst < Self.tolerance)
+        #expect(r.compared >= 80, "compared only \(r.compared) of \(2 * n) coordinates (\(r.kinks) at kinks)")
     }
 
     @Test func crossEntropy() {
@@ -79,9 +83,10 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         }
         let dx = FloatBuffer(count: rows * V); dx.pointer.update(from: x.pointer, count: rows * V)
         _ = crossEntropyForwardBackward(dx.pointer, targets: targets, vocab: V)
-        let worst = gradCheck(x, dx, samples: rows * V, loss: lossFn)
-        print("gradcheck cross-entropy: max rel err \(worst)")
-        #expect(worst < Self.tolerance)
+        let r = gradCheck(x, dx, samples: rows * V, loss: lossFn)
+        print("gradcheck cross-entropy: max rel err \(r.worst) over \(r.compared) coordinates")
+        #expect(r.worst < Self.tolerance)
+        #expect(r.compared >= 27, "compared only \(r.compared) of \(rows * V) coordinates (\(r.kinks) at kinks)")
     }
 
     static func model(_ arch: String, _ dir: URL) throws -> Transformer {
@@ -97,12 +102,13 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
     /// The training graph with no modules reproduces Transformer.forward's logits.
     @Test(arguments: ["gemma3", "llama", "qwen2"])
     func graphMatchesForward(arch: String) throws {
-        let dir = TestPaths.tempDir("graph-fwd"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("graph-fwd"); defer { try? FileManager.default.removeItem(at: dir) }
         let m = try Self.model(arch, dir)
         let ref = try m.forward(Self.tokens, cache: m.makeCache(), logits: .all)
         let g = TrainingGraph(model: m, modules: TrainingModules())
         try g.forward(Self.tokens)
         var worst: Float = 0, scale: Float = 0
+        try #require(g.logits.count == ref.values.count, "\(arch): \(g.logits.count) logits vs \(ref.values.count)")
         for i in 0..<ref.values.count { worst = max(worst, abs(ref.values[i] - g.logits[i])); scale = max(scale, abs(ref.values[i])) }
         print("graph vs forward (\(arch)): max |Δlogit| \(worst) of max |logit| \(scale)")
         #expect(worst <= 1e-4 * max(scale, 1))
@@ -113,7 +119,7 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
     /// GELU/SiLU gates, post-norms, final norm, LM head). Gradients w.r.t. every LiSA tensor vs finite differences.
     @Test(arguments: [("gemma3", [2, 3]), ("llama", [1, 2])])
     func jointLiSA(arch: String, layers: [Int]) throws {
-        let dir = TestPaths.tempDir("joint-grad"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("joint-grad"); defer { try? FileManager.default.removeItem(at: dir) }
         let m = try Self.model(arch, dir)
         var lisa: [Int: LiSALayer] = [:]
         for n in layers {
@@ -143,15 +149,18 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         }
         let grads = ModuleGrads(for: graph.modules)
         _ = try loss(grads: grads)
-        var worst = 0.0
+        var all = GradCheckResult()
         for n in layers {
+            #expect(lisa[n]!.params.tensors.count == grads.lisa[n]!.tensors.count)
             for (t, g) in zip(lisa[n]!.params.tensors, grads.lisa[n]!.tensors) {
-                let e = gradCheck(t.buffer, g.buffer, samples: 12) { try! loss(grads: nil) }
-                print("gradcheck joint \(arch) layer \(n) \(t.name): \(e)")
-                worst = max(worst, e)
+                let r = gradCheck(t.buffer, g.buffer, samples: 12) { try! loss(grads: nil) }
+                print("gradcheck joint \(arch) layer \(n) \(t.name): \(r.worst) over \(r.compared) coordinates")
+                #expect(r.compared > 0, "\(arch) layer \(n) \(t.name): no coordinate compared (\(r.kinks) at kinks)")
+                all = all.merged(r)
             }
         }
-        #expect(worst < Self.coordinateTolerance)
+        #expect(all.worst < Self.coordinateTolerance)
+        #expect(all.compared >= 90, "compared only \(all.compared) coordinates (\(all.kinks) at kinks)")
         let params = layers.flatMap { lisa[$0]!.params.tensors.map(\.buffer) }, gs = layers.flatMap { grads.lisa[$0]!.tensors.map(\.buffer) }
         let directional = directionalCheck(params, gs) { try! loss(grads: nil) }
         print("directional joint \(arch): rel err \(directional)")
@@ -161,7 +170,7 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
     /// DS_LoRA: LoRA on W^V, W^O and the FFN of a DS layer, LM loss only, gradients vs finite differences.
     @Test(arguments: ["gemma3", "llama"])
     func jointDSLoRA(arch: String) throws {
-        let dir = TestPaths.tempDir("lora-grad"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lora-grad"); defer { try? FileManager.default.removeItem(at: dir) }
         let m = try Self.model(arch, dir)
         let c = m.config, n = 2
         let lora = LayerLoRA(rank: 2, dim: c.nEmbd, kvDim: c.kvDim, qDim: c.qDim, ffn: c.nFF)
@@ -176,13 +185,16 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         }
         let grads = ModuleGrads(for: graph.modules)
         _ = try loss(grads: grads)
-        var worst = 0.0
+        var all = GradCheckResult()
+        #expect(lora.tensors.count == grads.lora[n]!.tensors.count)
         for (t, g) in zip(lora.tensors, grads.lora[n]!.tensors) {
-            let e = gradCheck(t.buffer, g.buffer, samples: 8) { try! loss(grads: nil) }
-            print("gradcheck DS_LoRA \(arch) \(t.name): \(e)")
-            worst = max(worst, e)
+            let r = gradCheck(t.buffer, g.buffer, samples: 8) { try! loss(grads: nil) }
+            print("gradcheck DS_LoRA \(arch) \(t.name): \(r.worst) over \(r.compared) coordinates")
+            #expect(r.compared > 0, "\(arch) \(t.name): no coordinate compared (\(r.kinks) at kinks)")
+            all = all.merged(r)
         }
-        #expect(worst < Self.coordinateTolerance)
+        #expect(all.worst < Self.coordinateTolerance)
+        #expect(all.compared >= 60, "compared only \(all.compared) coordinates (\(all.kinks) at kinks)")
         let directional = directionalCheck(lora.tensors.map(\.buffer), grads.lora[n]!.tensors.map(\.buffer)) { try! loss(grads: nil) }
         print("directional DS_LoRA \(arch): rel err \(directional)")
         #expect(directional < Self.tolerance)

@@ -10,7 +10,7 @@ import Testing
 /// DS_LoRA checkpoint round-trips exactly.
 @Suite struct JointTrainerTests {
     @Test func jointPhaseLowersTheObjective() throws {
-        let dir = TestPaths.tempDir("joint-train"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("joint-train"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try TrainerTests.tinyModel(dir)
         let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [2, 3, 4]), options: TrainerTests.options(steps: 30))
         let data = TrainerTests.batches(3)
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func dsLoRALowersLMLossAndResumesExactly() throws {
-        let dir = TestPaths.tempDir("dslora-train"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("dslora-train"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha) = try TrainerTests.tinyModel(dir)
         let sharing = SharingConfig(lisaLayers: [2, 3]), data = TrainerTests.batches(4)
         let t = DSLoRATrainer(model: model, sharing: sharing, options: TrainerTests.options(steps: 20), rank: 2)
@@ -49,7 +49,7 @@ import Testing
     /// `lisa eval --lisa <ds-lora ckpt>` merges W += B·A and runs DS through `Transformer.forward`: its mean
     /// next-token loss must equal the training graph's L_LM for the same tokens, before and after training.
     @Test func mergedDSLoRAMatchesTheTrainingGraph() throws {
-        let dir = TestPaths.tempDir("dslora-merge"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("dslora-merge"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha) = try TrainerTests.tinyModel(dir)
         let path = dir.appendingPathComponent("gemma3-1.gguf").path
         let sharing = SharingConfig(lisaLayers: [2, 3], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)

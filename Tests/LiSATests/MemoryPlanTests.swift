@@ -12,7 +12,7 @@ import Testing
     /// After a batched run (B = 2, prefill 12 + 3 decoding steps), every sequence's measured cache per layer equals
     /// the plan's (K 0 and K_LR h_kv·r per position on LiSA layers), and baseline − LiSA equals the §5.2 K saving.
     @Test func planMatchesMeasuredBatchCaches() throws {
-        let dir = TestPaths.tempDir("lisa-plan"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-plan"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try RuntimeTests.model("gemma3", dir)
         let c = model.config, lisa = [2, 3, 4], r = 4, B = 2
         let proto = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: c.nLayers), layers: RuntimeTests.layers(lisa, model: model))
@@ -51,7 +51,7 @@ import Testing
     /// The largest batch is the last B whose total fits; the plan's decode transient holds the §5.2 score rows
     /// (4 planes of h×S per sequence), so one more sequence costs its cache, those rows, its scratch and logits.
     @Test func largestBatchUnderBudget() throws {
-        let dir = TestPaths.tempDir("lisa-plan"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-plan"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try RuntimeTests.model("gemma3", dir)
         let c = model.config
         let plan = MemoryPlan(model: model, lisa: LiSARuntime(sharing: SharingConfig(lisaLayers: [2, 3], nLayers: c.nLayers),

@@ -9,7 +9,7 @@ import Testing
 /// attention in the LiSA layers and scores the continuation with them.
 @Suite struct NFScoringTests {
     @Test func nfScoresContextsWithStandardAttentionAndContinuationsWithLiSA() throws {
-        let dir = TestPaths.tempDir("nf-scoring"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("nf-scoring"); defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("qwen2.gguf").path
         try TinyModel(arch: "qwen2").write(to: path)
         let m = try LoadedModel(path: path, threads: 1), t = m.transformer

@@ -67,7 +67,7 @@ import Testing
     /// (a) Prefill with the providers = `lisaAttentionForward` on the same H and A_{n−1} (captured in that run).
     @Test(arguments: [("gemma3", [2, 3]), ("qwen2", [1, 2])])
     func prefillMatchesTrainingForward(arch: String, lisa: [Int]) throws {
-        let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.model(arch, dir)
         let Ls = Self.layers(lisa, model: model)
         let rt = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: model.config.nLayers), layers: Ls)
@@ -84,6 +84,8 @@ import Testing
             }
             let prev = cap.scores[n - 1]!, acts = LiSAActs(layer: L, T: T)
             prev.withUnsafeBufferPointer { lisaAttentionForward(L, input: h.pointer, prevScores: $0.baseAddress!, acts: acts) }
+            try #require(cap.scores[n]!.count == acts.scores.count && cap.probs[n]!.count == acts.probs.count
+                         && cap.probs[n - 1]!.count == cap.probs[n]!.count, "\(arch) layer \(n): shapes differ")
             let ds = Self.maxDiff(cap.scores[n]!, acts.scores.pointer), dp = Self.maxDiff(cap.probs[n]!, acts.probs.pointer)
             print("\(arch) layer \(n): max |A_rt − A_train| = \(ds), max |P_rt − P_train| = \(dp)")
             #expect(ds <= 1e-5); #expect(dp <= 1e-5)
@@ -97,7 +99,7 @@ import Testing
     /// (b) Greedy decoding with the KV cache and low-rank K cache = re-running the full prefill at each step.
     @Test(arguments: [("gemma3", [2, 3, 4]), ("qwen2", [1, 2])])
     func incrementalEqualsFullRecompute(arch: String, lisa: [Int]) throws {
-        let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.model(arch, dir)
         let rt = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: model.config.nLayers),
                              layers: Self.layers(lisa, model: model))
@@ -118,6 +120,7 @@ import Testing
         var worst: Float = 0
         var inc = try model.forward(prompt, cache: cache, scoreProviders: rt.providers)
         for (k, t) in full.enumerated() {
+            try #require(inc.last.count == fullLogits[k].count, "step \(k): logits of different lengths")
             for (a, b) in zip(inc.last, fullLogits[k]) { worst = max(worst, abs(a - b)) }
             if k < full.count - 1 { inc = try model.forward([t], cache: cache, scoreProviders: rt.providers) }
         }
@@ -130,7 +133,7 @@ import Testing
     /// (c) At the DS-equivalent initialisation the runtime layer's probabilities equal DS's (prefill and decoding).
     @Test(arguments: [AlignFFNKind.dl, .dlSilu, .sl])
     func dsEquivalentInitEqualsDirectSharing(kind: AlignFFNKind) throws {
-        let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.model("gemma3", dir)
         for n in [2, 3, 4] {
             let L = LiSALayer(index: n, source: n - 1, config: model.config, ffn: kind, hidden: 32)
@@ -155,7 +158,7 @@ import Testing
     /// (d) Measured cache bytes after a forward against the §5.2 formulas (Float32 caches, h_kv in the K term); an
     /// F16 cache holds K and V in 2 bytes per value.
     @Test func memoryReportMatchesFormulas() throws {
-        let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.model("gemma3", dir)
         let c = model.config, lisa = [2, 3, 4], r = 4
         let rt = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: c.nLayers), layers: Self.layers(lisa, model: model))
@@ -192,7 +195,7 @@ import Testing
 
     /// A checkpoint of the local KD trainer loads into runtime layers; another model's checkpoint is refused.
     @Test func loadsTrainerCheckpoint() throws {
-        let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha) = try Self.model("gemma3", dir)
         var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4; o.ffn = .sl
         let sharing = SharingConfig(lisaLayers: [2, 3], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
@@ -202,8 +205,10 @@ import Testing
         try trainer.save(to: url, modelSHA: sha)
         let rt = try LiSARuntime.load(checkpoint: url, model: model, modelSHA: sha)
         #expect(rt.layers.map(\.layer.index) == [2, 3])
+        #expect(rt.layers.count == trainer.layers.count)
         for (a, b) in zip(rt.layers.map(\.layer), trainer.layers) {
             #expect(a.rank == 4 && a.params.alignFFN.kind == .sl)
+            #expect(a.params.tensors.map(\.name) == b.params.tensors.map(\.name))
             for (x, y) in zip(a.params.tensors, b.params.tensors) {
                 #expect(Array(UnsafeBufferPointer(start: x.buffer.pointer, count: x.buffer.count))
                         == Array(UnsafeBufferPointer(start: y.buffer.pointer, count: y.buffer.count)), "\(x.name)")
@@ -214,8 +219,7 @@ import Testing
 
     /// `lisa generate --lisa ckpt` decodes with the checkpoint's LiSA layers: same tokens as in-process `generate`.
     @Test func generateCommandRunsCheckpoint() throws {
-        guard LisaBinary.available else { return }
-        let dir = TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha, ckpt) = try Self.checkpoint(dir, trainOneStep: true)
         let gguf = dir.appendingPathComponent("qwen2.gguf").path
         let r = try LisaBinary.run(["generate", gguf, "--prompt", "abc", "-n", "6", "--greedy", "--json", "--ignore-eos", "--lisa", ckpt.path])
@@ -233,8 +237,7 @@ import Testing
 
     /// `lisa bench generate` times baseline and LiSA in one run and reports the smaller LiSA cache.
     @Test func benchGenerateComparesBaselineAndLiSA() throws {
-        guard LisaBinary.available else { return }
-        let dir = TestPaths.tempDir("lisa-bench"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-bench"); defer { try? FileManager.default.removeItem(at: dir) }
         let (_, _, ckpt) = try Self.checkpoint(dir, trainOneStep: false)
         let gguf = dir.appendingPathComponent("qwen2.gguf").path
         let r = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--json"])
@@ -252,6 +255,7 @@ import Testing
         let r2 = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--batch", "2", "--nf", "--json"])
         #expect(r2.status == 0, "\(r2.stderr)")
         let rows2 = (try JSONSerialization.jsonObject(with: Data(r2.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        #expect(rows.count == 2 && rows2.count == rows.count)
         for (a, b) in zip(rows, rows2) where a["mode"] as? String == b["mode"] as? String {
             #expect(b["batch"] as? Int == 2 && b["cache_bytes"] as! Int == 2 * (a["cache_bytes"] as! Int))
         }
@@ -261,6 +265,7 @@ import Testing
         let r3 = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--nf", "--memory-budget", "\(need)", "--json"])
         #expect(r3.status == 0, "\(r3.stderr)")
         let rows3 = (try JSONSerialization.jsonObject(with: Data(r3.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        #expect(rows3.count == planned.count)
         for (row, p) in zip(rows3, planned) { #expect(row["batch"] as! Int == (p == need ? 2 : max(2, row["batch"] as! Int))) }
         #expect(rows3.allSatisfy { $0["batch"] as! Int >= 2 })
         let tooSmall = try LisaBinary.run(["bench", "generate", gguf, "--io", "8:4", "--memory-budget", "1000"])

@@ -9,8 +9,8 @@ import Glibc
 /// `lisa train` on a tiny gemma3 (local then joint phase), SIGKILLed after a checkpoint, then `--resume`:
 /// the final checkpoint must equal an uninterrupted run's byte for byte.
 @Suite struct TrainKillResumeTests {
-    @Test(.enabled(if: LisaBinary.url != nil)) func killedTrainingResumesBitForBit() throws {
-        let dir = TestPaths.tempDir("train-kill"); defer { try? FileManager.default.removeItem(at: dir) }
+    @Test func killedTrainingResumesBitForBit() throws {
+        let dir = try TestPaths.tempDir("train-kill"); defer { try? FileManager.default.removeItem(at: dir) }
         var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
         let model = dir.appendingPathComponent("tiny.gguf").path
         try t.write(to: model)
@@ -25,11 +25,7 @@ import Glibc
         let r = try LisaBinary.run(args(full))
         #expect(r.status == 0, "\(r.stderr)")
 
-        let p = Process()
-        p.executableURL = LisaBinary.url
-        p.arguments = args(killed)
-        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try LisaBinary.start(args(killed))
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: killed.path), Date() < deadline { usleep(2000) }
         kill(p.processIdentifier, SIGKILL)
@@ -51,8 +47,8 @@ import Glibc
 /// `lisa eval --lisa` and `lisa generate --lisa` with a checkpoint trained for another model (a tiny gemma3)
 /// on Gemma 3 270M: a non-zero exit and an error naming the checkpoint and both SHA-256s.
 @Suite struct CheckpointModelMismatchTests {
-    @Test(.enabled(if: LisaBinary.url != nil && TestPaths.hasGemma)) func checkpointOfAnotherModelIsRefused() throws {
-        let dir = TestPaths.tempDir("wrong-model"); defer { try? FileManager.default.removeItem(at: dir) }
+    @Test(.needsGemma) func checkpointOfAnotherModelIsRefused() throws {
+        let dir = try TestPaths.tempDir("wrong-model"); defer { try? FileManager.default.removeItem(at: dir) }
         var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
         let tiny = dir.appendingPathComponent("tiny.gguf").path
         try t.write(to: tiny)

@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func kdLossDecreases() throws {
-        let dir = TestPaths.tempDir("lisa-train"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-train"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.tinyModel(dir)
         let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [2, 3, 4]), options: Self.options(steps: 40))
         let data = Self.batches(4)
@@ -42,7 +42,7 @@ import Testing
     /// Table 7's "align only": W^LR_Q starts at zero and neither W^LR tensor moves, so A_Δ stays 0; the FFN trains,
     /// the loss still falls, and the trainable count excludes W^LR.
     @Test func alignOnlyFreezesTheLowRankDifference() throws {
-        let dir = TestPaths.tempDir("lisa-align-only"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-align-only"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.tinyModel(dir)
         var o = Self.options(steps: 20); o.alignOnly = true
         let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [2, 3]), options: o)
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func resumeGivesIdenticalParameters() throws {
-        let dir = TestPaths.tempDir("lisa-resume"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-resume"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha) = try Self.tinyModel(dir)
         let sharing = SharingConfig(lisaLayers: [2, 3]), data = Self.batches(6)
         let straight = LocalKDTrainer(model: model, sharing: sharing, options: Self.options(steps: 6))
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func checkpointOfAnotherModelIsRefused() throws {
-        let dir = TestPaths.tempDir("lisa-ckpt"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-ckpt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha) = try Self.tinyModel(dir)
         let (_, otherSHA) = try Self.tinyModel(dir, seed: 2)
         #expect(sha != otherSHA)
@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test func safetensorsRoundTrip() throws {
-        let dir = TestPaths.tempDir("lisa-st"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-st"); defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("t.safetensors")
         let a: [Float] = [1, -2.5, .pi, 0, 7, 8], b: [Float] = [42]
         try a.withUnsafeBufferPointer { pa in try b.withUnsafeBufferPointer { pb in
@@ -116,7 +116,7 @@ import Testing
 
     /// A missing or truncated checkpoint is a sentence naming the file, not a Foundation error dump.
     @Test func missingAndTruncatedCheckpointsNameTheFile() throws {
-        let dir = TestPaths.tempDir("lisa-st-bad"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("lisa-st-bad"); defer { try? FileManager.default.removeItem(at: dir) }
         let gone = dir.appendingPathComponent("gone.safetensors")
         do { _ = try Safetensors.read(gone); Issue.record("read a missing file") } catch let e as CheckpointError {
             #expect("\(e)" == "There is no checkpoint at \(gone.path) (no such file).")

@@ -8,8 +8,8 @@ import Tokenizers
 /// windows as tokenizing afresh, later runs tokenize only documents past the cached ones, and a damaged
 /// cache file is rebuilt rather than trusted.
 @Suite struct TrainingWindowsTests {
-    @Test(.enabled(if: TestPaths.hasGemma)) func cachedWindowsEqualFreshOnesAndDamageIsRebuilt() throws {
-        let dir = TestPaths.tempDir("windows"); defer { try? FileManager.default.removeItem(at: dir) }
+    @Test(.needsGemma) func cachedWindowsEqualFreshOnesAndDamageIsRebuilt() throws {
+        let dir = try TestPaths.tempDir("windows"); defer { try? FileManager.default.removeItem(at: dir) }
         let tok = try TokenizerLoader.load(path: TestPaths.gemma)
         let jsonl = dir.appendingPathComponent("c.jsonl"), txt = dir.appendingPathComponent("w.txt")
         try (0..<40).map { "{\"text\":\"Document \($0): the winter heart of the \($0 * 7) mills, and a river.\"}" }

@@ -8,10 +8,22 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any]
     }
 
+    /// The binary these tests run is the one built with them: debug under `swift test`, release under
+    /// `swift test -c release` (SwiftPM defines DEBUG in debug builds only).
+    @Test func binaryIsTheConfigurationUnderTest() throws {
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        let lisa = try LisaBinary.executable()
+        #expect(lisa.deletingLastPathComponent().lastPathComponent == configuration, "\(lisa.path)")
+        #expect(FileManager.default.isExecutableFile(atPath: lisa.path))
+    }
+
     /// Greedy `lisa generate` reproduces llama.cpp's dequant_f32 greedy tokens for oracle prompt 0
     /// up to where llama.cpp's own configs fork.
-    @Test func generateMatchesLlamaCppGreedy() throws {
-        guard LisaBinary.available else { return }
+    @Test(.needsGemma) func generateMatchesLlamaCppGreedy() throws {
         let oracle = try TestPaths.oracleJSON("logits_gemma3.json") as! [String: Any]
         let p = oracle.arr("prompts")[0] as! [String: Any]
         let results = p.dict("results")
@@ -27,8 +39,7 @@ import Testing
     }
 
     /// `lisa attention --json` rows equal the transformers oracle's for the "short" prompt.
-    @Test func attentionJSONMatchesTransformers() throws {
-        guard LisaBinary.available else { return }
+    @Test(.needsGemma) func attentionJSONMatchesTransformers() throws {
         let oracle = try TestPaths.oracleJSON("attention_gemma3.json") as! [String: Any]
         let p = (oracle.arr("prompts") as! [[String: Any]]).first { $0["name"] as? String == "short" }!
         let r = try LisaBinary.run(["attention", TestPaths.gemma, "--prompt", p["text"] as! String, "--json"])
@@ -36,32 +47,37 @@ import Testing
         let out = try json(r.stdout)
         #expect(out.ints("prompt_ids") == p.ints("token_ids"))
         let ours = out.arr("last_row"), theirs = p.arr("last_row")
+        try #require(ours.count == theirs.count, "layers: \(ours.count) vs the oracle's \(theirs.count)")
         var worst = 0.0
-        for l in ours.indices { for h in (ours[l] as! [Any]).indices {
-            let a = doubles((ours[l] as! [Any])[h]), b = doubles((theirs[l] as! [Any])[h])
-            for k in a.indices { worst = max(worst, abs(a[k] - b[k])) }
-        } }
+        for l in ours.indices {
+            let oursL = ours[l] as! [Any], theirsL = theirs[l] as! [Any]
+            try #require(oursL.count == theirsL.count, "layer \(l): \(oursL.count) heads vs \(theirsL.count)")
+            for h in oursL.indices {
+                let a = doubles(oursL[h]), b = doubles(theirsL[h])
+                try #require(a.count == b.count, "layer \(l) head \(h): \(a.count) keys vs \(b.count)")
+                for k in a.indices { worst = max(worst, abs(a[k] - b[k])) }
+            }
+        }
         #expect(ours.count == 18 && worst <= 2e-3)
     }
 
     /// A re-executed probe process verifies its kernel before running (the BLAS kernel choice path).
-    @Test func blasProbeRunsSelfCheckAndKeepsKernel() throws {
-        guard LisaBinary.available, BLASFlags.hasAVX2 else { return }
+    @Test(.enabled(if: BLASFlags.hasAVX2, "this CPU has no AVX2, so OpenBLAS cannot run its Haswell kernel"))
+    func blasProbeRunsSelfCheckAndKeepsKernel() throws {
         let r = try LisaBinary.run(["inspect", "--system"],
                                    environment: ["OPENBLAS_CORETYPE": "HASWELL", "LISA_BLAS_PROBE": "1", "LISA_BLAS_REMAINING": "", "LISA_BLAS_DETECTED": "PRESCOTT"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("kernel Haswell (OPENBLAS_CORETYPE=HASWELL)"))
     }
 
-    @Test func badInputGivesClearErrors() throws {
-        guard LisaBinary.available else { return }
+    @Test(.needsGemma) func badInputGivesClearErrors() throws {
         let missing = try LisaBinary.run(["generate", "/nonexistent/model.gguf", "--prompt", "x"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/model.gguf"))
         let both = try LisaBinary.run(["generate", TestPaths.gemma, "--prompt", "x", "--prompt-file", "y"])
         #expect(both.status != 0 && both.stderr.contains("exactly one of --prompt and --prompt-file"))
         let badN = try LisaBinary.run(["generate", TestPaths.gemma, "--prompt", "x", "-n", "0"])
         #expect(badN.status != 0 && badN.stderr.contains("-n must be at least 1"))
-        let short = TestPaths.tempDir("ppl").appendingPathComponent("short.txt")
+        let short = try TestPaths.tempDir("ppl").appendingPathComponent("short.txt")
         try "just a few words\n".write(to: short, atomically: true, encoding: .utf8)
         let ppl = try LisaBinary.run(["perplexity", TestPaths.gemma, "--file", short.path, "-c", "128"])
         #expect(ppl.status != 0 && ppl.stderr.contains("fewer than two chunks"))

@@ -9,7 +9,7 @@ import Tokenizers
 /// dequantized-to-F32 figures (perplexity.md: gemma3 18.3264, qwen2 2.3042), chunked the same way.
 @Suite struct PerplexityOracleTests {
     func check(_ name: String, path: String, reference: Double, chunks: Int) throws {
-        guard let model = RealModels.model(name) else { return }
+        let model = try RealModels.model(name)
         let tok = try TokenizerLoader.load(from: GGUFFile(path: path))
         var text = try String(contentsOf: TestPaths.oracles.appendingPathComponent("ppl_text.txt"), encoding: .utf8)
         if text.hasSuffix("\n") { text.removeLast() }   // llama-perplexity strips one trailing newline
@@ -21,9 +21,10 @@ import Tokenizers
         #expect(abs(r.perplexity - reference) / reference < 0.01)
     }
 
-    @Test func gemma3() throws { try check("gemma3", path: TestPaths.gemma, reference: 18.3264, chunks: 59) }
-    @Test func qwen2() throws {
-        guard TestPaths.hasQwen else { return }
+    @Test(.needsGemma) func gemma3() throws {
+        try check("gemma3", path: TestPaths.gemma, reference: 18.3264, chunks: 59)
+    }
+    @Test(.needsQwen) func qwen2() throws {
         try check("qwen2", path: TestPaths.qwen, reference: 2.3042, chunks: 58)
     }
 }

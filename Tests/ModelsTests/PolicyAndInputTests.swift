@@ -7,7 +7,7 @@ import Testing
 /// Attention policies (direct sharing, uniform) and bad-input handling of the forward pass, on tiny models.
 @Suite struct PolicyAndInputTests {
     static func tiny(_ arch: String = "qwen2", omit: Set<String> = [], edit: (inout TinyModel) -> Void = { _ in }) throws -> (Transformer, URL) {
-        let dir = TestPaths.tempDir("tiny")
+        let dir = try TestPaths.tempDir("tiny")
         var t = TinyModel(arch: arch); edit(&t)
         let path = dir.appendingPathComponent("m.gguf").path
         try t.write(to: path, omit: omit)
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func unsupportedArchitectureListsTheSupportedOnes() throws {
-        let dir = TestPaths.tempDir("tiny"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("tiny"); defer { try? FileManager.default.removeItem(at: dir) }
         var w = try TinyModel(arch: "llama").writer()
         w.metadata = w.metadata.map { $0.key == "general.architecture" ? ($0.key, .string("mamba")) : $0 }
         let path = dir.appendingPathComponent("m.gguf").path

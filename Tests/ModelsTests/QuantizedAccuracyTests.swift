@@ -23,7 +23,7 @@ import Tokenizers
     /// (top-2 within 0.25 logit: 8-bit activations move Gemma's logits by ~0.25 here and llama.cpp's by up to 1.2,
     /// README of the oracles).
     func llamaCpp(_ name: String) throws {
-        guard let model = RealModels.quantized(name), let exact = RealModels.model(name) else { return }
+        let model = try RealModels.quantized(name), exact = try RealModels.model(name)
         let oracle = try TestPaths.oracleJSON("logits_\(name).json") as! [String: Any]
         for case let p as [String: Any] in oracle.arr("prompts") {
             let ids = p.ints("ids"), results = p.dict("results")
@@ -59,8 +59,8 @@ import Tokenizers
         }
     }
 
-    @Test func gemma3MatchesLlamaCpp() throws { try llamaCpp("gemma3") }
-    @Test(.enabled(if: TestPaths.hasQwen, "Qwen2.5 1.5B absent: run scripts/setup --with-qwen"))
+    @Test(.needsGemma) func gemma3MatchesLlamaCpp() throws { try llamaCpp("gemma3") }
+    @Test(.needsQwen)
     func qwen2MatchesLlamaCpp() throws { try llamaCpp("qwen2") }
 
     /// Last-token attention rows (every layer and head) against transformers' float32 rows: within 1e-2 when the
@@ -68,7 +68,7 @@ import Tokenizers
     /// last token runs as a decoding step on 8-bit activations (measured 2026-12-01: max 0.028 on Gemma, 0.024 on
     /// Qwen — the activation rounding of all layers accumulates in the last token's state).
     func attention(_ name: String) throws {
-        guard let model = RealModels.quantized(name) else { return }
+        let model = try RealModels.quantized(name)
         let oracle = try TestPaths.oracleJSON("attention_\(name).json") as! [String: Any]
         var compared = 0
         for case let p as [String: Any] in oracle.arr("prompts") {
@@ -97,15 +97,15 @@ import Tokenizers
         #expect(compared > 1000)
     }
 
-    @Test func gemma3AttentionMatchesTransformers() throws { try attention("gemma3") }
-    @Test(.enabled(if: TestPaths.hasQwen, "Qwen2.5 1.5B absent: run scripts/setup --with-qwen"))
+    @Test(.needsGemma) func gemma3AttentionMatchesTransformers() throws { try attention("gemma3") }
+    @Test(.needsQwen)
     func qwen2AttentionMatchesTransformers() throws { try attention("qwen2") }
 
     /// Perplexity of ppl_text.txt (c = 128) within 0.5 % of the Float32 path; and teacher-forced decoding (one
     /// token per step, the integer kernels throughout) within 0.03 nats/token in mean NLL of the Float32 path on the
     /// same tokens (measured 2026-12-01: +0.016 Gemma, +0.008 Qwen).
     func perplexity(_ name: String, path: String, chunks: Int) throws {
-        guard let q = RealModels.quantized(name), let f = RealModels.model(name) else { return }
+        let q = try RealModels.quantized(name), f = try RealModels.model(name)
         let tok = try TokenizerLoader.load(from: GGUFFile(path: path))
         var text = try String(contentsOf: TestPaths.oracles.appendingPathComponent("ppl_text.txt"), encoding: .utf8)
         if text.hasSuffix("\n") { text.removeLast() }
@@ -132,13 +132,13 @@ import Tokenizers
         #expect(abs(nq - nf) < 0.03)
     }
 
-    @Test func gemma3Perplexity() throws { try perplexity("gemma3", path: TestPaths.gemma, chunks: 12) }
-    @Test(.enabled(if: TestPaths.hasQwen, "Qwen2.5 1.5B absent: run scripts/setup --with-qwen"))
+    @Test(.needsGemma) func gemma3Perplexity() throws { try perplexity("gemma3", path: TestPaths.gemma, chunks: 12) }
+    @Test(.needsQwen)
     func qwen2Perplexity() throws { try perplexity("qwen2", path: TestPaths.qwen, chunks: 8) }
 
     /// The quantized model holds no Float32 copy of a matrix: its weights take about the GGUF file's size.
-    @Test func quantizedWeightsTakeAboutTheFileSize() throws {
-        let m = RealModels.gemmaQuantized
+    @Test(.needsGemma) func quantizedWeightsTakeAboutTheFileSize() throws {
+        let m = try RealModels.gemmaQuantized.get()
         #expect(m.weights.matrices.allSatisfy { $0.isQuantized })
         let file = try FileManager.default.attributesOfItem(atPath: TestPaths.gemma)[.size] as! Int
         print("gemma3 quantized weights: \(m.weights.byteCount) bytes, file \(file) bytes")

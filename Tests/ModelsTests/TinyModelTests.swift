@@ -8,7 +8,7 @@ import Testing
 /// written GGUFs — the only way to test llama, for which no real model is available here.
 @Suite struct TinyModelTests {
     func compare(_ tiny: TinyModel, tokens: [Int], tolerance: Double = 2e-4) throws {
-        let dir = TestPaths.tempDir("tiny"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("tiny"); defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("\(tiny.arch).gguf").path
         try tiny.write(to: path)
         // the exact path (dequantized matrices): this checks reading every weight type and the forward itself; the
@@ -18,6 +18,10 @@ import Testing
         let logits = try model.forward(tokens, cache: model.makeCache(), tap: cap)
         let ref = try NaiveReference(path: path).run(tokens)
         var maxLogit = 0.0, maxProb = 0.0
+        try #require(logits.last.count == ref.logits.count, "\(tiny.arch): \(logits.last.count) vs \(ref.logits.count)")
+        try #require(cap.rows.count == ref.probs.count && zip(cap.rows, ref.probs).allSatisfy { a, b in
+            a.count == b.count && zip(a, b).allSatisfy { $0.count == $1.count }
+        }, "\(tiny.arch): captured attention rows have another shape than the reference's")
         for (i, r) in ref.logits.enumerated() { maxLogit = max(maxLogit, abs(Double(logits.last[logits.last.startIndex + i]) - r)) }
         for l in ref.probs.indices { for h in ref.probs[l].indices { for k in ref.probs[l][h].indices {
             maxProb = max(maxProb, abs(Double(cap.rows[l][h][k]) - ref.probs[l][h][k]))
@@ -45,7 +49,7 @@ import Testing
     /// Prefill all at once == prefill part, then decode the rest token by token with the KV cache.
     @Test(arguments: ["llama", "gemma3"])
     func incrementalDecodingMatchesPrefill(arch: String) throws {
-        let dir = TestPaths.tempDir("tiny"); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TestPaths.tempDir("tiny"); defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("m.gguf").path
         try TinyModel(arch: arch).write(to: path)
         let model = try Transformer(gguf: GGUFFile(path: path))
@@ -54,6 +58,7 @@ import Testing
         _ = try model.forward(Array(Self.tokens.prefix(5)), cache: cache)
         for i in 5..<Self.tokens.count {
             let step = try model.forward([Self.tokens[i]], cache: cache)
+            try #require(step.last.count == full.row(i).count)
             let diff = zip(step.last, full.row(i)).map { abs($0 - $1) }.max()!
             #expect(diff < 1e-4, "\(arch) position \(i): incremental logits differ by \(diff)")
         }

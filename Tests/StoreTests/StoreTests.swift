@@ -21,7 +21,7 @@ import TestSupport
     }
 
     @Test func sha256IsCorrectAndCached() throws {
-        let dir = TestPaths.tempDir("store")
+        let dir = try TestPaths.tempDir("store")
         let f = dir.appendingPathComponent("abc.bin")
         try Data("abc".utf8).write(to: f)
         let store = try LisaStore(path: dir.appendingPathComponent("t.sqlite").path)
@@ -62,7 +62,7 @@ import TestSupport
         try store.finishRun(id: run.id!, captureSeconds: 1, analysisSeconds: 1, tokens: 5)
         #expect(try store.latestFinishedRun(study: "s")?.id == run.id)
         #expect(try store.result(runId: run.id!, task: "piqa", kind: "s1") == "{\"x\":2}")
-        let dir = TestPaths.tempDir("export")
+        let dir = try TestPaths.tempDir("export")
         let csv = try RunExport.write(store: store, runId: run.id!, format: .csv, to: dir)
         #expect(csv.count == 3)
         let json = try RunExport.write(store: store, runId: run.id!, format: .json, to: dir)

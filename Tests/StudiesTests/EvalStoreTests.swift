@@ -9,8 +9,6 @@ import TestSupport
 // and a bad database path is a clear error. Real model (Gemma 3 270M), PIQA validation, 4 documents.
 
 @Suite(.serialized) struct EvalStoreTests {
-    static let ready = TestPaths.hasGemma && LisaBinary.url != nil
-
     func evalArgs(_ db: URL, _ extra: [String] = []) -> [String] {
         ["eval", TestPaths.gemma, "--task", "piqa", "--limit", "4", "--data", TestPaths.data.path, "--db", db.path] + extra
     }
@@ -21,8 +19,8 @@ import TestSupport
         return (r.status, r.stderr)
     }
 
-    @Test(.enabled(if: ready)) func storedRowsEqualTheJSONResultAndResumeGivesTheSameAggregate() throws {
-        let dir = TestPaths.tempDir("evaldb")
+    @Test(.needsGemma) func storedRowsEqualTheJSONResultAndResumeGivesTheSameAggregate() throws {
+        let dir = try TestPaths.tempDir("evaldb")
         let full = dir.appendingPathComponent("full.sqlite"), json = dir.appendingPathComponent("full.json")
         #expect(try lisa(evalArgs(full, ["--out", json.path])).0 == 0)
         let r = try JSONDecoder().decode(TaskResult.self, from: Data(contentsOf: json))
@@ -62,13 +60,14 @@ import TestSupport
         #expect(again.count == r.documents.count)
         for (a, b) in zip(again, r.documents) {
             #expect(a.index == b.index && a.gold == b.gold && a.prediction == b.prediction && a.scores == b.scores)
+            #expect(a.logLikelihoods?.count == b.logLikelihoods?.count, "doc \(a.index): log-likelihood counts differ")
             for (x, y) in zip(a.logLikelihoods ?? [], b.logLikelihoods ?? []) { #expect(abs(x - y) <= 1e-5 * abs(y), "doc \(a.index)") }
         }
         #expect(try ps.integrityCheck() == "ok")
     }
 
-    @Test(.enabled(if: ready)) func badDatabasePathIsAClearError() throws {
-        let dir = TestPaths.tempDir("evaldb-bad")
+    @Test(.needsGemma) func badDatabasePathIsAClearError() throws {
+        let dir = try TestPaths.tempDir("evaldb-bad")
         let notDB = dir.appendingPathComponent("notes.sqlite")
         try Data("these are notes, not a database\n".utf8).write(to: notDB)
         let (status, err) = try lisa(evalArgs(notDB))

@@ -20,7 +20,7 @@ struct AttentionPromptIDs: Decodable { let name: String; let token_ids: [Int] }
 struct AttentionIDsFile: Decodable { let prompts: [AttentionPromptIDs] }
 
 @Suite(.serialized) struct OracleCaptureTests {
-    @Test(.enabled(if: TestPaths.hasGemma)) func capturedRowsReproduceJSOracle() throws {
+    @Test(.needsGemma) func capturedRowsReproduceJSOracle() throws {
         let att = try JSONDecoder().decode(AttentionIDsFile.self, from: Data(contentsOf: TestPaths.oracles.appendingPathComponent("attention_gemma3.json")))
         let js = try JSONDecoder().decode(JSOracleFile.self, from: Data(contentsOf: TestPaths.oracles.appendingPathComponent("js_gemma3.json")))
         // as the study runner loads it: exact products, Float32 K/V
@@ -49,8 +49,10 @@ struct AttentionIDsFile: Decodable { let prompts: [AttentionPromptIDs] }
         #expect(worst < 1e-4, "max |Δ| over S1, S1-excl-first, S2 position/similarity = \(worst)")
     }
 
+    /// Max |a − b| over two matrices, which must have the same shape (an issue is recorded when not).
     func diff(_ a: [[Double]], _ b: [[Double]]) -> Double {
-        precondition(a.count == b.count)
-        return zip(a, b).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
+        #expect(a.count == b.count && !a.isEmpty, "\(a.count) rows vs \(b.count)")
+        #expect(zip(a, b).allSatisfy { $0.count == $1.count }, "rows of different lengths")
+        return zip(a, b).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? .infinity
     }
 }

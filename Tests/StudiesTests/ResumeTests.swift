@@ -10,8 +10,6 @@ import Glibc
 // numbers equal an uninterrupted run's, with no duplicate rows and a sound database.
 
 @Suite(.serialized) struct ResumeTests {
-    static let ready = TestPaths.hasGemma && LisaBinary.url != nil
-
     func args(_ db: URL, _ extra: [String] = []) -> [String] {
         ["study", "run", "studies/tiny.yaml", "--model", TestPaths.gemma, "--db", db.path,
          "--data", TestPaths.data.path, "--reports", db.deletingLastPathComponent().appendingPathComponent("reports").path] + extra
@@ -24,8 +22,8 @@ import Glibc
         return try s.results(runId: run.id!).map { "\($0.task)/\($0.kind)/\($0.sampleId): \($0.value)" }
     }
 
-    @Test(.enabled(if: ready)) func killedRunResumesToIdenticalNumbers() throws {
-        let dir = TestPaths.tempDir("resume")
+    @Test(.needsGemma) func killedRunResumesToIdenticalNumbers() throws {
+        let dir = try TestPaths.tempDir("resume")
         let full = dir.appendingPathComponent("full.sqlite"), killed = dir.appendingPathComponent("killed.sqlite")
         #expect(try LisaBinary.run(args(full)).status == 0)
 

@@ -14,8 +14,6 @@ import Glibc
 // equals direct `evaluate` calls with the same policies, and the report files exist.
 
 @Suite(.serialized) struct SensitivityStudyTests {
-    static let ready = TestPaths.hasGemma
-
     func writeSpec(_ dir: URL) throws -> String {
         let path = dir.appendingPathComponent("sens.yaml").path
         try """
@@ -33,8 +31,8 @@ import Glibc
         return path
     }
 
-    @Test(.enabled(if: ready)) func storedScoresEqualDirectEvaluation() throws {
-        let dir = TestPaths.tempDir("sens")
+    @Test(.needsGemma) func storedScoresEqualDirectEvaluation() throws {
+        let dir = try TestPaths.tempDir("sens")
         let spec = try writeSpec(dir)
         let db = dir.appendingPathComponent("s.sqlite").path
         let tasks = TestPaths.repoRoot.appendingPathComponent("tasks").path
@@ -77,8 +75,8 @@ import Glibc
 
     /// `lisa study run` on the same sweep, SIGKILLed after its first stored configuration, then resumed:
     /// the stored sweep equals an uninterrupted run's, with one row per (configuration, document).
-    @Test(.enabled(if: ready && LisaBinary.url != nil)) func killedSweepResumesToTheSameSweep() throws {
-        let dir = TestPaths.tempDir("sens-kill"); defer { try? FileManager.default.removeItem(at: dir) }
+    @Test(.needsGemma) func killedSweepResumesToTheSameSweep() throws {
+        let dir = try TestPaths.tempDir("sens-kill"); defer { try? FileManager.default.removeItem(at: dir) }
         let spec = try writeSpec(dir)
         func args(_ db: URL, _ extra: [String] = []) -> [String] {
             ["study", "run", spec, "--db", db.path, "--data", TestPaths.data.path,
@@ -119,7 +117,7 @@ import Glibc
     }
 
     @Test func unknownPairIsAClearError() throws {
-        let dir = TestPaths.tempDir("sens-bad")
+        let dir = try TestPaths.tempDir("sens-bad")
         let path = dir.appendingPathComponent("bad.yaml").path
         try """
             name: bad

@@ -5,7 +5,7 @@ import TestSupport
 
 @Suite struct StudySpecTests {
     func write(_ text: String) throws -> String {
-        let u = TestPaths.tempDir("spec").appendingPathComponent("s.yaml")
+        let u = try TestPaths.tempDir("spec").appendingPathComponent("s.yaml")
         try text.write(to: u, atomically: true, encoding: .utf8)
         return u.path
     }

@@ -13,28 +13,28 @@ struct TokenizerOracleCase: Decodable, CustomTestStringConvertible, Sendable {
     let ids_no_parse_special: [Int]
     var testDescription: String { name }
 
-    static func load(_ file: String) -> [TokenizerOracleCase] {
+    /// Every line of the oracle file; a missing file or a line that does not decode is an error.
+    static func load(_ file: String) throws -> [TokenizerOracleCase] {
         let url = TestPaths.oracles.appendingPathComponent(file)
-        guard let data = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-        return data.split(separator: "\n").compactMap {
-            try? JSONDecoder().decode(TokenizerOracleCase.self, from: Data($0.utf8))
+        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(TokenizerOracleCase.self, from: Data($0.utf8))
         }
     }
 }
 
-/// Loaded once: building Gemma's 262k-token vocabulary is the slow part of these tests.
+/// Loaded once: building Gemma's 262k-token vocabulary is the slow part of these tests. A failed load
+/// fails every test that asks for the tokenizer (`try Loaded.gemma.get()`).
 enum Loaded {
-    static let gemma: (any Tokenizer)? = try? TokenizerLoader.load(path: TestPaths.gemma)
-    static let qwen: (any Tokenizer)? = TestPaths.hasQwen ? try? TokenizerLoader.load(path: TestPaths.qwen) : nil
+    static let gemma = Result { try TokenizerLoader.load(path: TestPaths.gemma) }
+    static let qwen = Result { try TokenizerLoader.load(path: TestPaths.qwen) }
 }
 
 @Suite struct GemmaOracleTests {
-    static let cases = TokenizerOracleCase.load("tokens_gemma3.jsonl")
+    @Test func allCasesPresent() throws { #expect(try TokenizerOracleCase.load("tokens_gemma3.jsonl").count == 45) }
 
-    @Test func allCasesPresent() { #expect(Self.cases.count == 45) }
-
-    @Test(arguments: cases) func matchesLlamaTokenize(_ c: TokenizerOracleCase) throws {
-        let tok = try #require(Loaded.gemma, "Gemma tokenizer failed to load from \(TestPaths.gemma)")
+    @Test(.needsGemma, arguments: try TokenizerOracleCase.load("tokens_gemma3.jsonl"))
+    func matchesLlamaTokenize(_ c: TokenizerOracleCase) throws {
+        let tok = try Loaded.gemma.get()
         #expect(tok.encode(c.text) == c.ids)
         #expect(tok.encode(c.text, addBOS: false, parseSpecial: true) == c.ids_no_bos)
         #expect(tok.encode(c.text, addBOS: tok.addBOSByDefault, parseSpecial: false) == c.ids_no_parse_special)
@@ -43,13 +43,11 @@ enum Loaded {
 }
 
 @Suite struct QwenOracleTests {
-    static let cases = TokenizerOracleCase.load("tokens_qwen2.jsonl")
+    @Test func allCasesPresent() throws { #expect(try TokenizerOracleCase.load("tokens_qwen2.jsonl").count == 45) }
 
-    @Test func allCasesPresent() { #expect(Self.cases.count == 45) }
-
-    @Test(arguments: cases) func matchesLlamaTokenize(_ c: TokenizerOracleCase) throws {
-        guard TestPaths.hasQwen else { return }
-        let tok = try #require(Loaded.qwen, "Qwen tokenizer failed to load from \(TestPaths.qwen)")
+    @Test(.needsQwen, arguments: try TokenizerOracleCase.load("tokens_qwen2.jsonl"))
+    func matchesLlamaTokenize(_ c: TokenizerOracleCase) throws {
+        let tok = try Loaded.qwen.get()
         #expect(tok.encode(c.text) == c.ids)
         #expect(tok.encode(c.text, addBOS: false, parseSpecial: true) == c.ids_no_bos)
         #expect(tok.encode(c.text, addBOS: tok.addBOSByDefault, parseSpecial: false) == c.ids_no_parse_special)
@@ -60,20 +58,21 @@ enum Loaded {
 /// The perplexity text (the whole GPL v3, 35 kB) has known llama.cpp token counts; this
 /// exercises long inputs, many special-token splits and deep merge queues at once.
 @Suite struct LongTextTests {
-    static let text = try? String(contentsOf: TestPaths.oracles.appendingPathComponent("ppl_text.txt"), encoding: .utf8)
+    static func text() throws -> String {
+        try String(contentsOf: TestPaths.oracles.appendingPathComponent("ppl_text.txt"), encoding: .utf8)
+    }
 
-    @Test func gemmaCountMatchesLlamaPerplexity() throws {
-        let tok = try #require(Loaded.gemma)
-        let text = try #require(Self.text)
+    @Test(.needsGemma) func gemmaCountMatchesLlamaPerplexity() throws {
+        let tok = try Loaded.gemma.get()
+        let text = try Self.text()
         let ids = tok.encode(text)
         #expect(ids.count == 7_563)
         #expect(tok.decode(Array(ids.dropFirst())) == text)
     }
 
-    @Test func qwenCountMatchesLlamaPerplexity() throws {
-        guard TestPaths.hasQwen else { return }
-        let tok = try #require(Loaded.qwen)
-        let text = try #require(Self.text)
+    @Test(.needsQwen) func qwenCountMatchesLlamaPerplexity() throws {
+        let tok = try Loaded.qwen.get()
+        let text = try Self.text()
         let ids = tok.encode(text)
         #expect(ids.count == 7_486)
         #expect(tok.decode(ids) == text)
