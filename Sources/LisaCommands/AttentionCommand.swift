@@ -10,7 +10,7 @@ struct AttentionCommand: ParsableCommand {
     @Flag(help: "Print JSON {prompt_ids, last_row[layer][head][position]}.") var json = false
 
     func run() throws {
-        let m = try modelOptions.load()
+        let m = try modelOptions.load(capture: true)
         let ids = try promptOptions.ids(m)
         let cap = LastRowCapture(layers: m.config.nLayers)
         _ = try m.transformer.forward(ids, cache: m.transformer.makeCache(), logits: .none, tap: cap)

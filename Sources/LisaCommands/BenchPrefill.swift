@@ -6,8 +6,10 @@ import Numerics
 import Glibc
 #endif
 
-/// `lisa bench prefill`: prompt-processing speed with and without last-token attention capture,
-/// against llama.cpp's llama-bench pp128/pp512 (flash attention off) recorded in ../shared/oracles/README.md.
+/// `lisa bench prefill`: prompt-processing speed with and without last-token attention capture (the capture
+/// runs as a study does: exact products, Float32 K/V), against llama.cpp's llama-bench pp (flash attention off):
+/// run side by side, alternated, with `--vs-llama-bench PATH`, else the figures recorded in
+/// ../shared/oracles/README.md (another machine: Intel, 2026-11).
 struct BenchPrefill: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prefill",
         abstract: "Prefill tokens/s without taps and with last-token capture of all layers and heads.")
@@ -15,6 +17,8 @@ struct BenchPrefill: ParsableCommand {
     @Option(help: "Comma-separated prompt lengths.") var tokens = "128,512"
     @Option(help: "Timed repetitions per setting (after one warm-up).") var repeats = 3
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "A llama-bench binary: run it with the same model, threads and lengths (-fa 0), alternating with ours.")
+    var vsLlamaBench: String?
 
     /// llama-bench pp tokens/s, fa = 0, 2 threads (../shared/oracles/README.md, "Speed anchor").
     static let reference: [String: [Int: Double]] = [
@@ -35,45 +39,60 @@ struct BenchPrefill: ParsableCommand {
     func run() throws {
         let m = try modelOptions.load()
         let t = m.transformer
+        let reference = vsLlamaBench.map { LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads) }
         var results: [[String: Any]] = []
         for n in try lengths() {
             guard n <= t.config.contextLength else { throw ModelError.promptTooLong(tokens: n, context: t.config.contextLength) }
             // Deterministic pseudo-text ids (the speed does not depend on which ids).
             let ids = (0..<n).map { ($0 * 7919 + 13) % min(t.config.vocabSize, 30000) + 10 }
-            func timeIt(_ capture: Bool) throws -> Double {
-                var best = Double.infinity
-                for rep in 0...repeats {
-                    let tap = capture ? LastRowCapture(layers: t.config.nLayers) : nil
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    _ = try t.forward(ids, cache: t.makeCache(reserve: n), logits: .last, tap: tap)
-                    let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    if rep > 0 { best = min(best, s) }   // rep 0 is the warm-up
-                }
-                return Double(n) / best
+            let loadedMode = t.productMode, loadedKV = t.kvElement
+            /// One timed prefill in tokens/s; `capture`: as a study runs it (exact products, Float32 K/V, a tap).
+            func once(_ capture: Bool) throws -> Double {
+                t.productMode = capture ? .exact : loadedMode
+                defer { t.productMode = loadedMode }
+                let tap = capture ? LastRowCapture(layers: t.config.nLayers) : nil
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try t.forward(ids, cache: t.makeCache(reserve: n, element: capture ? .f32 : loadedKV), logits: .last, tap: tap)
+                return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
-            let plain = try timeIt(false), cap = try timeIt(true)
-            var r: [String: Any] = ["tokens": n, "tokens_per_s": plain, "capture_tokens_per_s": cap]
-            if let ref = Self.reference[t.config.arch.rawValue]?[n] {
-                r["reference_tokens_per_s"] = ref
-                r["capture_ratio"] = cap / ref
+            _ = try once(false); _ = try once(true)                     // warm-up
+            var plain: [Double] = [], cap: [Double] = [], llama: [Double] = []
+            for _ in 0..<repeats {                                      // alternated: ours, ours with capture, llama.cpp
+                plain.append(try once(false)); cap.append(try once(true))
+                if let ref = reference { llama.append(try ref.tokensPerSecond(prompt: n, gen: 0)) }
+            }
+            var r: [String: Any] = ["tokens": n, "tokens_per_s": median(plain), "capture_tokens_per_s": median(cap)]
+            if !llama.isEmpty {
+                r["llama_bench_tokens_per_s"] = median(llama); r["capture_ratio"] = median(cap) / median(llama)
+                r["reference"] = "measured"
+            } else if let ref = Self.reference[t.config.arch.rawValue]?[n] {
+                r["llama_bench_tokens_per_s"] = ref; r["capture_ratio"] = median(cap) / ref
+                r["reference"] = "recorded"
             }
             results.append(r)
         }
         let rss = peakRSS()
+        let mem = MemoryBreakdown(model: t, tokens: try lengths().max()!)
         if json {
-            print(try jsonLine(["results": results, "peak_rss_bytes": rss, "blas_core": BLAS.coreName,
+            print(try jsonLine(["results": results, "peak_rss_bytes": rss, "blas_core": BLAS.coreName, "kernel_path": KernelPath.name,
+                                "weights": t.weights.format.rawValue, "products": t.productMode.rawValue, "kv": t.kvElement.rawValue,
+                                "memory": ["weights": mem.weights, "kv": mem.kv, "scratch": mem.scratch, "score_planes": mem.scorePlanes],
                                 "threads": modelOptions.threads, "model": modelOptions.model]))
             return
         }
-        print("model \(modelOptions.model) (\(t.config.arch.rawValue)), BLAS kernel \(BLAS.coreName), \(modelOptions.threads) threads")
+        print("model \(modelOptions.model) (\(t.config.arch.rawValue)), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), "
+              + "K/V \(t.kvElement.rawValue), kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(modelOptions.threads) threads; "
+              + "medians of \(repeats), alternated")
+        print("capture: last-token attention of every layer and head, as a study runs it (exact products, Float32 K/V)")
         print("tokens  tok/s   capture tok/s  llama.cpp pp (fa=0)  capture ratio")
         for r in results {
-            let ref = r["reference_tokens_per_s"] as? Double
+            let ref = (r["llama_bench_tokens_per_s"] as? Double).map { ($0, r["reference"] as! String) }
             print(String(format: "%6d  %6.1f  %13.1f  %19@  %13@", r["tokens"] as! Int, r["tokens_per_s"] as! Double,
-                         r["capture_tokens_per_s"] as! Double, ref.map { String(format: "%.1f", $0) } ?? "-",
+                         r["capture_tokens_per_s"] as! Double, ref.map { String(format: "%.1f (%@)", $0.0, $0.1) } ?? "-",
                          (r["capture_ratio"] as? Double).map { String(format: "%.2fx", $0) } ?? "-"))
         }
-        print(String(format: "peak RSS %.0f MiB", Double(rss) / 1048576))
+        print(String(format: "peak RSS %.0f MiB; memory of a %d-token prefill:", Double(rss) / 1048576, mem.tokens))
+        for l in mem.lines { print("  " + l) }
     }
 }
 

@@ -18,8 +18,9 @@ struct ModelOptions: ParsableArguments {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
     }
 
-    func load() throws -> LoadedModel {
-        let m = try LoadedModel(path: model, threads: threads, weights: weights, kv: kv)
+    /// `capture`: the command captures attention as a study does, so products default to exact and K/V to F32.
+    func load(capture: Bool = false) throws -> LoadedModel {
+        let m = try LoadedModel(path: model, threads: threads, weights: weights, kv: kv, exact: capture && products == nil)
         m.transformer.checkFinite = debugNonfinite
         if let products { m.transformer.productMode = products }
         return m

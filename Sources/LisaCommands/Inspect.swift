@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GGUF
+import Models
 import Numerics
 
 /// `lisa inspect MODEL`: architecture, hyper-parameters, tokenizer, tensor table and totals of a GGUF
@@ -9,6 +10,9 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a GGUF model's architecture, hyper-parameters, tensors and tokenizer.")
     @Argument(help: "Path to a .gguf file.") var model: String?
     @Flag(help: "Print the BLAS library, kernel family and CPU features in use.") var system = false
+    @Flag(help: "Load the model (weights in their GGUF blocks, F16 K/V) and print where a prefill's memory goes.")
+    var memory = false
+    @Option(help: "Prompt length for --memory.") var memoryTokens = 512
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Option(help: "Fail unless general.architecture is this.") var expectArch: String?
     @Option(help: "Fail unless <arch>.block_count is this.") var expectBlocks: Int?
@@ -21,11 +25,19 @@ struct Inspect: ParsableCommand {
 
     func validate() throws {
         guard model != nil || system else { throw ValidationError("Give a model file, --system, or both.") }
+        guard !memory || model != nil else { throw ValidationError("--memory needs a model file.") }
+        guard memoryTokens >= 1 else { throw ValidationError("--memory-tokens must be ≥ 1, got \(memoryTokens).") }
     }
 
     func run() throws {
         if system { print(systemReport()) }
         guard let model else { return }
+        if memory {
+            let m = try LoadedModel(path: model)
+            print("memory of a \(memoryTokens)-token prefill (weights \(m.transformer.weights.format.rawValue), K/V \(m.transformer.kvElement.rawValue)):")
+            for l in MemoryBreakdown(model: m.transformer, tokens: memoryTokens).lines { print("  " + l) }
+            return
+        }
         let summary = GGUFSummary(try GGUFFile(path: model))
         if json {
             let enc = JSONEncoder()
@@ -89,11 +101,12 @@ struct Inspect: ParsableCommand {
 /// The BLAS kernel in use matters 5–7× here (../shared/docs/PERFORMANCE.md), so it is always printed.
 func systemReport() -> String {
     let flags = BLASKernel.cpuFlags()
-    let simd = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"].filter(flags.contains)
+    let simd = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx_vnni", "neon", "asimd"].filter(flags.contains)
     let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? " (auto-detected)"
     return """
     BLAS: OpenBLAS, kernel \(BLAS.coreName)\(forced)
     OpenBLAS config: \(BLAS.configString)
     CPU features: \(simd.joined(separator: " ")), \(ProcessInfo.processInfo.activeProcessorCount) cores
+    Quantized kernels: path \(KernelPath.name) (supported here: \(KernelPath.supported.map(KernelPath.name).joined(separator: ", ")); LISA_KERNEL forces one)
     """
 }

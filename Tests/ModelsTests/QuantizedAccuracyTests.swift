@@ -5,10 +5,9 @@ import TestSupport
 import Testing
 import Tokenizers
 
-/// The quantized path (weights in their GGUF blocks; few-row products on 8-bit activations) against llama.cpp,
-/// transformers and our own Float32 path. The checks run the last prompt token as a decoding step (one row), so
-/// every linear map and the LM head take the integer kernels; the prompt before it and the perplexity chunks take
-/// the dequantized-tile sgemm.
+/// The quantized path (weights in their GGUF blocks) against llama.cpp, transformers and our own Float32 path, in
+/// both product modes: integer (8-bit activations, the default for evaluation and generation) and exact (dequantized
+/// tiles and sgemm, the mode of study captures and training).
 @Suite(.serialized) struct QuantizedAccuracyTests {
     /// Logits of the last prompt position computed as a one-token decoding step after the rest of the prompt.
     func lastAsDecodeStep(_ m: Transformer, _ ids: [Int], tap: AttentionTap? = nil) throws -> ArraySlice<Float> {
@@ -63,10 +62,10 @@ import Tokenizers
     @Test(.needsQwen)
     func qwen2MatchesLlamaCpp() throws { try llamaCpp("qwen2") }
 
-    /// Last-token attention rows (every layer and head) against transformers' float32 rows: within 1e-2 when the
-    /// prompt runs as one prefill (the dequantized-tile path every study capture takes), and within 4e-2 when the
-    /// last token runs as a decoding step on 8-bit activations (measured 2026-12-01: max 0.028 on Gemma, 0.024 on
-    /// Qwen — the activation rounding of all layers accumulates in the last token's state).
+    /// Last-token attention rows (every layer and head) against transformers' float32 rows: within 1e-2 with exact
+    /// products (the dequantized-tile path every study capture takes; measured ≤ 2.5e-4), and within 8e-2 on 8-bit
+    /// activations, prompt prefilled or last token as a decoding step (measured 2026-12-01: max 0.054 on Gemma,
+    /// 0.033 on Qwen — the activation rounding of all layers accumulates in the last token's state).
     func attention(_ name: String) throws {
         let model = try RealModels.quantized(name)
         let oracle = try TestPaths.oracleJSON("attention_\(name).json") as! [String: Any]
@@ -74,7 +73,9 @@ import Tokenizers
         for case let p as [String: Any] in oracle.arr("prompts") {
             let ids = p.ints("token_ids")
             let rows = p.arr("last_row")
-            for decode in [false, true] {
+            for (mode, decode) in [(ProductMode.exact, false), (.integer, false), (.integer, true)] {
+                model.productMode = mode
+                defer { model.productMode = .integer }
                 let cap = LastRowCapture(layers: model.config.nLayers)
                 if decode { _ = try lastAsDecodeStep(model, ids, tap: cap) }
                 else { _ = try model.forward(ids, cache: model.makeCache(), logits: .last, tap: cap) }
@@ -89,7 +90,7 @@ import Tokenizers
                         }
                     }
                 }
-                let bound = decode ? 4e-2 : 1e-2, how = decode ? "decode step" : "prefill"
+                let bound = mode == .exact ? 1e-2 : 8e-2, how = "\(mode.rawValue) " + (decode ? "decode step" : "prefill")
                 print("\(name) \(p["name"]!) quantized \(how): max |Δ attention| vs transformers = \(maxDiff)")
                 #expect(maxDiff <= bound, "\(name) prompt \(p["name"]!) (\(how)): attention rows differ by \(maxDiff)")
             }
@@ -101,9 +102,10 @@ import Tokenizers
     @Test(.needsQwen)
     func qwen2AttentionMatchesTransformers() throws { try attention("qwen2") }
 
-    /// Perplexity of ppl_text.txt (c = 128) within 0.5 % of the Float32 path; and teacher-forced decoding (one
-    /// token per step, the integer kernels throughout) within 0.03 nats/token in mean NLL of the Float32 path on the
-    /// same tokens (measured 2026-12-01: +0.016 Gemma, +0.008 Qwen).
+    /// Perplexity of ppl_text.txt (c = 128) against the Float32 path: within 0.5 % with exact products (measured
+    /// 1e-7) and within 1.5 % on 8-bit activations (measured 2026-12-01: 0.63 % Gemma, 1.10 % Qwen; llama.cpp's own
+    /// quantized-activation path is 0.3 % off its dequantized one, ../shared/oracles/perplexity.md); teacher-forced
+    /// decoding (one token per step) on 8-bit activations within 0.08 nats/token in mean NLL (measured 0.047 Gemma).
     func perplexity(_ name: String, path: String, chunks: Int) throws {
         let q = try RealModels.quantized(name), f = try RealModels.model(name)
         let tok = try TokenizerLoader.load(from: GGUFFile(path: path))
@@ -112,10 +114,15 @@ import Tokenizers
         let all = tok.encode(text, addBOS: tok.addBOSByDefault, parseSpecial: false)
         let ids = Array(all.prefix(chunks * 128))
         let bos = tok.addBOSByDefault ? tok.bosID : nil
-        let pq = try q.perplexity(tokens: ids, context: 128, bos: bos), pf = try f.perplexity(tokens: ids, context: 128, bos: bos)
-        print("\(name) ppl c=128 over \(pq.chunks) chunks: quantized \(pq.perplexity), f32 \(pf.perplexity)")
-        #expect(pq.chunks == chunks && pf.chunks == chunks)
-        #expect(abs(pq.perplexity - pf.perplexity) / pf.perplexity < 0.005)
+        let pf = try f.perplexity(tokens: ids, context: 128, bos: bos)
+        q.productMode = .exact
+        let pe = try q.perplexity(tokens: ids, context: 128, bos: bos)
+        q.productMode = .integer
+        let pq = try q.perplexity(tokens: ids, context: 128, bos: bos)
+        print("\(name) ppl c=128 over \(pq.chunks) chunks: quantized exact \(pe.perplexity), integer \(pq.perplexity), f32 \(pf.perplexity)")
+        #expect(pq.chunks == chunks && pf.chunks == chunks && pe.chunks == chunks)
+        #expect(abs(pe.perplexity - pf.perplexity) / pf.perplexity < 0.005)
+        #expect(abs(pq.perplexity - pf.perplexity) / pf.perplexity < 0.015)
 
         func decodedNLL(_ m: Transformer) throws -> Double {
             let cache = m.makeCache(), span = Array(all.prefix(97))
@@ -129,7 +136,7 @@ import Tokenizers
         }
         let nq = try decodedNLL(q), nf = try decodedNLL(f)
         print("\(name) teacher-forced decoding mean NLL over 65 tokens: quantized \(nq), f32 \(nf)")
-        #expect(abs(nq - nf) < 0.03)
+        #expect(abs(nq - nf) < 0.08)
     }
 
     @Test(.needsGemma) func gemma3Perplexity() throws { try perplexity("gemma3", path: TestPaths.gemma, chunks: 12) }
