@@ -10,8 +10,10 @@ public struct EvalOptions: Sendable {
     /// Seeds the --limit sample and the per-document exemplar draw (lm-eval's default few-shot seed).
     public var seed: UInt64
     public var policies: AttentionPolicies
-    public init(shots: Int, limit: Int? = nil, seed: UInt64 = 1234, policies: AttentionPolicies = AttentionPolicies()) {
-        self.shots = shots; self.limit = limit; self.seed = seed; self.policies = policies
+    /// generate_until documents decoded together (`BatchedGenerator`); 1 decodes one at a time.
+    public var batch: Int
+    public init(shots: Int, limit: Int? = nil, seed: UInt64 = 1234, policies: AttentionPolicies = AttentionPolicies(), batch: Int = 8) {
+        self.shots = shots; self.limit = limit; self.seed = seed; self.policies = policies; self.batch = batch
     }
 }
 
@@ -78,7 +80,34 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
     let known = Dictionary(resumed.map { ($0.result.index, $0) }, uniquingKeysWith: { a, _ in a })
     var results: [DocumentResult] = []
     var storedSeconds = 0.0, storedTokens = 0
-    for (i, doc) in docs.enumerated() {
+    var batchedTokens = 0
+    // generate_until documents decode together (not with score providers, whose state is per sequence)
+    var batched = false
+    if options.batch > 1, scoreProviders.isEmpty, !nf, let first = docs.first,
+       case .generation = try task.request(first, shots: options.shots, seed: options.seed) { batched = true }
+    if batched {
+        var byIndex: [Int: DocumentResult] = [:], jobs: [BatchedGenerator.Job] = [], jobDocs: [(Int, Document, [String])] = []
+        for (i, doc) in docs.enumerated() {
+            if let k = known[doc.index] {
+                byIndex[doc.index] = k.result; storedSeconds += k.seconds; storedTokens += k.tokens; continue
+            }
+            guard case let .generation(context, until, maxTokens, references) = try task.request(doc, shots: options.shots, seed: options.seed)
+            else { throw EvalError.emptyContinuation(task: task.spec.name, document: doc.index) }
+            jobs.append(BatchedGenerator.Job(context: scorer.encode(context), until: until, maxTokens: maxTokens))
+            jobDocs.append((i, doc, references))
+        }
+        var finished = byIndex.count
+        progress?(finished, docs.count)
+        try BatchedGenerator(model: model, policies: options.policies, batch: options.batch).run(jobs) { j, raw, tokens, seconds in
+            let (i, doc, refs) = jobDocs[j]
+            let r = generationResult(task.spec, doc, raw: raw, references: refs)
+            byIndex[doc.index] = r; batchedTokens += tokens; finished += 1
+            try each?(ScoredDocument(result: r, seconds: seconds, tokens: tokens), i)
+            progress?(finished, docs.count)
+        }
+        results = docs.map { byIndex[$0.index]! }
+    }
+    for (i, doc) in docs.enumerated() where !batched {
         if let k = known[doc.index] {
             results.append(k.result); storedSeconds += k.seconds; storedTokens += k.tokens
         } else {
@@ -103,7 +132,8 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
     let pol = options.policies.byLayer.sorted { $0.key < $1.key }.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
     return TaskResult(task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
                       standardErrors: errs, primaryMetric: task.spec.primaryMetric,
-                      seconds: storedSeconds + Date().timeIntervalSince(start), tokensRun: storedTokens + scorer.tokensRun, policies: pol, documents: results)
+                      seconds: storedSeconds + Date().timeIntervalSince(start), tokensRun: storedTokens + scorer.tokensRun + batchedTokens,
+                      policies: pol, documents: results)
 }
 
 /// Scores one document (lm-eval process_results for its output type).
@@ -124,19 +154,24 @@ public func scoreDocument(_ task: EvalTask, _ doc: Document, scorer: ContextScor
                               scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb])
     case let .generation(context, until, maxTokens, references):
         let raw = try scorer.generate(context: scorer.encode(context), until: until, maxTokens: maxTokens)
-        func em(_ p: String, _ refs: [String]) -> Double {
-            Metrics.exactMatch(p, references: refs, ignoreCase: spec.ignoreCase, ignorePunctuation: spec.ignorePunctuation,
-                               regexesToIgnore: spec.regexesToIgnore) ? 1 : 0
-        }
-        switch spec.extraction {
-        case .removeWhitespace:
-            let p = Metrics.removeWhitespace(raw)
-            return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: p, scores: ["exact_match": em(p, references)])
-        case .gsm8k:
-            let strict = Metrics.gsm8kStrict(raw), flexible = Metrics.gsm8kFlexible(raw)
-            return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: raw,
-                                  scores: ["exact_match": em(strict, references), "exact_match_flexible": em(flexible, references)])
-        }
+        return generationResult(spec, doc, raw: raw, references: references)
+    }
+}
+
+/// A generate_until document's result from its raw generated text (lm-eval's filters and exact match).
+func generationResult(_ spec: TaskSpec, _ doc: Document, raw: String, references: [String]) -> DocumentResult {
+    func em(_ p: String, _ refs: [String]) -> Double {
+        Metrics.exactMatch(p, references: refs, ignoreCase: spec.ignoreCase, ignorePunctuation: spec.ignorePunctuation,
+                           regexesToIgnore: spec.regexesToIgnore) ? 1 : 0
+    }
+    switch spec.extraction {
+    case .removeWhitespace:
+        let p = Metrics.removeWhitespace(raw)
+        return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: p, scores: ["exact_match": em(p, references)])
+    case .gsm8k:
+        let strict = Metrics.gsm8kStrict(raw), flexible = Metrics.gsm8kFlexible(raw)
+        return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: raw,
+                              scores: ["exact_match": em(strict, references), "exact_match_flexible": em(flexible, references)])
     }
 }
 

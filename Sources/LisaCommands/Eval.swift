@@ -27,6 +27,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Store the run and every document's result in this SQLite database (one transaction per document).") var db: String?
     @Flag(help: "With --db: continue the newest run with the same parameters, skipping stored documents.") var resume = false
     @Option(help: .hidden) var stopAfter: Int?
+    @Option(help: "generate_until documents decoded together (1: one at a time; results are the same).") var batch = 8
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -53,7 +54,8 @@ struct Eval: ParsableCommand {
             sharingJSON = cfg.json
         }
         let providers = try lisa.map { try lisaProviders(checkpoint: $0, model: m, modelPath: modelOptions.model, policies: &pol) } ?? [:]
-        let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol)
+        guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
+        let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol, batch: batch)
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
         let log = try partial.map { p -> FileHandle in
             _ = FileManager.default.createFile(atPath: p, contents: nil)  // failure surfaces as the nil handle below

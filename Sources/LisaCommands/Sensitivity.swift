@@ -16,12 +16,14 @@ struct SensitivityCommand: ParsableCommand {
     @Option(help: "Metric to compare (default: the task's primary metric, FIGURES.md C8).") var metric: String?
     @Option(help: "Data folder (default LISA_DATA, else ../shared/data).") var data: String?
     @Option(help: "Write the sweep as JSON (input of `lisa recommend`).") var out: String?
+    @Option(help: "generate_until documents decoded together (1: one at a time; results are the same).") var batch = 8
 
     func run() throws {
         let spec = try TasksFolder().spec(task)
         let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
         let m = try modelOptions.load()
-        let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed)
+        guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
+        let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, batch: batch)
         let pairs = LayerPair.sweep(nLayers: m.config.nLayers)
         let progress = Progress(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
         let r = try runSensitivity(evalTask, model: m, options: opts, metric: metric) { done, _ in progress.update(done) }

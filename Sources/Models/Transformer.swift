@@ -67,8 +67,9 @@ public final class Transformer: @unchecked Sendable {
                          scoreProviders: [scoreProviders], nfPrefill: nfPrefill)[0]
     }
 
-    /// B sequences of equal length at equal positions run together: every linear layer (and the LM head) runs
-    /// once on the B·T stacked rows, so the weights are read once per call (a gemm in place of B gemv's);
+    /// B sequences of equal length run together — prompts (T > 1) at equal cache positions, decoding steps (T = 1)
+    /// at any positions (batched generation of documents of different lengths): every linear layer (and the LM head)
+    /// runs once on the B·T stacked rows, so the weights are read once per call (a gemm in place of B gemv's);
     /// attention runs per sequence on its own cache and score providers (`scoreProviders[b]`, or none when the
     /// list is empty). Returns one `Logits` per sequence. `tap` sees the sequences' attention in batch order;
     /// `residualTap` sees the B·T stacked rows.
@@ -119,10 +120,11 @@ public final class Transformer: @unchecked Sendable {
         guard scoreProviders.isEmpty || scoreProviders.count == B else {
             throw ModelError.badBatch(reason: "\(B) sequences but \(scoreProviders.count) sets of score providers")
         }
-        let T = batch[0].count, p0 = caches[0].count, S = p0 + T
+        let T = batch[0].count, p0s = caches.map(\.count), S = p0s.max()! + T   // S: the most visible keys
         guard T > 0 else { throw ModelError.emptyPrompt }
-        guard batch.allSatisfy({ $0.count == T }), caches.allSatisfy({ $0.count == p0 }) else {
-            throw ModelError.badBatch(reason: "the sequences must have equal lengths and equal cache positions")
+        guard batch.allSatisfy({ $0.count == T }) else { throw ModelError.badBatch(reason: "the sequences must have equal lengths") }
+        guard T == 1 || Set(p0s).count == 1 else {
+            throw ModelError.badBatch(reason: "prompts of several tokens must start at equal cache positions (decoding steps of one token may differ)")
         }
         guard S <= c.contextLength else { throw ModelError.promptTooLong(tokens: S, context: c.contextLength) }
         for t in batch.joined() where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
@@ -131,22 +133,21 @@ public final class Transformer: @unchecked Sendable {
         for l in providers.flatMap(\.keys) where !(1..<c.nLayers).contains(l) {
             throw ModelError.badPolicy(layer: l, reason: "a score provider needs a previous layer: layers 1..<\(c.nLayers)")
         }
-        if nfPrefill, p0 != 0, providers.contains(where: { !$0.isEmpty }) {
+        if nfPrefill, let p0 = p0s.first(where: { $0 != 0 }), providers.contains(where: { !$0.isEmpty }) {
             throw ModelError.badBatch(reason: "NF prefill runs the providers' layers with standard attention and needs an empty cache, found \(p0) cached positions")
         }
 
         let d = c.nEmbd, H = c.nHeads
         let x = FloatBuffer(count: B * T * d, zeroed: false)          // [B·T, d] residual stream, sequence-major
         for (i, t) in batch.joined().enumerated() { embed(token: t, into: x.pointer + i * d) }
-        let positions = Array(p0..<S)
         let s = Scratch(config: c, B: B, T: T, S: S)
-        func planes() -> [AttentionPlanes] {     // per sequence: scores, probs [H, T, S]
-            (0..<B).map { _ in (FloatBuffer(count: H * T * S, zeroed: false), FloatBuffer(count: H * T * S, zeroed: false)) }
+        func planes() -> [AttentionPlanes] {     // per sequence b: scores, probs [H, T, S_b], S_b = p0s[b] + T
+            p0s.map { p0 in (FloatBuffer(count: H * T * (p0 + T), zeroed: false), FloatBuffer(count: H * T * (p0 + T), zeroed: false)) }
         }
         var cur = planes(), prev = planes()
 
         for l in 0..<c.nLayers {
-            try layerForward(l, x: x, s: s, caches: caches, positions: positions, p0: p0, cur: cur, prev: prev,
+            try layerForward(l, x: x, s: s, caches: caches, p0s: p0s, cur: cur, prev: prev,
                              policy: policies[l], tap: tap, providers: providers.map { $0[l] }, nfPrefill: nfPrefill)
             residualTap?.layerOutput(layer: l, x: x.pointer, rows: B * T, dim: d)
             swap(&cur, &prev)

@@ -2,13 +2,14 @@ import Foundation
 import Numerics
 
 extension Transformer {
-    /// One decoder block in place on x: [B·T, d] (B sequences of T rows). `cur[b]` receives sequence b's
-    /// scores/probs [H, T, S]; `prev[b]` holds its layer l−1's (read by direct sharing and providers).
-    func layerForward(_ l: Int, x: FloatBuffer, s: Scratch, caches: [KVCache], positions: [Int], p0: Int,
+    /// One decoder block in place on x: [B·T, d] (B sequences of T rows; sequence b's rows at positions
+    /// p0s[b] ..< p0s[b] + T). `cur[b]` receives sequence b's scores/probs [H, T, S_b] (S_b = p0s[b] + T);
+    /// `prev[b]` holds its layer l−1's (read by direct sharing and providers).
+    func layerForward(_ l: Int, x: FloatBuffer, s: Scratch, caches: [KVCache], p0s: [Int],
                       cur: [AttentionPlanes], prev: [AttentionPlanes], policy: AttentionPolicy, tap: AttentionTap?,
                       providers: [(any LayerScoreProvider)?], nfPrefill: Bool = false) throws {
         let c = config, w = weights.layers[l]
-        let B = s.B, T = s.T, R = B * T, S = s.S, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
+        let B = s.B, T = s.T, R = B * T, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
         func check(_ b: FloatBuffer, _ op: String, _ width: Int) throws {
             if checkFinite { try Scratch.checkFinite(b.pointer, count: R * width, layer: l, op: op, rowWidth: width) }
         }
@@ -31,8 +32,8 @@ extension Transformer {
             // QK-norm: RMSNorm of every head vector over headDim (gemma3).
             if let qn = w.qNorm { Kernels.rmsNorm(s.q.pointer, qn.pointer, s.q.pointer, rows: R * H, n: hd, eps: c.rmsEps) }
             if let kn = w.kNorm { Kernels.rmsNorm(s.k.pointer, kn.pointer, s.k.pointer, rows: R * c.nKVHeads, n: hd, eps: c.rmsEps) }
-            positions.withUnsafeBufferPointer { pos in
-                for b in 0..<B {
+            for b in 0..<B {
+                Array(p0s[b]..<(p0s[b] + T)).withUnsafeBufferPointer { pos in
                     ropes[l].apply(s.q.pointer + b * T * qDim, rows: T, heads: H, rowStride: qDim, positions: pos.baseAddress!)
                     ropes[l].apply(s.k.pointer + b * T * kvDim, rows: T, heads: c.nKVHeads, rowStride: kvDim, positions: pos.baseAddress!)
                 }
@@ -41,7 +42,7 @@ extension Transformer {
         }
 
         for b in 0..<B {
-            let cache = caches[b], provider = scoring[b], mine = cur[b]
+            let cache = caches[b], provider = scoring[b], mine = cur[b], p0 = p0s[b], S = p0 + T
             let keep = provider == nil && policy.needsKeys
             cache.append(layer: l, k: keep ? s.k.pointer + b * T * kvDim : nil, v: s.v.pointer + b * T * kvDim, rows: T)
             if let provider {
