@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Models
 
@@ -8,9 +9,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "BLAS threads.") var threads = 2
     @Flag(help: "Check every activation for NaN/Inf and report the first layer and op.") var debugNonfinite = false
 
-    func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
-    }
+    func validate() throws { try validateThreads(threads) }
 
     func load() throws -> LoadedModel {
         let m = try LoadedModel(path: model, threads: threads)
@@ -38,6 +37,30 @@ struct PromptOptions: ParsableArguments {
         let ids = m.encode(try text(), addBOS: noBos ? false : nil)
         guard !ids.isEmpty else { throw ValidationError("The prompt encodes to no tokens.") }
         return ids
+    }
+}
+
+/// `--threads` of every command: 1 to 256.
+func validateThreads(_ threads: Int) throws {
+    guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+}
+
+/// `--limit` and `--shots` of the commands that score a task.
+func validateSampling(limit: Int?, shots: Int?) throws {
+    if let shots, shots < 0 { throw ValidationError("--shots must be 0 or more, got \(shots).") }
+    if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+}
+
+/// The documents a run can score; a --limit above their number runs them all, with a warning that says so.
+func checkLimit(_ limit: Int?, task: EvalTask, shots: Int) throws {
+    let available = task.evaluable(shots: shots).count
+    guard available > 0 else {
+        throw CLIError("Task \(task.spec.name) has no document to evaluate with \(shots) shots (the data file holds \(task.records.count) "
+            + "records\(shots > 0 && task.spec.pool == .head ? ", \(task.spec.poolSize) of them kept as the few-shot pool" : "")).")
+    }
+    if let limit, limit > available {
+        FileHandle.standardError.write(Data(("warning: --limit \(limit) is more than the \(available) documents task \(task.spec.name) "
+            + "can evaluate; running all \(available).\n").utf8))
     }
 }
 

@@ -30,8 +30,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        if let shots, shots < 0 { throw ValidationError("--shots must be 0 or more, got \(shots).") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+        try validateSampling(limit: limit, shots: shots)
         if resume, db == nil { throw ValidationError("--resume needs --db FILE (the database holding the stopped run).") }
         if nf, lisa == nil { throw ValidationError("--nf needs --lisa CHECKPOINT (NF switches the LiSA layers off for the prefill).") }
     }
@@ -54,6 +53,7 @@ struct Eval: ParsableCommand {
         }
         let providers = try lisa.map { try lisaProviders(checkpoint: $0, model: m, modelPath: modelOptions.model, policies: &pol) } ?? [:]
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol)
+        try checkLimit(limit, task: evalTask, shots: opts.shots)
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
         let log = try partial.map { p -> FileHandle in
             _ = FileManager.default.createFile(atPath: p, contents: nil)  // failure surfaces as the nil handle below

@@ -17,11 +17,17 @@ struct SensitivityCommand: ParsableCommand {
     @Option(help: "Data folder (default LISA_DATA, else ../shared/data).") var data: String?
     @Option(help: "Write the sweep as JSON (input of `lisa recommend`).") var out: String?
 
+    func validate() throws { try validateSampling(limit: limit, shots: shots) }
+
     func run() throws {
         let spec = try TasksFolder().spec(task)
+        if let metric, !spec.metricNames.contains(metric) {
+            throw EvalError.unknownMetric(task: spec.name, metric: metric, known: spec.metricNames)
+        }
         let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
-        let m = try modelOptions.load()
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed)
+        try checkLimit(limit, task: evalTask, shots: opts.shots)
+        let m = try modelOptions.load()
         let pairs = LayerPair.sweep(nLayers: m.config.nLayers)
         let progress = Progress(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
         let r = try runSensitivity(evalTask, model: m, options: opts, metric: metric) { done, _ in progress.update(done) }

@@ -22,6 +22,8 @@ struct StudyRun: ParsableCommand {
     @Option(help: "tasks/ folder for `kind: sensitivity` studies (default: LISA_TASKS or ./tasks).") var tasks: String?
     @Option(help: .hidden) var throttleMs = 0
 
+    func validate() throws { try validateThreads(threads) }
+
     func run() throws {
         do {
             let s = try StudyRunner.run(specPath: file, options: StudyRunOptions(

@@ -125,13 +125,18 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         if let w = slidingWindow { try range("attention.sliding_window", w, 1...Self.maxContext) }
     }
 
-    /// The hyper-parameters must describe the tensors the file holds: the embedding is [vocab, d_model], the first
+    /// Every tensor must have a type this build can dequantize. The hyper-parameters must describe the tensors the
+    /// file holds: the embedding is [vocab, d_model], the first
     /// block's projections match the head layout, and the file has exactly `block_count` blocks.
     func checkTensorShapes(_ f: GGUFFile) throws {
         func expect(_ name: String, _ shape: [Int]) throws {
             guard let t = f.tensor(name) else { throw ModelError.missingTensor(path: f.path, name: name) }
             let found = Array(t.dims.reversed())
             guard found == shape else { throw ModelError.tensorShape(path: f.path, name: name, expected: shape, found: found) }
+        }
+        if let t = f.tensors.first(where: { !GGUFDequant.supported.contains($0.type) }) {
+            let names = GGMLType.allCases.filter(GGUFDequant.supported.contains).map(\.name)
+            throw ModelError.unsupportedTensorType(path: f.path, tensor: t.name, type: t.type.name, supported: names)
         }
         try expect("token_embd.weight", [vocabSize, nEmbd])
         try expect("blk.0.attn_q.weight", [qDim, nEmbd])
