@@ -49,7 +49,7 @@ public func readLines(_ url: URL) throws -> [Substring] {
 /// without any record is an error too (an empty data set would score as NaN).
 public func readJSONL<R: JSONLRecord>(_ type: R.Type, from url: URL) throws -> [R] {
     let lines = try readLines(url)
-    guard !lines.isEmpty else { throw DatasetError.noRecords(path: url.path) }
+    guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else { throw DatasetError.noRecords(path: url.path) }
     let decoder = JSONDecoder()
     var records: [R] = []
     records.reserveCapacity(lines.count)

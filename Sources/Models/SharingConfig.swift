@@ -135,7 +135,8 @@ public func typeInWords(_ type: Any.Type) -> String {
     case "Int", "Int64", "UInt64", "Int32", "UInt32": return "an integer"
     case "Bool": return "a boolean (true or false)"
     case "Double", "Float": return "a number"
-    case let s where s.hasPrefix("Array"): return "a list"
+    case let s where s.hasPrefix("Array") || s == "Sequence": return "a list"
+    case "Mapping": return "a mapping (key: value pairs)"
     case let s where s.hasPrefix("Dictionary"): return "an object (key: value pairs)"
     default: return "a \(type)"
     }

@@ -21,6 +21,8 @@ public final class LisaStore {
         Self.lastOpened.set(path)
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT {
+            throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
         } catch let e as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
         }

@@ -116,4 +116,16 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(try ModelConfig.read(from: GGUFFile(path: path)).isSlidingLayer == Array(repeating: false, count: 6))
     }
+
+    /// A tensor type without a dequantizer is named with the file and the tensor before any weight is loaded.
+    @Test func unsupportedTensorTypeIsNamed() throws {
+        var w = try TinyModel(arch: "qwen2").writer()
+        w.tensors.append(GGUFWriter.Tensor(name: "blk.0.extra.weight", dims: [256], type: .iq2_xxs, data: [UInt8](repeating: 0, count: 66)))
+        let (path, dir) = try w.writeTemporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do { _ = try ModelConfig.read(from: GGUFFile(path: path)); Issue.record("an IQ2_XXS tensor was accepted") } catch {
+            #expect("\(error)" == "\(path): tensor 'blk.0.extra.weight' has type IQ2_XXS, which this build cannot dequantize "
+                + "(supported: F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, BF16).")
+        }
+    }
 }
