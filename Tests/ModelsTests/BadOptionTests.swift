@@ -126,4 +126,15 @@ import Testing
         let r = try lisa(["inspect", fifo])
         #expect(r.status == 1 && r.stderr == "Error: \(fifo): cannot open the file: it is a FIFO (named pipe), not a regular file.\n")
     }
+
+    /// Item 6: with stderr a pipe, a run prints progress lines (every LISA_PROGRESS_SECONDS; 0 = every document).
+    @Test func progressLinesWhenStderrIsNotATerminal() throws {
+        try #require(LisaBinary.url != nil, "lisa is not built")
+        let r = try LisaBinary.run(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data],
+                                   environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path, "LISA_PROGRESS_SECONDS": "0"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 4, "\(r.stderr)")
+        #expect(lines.first?.hasPrefix("piqa: 1/3 (33.3 %), ") == true && lines.last?.hasSuffix(", done") == true, "\(r.stderr)")
+    }
 }
