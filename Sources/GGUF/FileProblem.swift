@@ -20,7 +20,6 @@ public enum FileProblem {
         let fm = FileManager.default
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
             if isDir.boolValue { return "it is a directory, not a file" }
-            if (error as NSError?)?.code == CocoaError.fileWriteFileExists.rawValue { return "it exists as a file, not a folder" }
             if !fm.isWritableFile(atPath: path) { return "permission denied" }
             return underlying(error)
         }
@@ -44,6 +43,7 @@ public enum FileProblem {
         guard ns.domain == NSCocoaErrorDomain else { return nil }
         guard let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path else { return nil }
         let writing = (CocoaError.fileWriteUnknown.rawValue...CocoaError.Code(rawValue: 639).rawValue).contains(ns.code)
+        if ns.code == CocoaError.fileWriteFileExists.rawValue { return "\(path): cannot create the folder: it exists as a file." }
         return writing ? "\(path): cannot write the file: \(Self.writing(path, error))."
                        : "\(path): cannot read the file: \(Self.reading(path, error))."
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Store
+import GGUF
 import Models
 
 /// Options every model-running command shares.
@@ -61,6 +63,20 @@ func checkLimit(_ limit: Int?, task: EvalTask, shots: Int) throws {
     if let limit, limit > available {
         FileHandle.standardError.write(Data(("warning: --limit \(limit) is more than the \(available) documents task \(task.spec.name) "
             + "can evaluate; running all \(available).\n").utf8))
+    }
+}
+
+/// Any error as the sentence the user sees: Foundation's file errors and SQLite errors are rewritten to name the
+/// file and the fault; the project's own errors already read as sentences.
+func sentence(_ error: Error) -> String {
+    FileProblem.sentence(error) ?? LisaStore.sentence(for: error) ?? "\(error)"
+}
+
+/// `--reports` must be a folder (or not exist yet): checked before a long run, not after it.
+func checkFolder(_ path: String, option: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+        throw ValidationError("\(option) \(path) is a file, not a folder.")
     }
 }
 

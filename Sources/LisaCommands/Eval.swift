@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Evaluation
 import Foundation
+import GGUF
 import Models
 import Store
 import Studies
@@ -40,7 +41,7 @@ struct Eval: ParsableCommand {
         let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
         // The database is opened before the model loads, so a bad --db path fails at once.
         let store = try db.map { p -> LisaStore in
-            do { return try LisaStore(path: p) } catch { throw CLIError("--db: \(error)") }
+            do { return try LisaStore(path: p) } catch { throw CLIError("--db: \(sentence(error))") }
         }
         let m = try modelOptions.load()
         var pol = try parsePolicies(policies ?? "")
@@ -57,7 +58,7 @@ struct Eval: ParsableCommand {
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
         let log = try partial.map { p -> FileHandle in
             _ = FileManager.default.createFile(atPath: p, contents: nil)  // failure surfaces as the nil handle below
-            guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("\(p) cannot be opened for writing.") }
+            guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("--partial \(p) cannot be opened for writing: \(FileProblem.writing(p)).") }
             return h
         }
         let enc = JSONEncoder()

@@ -14,7 +14,7 @@ public enum LisaMain {
             try command.run()
         } catch {
             // Foundation's and GRDB's own texts name neither the fault nor the file: say both.
-            if let text = FileProblem.sentence(error) ?? LisaStore.sentence(for: error) { Lisa.exit(withError: CLIError(text)) }
+            if FileProblem.sentence(error) != nil || LisaStore.sentence(for: error) != nil { Lisa.exit(withError: CLIError(sentence(error))) }
             let code = Lisa.exitCode(for: error)
             guard code != .success, let text = CommandLineFixes.clearer(Lisa.fullMessage(for: error)) else { Lisa.exit(withError: error) }
             FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -137,4 +137,25 @@ import Testing
         #expect(lines.count == 4, "\(r.stderr)")
         #expect(lines.first?.hasPrefix("piqa: 1/3 (33.3 %), ") == true && lines.last?.hasSuffix(", done") == true, "\(r.stderr)")
     }
+
+    /// Checked before a long run, not after it (the study used to capture, then fail with a raw NSCocoaErrorDomain text).
+    @Test func reportsFolderThatIsAFileIsRefusedUpFront() throws {
+        let dir = TestPaths.tempDir("badopt-reports")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("reports").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        for args in [["study", "run", "studies/tiny.yaml", "--reports", file], ["report", "--study", "tiny", "--reports", file]] {
+            let r = try lisa(args)
+            #expect(r.status == 64 && r.stderr.hasPrefix("Error: --reports \(file) is a file, not a folder.\n"), "\(args): \(r.stderr)")
+        }
+    }
+
+    @Test func unreadableInputsOfRecommendAndEvalAreNamed() throws {
+        let dir = TestPaths.tempDir("badopt-inputs")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sweep = try lisa(["recommend", Self.f.model, "--sensitivity", dir.path, "--target", "1"])
+        #expect(sweep.stderr == "Error: --sensitivity \(dir.path) cannot be read: it is a directory, not a file.\n", "\(sweep.stderr)")
+        let partial = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data, "--partial", dir.path])
+        #expect(partial.stderr == "Error: --partial \(dir.path) cannot be opened for writing: it is a directory, not a file.\n", "\(partial.stderr)")
+    }
 }
