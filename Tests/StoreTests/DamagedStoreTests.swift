@@ -44,3 +44,20 @@ import TestSupport
         }
     }
 }
+
+import GRDB
+
+/// SQLite errors that reach the user later in a run name the database opened.
+@Suite struct StoreErrorSentenceTests {
+    @Test func sqliteErrorNamesTheDatabase() throws {
+        let dir = TestPaths.tempDir("store")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try LisaStore(path: dir.appendingPathComponent("lisa.sqlite").path)
+        let e = DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")
+        // The database named is the one this process opened last: this test's in a CLI run (one database per process);
+        // under parallel tests another suite's may have been opened since, so only the shape is exact here.
+        let text = try #require(LisaStore.sentence(for: e))
+        #expect(text.hasPrefix("The study database /") && text.hasSuffix(".sqlite: SQLite error 13: database or disk is full."), "\(text)")
+        #expect(LisaStore.sentence(for: StoreError.badBlob(bytes: 3)) == nil)
+    }
+}
