@@ -192,8 +192,9 @@ public final class LiSARuntime {
         guard (1...c.headDim).contains(rank), !rope || rank % 2 == 0 else {
             throw CheckpointError.malformed(path: p, reason: "rank \(rank) in __metadata__ must be 1 to head_dim \(c.headDim)\(rope ? " and even (RoPE rotates pairs)" : "")")
         }
-        guard (1...(1 << 16)).contains(hidden) else {
-            throw CheckpointError.malformed(path: p, reason: "hidden \(hidden) in __metadata__ must be 1 to 65536")
+        guard (1...(1 << 16)).contains(hidden), ffn == .sl || ffn == .plus || hidden >= 2 * c.nHeads else {
+            throw CheckpointError.malformed(path: p, reason: "hidden \(hidden) in __metadata__ must be 1 to 65536"
+                + " (and at least 2 × \(c.nHeads) heads for the \(ffn.rawValue) FFN)")
         }
         var built: [LiSALayer] = []
         for l in sharing.lisaLayers {

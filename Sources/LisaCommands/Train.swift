@@ -70,6 +70,10 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let m = try LoadedModel(path: model, threads: threads)
+        if method == "lisa", ffn == "dl" || ffn == "dl-silu", LiSATrainOptions().hidden < 2 * m.config.nHeads {
+            throw CLIError("--ffn \(ffn) needs a hidden size of at least 2 × \(m.config.nHeads) heads (it is \(LiSATrainOptions().hidden)); "
+                + "use --ffn sl or --ffn plus for this model.")
+        }
         let sha = try SHA256.hex(ofFile: model)
         let sharing: SharingConfig
         if let config { sharing = try SharingConfig.load(path: config, modelPath: model) } else {
