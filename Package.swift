@@ -20,16 +20,16 @@ let package = Package(
         // C kernels on weights in their ggml blocks: 8-bit activation quantization and integer block dot
         // products, with portable, AVX2, AVX-512 and AVX-512 VNNI paths chosen at start-up.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        // Float32 buffers, BLAS products and the transformer kernels (and their backward passes).
+        // Float32 buffers, BLAS products and the transformer kernels (and their backward passes). The only target
+        // built -Ounchecked: pure numeric code that parses no input (issue 15).
         .target(name: "Numerics", dependencies: ["COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // GGUF v2/v3: memory-mapped reader, writer, exact dequantization.
-        .target(name: "GGUF", swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "GGUF"),
         // SentencePiece-BPE and GPT-2 byte-level BPE built from plain vocab/merges/scores.
         .target(name: "Tokenizers", dependencies: ["GGUF"]),
         // Architectures (llama, qwen2, gemma3), forward pass, KV cache, taps, attention policies, generation.
-        .target(name: "Models", dependencies: ["Numerics", "GGUF", "Tokenizers", "CKernels"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "Models", dependencies: ["Numerics", "GGUF", "Tokenizers", "CKernels"]),
         // Task records from the data dir, deterministic sampling, prompt builders (lm-eval conventions).
         .target(name: "Datasets", dependencies: ["Numerics"]),
         // One SQLite file through GRDB: named migrations, records, resume bookkeeping.
@@ -39,8 +39,7 @@ let package = Package(
         // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
         .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers", "GGUF"]),
         // LiSA (Section 5): alignment FFN, low-rank Q/K difference, hand-written backward passes, trainer, checkpoints.
-        .target(name: "LiSA", dependencies: ["Models", "Numerics", "GGUF", "Tokenizers", "Datasets"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "LiSA", dependencies: ["Models", "Numerics", "GGUF", "Tokenizers", "Datasets"]),
         // gnuplot scripts and data files → PNG/SVG.
         .target(name: "Plots"),
         // Study files (YAML) → capture → store → analyses → plots → reports.

@@ -14,23 +14,42 @@ public extension JSONLRecord {
 }
 
 /// The raw lines of a text file (without the trailing empty line), checked for existence and UTF-8.
+/// Lines end in LF; a CR before the LF (Windows) is dropped. A byte-order mark, a CR-only line ending and
+/// invalid UTF-8 are errors naming the file (and the line).
 public func readLines(_ url: URL) throws -> [Substring] {
-    guard FileManager.default.fileExists(atPath: url.path) else { throw DatasetError.missingFile(path: url.path) }
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { throw DatasetError.missingFile(path: url.path) }
+    guard !isDir.boolValue else { throw DatasetError.unreadable(path: url.path, reason: "it is a directory, not a file") }
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-        throw DatasetError.unreadable(path: url.path, reason: error.localizedDescription)
+        throw DatasetError.unreadable(path: url.path, reason: (error as NSError).localizedFailureReason ?? "\(error)")
     }
-    guard let text = String(data: data, encoding: .utf8) else {
-        throw DatasetError.unreadable(path: url.path, reason: "it is not UTF-8 text")
+    if data.starts(with: [0xEF, 0xBB, 0xBF]) {
+        throw DatasetError.unreadable(path: url.path, reason: "it starts with a UTF-8 byte-order mark (EF BB BF); save it without one")
     }
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // Split bytes, not Characters: "\r\n" is a single Character, so a String split on "\n" keeps CRLF lines joined.
+    var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
     if lines.last?.isEmpty == true { lines.removeLast() }
-    return lines
+    var out: [Substring] = []
+    out.reserveCapacity(lines.count)
+    for (i, raw) in lines.enumerated() {
+        let bytes = raw.last == 0x0D ? raw.dropLast() : raw
+        if bytes.contains(0x0D) {
+            throw DatasetError.badLineEnding(file: url.path, line: i + 1)
+        }
+        guard let text = String(data: Data(bytes), encoding: .utf8) else {
+            throw DatasetError.invalidUTF8(file: url.path, line: i + 1)
+        }
+        out.append(Substring(text))
+    }
+    return out
 }
 
-/// Decodes every line of a JSONL file as `R`; the first bad line throws an error naming file:line.
+/// Decodes every line of a JSONL file as `R`; the first bad line throws an error naming file:line. A file
+/// without any record is an error too (an empty data set would score as NaN).
 public func readJSONL<R: JSONLRecord>(_ type: R.Type, from url: URL) throws -> [R] {
     let lines = try readLines(url)
+    guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else { throw DatasetError.noRecords(path: url.path) }
     let decoder = JSONDecoder()
     var records: [R] = []
     records.reserveCapacity(lines.count)
@@ -81,11 +100,15 @@ func topLevelCorruption(_ text: Substring, file: String, line: Int, fallback: St
         let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? fallback
         return .badJSON(file: file, line: line, reason: reason)
     }
-    // No record field is fractional, so a number that is not an integer is the culprit.
+    // No record field is fractional, so a number that is not an integer, or one too large for Int, is the culprit.
     if let object = parsed as? [String: Any] {
         for key in object.keys.sorted() {
-            if let n = object[key] as? NSNumber, !(object[key] is Bool), n.doubleValue.rounded() != n.doubleValue {
+            guard let n = object[key] as? NSNumber, !(object[key] is Bool) else { continue }
+            if n.doubleValue.rounded() != n.doubleValue {
                 return .wrongType(file: file, line: line, field: key, expected: "an integer")
+            }
+            if n.doubleValue.magnitude >= 0x1p63 {
+                return .invalidValue(file: file, line: line, field: key, reason: "is \(n), out of the integer range")
             }
         }
     }

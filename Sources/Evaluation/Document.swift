@@ -14,6 +14,9 @@ public struct Document: Equatable, Sendable {
     public let fields: [String: DocValue]
     public init(index: Int, fields: [String: DocValue]) { self.index = index; self.fields = fields }
 
+    /// The record kinds `load(record:url:)` reads.
+    public static let recordKinds = ["piqa", "boolq", "arc_easy", "openbookqa", "hellaswag", "mmlu", "lambada", "triviaqa", "nq_open", "gsm8k"]
+
     /// The documents of a data file, read through the Datasets record named `record`.
     public static func load(record: String, url: URL) throws -> [Document] {
         func read<R: JSONLRecord>(_ t: R.Type, _ f: (R) -> [String: DocValue]) throws -> [Document] {
@@ -31,8 +34,9 @@ public struct Document: Equatable, Sendable {
         case "nq_open": return try read(NQOpenRecord.self, docFields)
         case "gsm8k": return try read(GSM8KRecord.self, docFields)
         default:
+            // TaskSpec.load refuses unknown kinds, naming the task file; this is for callers that skip it.
             throw EvalError.badTaskFile(path: url.path, reason: "the record kind \"\(record)\" is unknown "
-                + "(piqa, boolq, arc_easy, openbookqa, hellaswag, mmlu, lambada, triviaqa, nq_open, gsm8k)")
+                + "(\(recordKinds.joined(separator: ", ")))")
         }
     }
 

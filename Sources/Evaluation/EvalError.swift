@@ -6,6 +6,12 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case tasksFolderMissing(searched: [String])
     /// A task name has no `<name>.json` in the tasks folder.
     case unknownTask(name: String, folder: String, available: [String])
+    /// `--task` holds a path, not a name.
+    case taskNameIsAPath(name: String, folder: String)
+    /// A document's gold index is not one of its choices.
+    case goldOutsideChoices(task: String, document: Int, gold: Int, choices: Int)
+    /// A metric the task does not report.
+    case unknownMetric(task: String, metric: String, known: [String])
     /// A task file is not valid JSON or misses a field.
     case badTaskFile(path: String, reason: String)
     /// A template names a field the document lacks, or applies an unknown filter.
@@ -24,6 +30,14 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
             return "No tasks folder found (looked in \(searched.joined(separator: ", "))). Set LISA_TASKS to the folder holding piqa.json, …"
         case .unknownTask(let name, let folder, let available):
             return "\(folder)/\(name).json does not exist; known tasks: \(available.joined(separator: ", "))."
+        case .taskNameIsAPath(let name, let folder):
+            return "--task \(name.debugDescription) is not a task name: give the name of a file in \(folder) without \".json\" "
+                + "(a task file elsewhere goes in that folder, or point LISA_TASKS at its folder)."
+        case .goldOutsideChoices(let task, let document, let gold, let choices):
+            return "Task \(task), document \(document) (line \(document + 1) of the data file): the gold index \(gold) is not one of "
+                + "its \(choices) choices (0 to \(choices - 1))."
+        case .unknownMetric(let task, let metric, let known):
+            return "Task \(task) has no metric \(metric.debugDescription); its metrics are \(known.joined(separator: ", "))."
         case .badTaskFile(let path, let reason):
             return "The task file \(path) is invalid: \(reason)."
         case .badTemplate(let task, let template, let reason):

@@ -61,6 +61,8 @@ public struct EvalTask: Sendable {
     public func gold(_ doc: Document) throws -> Int {
         let s = try Template.render(spec.docToTarget, doc, task: spec.name)
         guard let g = Int(s) else { throw EvalError.badTemplate(task: spec.name, template: spec.docToTarget, reason: "gives \(s.debugDescription), not a choice index") }
+        let n = try choices(doc).count
+        guard (0..<n).contains(g) else { throw EvalError.goldOutsideChoices(task: spec.name, document: doc.index, gold: g, choices: n) }
         return g
     }
 

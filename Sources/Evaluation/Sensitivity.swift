@@ -75,6 +75,9 @@ public func runSensitivity(_ task: EvalTask, model: LoadedModel, options: EvalOp
                            pairs: [LayerPair]? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> SensitivityResult {
     let start = Date()
     let key = metric ?? task.spec.primaryMetric
+    guard task.spec.metricNames.contains(key) else {
+        throw EvalError.unknownMetric(task: task.spec.name, metric: key, known: task.spec.metricNames)
+    }
     let sweep = pairs ?? LayerPair.sweep(nLayers: model.config.nLayers)
     let total = 1 + 2 * sweep.count
     func score(_ p: AttentionPolicies) throws -> (Double, Double, Int) {

@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import Models
 
 /// One evaluation task as data (`tasks/<name>.json`), mirroring the fields of an lm-evaluation-harness task
@@ -100,21 +101,38 @@ public struct TaskSpec: Codable, Sendable, Equatable {
         primaryMetric = try c.decodeIfPresent(String.self, forKey: .primaryMetric) ?? "acc"
     }
 
+    /// The metrics a run of this task reports (the keys of `TaskResult.metrics`).
+    public var metricNames: [String] {
+        switch outputType {
+        case .multipleChoice: return ["acc", "acc_norm"]
+        case .loglikelihood: return ["acc", "perplexity"]
+        case .generateUntil: return extraction == .gsm8k ? ["exact_match", "exact_match_flexible"] : ["exact_match"]
+        }
+    }
+
     /// Reads and checks one task file.
     public static func load(path: String) throws -> TaskSpec {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw EvalError.badTaskFile(path: path, reason: "it cannot be read (\(error.localizedDescription))")
+            throw EvalError.badTaskFile(path: path, reason: "it cannot be read: \(FileProblem.reading(path, error))")
         }
         let spec: TaskSpec
         do { spec = try JSONDecoder().decode(TaskSpec.self, from: data) } catch let e as DecodingError {
             throw EvalError.badTaskFile(path: path, reason: decodingReason(e))
+        }
+        guard Document.recordKinds.contains(spec.record) else {
+            throw EvalError.badTaskFile(path: path, reason: "the record kind \"\(spec.record)\" is unknown "
+                + "(\(Document.recordKinds.joined(separator: ", ")))")
         }
         if spec.outputType == .multipleChoice, (spec.docToChoice == nil) == (spec.choicesField == nil) {
             throw EvalError.badTaskFile(path: path, reason: "a multiple_choice task needs exactly one of docToChoice and choicesField")
         }
         if spec.outputType == .generateUntil, spec.referencesField == nil {
             throw EvalError.badTaskFile(path: path, reason: "a generate_until task needs referencesField")
+        }
+        guard spec.metricNames.contains(spec.primaryMetric) else {
+            throw EvalError.badTaskFile(path: path, reason: "primaryMetric \"\(spec.primaryMetric)\" is not one of the task's metrics "
+                + "(\(spec.metricNames.joined(separator: ", ")))")
         }
         return spec
     }
@@ -147,6 +165,7 @@ public struct TasksFolder: Sendable {
     }
 
     public func spec(_ name: String) throws -> TaskSpec {
+        guard !name.contains("/"), !name.hasPrefix("."), !name.isEmpty else { throw EvalError.taskNameIsAPath(name: name, folder: url.path) }
         let path = url.appendingPathComponent("\(name).json").path
         guard FileManager.default.fileExists(atPath: path) else {
             throw EvalError.unknownTask(name: name, folder: url.path, available: available)

@@ -15,6 +15,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case duplicate(path: String, what: String, name: String)
     case missingKey(path: String, key: String)
     case wrongKeyType(path: String, key: String, expected: String, found: String)
+    case badValue(path: String, key: String, reason: String)
+    case overlappingTensors(path: String, first: String, second: String)
     case missingTensor(path: String, name: String)
     case unsupportedDequantization(tensor: String, type: String)
     case writeFailed(path: String, reason: String)
@@ -42,7 +44,9 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .invalidUTF8(p, f, o): return "\(p): \(f) at byte offset \(o) is not valid UTF-8."
         case let .duplicate(p, w, n): return "\(p): duplicate \(w) '\(n)'."
         case let .missingKey(p, k): return "\(p): metadata key '\(k)' is missing."
-        case let .wrongKeyType(p, k, e, f): return "\(p): metadata key '\(k)' should be \(e) but is \(f)."
+        case let .wrongKeyType(p, k, e, f): return "\(p): metadata key '\(k)' is \(f), not \(e)."
+        case let .badValue(p, k, r): return "\(p): metadata key '\(k)' \(r)."
+        case let .overlappingTensors(p, a, b): return "\(p): the data of tensors '\(a)' and '\(b)' overlap."
         case let .missingTensor(p, n): return "\(p): tensor '\(n)' is missing."
         case let .unsupportedDequantization(n, t): return "tensor '\(n)': dequantization of type \(t) is not supported."
         case let .writeFailed(p, r): return "\(p): cannot write the GGUF file: \(r)."

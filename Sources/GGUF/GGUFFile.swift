@@ -76,9 +76,12 @@ public final class GGUFFile: @unchecked Sendable {
 
         var align = 32
         if let a = dict["general.alignment"] {
+            guard a.int != nil || a.type == .uint64 else {
+                throw GGUFError.wrongKeyType(path: path, key: "general.alignment", expected: "an unsigned integer", found: a.typeInWords)
+            }
             guard let av = a.int, av > 0, av <= 65536, av & (av - 1) == 0 else {
                 // A negative value is reported as 0 rather than trapping in the UInt64 conversion.
-                throw GGUFError.badAlignment(path: path, value: UInt64(max(a.int ?? 0, 0)))
+                throw GGUFError.badAlignment(path: path, value: UInt64(max(a.int ?? Int.max, 0)))
             }
             align = av
         }
@@ -132,6 +135,11 @@ public final class GGUFFile: @unchecked Sendable {
                                                 end: o1 || o2 ? Int.max : Int(clamping: end), fileSize: mapped.size)
             }
         }
+        // Ranges are inside the file (checked above), so the sums cannot overflow.
+        let byStart = infos.sorted { $0.offset < $1.offset }
+        for (a, b) in zip(byStart, byStart.dropFirst()) where a.offset + UInt64(a.byteCount) > b.offset {
+            throw GGUFError.overlappingTensors(path: path, first: a.name, second: b.name)
+        }
         tensors = infos
         tensorIndex = index
     }
@@ -154,25 +162,58 @@ public final class GGUFFile: @unchecked Sendable {
         case .uint64: return .uint64(try r.read(UInt64.self, f))
         case .int64: return .int64(try r.read(Int64.self, f))
         case .float64: return .float64(try r.readDouble(f))
+        case .array: return .array(try readArrayValue(&r, key: key, depth: depth))
+        }
+    }
+
+    /// An array value: u32 element type, u64 count, the items.
+    static func readArrayValue(_ r: inout ByteReader, key: String, depth: Int) throws -> GGUFArray {
+        let typeOffset = r.offset
+        let rawType = try r.read(UInt32.self, "element type of '\(key)'")
+        guard let et = GGUFValueType(rawValue: rawType) else {
+            throw GGUFError.unknownValueType(path: r.path, key: key, type: rawType, offset: typeOffset)
+        }
+        guard depth < GGUFFile.maxArrayDepth else {
+            throw GGUFError.absurdCount(path: r.path, field: "array nesting depth of '\(key)'", count: UInt64(depth + 1), offset: typeOffset)
+        }
+        let countOffset = r.offset
+        let n = try r.read(UInt64.self, "element count of '\(key)'")
+        // Checked before anything is reserved: every item needs at least its minimum size in the bytes left.
+        guard n <= UInt64(r.remaining / et.minimumSize) else {
+            throw GGUFError.absurdCount(path: r.path, field: "element count of '\(key)'", count: n, offset: countOffset)
+        }
+        return try readArray(&r, type: et, count: Int(n), key: key, depth: depth)
+    }
+
+    /// `count` items of type `type`, read into one typed array.
+    static func readArray(_ r: inout ByteReader, type: GGUFValueType, count n: Int, key: String, depth: Int) throws -> GGUFArray {
+        let f = "item of '\(key)'"
+        func many<T>(_ read: (inout ByteReader) throws -> T) throws -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(n)
+            for _ in 0..<n { out.append(try read(&r)) }
+            return out
+        }
+        switch type {
+        case .uint8: return .uint8(try many { try $0.read(UInt8.self, f) })
+        case .int8: return .int8(try many { try $0.read(Int8.self, f) })
+        case .uint16: return .uint16(try many { try $0.read(UInt16.self, f) })
+        case .int16: return .int16(try many { try $0.read(Int16.self, f) })
+        case .uint32: return .uint32(try many { try $0.read(UInt32.self, f) })
+        case .int32: return .int32(try many { try $0.read(Int32.self, f) })
+        case .float32: return .float32(try many { try $0.readFloat(f) })
+        case .uint64: return .uint64(try many { try $0.read(UInt64.self, f) })
+        case .int64: return .int64(try many { try $0.read(Int64.self, f) })
+        case .float64: return .float64(try many { try $0.readDouble(f) })
+        case .string: return .string(try many { try $0.readString(f) })
+        case .bool:
+            return .bool(try many { r in
+                let b = try r.read(UInt8.self, f)
+                guard b <= 1 else { throw GGUFError.wrongKeyType(path: r.path, key: key, expected: "bool 0 or 1", found: "\(b)") }
+                return b == 1
+            })
         case .array:
-            let typeOffset = r.offset
-            let rawType = try r.read(UInt32.self, "element type of '\(key)'")
-            guard let et = GGUFValueType(rawValue: rawType) else {
-                throw GGUFError.unknownValueType(path: r.path, key: key, type: rawType, offset: typeOffset)
-            }
-            guard depth < GGUFFile.maxArrayDepth else {
-                throw GGUFError.absurdCount(path: r.path, field: "array nesting depth of '\(key)'", count: UInt64(depth + 1), offset: typeOffset)
-            }
-            let countOffset = r.offset
-            let n = try r.read(UInt64.self, "element count of '\(key)'")
-            let minSize = UInt64(et.fixedSize ?? 8)
-            guard n <= UInt64(r.remaining) / minSize else {
-                throw GGUFError.absurdCount(path: r.path, field: "element count of '\(key)'", count: n, offset: countOffset)
-            }
-            var items: [GGUFValue] = []
-            items.reserveCapacity(Int(n))
-            for _ in 0..<Int(n) { items.append(try readValue(&r, type: et, key: key, depth: depth + 1)) }
-            return .array(et, items)
+            return .arrays(try many { try readArrayValue(&$0, key: key, depth: depth + 1) })
         }
     }
 
@@ -189,48 +230,70 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     public func int(_ key: String) throws -> Int {
-        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
-        guard let i = v.int else { throw GGUFError.wrongKeyType(path: path, key: key, expected: "an integer", found: v.typeDescription) }
+        let v = try value(key)
+        if case let .uint64(u) = v, u > UInt64(Int.max) {
+            throw GGUFError.badValue(path: path, key: key, reason: "is \(u), too large for an integer")
+        }
+        guard let i = v.int else { throw wrongType(key, v, expected: "an integer") }
         return i
     }
 
     public func double(_ key: String) throws -> Double {
-        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
-        guard let d = v.double else { throw GGUFError.wrongKeyType(path: path, key: key, expected: "a number", found: v.typeDescription) }
+        let v = try value(key)
+        guard let d = v.double else { throw wrongType(key, v, expected: "a number") }
         return d
     }
 
     public func string(_ key: String) throws -> String {
-        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
-        guard let s = v.string else { throw GGUFError.wrongKeyType(path: path, key: key, expected: "a string", found: v.typeDescription) }
+        let v = try value(key)
+        guard let s = v.string else { throw wrongType(key, v, expected: "a string") }
         return s
     }
 
+    public func bool(_ key: String) throws -> Bool {
+        let v = try value(key)
+        guard let b = v.bool else { throw wrongType(key, v, expected: "a bool") }
+        return b
+    }
+
     public func strings(_ key: String) throws -> [String] {
-        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
-        guard case let .array(.string, items) = v else {
-            throw GGUFError.wrongKeyType(path: path, key: key, expected: "an array of strings", found: v.typeDescription)
-        }
-        return items.map { $0.string! }
+        let v = try value(key)
+        guard let out = v.array?.strings else { throw wrongType(key, v, expected: "an array of strings") }
+        return out
     }
 
     public func floats(_ key: String) throws -> [Float] {
-        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
-        guard case let .array(_, items) = v, let out = Optional(items.compactMap { $0.double.map(Float.init) }), out.count == items.count else {
-            throw GGUFError.wrongKeyType(path: path, key: key, expected: "an array of numbers", found: v.typeDescription)
-        }
+        let v = try value(key)
+        guard let out = v.array?.floats else { throw wrongType(key, v, expected: "an array of numbers") }
         return out
     }
 
     public func ints(_ key: String) throws -> [Int] {
-        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
-        guard case let .array(_, items) = v, let out = Optional(items.compactMap { $0.int }), out.count == items.count else {
-            throw GGUFError.wrongKeyType(path: path, key: key, expected: "an array of integers", found: v.typeDescription)
-        }
+        let v = try value(key)
+        guard let out = v.array?.ints else { throw wrongType(key, v, expected: "an array of integers") }
         return out
     }
 
+    /// The value of a key that must be present.
+    public func value(_ key: String) throws -> GGUFValue {
+        guard let v = metadata[key] else { throw GGUFError.missingKey(path: path, key: key) }
+        return v
+    }
+
+    /// The value of `key` when present; nil when absent (a present value of the wrong type is still an error).
+    public func optional<T>(_ key: String, _ get: (String) throws -> T) throws -> T? {
+        metadata[key] == nil ? nil : try get(key)
+    }
+
+    func wrongType(_ key: String, _ v: GGUFValue, expected: String) -> GGUFError {
+        .wrongKeyType(path: path, key: key, expected: expected, found: v.typeInWords)
+    }
+
     /// `<arch>.<suffix>` as an integer, e.g. archInt("block_count").
-    public func archInt(_ suffix: String) throws -> Int { try int("\(architecture ?? "general").\(suffix)") }
-    public func archDouble(_ suffix: String) throws -> Double { try double("\(architecture ?? "general").\(suffix)") }
+    public func archInt(_ suffix: String) throws -> Int { try int(archKey(suffix)) }
+    public func archDouble(_ suffix: String) throws -> Double { try double(archKey(suffix)) }
+    /// `<arch>.<suffix>` when present (nil when absent; a wrong type is an error).
+    public func archIntIfPresent(_ suffix: String) throws -> Int? { try optional(archKey(suffix), int) }
+    public func archDoubleIfPresent(_ suffix: String) throws -> Double? { try optional(archKey(suffix), double) }
+    public func archKey(_ suffix: String) -> String { "\(architecture ?? "general").\(suffix)" }
 }

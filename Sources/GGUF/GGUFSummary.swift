@@ -95,7 +95,8 @@ public struct GGUFSummary: Codable, Equatable, Sendable {
         let text: String
         switch v {
         case let .string(s): text = s.debugDescription
-        case let .array(t, items):
+        case let .array(items):
+            let t = items.elementType
             let head = items.prefix(5).map { short($0, limit: 24) }.joined(separator: ", ")
             text = "[\(items.count) × \(t)] [\(head)\(items.count > 5 ? ", …" : "")]"
         case let .float32(x): text = "\(x)"

@@ -102,7 +102,8 @@ public struct GGUFWriter {
     /// A description of the first array whose items are not all of its declared element type, if any
     /// (such a value could not be read back).
     static func mistypedArray(_ v: GGUFValue) -> String? {
-        guard case let .array(t, items) = v else { return nil }
+        guard case let .array(items) = v else { return nil }
+        let t = items.elementType
         if let bad = items.first(where: { $0.type != t }) { return "an array of \(t) with a \(bad.type) item" }
         return items.lazy.compactMap(mistypedArray).first
     }
@@ -147,10 +148,14 @@ struct ByteWriter {
         case let .uint64(x): put(x)
         case let .int64(x): put(x)
         case let .float64(x): put(x.bitPattern)
-        case let .array(t, items):
-            put(t.rawValue)
+        case let .array(items):
+            put(items.elementType.rawValue)
             put(UInt64(items.count))
-            for item in items { value(item) }
+            switch items {
+            case let .uint8(a): append(a)
+            case let .string(a): for s in a { string(s) }
+            default: for item in items { value(item) }
+            }
         }
     }
 }

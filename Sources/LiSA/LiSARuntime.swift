@@ -188,6 +188,14 @@ public final class LiSARuntime {
               let hidden = Int(try field("hidden")), let rope = Bool(try field("rope")) else {
             throw CheckpointError.malformed(path: p, reason: "rank, ffn, hidden or rope in __metadata__ cannot be read")
         }
+        // Checked before anything is sized by them (a crafted header must not allocate wildly or trap).
+        guard (1...c.headDim).contains(rank), !rope || rank % 2 == 0 else {
+            throw CheckpointError.malformed(path: p, reason: "rank \(rank) in __metadata__ must be 1 to head_dim \(c.headDim)\(rope ? " and even (RoPE rotates pairs)" : "")")
+        }
+        guard (1...(1 << 16)).contains(hidden), ffn == .sl || ffn == .plus || hidden >= 2 * c.nHeads else {
+            throw CheckpointError.malformed(path: p, reason: "hidden \(hidden) in __metadata__ must be 1 to 65536"
+                + " (and at least 2 × \(c.nHeads) heads for the \(ffn.rawValue) FFN)")
+        }
         var built: [LiSALayer] = []
         for l in sharing.lisaLayers {
             let L = LiSALayer(index: l.index, source: l.source ?? l.index - 1, config: c, rank: rank, ffn: ffn, hidden: hidden, useRoPE: rope)

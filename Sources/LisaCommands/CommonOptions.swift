@@ -1,5 +1,8 @@
 import ArgumentParser
+import Evaluation
 import Foundation
+import Store
+import GGUF
 import Models
 
 /// Options every model-running command shares.
@@ -14,9 +17,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Products with quantized weights: integer (8-bit activations, the default), exact (dequantized tiles and sgemm: the f32 path's numbers) or auto (integer up to 8 rows, exact above).")
     var products: ProductMode?
 
-    func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
-    }
+    func validate() throws { try validateThreads(threads) }
 
     /// `capture`: the command captures attention as a study does, so products default to exact and K/V to F32.
     func load(capture: Bool = false) throws -> LoadedModel {
@@ -46,6 +47,44 @@ struct PromptOptions: ParsableArguments {
         let ids = m.encode(try text(), addBOS: noBos ? false : nil)
         guard !ids.isEmpty else { throw ValidationError("The prompt encodes to no tokens.") }
         return ids
+    }
+}
+
+/// `--threads` of every command: 1 to 256.
+func validateThreads(_ threads: Int) throws {
+    guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+}
+
+/// `--limit` and `--shots` of the commands that score a task.
+func validateSampling(limit: Int?, shots: Int?) throws {
+    if let shots, shots < 0 { throw ValidationError("--shots must be 0 or more, got \(shots).") }
+    if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+}
+
+/// The documents a run can score; a --limit above their number runs them all, with a warning that says so.
+func checkLimit(_ limit: Int?, task: EvalTask, shots: Int) throws {
+    let available = task.evaluable(shots: shots).count
+    guard available > 0 else {
+        throw CLIError("Task \(task.spec.name) has no document to evaluate with \(shots) shots (the data file holds \(task.records.count) "
+            + "records\(shots > 0 && task.spec.pool == .head ? ", \(task.spec.poolSize) of them kept as the few-shot pool" : "")).")
+    }
+    if let limit, limit > available {
+        FileHandle.standardError.write(Data(("warning: --limit \(limit) is more than the \(available) documents task \(task.spec.name) "
+            + "can evaluate; running all \(available).\n").utf8))
+    }
+}
+
+/// Any error as the sentence the user sees: Foundation's file errors and SQLite errors are rewritten to name the
+/// file and the fault; the project's own errors already read as sentences.
+func sentence(_ error: Error) -> String {
+    FileProblem.sentence(error) ?? LisaStore.sentence(for: error) ?? "\(error)"
+}
+
+/// `--reports` must be a folder (or not exist yet): checked before a long run, not after it.
+func checkFolder(_ path: String, option: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+        throw ValidationError("\(option) \(path) is a file, not a folder.")
     }
 }
 

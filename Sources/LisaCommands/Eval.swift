@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Evaluation
 import Foundation
+import GGUF
 import Models
 import Store
 import Studies
@@ -31,8 +32,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        if let shots, shots < 0 { throw ValidationError("--shots must be 0 or more, got \(shots).") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+        try validateSampling(limit: limit, shots: shots)
         if resume, db == nil { throw ValidationError("--resume needs --db FILE (the database holding the stopped run).") }
         if nf, lisa == nil { throw ValidationError("--nf needs --lisa CHECKPOINT (NF switches the LiSA layers off for the prefill).") }
     }
@@ -42,7 +42,7 @@ struct Eval: ParsableCommand {
         let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
         // The database is opened before the model loads, so a bad --db path fails at once.
         let store = try db.map { p -> LisaStore in
-            do { return try LisaStore(path: p) } catch { throw CLIError("--db: \(error)") }
+            do { return try LisaStore(path: p) } catch { throw CLIError("--db: \(sentence(error))") }
         }
         let m = try modelOptions.load()
         var pol = try parsePolicies(policies ?? "")
@@ -56,10 +56,11 @@ struct Eval: ParsableCommand {
         let providers = try lisa.map { try lisaProviders(checkpoint: $0, model: m, modelPath: modelOptions.model, policies: &pol) } ?? [:]
         guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol, batch: batch)
+        try checkLimit(limit, task: evalTask, shots: opts.shots)
         let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
         let log = try partial.map { p -> FileHandle in
             _ = FileManager.default.createFile(atPath: p, contents: nil)  // failure surfaces as the nil handle below
-            guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("\(p) cannot be opened for writing.") }
+            guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("--partial \(p) cannot be opened for writing: \(FileProblem.writing(p)).") }
             return h
         }
         let enc = JSONEncoder()

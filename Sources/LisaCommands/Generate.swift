@@ -22,7 +22,8 @@ struct Generate: ParsableCommand {
     var nf = false
 
     func validate() throws {
-        guard n >= 1, n <= 1_000_000 else { throw ValidationError("-n must be at least 1, got \(n).") }
+        guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n).") }
+        guard n <= 1_000_000 else { throw ValidationError("-n must be at most 1000000, got \(n).") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0.") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1].") }
         if nf, lisa == nil { throw ValidationError("--nf needs a LiSA checkpoint (--lisa).") }

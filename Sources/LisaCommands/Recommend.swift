@@ -45,10 +45,12 @@ struct Recommend: ParsableCommand {
         var source = "S1"
         if let sensitivity {
             do { sweep = try JSONDecoder().decode(SensitivityResult.self, from: Data(contentsOf: URL(fileURLWithPath: sensitivity))) }
-            catch { throw CLIError("\(sensitivity) is not a sensitivity sweep written by `lisa sensitivity --out` (\(error)).") }
+            catch let e as DecodingError {
+                throw CLIError("\(sensitivity) is not a sensitivity sweep written by `lisa sensitivity --out`: \(decodingReason(e)).")
+            } catch { throw CLIError("--sensitivity \(sensitivity) cannot be read: \(FileProblem.reading(sensitivity, error)).") }
         } else {
             let store: LisaStore
-            do { store = try LisaStore(path: db!) } catch { throw CLIError("--db: \(error)") }
+            do { store = try LisaStore(path: db!) } catch { throw CLIError("--db: \(sentence(error))") }
             let inputs = StoredInputs(store: store)
             do {
                 sweep = try inputs.sweep(study: study, task: task, modelSHA256: sha)

@@ -11,6 +11,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
     @Option(help: "Folder that receives <study>/report.md and images.") var reports = "reports"
 
+    func validate() throws { try checkFolder(reports, option: "--reports") }
+
     func run() throws {
         do {
             guard FileManager.default.fileExists(atPath: db) else { throw CLIError("The study database \(db) does not exist; run `lisa study run` first.") }
@@ -19,8 +21,10 @@ struct ReportCommand: ParsableCommand {
             guard let run = try store.latestFinishedRun(study: study) else { throw StoreError.noRun(study: study, path: db) }
             let files = try StudyReport(store: store, spec: spec, runId: run.id!, reportsDir: reports).write()
             print("run \(run.id!): " + files.joined(separator: " "))
-        } catch let e as CustomStringConvertible where !(e is CLIError) {
-            throw CLIError(e.description)
+        } catch let e as CLIError {
+            throw e
+        } catch {
+            throw CLIError(sentence(error))
         }
     }
 }

@@ -18,12 +18,18 @@ struct SensitivityCommand: ParsableCommand {
     @Option(help: "Write the sweep as JSON (input of `lisa recommend`).") var out: String?
     @Option(help: "generate_until documents decoded together (1: one at a time; results are the same).") var batch = 8
 
+    func validate() throws { try validateSampling(limit: limit, shots: shots) }
+
     func run() throws {
         let spec = try TasksFolder().spec(task)
+        if let metric, !spec.metricNames.contains(metric) {
+            throw EvalError.unknownMetric(task: spec.name, metric: metric, known: spec.metricNames)
+        }
         let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
-        let m = try modelOptions.load()
         guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, batch: batch)
+        try checkLimit(limit, task: evalTask, shots: opts.shots)
+        let m = try modelOptions.load()
         let pairs = LayerPair.sweep(nLayers: m.config.nLayers)
         let progress = Progress(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
         let r = try runSensitivity(evalTask, model: m, options: opts, metric: metric) { done, _ in progress.update(done) }

@@ -22,6 +22,11 @@ struct StudyRun: ParsableCommand {
     @Option(help: "tasks/ folder for `kind: sensitivity` studies (default: LISA_TASKS or ./tasks).") var tasks: String?
     @Option(help: .hidden) var throttleMs = 0
 
+    func validate() throws {
+        try validateThreads(threads)
+        try checkFolder(reports, option: "--reports")
+    }
+
     func run() throws {
         do {
             let s = try StudyRunner.run(specPath: file, options: StudyRunOptions(
@@ -32,8 +37,10 @@ struct StudyRun: ParsableCommand {
             } else {
                 print("run \(s.runId): already finished")
             }
-        } catch let e as CustomStringConvertible {
-            throw CLIError(e.description)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw CLIError(sentence(error))
         }
     }
 }

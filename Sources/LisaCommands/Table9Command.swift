@@ -20,7 +20,7 @@ struct Table9Command: ParsableCommand {
     func run() throws {
         let cfg = try SharingConfig.load(path: sharing)
         let store: LisaStore
-        do { store = try LisaStore(path: db) } catch { throw CLIError("--db: \(error)") }
+        do { store = try LisaStore(path: db) } catch { throw CLIError("--db: \(sentence(error))") }
         let rows: [Table9Row]
         do { rows = try StoredInputs(store: store).table9Rows(sharing: cfg.json, modelSHA256: try model.map { try SHA256.hex(ofFile: $0) }) }
         catch let e as StoredInputError { throw CLIError(e.description) }

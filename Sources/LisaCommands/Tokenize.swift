@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GGUF
 import Tokenizers
 
 /// A command-line input that could not be read, phrased as a sentence naming it.
@@ -18,7 +19,9 @@ func readTextFile(_ path: String) throws -> String {
     do {
         return try String(contentsOfFile: path, encoding: .utf8)
     } catch {
-        let reason = FileManager.default.fileExists(atPath: path) ? "it is not readable UTF-8 text" : "no such file"
+        let problem = FileProblem.reading(path, error)
+        // A readable regular file that still fails is not UTF-8.
+        let reason = FileManager.default.isReadableFile(atPath: path) && problem != "it is a directory, not a file" ? "it is not UTF-8 text" : problem
         throw InputError.unreadableFile(path: path, reason: reason)
     }
 }

@@ -41,6 +41,7 @@ struct Train: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = 2
 
     func validate() throws {
+        try validateThreads(threads)
         guard config != nil || layers != nil else { throw ValidationError("Give --config or --layers.") }
         guard tokens > 0, seqLen >= 2, batch >= 1 else { throw ValidationError("--tokens, --seq-len ≥ 2 and --batch must be positive.") }
         guard AlignFFNKind(rawValue: ffn) != nil else { throw ValidationError("--ffn must be one of dl, dl-silu, sl, plus; got \(ffn).") }
@@ -48,14 +49,35 @@ struct Train: ParsableCommand {
         guard !alignOnly || (method == "lisa" && ffn != "plus") else { throw ValidationError("--align-only needs --method lisa and an alignment FFN (not --ffn plus).") }
         guard ["local", "joint", "both"].contains(phase) else { throw ValidationError("--phase must be local, joint or both; got \(phase).") }
         guard (0...1).contains(jointShare), (0...1).contains(beta) else { throw ValidationError("--joint-share and --beta must lie in [0, 1].") }
+        if let rank, rank < 1 || (!noRope && rank % 2 != 0) {
+            throw ValidationError("--rank must be a positive\(noRope ? "" : " even") number (RoPE rotates pairs; --no-rope allows odd), got \(rank).")
+        }
+        if let loraRank, loraRank < 1 { throw ValidationError("--lora-rank must be at least 1, got \(loraRank).") }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a finite number above 0, got \(lr).") }
+        if let warmup, warmup < 0 { throw ValidationError("--warmup must be 0 or more, got \(warmup).") }
+        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or more, got \(checkpointEvery).") }
+        if let layers { _ = try Self.layerList(layers) }
+    }
+
+    /// "3,5,7" → [3, 5, 7]; anything that is not a 0-based layer index is an error, never dropped.
+    static func layerList(_ text: String) throws -> [Int] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            let t = part.trimmingCharacters(in: .whitespaces)
+            guard let i = Int(t), i >= 0 else { throw ValidationError("--layers: \"\(t)\" is not a 0-based layer index (e.g. --layers 3,5,7).") }
+            return i
+        }
     }
 
     func run() throws {
         let m = try LoadedModel(path: model, threads: threads)
+        if method == "lisa", ffn == "dl" || ffn == "dl-silu", LiSATrainOptions().hidden < 2 * m.config.nHeads {
+            throw CLIError("--ffn \(ffn) needs a hidden size of at least 2 × \(m.config.nHeads) heads (it is \(LiSATrainOptions().hidden)); "
+                + "use --ffn sl or --ffn plus for this model.")
+        }
         let sha = try SHA256.hex(ofFile: model)
         let sharing: SharingConfig
         if let config { sharing = try SharingConfig.load(path: config, modelPath: model) } else {
-            let list = layers!.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let list = try Self.layerList(layers!)
             sharing = SharingConfig(lisaLayers: list, nLayers: m.config.nLayers, modelSHA256: sha, arch: m.config.arch.rawValue)
             try sharing.validate(path: "--layers")
         }

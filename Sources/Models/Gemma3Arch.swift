@@ -10,19 +10,28 @@ enum Gemma3Arch {
     static let slidingPeriod = 6
     static let localRopeBase: Float = 10_000
 
-    static func config(from f: GGUFFile) throws -> ModelConfig {
-        var c = try ModelConfig.base(from: f, arch: .gemma3)
+    /// Sets the gemma3 switches; returns the sliding-window period (nil without a window), range-checked here
+    /// because `ModelConfig.read` divides by it.
+    static func configure(_ c: inout ModelConfig, from f: GGUFFile) throws -> Int? {
         c.embedScale = Float(c.nEmbd).squareRoot()
         c.hasQKNorm = true
         c.hasPostNorms = true
         c.activation = .geluTanh
-        if let s = f.metadata["gemma3.attention.query_pre_attn_scalar"]?.double { c.queryScale = 1 / Float(s).squareRoot() }
-        c.ropeBaseLocal = Float((try? f.archDouble("rope.freq_base_swa")) ?? Double(localRopeBase))
-        if let w = try? f.archInt("attention.sliding_window"), w > 0 {
-            c.slidingWindow = w
-            let period = (try? f.archInt("attention.sliding_window_pattern")) ?? slidingPeriod
-            c.isSlidingLayer = (0..<c.nLayers).map { $0 % period < period - 1 }
+        if let s = try f.archDoubleIfPresent("attention.query_pre_attn_scalar") {
+            guard s.isFinite, s > 0 else {
+                throw ModelError.badHyperParameter(path: f.path, key: f.archKey("attention.query_pre_attn_scalar"),
+                                                   reason: "is \(s), expected a finite number above 0")
+            }
+            c.queryScale = 1 / Float(s).squareRoot()
         }
-        return c
+        c.ropeBaseLocal = Float(try f.archDoubleIfPresent("rope.freq_base_swa") ?? Double(localRopeBase))
+        guard let w = try f.archIntIfPresent("attention.sliding_window"), w > 0 else { return nil }
+        c.slidingWindow = w
+        let period = try f.archIntIfPresent("attention.sliding_window_pattern") ?? slidingPeriod
+        guard (1...ModelConfig.maxLayers).contains(period) else {
+            throw ModelError.badHyperParameter(path: f.path, key: f.archKey("attention.sliding_window_pattern"),
+                                               reason: "is \(period), expected 1 to \(ModelConfig.maxLayers) (every period-th layer is global)")
+        }
+        return period
     }
 }

@@ -34,10 +34,12 @@ extension Transformer {
     public func generate(promptIDs: [Int], tokenizer: (any Tokenizer)?, options: GenerationOptions,
                          tap: AttentionTap? = nil, scoreProviders: LayerScoreProviders = [:]) throws -> GenerationResult {
         var opts = options
-        let cache = makeCache(reserve: promptIDs.count + opts.maxTokens)
-        guard promptIDs.count + opts.maxTokens <= config.contextLength else {
-            throw ModelError.promptTooLong(tokens: promptIDs.count + opts.maxTokens, context: config.contextLength)
+        // Checked before the cache is reserved from it (and without overflowing).
+        let (needed, overflow) = promptIDs.count.addingReportingOverflow(max(opts.maxTokens, 0))
+        guard !overflow, needed <= config.contextLength else {
+            throw ModelError.promptTooLong(tokens: overflow ? Int.max : needed, context: config.contextLength)
         }
+        let cache = makeCache(reserve: needed)
         for p in scoreProviders.values { p.reset() }
         var logits = try forward(promptIDs, cache: cache, policies: opts.policies, tap: tap, scoreProviders: scoreProviders,
                                  nfPrefill: opts.nfPrefill)

@@ -6,9 +6,7 @@ import GGUF
 /// Note: GGUF llama files store Q/K rows permuted by the converter so that llama.cpp's "normal"
 /// (interleaved-pair) RoPE applies; this implementation rotates interleaved pairs for llama.
 enum LlamaArch {
-    static func config(from f: GGUFFile) throws -> ModelConfig {
-        var c = try ModelConfig.base(from: f, arch: .llama)
+    static func configure(_ c: inout ModelConfig, from f: GGUFFile) throws {
         c.activation = .silu
-        return c
     }
 }

@@ -46,58 +46,109 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public var headsPerKV: Int { nHeads / nKVHeads }
     public func ropeBase(layer: Int) -> Float { isSlidingLayer[layer] ? ropeBaseLocal : ropeBase }
 
-    /// Reads the config of a GGUF model, dispatching to the architecture's own file.
+    /// Reads the config of a GGUF model, dispatching to the architecture's own file. Every hyper-parameter is
+    /// range-checked (and checked against the tensor shapes) before anything is sized by it.
     public static func read(from f: GGUFFile) throws -> ModelConfig {
         let name = f.architecture ?? "(none)"
         guard let arch = Architecture(rawValue: name) else {
             throw ModelError.unsupportedArchitecture(path: f.path, arch: name)
         }
-        var c: ModelConfig
+        var c = try base(from: f, arch: arch)
+        var slidingPattern: Int?
         switch arch {
-        case .llama: c = try LlamaArch.config(from: f)
-        case .qwen2: c = try Qwen2Arch.config(from: f)
-        case .gemma3: c = try Gemma3Arch.config(from: f)
+        case .llama: try LlamaArch.configure(&c, from: f)
+        case .qwen2: try Qwen2Arch.configure(&c, from: f)
+        case .gemma3: slidingPattern = try Gemma3Arch.configure(&c, from: f)
         }
         try c.validate(path: f.path)
+        try c.checkTensorShapes(f)
+        c.isSlidingLayer = (0..<c.nLayers).map { l in slidingPattern.map { l % $0 < $0 - 1 } ?? false }
         return c
     }
 
-    /// Hyper-parameters common to every architecture (`<arch>.*` keys).
+    /// Hyper-parameters common to every architecture (`<arch>.*` keys). Allocates nothing sized by them:
+    /// `isSlidingLayer` is filled in by `read` after validation.
     static func base(from f: GGUFFile, arch: Architecture) throws -> ModelConfig {
         let nEmbd = try f.archInt("embedding_length")
         let nHeads = try f.archInt("attention.head_count")
-        let nKV = (try? f.archInt("attention.head_count_kv")) ?? nHeads
-        let headDim = (try? f.archInt("attention.key_length")) ?? (nHeads > 0 ? nEmbd / nHeads : 0)
+        let nKV = try f.archIntIfPresent("attention.head_count_kv") ?? nHeads
+        let headDim = try f.archIntIfPresent("attention.key_length") ?? (nHeads > 0 ? nEmbd / nHeads : 0)
         let nLayers = try f.archInt("block_count")
         let vocab: Int
-        if let v = try? f.archInt("vocab_size") { vocab = v }
-        else if case let .array(_, toks)? = f.metadata["tokenizer.ggml.tokens"] { vocab = toks.count }
+        if let v = try f.archIntIfPresent("vocab_size") { vocab = v }
+        else if let toks = f.metadata["tokenizer.ggml.tokens"]?.array { vocab = toks.count }
         else if let t = f.tensor("token_embd.weight"), t.dims.count == 2 { vocab = t.dims[1] }
         else { throw GGUFError.missingKey(path: f.path, key: "\(arch.rawValue).vocab_size") }
+        let ropeBase = Float(try f.archDoubleIfPresent("rope.freq_base") ?? 10000)
         return ModelConfig(
             arch: arch, nLayers: nLayers, nEmbd: nEmbd, nHeads: nHeads, nKVHeads: nKV, headDim: headDim,
             nFF: try f.archInt("feed_forward_length"), vocabSize: vocab,
-            contextLength: (try? f.archInt("context_length")) ?? 4096,
-            rmsEps: Float((try? f.archDouble("attention.layer_norm_rms_epsilon")) ?? 1e-6),
-            ropeBase: Float((try? f.archDouble("rope.freq_base")) ?? 10000),
-            ropeBaseLocal: Float((try? f.archDouble("rope.freq_base")) ?? 10000),
-            slidingWindow: nil, isSlidingLayer: Array(repeating: false, count: max(nLayers, 0)),
-            embedScale: 1, queryScale: 1 / Float(headDim).squareRoot(),
+            contextLength: try f.archIntIfPresent("context_length") ?? 4096,
+            rmsEps: Float(try f.archDoubleIfPresent("attention.layer_norm_rms_epsilon") ?? 1e-6),
+            ropeBase: ropeBase, ropeBaseLocal: ropeBase,
+            slidingWindow: nil, isSlidingLayer: [],
+            embedScale: 1, queryScale: 1 / Float(max(headDim, 1)).squareRoot(),
             ropeNeox: arch != .llama, hasQKNorm: false, hasPostNorms: false, hasQKVBias: false, activation: .silu,
             tiedOutput: f.tensor("output.weight") == nil)
     }
 
+    /// Upper bounds far above any real model, low enough that nothing sized by them can exhaust memory.
+    static let maxLayers = 1024, maxWidth = 1 << 16, maxFF = 1 << 20, maxVocab = 1 << 22, maxContext = 1 << 24
+
     func validate(path: String) throws {
         func bad(_ k: String, _ r: String) -> ModelError { .badHyperParameter(path: path, key: "\(arch.rawValue).\(k)", reason: r) }
-        guard (1...1024).contains(nLayers) else { throw bad("block_count", "is \(nLayers), expected 1 to 1024") }
-        guard nEmbd > 0, nEmbd <= 1 << 16 else { throw bad("embedding_length", "is \(nEmbd)") }
-        guard nHeads > 0, nHeads <= 1024 else { throw bad("attention.head_count", "is \(nHeads)") }
-        guard nKVHeads > 0, nHeads % nKVHeads == 0 else {
+        func range(_ k: String, _ v: Int, _ r: ClosedRange<Int>) throws {
+            guard r.contains(v) else { throw bad(k, "is \(v), expected \(r.lowerBound) to \(r.upperBound)") }
+        }
+        func positive(_ k: String, _ v: Float, below upper: Float = .infinity) throws {
+            guard v.isFinite, v > 0, v < upper else {
+                throw bad(k, "is \(v), expected a finite number above 0" + (upper.isFinite ? " and below \(upper)" : ""))
+            }
+        }
+        try range("block_count", nLayers, 1...Self.maxLayers)
+        try range("embedding_length", nEmbd, 1...Self.maxWidth)
+        try range("attention.head_count", nHeads, 1...1024)
+        try range("attention.head_count_kv", nKVHeads, 1...nHeads)
+        guard nHeads % nKVHeads == 0 else {
             throw bad("attention.head_count_kv", "is \(nKVHeads), which does not divide head_count \(nHeads)")
         }
-        guard headDim > 0, headDim % 2 == 0, headDim <= 1024 else { throw bad("attention.key_length", "is \(headDim), expected an even size") }
-        guard nFF > 0 else { throw bad("feed_forward_length", "is \(nFF)") }
-        guard vocabSize > 0 else { throw bad("vocab_size", "is \(vocabSize)") }
-        guard contextLength > 0 else { throw bad("context_length", "is \(contextLength)") }
+        guard headDim > 0, headDim % 2 == 0, headDim <= 1024 else {
+            throw bad("attention.key_length", "is \(headDim), expected an even size from 2 to 1024")
+        }
+        try range("feed_forward_length", nFF, 1...Self.maxFF)
+        try range("vocab_size", vocabSize, 1...Self.maxVocab)
+        try range("context_length", contextLength, 1...Self.maxContext)
+        try positive("attention.layer_norm_rms_epsilon", rmsEps, below: 1)
+        try positive("rope.freq_base", ropeBase)
+        try positive("rope.freq_base_swa", ropeBaseLocal)
+        try positive("attention.query_pre_attn_scalar", queryScale)
+        if let w = slidingWindow { try range("attention.sliding_window", w, 1...Self.maxContext) }
+    }
+
+    /// Every tensor must have a type this build can dequantize. The hyper-parameters must describe the tensors the
+    /// file holds: the embedding is [vocab, d_model], the first
+    /// block's projections match the head layout, and the file has exactly `block_count` blocks.
+    func checkTensorShapes(_ f: GGUFFile) throws {
+        func expect(_ name: String, _ shape: [Int]) throws {
+            guard let t = f.tensor(name) else { throw ModelError.missingTensor(path: f.path, name: name) }
+            let found = Array(t.dims.reversed())
+            guard found == shape else { throw ModelError.tensorShape(path: f.path, name: name, expected: shape, found: found) }
+        }
+        if let t = f.tensors.first(where: { !GGUFDequant.supported.contains($0.type) }) {
+            let names = GGMLType.allCases.filter(GGUFDequant.supported.contains).map(\.name)
+            throw ModelError.unsupportedTensorType(path: f.path, tensor: t.name, type: t.type.name, supported: names)
+        }
+        try expect("token_embd.weight", [vocabSize, nEmbd])
+        try expect("blk.0.attn_q.weight", [qDim, nEmbd])
+        try expect("blk.0.attn_k.weight", [kvDim, nEmbd])
+        try expect("blk.0.ffn_up.weight", [nFF, nEmbd])
+        let blocks = Set(f.tensors.compactMap { t -> Int? in
+            guard t.name.hasPrefix("blk.") else { return nil }
+            return Int(t.name.dropFirst(4).prefix { $0 != "." })
+        })
+        guard blocks.count == nLayers, blocks.allSatisfy({ $0 < nLayers }) else {
+            throw ModelError.badHyperParameter(path: f.path, key: "\(arch.rawValue).block_count",
+                reason: "is \(nLayers) but the file holds tensors of \(blocks.count) blocks (blk.0 to blk.\((blocks.max() ?? -1)))")
+        }
     }
 }

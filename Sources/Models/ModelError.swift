@@ -4,6 +4,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case missingTensor(path: String, name: String)
     case tensorShape(path: String, name: String, expected: [Int], found: [Int])
     case badHyperParameter(path: String, key: String, reason: String)
+    case unsupportedTensorType(path: String, tensor: String, type: String, supported: [String])
     case promptTooLong(tokens: Int, context: Int)
     case emptyPrompt
     case tokenOutOfRange(id: Int, vocab: Int)
@@ -20,6 +21,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .missingTensor(p, n): return "\(p): the model has no tensor '\(n)'."
         case let .tensorShape(p, n, e, f): return "\(p): tensor '\(n)' has shape \(f), expected \(e)."
         case let .badHyperParameter(p, k, r): return "\(p): hyper-parameter '\(k)' \(r)."
+        case let .unsupportedTensorType(p, n, t, s):
+            return "\(p): tensor '\(n)' has type \(t), which this build cannot dequantize (supported: \(s.joined(separator: ", ")))."
         case let .promptTooLong(t, c): return "the prompt has \(t) tokens, more than the context of \(c) tokens."
         case .emptyPrompt: return "the prompt is empty: at least one token is needed."
         case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary (0..<\(v))."

@@ -5,7 +5,19 @@ import GGUF
 /// `lisa train --config` read it).
 /// Layer indices are 0-based (FIGURES.md C1); `source` is the layer whose effective matrix is reused.
 public struct SharingConfig: Codable, Sendable, Equatable {
-    public enum Mode: String, Codable, Sendable { case standard, ds, lisa }
+    public enum Mode: String, Codable, Sendable, CaseIterable {
+        case standard, ds, lisa
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            let s = try c.decode(String.self)
+            guard let m = Mode(rawValue: s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription:
+                    "is \(s.debugDescription), not one of the modes \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            self = m
+        }
+    }
 
     public struct Layer: Codable, Sendable, Equatable {
         public let index: Int
@@ -68,7 +80,7 @@ public struct SharingConfig: Codable, Sendable, Equatable {
         let c: SharingConfig
         do { c = try JSONDecoder().decode(SharingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path))) }
         catch let e as DecodingError { throw ModelError.badSharingConfig(path: path, reason: decodingReason(e)) }
-        catch { throw ModelError.badSharingConfig(path: path, reason: "it cannot be read (\(error.localizedDescription))") }
+        catch { throw ModelError.badSharingConfig(path: path, reason: "it cannot be read: \(FileProblem.reading(path, error))") }
         try c.validate(path: path)
         if let modelPath {
             let sum = try SHA256.hex(ofFile: modelPath)
@@ -92,13 +104,40 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// A decoding error as a short reason for a sentence ("the field \"x\" is missing").
+/// A decoding error as a short reason for a sentence ("the field \"layers[0].index\" should be an integer").
 public func decodingReason(_ e: DecodingError) -> String {
+    func field(_ path: [CodingKey], _ last: CodingKey? = nil) -> String {
+        (path + (last.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+    func found(_ c: DecodingError.Context) -> String {
+        for kind in ["an array", "a dictionary", "a string", "a number", "a bool", "null"] where c.debugDescription.contains("found \(kind)") {
+            return ", not " + (kind == "a dictionary" ? "a JSON object" : kind)
+        }
+        return ""
+    }
     switch e {
-    case .keyNotFound(let k, _): return "the field \"\(k.stringValue)\" is missing"
-    case .typeMismatch(_, let c), .valueNotFound(_, let c):
-        return "the field \"\(c.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
-    case .dataCorrupted(let c): return "it is not valid JSON (\(c.debugDescription))"
+    case .keyNotFound(let k, let c): return "the field \"\(field(c.codingPath, k))\" is missing"
+    case .typeMismatch(let t, let c) where c.codingPath.isEmpty:
+        return "the top level should be \(typeInWords(t))\(found(c))"
+    case .typeMismatch(let t, let c), .valueNotFound(let t, let c):
+        return "the field \"\(field(c.codingPath))\" should be \(typeInWords(t))\(found(c))"
+    case .dataCorrupted(let c) where c.codingPath.isEmpty: return "it is not valid JSON (\(c.debugDescription))"
+    case .dataCorrupted(let c): return "the field \"\(field(c.codingPath))\" \(c.debugDescription)"
     @unknown default: return "\(e)"
+    }
+}
+
+/// JSON and YAML words for the Swift types configs decode.
+public func typeInWords(_ type: Any.Type) -> String {
+    switch String(describing: type) {
+    case "String": return "a string"
+    case "Int", "Int64", "UInt64", "Int32", "UInt32": return "an integer"
+    case "Bool": return "a boolean (true or false)"
+    case "Double", "Float": return "a number"
+    case let s where s.hasPrefix("Array") || s == "Sequence": return "a list"
+    case "Mapping": return "a mapping (key: value pairs)"
+    case let s where s.hasPrefix("Dictionary"): return "an object (key: value pairs)"
+    default: return "a \(type)"
     }
 }

@@ -12,14 +12,47 @@ public final class LisaStore {
         self.path = path
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw StoreError.cannotOpen(path: path, reason: "it is a directory, not a database file")
+        }
         var config = Configuration()
         config.busyMode = .timeout(10)
+        Self.lastOpened.set(path)
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
-            try Schema.migrator.migrate(dbQueue)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT {
+            throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
         } catch let e as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
         }
+        // Writing into a damaged file would bury the damage under new rows: check first (quick_check is
+        // O(file size) but skips the index cross-checks of integrity_check).
+        let problems: [String]
+        do { problems = try dbQueue.read { try String.fetchAll($0, sql: "PRAGMA quick_check") } } catch let e as DatabaseError {
+            throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
+        }
+        guard problems == ["ok"] else { throw StoreError.damaged(path: path, problems: Array(problems.prefix(3))) }
+        do { try Schema.migrator.migrate(dbQueue) } catch let e as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
+        }
+    }
+
+    /// The database this process opened last, named in SQLite errors that reach the user without one.
+    static let lastOpened = LastPath()
+
+    final class LastPath: @unchecked Sendable {
+        private let lock = NSLock()
+        private var path: String?
+        func set(_ p: String) { lock.lock(); path = p; lock.unlock() }
+        func get() -> String? { lock.lock(); defer { lock.unlock() }; return path }
+    }
+
+    /// A GRDB error as a sentence naming the database, or nil when `error` is not one.
+    public static func sentence(for error: Error) -> String? {
+        guard let e = error as? DatabaseError else { return nil }
+        let file = lastOpened.get() ?? "(unknown)"
+        return "The study database \(file): SQLite error \(e.resultCode.rawValue): \(e.message ?? "\(e)")."
     }
 
     /// An in-memory database (tests).

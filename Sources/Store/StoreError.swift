@@ -4,6 +4,7 @@ import Foundation
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unreadableModel(path: String)
     case cannotOpen(path: String, reason: String)
+    case damaged(path: String, problems: [String])
     case noRun(study: String, path: String)
     case unknownRun(id: Int64, path: String)
     case badBlob(bytes: Int)
@@ -14,6 +15,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "The model file \(path) cannot be read, so its sha256 cannot be computed."
         case .cannotOpen(let path, let reason):
             return "The study database \(path) cannot be opened: \(reason)."
+        case .damaged(let path, let problems):
+            return "The study database \(path) is damaged (PRAGMA quick_check: \(problems.joined(separator: "; "))); "
+                + "nothing was written to it. Restore a backup or give a new --db file."
         case .noRun(let study, let path):
             return "The study database \(path) holds no finished run of study \"\(study)\"; run `lisa study run` first."
         case .unknownRun(let id, let path):

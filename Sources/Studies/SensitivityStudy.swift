@@ -42,12 +42,7 @@ public struct SensitivityStudySpec: Codable, Sendable {
     }
 
     public static func load(_ path: String) throws -> SensitivityStudySpec {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw StudyError.missingFile(path)
-        }
-        let s: SensitivityStudySpec
-        do { s = try YAMLDecoder().decode(SensitivityStudySpec.self, from: text) }
-        catch { throw StudyError.malformed(file: path, reason: "\(error)") }
+        let s: SensitivityStudySpec = try decodeStudyFile(path)
         guard !s.tasks.isEmpty else { throw StudyError.emptyStudy(file: path) }
         for t in s.tasks where !(1...10_000).contains(t.limit) { throw StudyError.badSampleCount(task: t.task, count: t.limit) }
         for p in s.policies where !["ds", "uniform"].contains(p) {

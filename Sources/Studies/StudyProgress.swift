@@ -3,28 +3,82 @@ import Foundation
 import Glibc
 #endif
 
-/// Progress on stderr with ETA and tokens/s; silent when stderr is not a terminal.
+/// Progress of a long run on stderr, with done/total, rate and ETA. On a terminal one line is redrawn in place;
+/// otherwise (CI, nohup, a pipe) a line is printed every `seconds` (LISA_PROGRESS_SECONDS, default 30; 0 = every
+/// update, "off" = none), so a run is visibly alive without flooding a log. Runs shorter than one interval print nothing.
 public final class StudyProgress {
+    public enum Mode: Equatable, Sendable {
+        case terminal
+        case periodic(seconds: Double)
+        case off
+
+        /// A terminal on stderr redraws; anything else prints periodically.
+        public static func automatic(environment: [String: String] = ProcessInfo.processInfo.environment) -> Mode {
+            if isatty(2) != 0 { return .terminal }
+            switch environment["LISA_PROGRESS_SECONDS"] {
+            case nil, "": return .periodic(seconds: 30)
+            case "off"?: return .off
+            case let s?: return Double(s).map { .periodic(seconds: max($0, 0)) } ?? .periodic(seconds: 30)
+            }
+        }
+    }
+
     let total: Int
     let label: String
+    let mode: Mode
     let start = Date()
-    let enabled: Bool
+    private let write: (String) -> Void
     private var tokens = 0
+    private var lastLine: Date?
+    private var done = 0
 
-    public init(total: Int, label: String, enabled: Bool = isatty(2) != 0) {
-        self.total = max(total, 1); self.label = label; self.enabled = enabled
+    public init(total: Int, label: String, mode: Mode = .automatic(),
+                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.total = max(total, 1); self.label = label; self.mode = mode; self.write = write
     }
 
-    /// `done` items so far, `newTokens` processed since the last call.
-    public func update(_ done: Int, newTokens: Int) {
+    /// `done` items so far, `newTokens` processed since the last call, `extra` appended to the line.
+    public func update(_ done: Int, newTokens: Int = 0, extra: String = "") {
         tokens += newTokens
-        guard enabled else { return }
-        let el = Date().timeIntervalSince(start)
-        let eta = done > 0 ? el / Double(done) * Double(total - done) : 0
-        let rate = el > 0 ? Double(tokens) / el : 0
-        let msg = String(format: "\r%@ %d/%d  %.0f s, ETA %.0f s, %.0f tok/s   ", label, done, total, el, eta, rate)
-        FileHandle.standardError.write(Data(msg.utf8))
+        self.done = done
+        let now = Date()
+        switch mode {
+        case .off: return
+        case .terminal: write("\r" + line(now, extra) + "   ")
+        case let .periodic(seconds):
+            guard now.timeIntervalSince(lastLine ?? start) >= seconds else { return }
+            lastLine = now
+            write(line(now, extra) + "\n")
+        }
     }
 
-    public func finish() { if enabled { FileHandle.standardError.write(Data("\n".utf8)) } }
+    public func finish() {
+        switch mode {
+        case .off: return
+        case .terminal: write("\n")
+        case .periodic:
+            // Only a run that showed progress says it ended.
+            if lastLine != nil { write(line(Date(), "done") + "\n") }
+        }
+    }
+
+    /// "piqa: 120/1838 (6.5 %), 2.31/s, 52 s elapsed, ETA 9 min 30 s, 812 tok/s".
+    func line(_ now: Date, _ extra: String) -> String {
+        let el = now.timeIntervalSince(start)
+        let rate = el > 0 ? Double(done) / el : 0
+        let eta = done > 0 ? el / Double(done) * Double(max(total - done, 0)) : nil
+        var s = String(format: "%@: %d/%d (%.1f %%), %.2f/s, %@ elapsed, ETA %@", label, done, total,
+                       100 * Double(done) / Double(total), rate, Self.duration(el), eta.map(Self.duration) ?? "unknown")
+        if tokens > 0, el > 0 { s += String(format: ", %.0f tok/s", Double(tokens) / el) }
+        if !extra.isEmpty { s += ", " + extra }
+        return s
+    }
+
+    /// 42 s, 9 min 30 s, 2 h 05 min.
+    public static func duration(_ t: Double) -> String {
+        let s = Int(t.rounded())
+        if s < 60 { return "\(s) s" }
+        if s < 3600 { return "\(s / 60) min \(s % 60) s" }
+        return String(format: "%d h %02d min", s / 3600, s % 3600 / 60)
+    }
 }

@@ -1,5 +1,7 @@
 import Datasets
 import Foundation
+import GGUF
+import Models
 import Yams
 
 /// The analyses a study can ask for (FIGURES.md C5 and the figures named).
@@ -85,14 +87,7 @@ public enum StudyError: Error, CustomStringConvertible {
 extension StudySpec {
     /// Reads and validates a study file.
     public static func load(_ path: String) throws -> StudySpec {
-        guard FileManager.default.fileExists(atPath: path) else { throw StudyError.missingFile(path) }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw StudyError.malformed(file: path, reason: "it cannot be read as UTF-8 text")
-        }
-        let spec: StudySpec
-        do { spec = try YAMLDecoder().decode(StudySpec.self, from: text) }
-        catch let e as DecodingError { throw StudyError.malformed(file: path, reason: describe(e)) }
-        catch { throw StudyError.malformed(file: path, reason: "\(error)") }
+        let spec: StudySpec = try decodeStudyFile(path)
         guard !spec.datasets.isEmpty else { throw StudyError.emptyStudy(file: path) }
         _ = try spec.tasks()
         for d in spec.datasets where !(1...10_000).contains(d.samples) { throw StudyError.badSampleCount(task: d.task, count: d.samples) }
@@ -100,18 +95,6 @@ extension StudySpec {
             throw StudyError.malformed(file: path, reason: "generation.steps must be 1 to 8192, got \(g.steps)")
         }
         return spec
-    }
-
-    private static func describe(_ e: DecodingError) -> String {
-        func path(_ c: [CodingKey]) -> String { c.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") }
-        switch e {
-        case .keyNotFound(let k, let c): return "the key \"\(path(c.codingPath + [k]))\" is missing"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\"\(path(c.codingPath))\": \(c.debugDescription)"
-        case .dataCorrupted(let c):
-            let p = path(c.codingPath)
-            return (p.isEmpty ? "" : "\"\(p)\": ") + c.debugDescription + (c.underlyingError.map { " (\($0))" } ?? "")
-        @unknown default: return "\(e)"
-        }
     }
 
     /// Canonical JSON of everything that determines the stored numbers (the run's identity).
@@ -124,4 +107,27 @@ extension StudySpec {
         enc.outputFormatting = [.sortedKeys]
         return String(data: try! enc.encode(p), encoding: .utf8)!
     }
+}
+
+/// Reads a study file as `T`: a missing or unreadable file, an empty one, a top level that is not a mapping
+/// and a field of the wrong type each get a sentence naming the file (and the field, in words).
+func decodeStudyFile<T: Decodable>(_ path: String) throws -> T {
+    guard FileManager.default.fileExists(atPath: path) else { throw StudyError.missingFile(path) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw StudyError.malformed(file: path, reason: "it cannot be read: \(FileProblem.reading(path))")
+    }
+    guard let text = String(data: data, encoding: .utf8) else { throw StudyError.malformed(file: path, reason: "it is not UTF-8 text") }
+    let node: Node?
+    do { node = try Yams.compose(yaml: text) } catch {
+        throw StudyError.malformed(file: path, reason: "it is not valid YAML (\(error))")
+    }
+    switch node {
+    case nil: throw StudyError.malformed(file: path, reason: "it is empty (a study file is a mapping: name:, datasets:, …)")
+    case .mapping?: break
+    case .sequence?: throw StudyError.malformed(file: path, reason: "its top level is a list, not a mapping (name:, datasets:, …)")
+    case .scalar?, .alias?: throw StudyError.malformed(file: path, reason: "its top level is a single value, not a mapping (name:, datasets:, …)")
+    }
+    do { return try YAMLDecoder().decode(T.self, from: text) }
+    catch let e as DecodingError { throw StudyError.malformed(file: path, reason: decodingReason(e)) }
+    catch { throw StudyError.malformed(file: path, reason: "\(error)") }
 }

@@ -91,3 +91,22 @@ public struct TinyModel {
         return md
     }
 }
+
+extension GGUFWriter {
+    /// Replaces the value of `key` (appending it when absent); nil removes the key. For bad-input tests.
+    public mutating func set(_ key: String, _ value: GGUFValue?) {
+        if let i = metadata.firstIndex(where: { $0.key == key }) {
+            if let value { metadata[i].value = value } else { metadata.remove(at: i) }
+        } else if let value {
+            metadata.append((key, value))
+        }
+    }
+
+    /// Writes the file into a fresh temporary folder; returns the file's path and the folder to remove.
+    public func writeTemporary(_ name: String = "m.gguf") throws -> (path: String, dir: URL) {
+        let dir = try TestPaths.tempDir("bad")
+        let path = dir.appendingPathComponent(name).path
+        try write(to: path)
+        return (path, dir)
+    }
+}

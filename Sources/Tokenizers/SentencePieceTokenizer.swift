@@ -22,7 +22,7 @@ public struct SentencePieceTokenizer: VocabularyTokenizer {
                 reason: "tokenizer.ggml.scores has \(s.count) entries but there are \(vocab.table.count) tokens")
         }
         scores = s
-        addSpacePrefix = f.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? true
+        addSpacePrefix = try Vocabulary.read(f, "tokenizer.ggml.add_space_prefix") { try f.optional($0, f.bool) } ?? true
         var bt = [Int](repeating: -1, count: 256)
         for b in 0..<256 {
             var id = vocab.table.id(String(format: "<0x%02X>", b))

@@ -17,11 +17,17 @@ struct Vocabulary: Sendable {
         "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
     ]
 
+    /// Special-token ids that must lie inside the vocabulary when present.
+    static let specialIDKeys = ["bos", "eos", "eot", "eom", "padding", "unknown"].map { "tokenizer.ggml.\($0)_token_id" }
+
     init(file f: GGUFFile, addBOSDefault: Bool) throws {
         let texts = try Self.read(f, "tokenizer.ggml.tokens") { try f.strings($0) }
+        guard !texts.isEmpty else {
+            throw TokenizerError.inconsistentMetadata(path: f.path, reason: "tokenizer.ggml.tokens is an empty list")
+        }
         table = TokenTable(texts: texts)
         if f.metadata["tokenizer.ggml.token_type"] != nil {
-            let raw = try f.ints("tokenizer.ggml.token_type")
+            let raw = try Self.read(f, "tokenizer.ggml.token_type") { try f.ints($0) }
             guard raw.count == texts.count else {
                 throw TokenizerError.inconsistentMetadata(path: f.path,
                     reason: "tokenizer.ggml.token_type has \(raw.count) entries but there are \(texts.count) tokens")
@@ -30,18 +36,27 @@ struct Vocabulary: Sendable {
         } else {
             types = [TokenType](repeating: .normal, count: texts.count)
         }
+        // A BYTE token stands for the byte its text names; any other text would make decoding guess.
+        let (table, types) = (self.table, self.types)
+        if let id = types.indices.first(where: { types[$0] == .byte && Vocabulary.byteValue(table.text($0)) == nil }) {
+            throw TokenizerError.inconsistentMetadata(path: f.path,
+                reason: "token \(id) \(texts[id].debugDescription) has type BYTE (6) but its text is not of the form <0xNN>")
+        }
         let n = texts.count
-        func optionalID(_ key: String) -> Int? {
-            guard let v = f.metadata[key]?.int, v >= 0, v < n else { return nil }
-            return v
+        var ids: [String: Int] = [:]
+        for key in Self.specialIDKeys {
+            guard let v = try Self.read(f, key, { try f.optional($0, f.int) }) else { continue }
+            guard (0..<n).contains(v) else {
+                throw TokenizerError.inconsistentMetadata(path: f.path,
+                    reason: "\(key) is \(v), outside the vocabulary of \(n) tokens (0 to \(n - 1))")
+            }
+            ids[key] = v
         }
-        bosID = optionalID("tokenizer.ggml.bos_token_id")
-        eosID = optionalID("tokenizer.ggml.eos_token_id")
-        addBOS = f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? addBOSDefault
+        bosID = ids["tokenizer.ggml.bos_token_id"]
+        eosID = ids["tokenizer.ggml.eos_token_id"]
+        addBOS = try Self.read(f, "tokenizer.ggml.add_bos_token") { try f.optional($0, f.bool) } ?? addBOSDefault
         var eog = Set<Int>()
-        for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
-            if let id = optionalID(key) { eog.insert(id) }
-        }
+        for key in ["eos", "eot", "eom"] { if let id = ids["tokenizer.ggml.\(key)_token_id"] { eog.insert(id) } }
         for text in Self.endOfGenerationTexts {
             let id = table.id(text)
             if id >= 0 { eog.insert(Int(id)) }
@@ -58,6 +73,21 @@ struct Vocabulary: Sendable {
     }
 
     func type(_ id: Int) -> TokenType { id >= 0 && id < types.count ? types[id] : .undefined }
+
+    /// `<0xNN>` → NN; nil for any other text.
+    static func byteValue(_ text: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        guard text.count == 6, text[0] == UInt8(ascii: "<"), text[1] == UInt8(ascii: "0"), text[2] == UInt8(ascii: "x"),
+              text[5] == UInt8(ascii: ">"), let hi = hex(text[3]), let lo = hex(text[4]) else { return nil }
+        return hi << 4 | lo
+    }
 }
 
 /// The parts of `Tokenizer` both kinds share: they differ only in how a raw text piece becomes ids
@@ -102,7 +132,7 @@ extension VocabularyTokenizer {
     func appendBytes(_ id: Int, to out: inout [UInt8]) {
         switch vocab.type(id) {
         case .normal: appendNormalBytes(id, to: &out)
-        case .byte: out.append(Self.byteValue(vocab.table.text(id)))
+        case .byte: out.append(Vocabulary.byteValue(vocab.table.text(id)) ?? 0)   // checked at load: never nil
         case .control, .userDefined, .unknown: out.append(contentsOf: vocab.table.text(id))
         case .unused, .undefined: break
         }
@@ -115,11 +145,4 @@ extension VocabularyTokenizer {
     }
 
     public func piece(_ id: Int) -> String { decode([id]) }
-
-    /// `<0xNN>` → NN.
-    static func byteValue(_ text: UnsafeBufferPointer<UInt8>) -> UInt8 {
-        guard text.count == 6 else { return text.first ?? 0 }
-        func hex(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
-        return hex(text[3]) << 4 | hex(text[4])
-    }
 }

@@ -119,7 +119,7 @@ import TestSupport
     @Test func directory() throws {
         let dir = try TestPaths.tempDir("gguf-dir")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let expected = GGUFError.cannotOpen(path: dir.path, reason: "not a regular file")
+        let expected = GGUFError.cannotOpen(path: dir.path, reason: "it is a directory, not a regular file")
         #expect(throws: expected) { try GGUFFile(path: dir.path) }
         #expect(expected.description.contains(dir.path))
     }

@@ -32,6 +32,6 @@ import Testing
         let missing = "/nonexistent/lisa-tokenize-input.txt"
         let r = try Self.run(["tokenize", TestPaths.gemma, "--text-file", missing])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("cannot read the text file \(missing): no such file."))
+        #expect(r.stderr.contains("cannot read the text file \(missing): it does not exist."))
     }
 }

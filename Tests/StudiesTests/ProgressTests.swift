@@ -1,0 +1,43 @@
+import Foundation
+import Studies
+import Testing
+
+/// Issue 15 item 6: a run whose stderr is not a terminal still shows done/total, rate and ETA, one line per interval.
+@Suite struct ProgressTests {
+    final class Lines: @unchecked Sendable { var all: [String] = [] }
+
+    @Test func periodicLinesCarryDoneTotalRateAndETA() {
+        let out = Lines()
+        let p = StudyProgress(total: 4, label: "piqa", mode: .periodic(seconds: 0), write: { out.all.append($0) })
+        for i in 1...4 { Thread.sleep(forTimeInterval: 0.01); p.update(i, newTokens: 10) }
+        p.finish()
+        #expect(out.all.count == 5)
+        #expect(out.all.allSatisfy { $0.hasSuffix("\n") && $0.hasPrefix("piqa: ") && $0.contains("/s, ") && $0.contains(" elapsed, ETA ") })
+        #expect(out.all[1].hasPrefix("piqa: 2/4 (50.0 %), "))
+        #expect(out.all[3].contains("ETA 0 s"))
+        #expect(out.all[4].hasPrefix("piqa: 4/4 (100.0 %), ") && out.all[4].hasSuffix(", done\n"))
+        #expect(out.all[0].contains(" tok/s"))
+    }
+
+    @Test func shortRunsPrintNothing() {
+        let out = Lines()
+        let p = StudyProgress(total: 100, label: "x", mode: .periodic(seconds: 3600), write: { out.all.append($0) })
+        for i in 1...100 { p.update(i) }
+        p.finish()
+        #expect(out.all.isEmpty)
+    }
+
+    @Test func modeFromTheEnvironment() {
+        // The test's stderr is a pipe or a file under swift test, never a terminal here.
+        guard isatty(2) == 0 else { return }
+        #expect(StudyProgress.Mode.automatic(environment: [:]) == .periodic(seconds: 30))
+        #expect(StudyProgress.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "5"]) == .periodic(seconds: 5))
+        #expect(StudyProgress.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "off"]) == .off)
+    }
+
+    @Test func durationsReadInUnits() {
+        #expect(StudyProgress.duration(42) == "42 s")
+        #expect(StudyProgress.duration(570) == "9 min 30 s")
+        #expect(StudyProgress.duration(7500) == "2 h 05 min")
+    }
+}
