@@ -81,7 +81,8 @@ public final class GGUFFile: @unchecked Sendable {
             }
             guard let av = a.int, av > 0, av <= 65536, av & (av - 1) == 0 else {
                 // A negative value is reported as 0 rather than trapping in the UInt64 conversion.
-                throw GGUFError.badAlignment(path: path, value: UInt64(max(a.int ?? Int.max, 0)))
+                let shown: UInt64 = { if case let .uint64(u) = a { return u }; return UInt64(max(a.int ?? 0, 0)) }()
+                throw GGUFError.badAlignment(path: path, value: shown)
             }
             align = av
         }

@@ -142,4 +142,13 @@ import TestSupport
         #expect(throws: expected) { try GGUFFile(path: path) }
         #expect(expected.description == "\(path): the data of tensors 'wa' and 'wc' overlap.")
     }
+
+    @Test func alignmentAboveIntMaxIsShownAsStored() throws {
+        var w = try TinyGGUF.writer()
+        w.set("general.alignment", .uint64(UInt64.max))
+        // The writer lays the file out with its own default alignment when the value is not an Int.
+        let path = TinyGGUF.write(try w.bytes())
+        defer { TinyGGUF.remove(path) }
+        #expect(throws: GGUFError.badAlignment(path: path, value: UInt64.max)) { try GGUFFile(path: path) }
+    }
 }
