@@ -147,7 +147,7 @@ import TestSupport
         var w = try TinyGGUF.writer()
         w.set("general.alignment", .uint64(UInt64.max))
         // The writer lays the file out with its own default alignment when the value is not an Int.
-        let path = TinyGGUF.write(try w.bytes())
+        let path = try TinyGGUF.write(try w.bytes())
         defer { TinyGGUF.remove(path) }
         #expect(throws: GGUFError.badAlignment(path: path, value: UInt64.max)) { try GGUFFile(path: path) }
     }
