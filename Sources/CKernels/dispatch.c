@@ -154,3 +154,34 @@ void lk_f16_to_f32(const uint16_t *x, float *y, int64_t n) {
     if (lk_path_supported(LK_PATH_AVX2)) { lk_f16_to_f32_f16c(x, y, n); return; }
     for (int64_t i = 0; i < n; i++) y[i] = lk_half(x[i]);
 }
+
+// Compiled for AVX-512, AVX2 and the portable baseline; the loader picks one (ifunc) on x86-64.
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__clang__) && defined(__linux__)
+#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LK_CLONES
+#endif
+
+LK_CLONES void lk_attn_scores(const float *q, const float *K, int64_t S, int64_t hd, int64_t ldk, float scale, float *scores) {
+    for (int64_t s = 0; s < S; s++) {
+        const float *k = K + s * ldk;
+        float acc[16] = {0};
+        int64_t j = 0;
+        for (; j + 16 <= hd; j += 16)
+            for (int u = 0; u < 16; u++) acc[u] += q[j + u] * k[j + u];
+        float t = 0;
+        for (int u = 0; u < 16; u++) t += acc[u];
+        for (; j < hd; j++) t += q[j] * k[j];
+        scores[s] = scale * t;
+    }
+}
+
+LK_CLONES void lk_attn_pv(const float *p, const float *V, int64_t S, int64_t hd, int64_t ldv, float *out) {
+    for (int64_t j = 0; j < hd; j++) out[j] = 0;
+    for (int64_t s = 0; s < S; s++) {
+        const float w = p[s];
+        if (w == 0) continue;                       // masked positions (sliding window) cost nothing
+        const float *v = V + s * ldv;
+        for (int64_t j = 0; j < hd; j++) out[j] += w * v[j];
+    }
+}

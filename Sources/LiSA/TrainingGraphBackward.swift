@@ -30,7 +30,7 @@ extension TrainingGraph {
     /// `scoreGrads[l]`: extra dL/dA_l [h, T, T] for LiSA layers (the KD term). Accumulates into `grads`.
     public func backward(lmScale: Float, scoreGrads: [Int: FloatBuffer], grads: ModuleGrads) {
         let c = model.config, W = model.weights
-        let T = tokens.count, d = c.nEmbd, H = c.nHeads, hd = c.headDim, F = c.nFF, plane = T * T, V = c.vocabSize
+        let T = tokens.count, d = c.nEmbd, H = c.nHeads, hd = c.headDim, F = c.nFF, plane = T * T
         guard let first = modules.first else { return }
         // LM head: dnormed = dlogits·W_out, then the final RMSNorm
         let dx = FloatBuffer(count: T * d)                     // [T, d] dL/d(residual stream)

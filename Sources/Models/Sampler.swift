@@ -14,6 +14,7 @@ public struct Sampler: Sendable {
     }
 
     /// Index of the largest value (first on ties).
+    @inlinable
     public static func argmax<C: Collection>(_ logits: C) -> Int where C.Element == Float, C.Index == Int {
         var best = logits.startIndex, bv = -Float.infinity
         for i in logits.indices where logits[i] > bv { bv = logits[i]; best = i }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Numerics
 
@@ -72,8 +73,12 @@ extension Transformer {
             cache.withValues(layer: l) { vc in
                 for hh in 0..<H {
                     let g = hh / c.headsPerKV
-                    BLAS.gemmNN(m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
-                                b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+                    if T == 1 {     // a decoding step: one row (a BLAS call would cost more than the work)
+                        lk_attn_pv(mine.probs.pointer + hh * S, vc + g * hd, Int64(S), Int64(hd), Int64(kvDim), ctx + hh * hd)
+                    } else {
+                        BLAS.gemmNN(m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
+                                    b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+                    }
                 }
             }
         }
@@ -117,8 +122,13 @@ extension Transformer {
                 for hh in 0..<H {
                     let g = hh / c.headsPerKV
                     // scores_h [T, S] = scale · Q_h [T, hd] · K_g [S, hd]ᵀ
-                    BLAS.gemmNT(m: T, n: S, k: hd, alpha: c.queryScale, a: q + hh * hd, lda: c.qDim,
-                                b: kc + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
+                    if T == 1 {
+                        lk_attn_scores(q + hh * hd, kc + g * hd, Int64(S), Int64(hd), Int64(c.kvDim), c.queryScale,
+                                       cur.scores.pointer + hh * plane)
+                    } else {
+                        BLAS.gemmNT(m: T, n: S, k: hd, alpha: c.queryScale, a: q + hh * hd, lda: c.qDim,
+                                    b: kc + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
+                    }
                 }
             }
             applyMask(l, cur.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)

@@ -52,6 +52,12 @@ int lk_gemv(int path, uint32_t type, const void *w, size_t row_bytes, int64_t k,
 /// F16/BF16 paths). Returns 0, or −1 for an unsupported type.
 int lk_dequant_row(uint32_t type, const void *src, float *dst, int64_t k);
 
+/// One query row's attention products (decoding steps, where a BLAS call costs more than the work and its
+/// spinning threads take the cores from the quantized kernels):
+/// scores[s] = scale · Σ_j q[j]·K[s·ldk + j] for s < S, and out[j] = Σ_s p[s]·V[s·ldv + j] for j < hd.
+void lk_attn_scores(const float *q, const float *K, int64_t S, int64_t hd, int64_t ldk, float scale, float *scores);
+void lk_attn_pv(const float *p, const float *V, int64_t S, int64_t hd, int64_t ldv, float *out);
+
 /// Float32 ↔ IEEE binary16 for n values (round to nearest even; F16C where the CPU has it). Used by the
 /// F16 KV cache.
 void lk_f32_to_f16(const float *x, uint16_t *y, int64_t n);
