@@ -39,6 +39,8 @@ struct Train: ParsableCommand {
     @Option(help: "Folder of the tokenized-corpus cache (default: $LISA_CACHE/tokens, else ~/.cache/lisa/tokens).") var tokenCache: String?
     @Flag(help: "Tokenize the corpus again instead of reading or writing the cache.") var noTokenCache = false
     @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "The frozen base's matrices: quantized (in their GGUF blocks, products exact through dequantized tiles) or f32.")
+    var weights: WeightFormat = .quantized
 
     func validate() throws {
         try validateThreads(threads)
@@ -69,7 +71,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let m = try LoadedModel(path: model, threads: threads)
+        // exact products: the teacher's scores, the forward and its backward use the same weights as Float32
+        let m = try LoadedModel(path: model, threads: threads, weights: weights, exact: true)
         if method == "lisa", ffn == "dl" || ffn == "dl-silu", LiSATrainOptions().hidden < 2 * m.config.nHeads {
             throw CLIError("--ffn \(ffn) needs a hidden size of at least 2 × \(m.config.nHeads) heads (it is \(LiSATrainOptions().hidden)); "
                 + "use --ffn sl or --ffn plus for this model.")
