@@ -33,6 +33,13 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
     const uint8_t *W = (const uint8_t *)w;
     if (lk_is_k(t)) {
         const int64_t nb = k / 256; const size_t bb = lk_block_bytes(t);
+#ifdef LK_ROW1
+        if (m == 1 && LK_ROW1(t)) {                    // decoding: dot straight from the blocks
+            const lk_row1_fn f = LK_ROW1(t);
+            for (int64_t r = r0; r < r1; r++) y[r] = f(W + (size_t)r * row_bytes, (const lk_act_k *)xq, nb);
+            return 0;
+        }
+#endif
         lk_kblock *buf = (lk_kblock *)lk_scratch((size_t)nb * sizeof(lk_kblock));
         if (!buf) return -2;
         const lk_act_k *act = (const lk_act_k *)xq;

@@ -113,3 +113,86 @@ static inline void lk_unpack_l_simd(uint32_t t, const uint8_t *src, lk_lblock *b
 
 #define LK_UNPACK_K lk_unpack_k_simd
 #define LK_UNPACK_L lk_unpack_l_simd
+
+// ---------------------------------------------------------------------------------------------------
+// One activation row (decoding): Q4_K and Q6_K rows dotted straight from their blocks, in registers, without
+// the unpacked buffer (the buffer pays off only when several activation rows share it).
+
+static inline int32_t lk_hsum8(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline __m256i lk_scale_pair(int lo, int hi) {          // madd scales: 8 lanes lo, then 8 lanes hi
+    return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo));
+}
+
+static inline float lk_q4_K_row1(const uint8_t *row, const lk_act_k *a, int64_t nb) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    float sum = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *src = row + 144 * b;
+        const float d = lk_f16c(lk_u16(src)), dmin = lk_f16c(lk_u16(src + 2));
+        int sc[8], mn[8];
+        for (int j = 0; j < 8; j++) lk_scale_min_k4(j, src + 4, &sc[j], &mn[j]);
+        const uint8_t *q = src + 16;
+        __m256i acc = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * c));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            __m256i A0 = _mm256_loadu_si256((const __m256i *)(a[b].q + 64 * c));
+            __m256i A1 = _mm256_loadu_si256((const __m256i *)(a[b].q + 64 * c + 32));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, A0), _mm256_set1_epi16((short)sc[2 * c])));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, A1), _mm256_set1_epi16((short)sc[2 * c + 1])));
+        }
+        int32_t msum = 0;
+        for (int j = 0; j < 8; j++) msum += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+        sum += a[b].d * (d * (float)lk_hsum8(acc) - dmin * (float)msum);
+    }
+    return sum;
+}
+
+static inline float lk_q6_K_row1(const uint8_t *row, const lk_act_k *a, int64_t nb) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+    float sum = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *src = row + 210 * b;
+        const int8_t *sc = (const int8_t *)(src + 192);
+        const float d = lk_f16c(lk_u16(src + 208));
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = src + 64 * h, *qh = src + 128 + 32 * h;
+            const int8_t *aq = a[b].q + 128 * h;
+            const int g = 8 * h;
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i H = _mm256_loadu_si256((const __m256i *)qh);
+            __m256i u0 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(H, m3), 4));
+            __m256i u1 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 2), m3), 4));
+            __m256i u2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 4), m3), 4));
+            __m256i u3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 6), m3), 4));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_loadu_si256((const __m256i *)aq)),
+                                                          lk_scale_pair(sc[g], sc[g + 1])));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_loadu_si256((const __m256i *)(aq + 32))),
+                                                          lk_scale_pair(sc[g + 2], sc[g + 3])));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u2, _mm256_loadu_si256((const __m256i *)(aq + 64))),
+                                                          lk_scale_pair(sc[g + 4], sc[g + 5])));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u3, _mm256_loadu_si256((const __m256i *)(aq + 96))),
+                                                          lk_scale_pair(sc[g + 6], sc[g + 7])));
+        }
+        int32_t corr = 0;                              // value = d·sc·(u − 32): subtract 32·Σ sc_g·bsum_g
+        for (int gg = 0; gg < 16; gg++) corr += sc[gg] * a[b].bsums[gg];
+        sum += a[b].d * d * (float)(lk_hsum8(acc) - 32 * corr);
+    }
+    return sum;
+}
+
+// A row kernel for one activation row, or NULL where the unpacked buffer path serves.
+typedef float (*lk_row1_fn)(const uint8_t *, const lk_act_k *, int64_t);
+static inline lk_row1_fn lk_row1_kernel(uint32_t t) {
+    return t == T_Q4_K ? lk_q4_K_row1 : t == T_Q6_K ? lk_q6_K_row1 : NULL;
+}
+#define LK_ROW1 lk_row1_kernel
