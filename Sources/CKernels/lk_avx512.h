@@ -1,13 +1,8 @@
 // AVX-512BW body, included by path_avx512.c and path_avx512vnni.c (LK_VNNI 1: the K products'
 // madd + add fuse into vpdpwssd and the legacy products into vpdpbusd).
 #include <immintrin.h>
+#include "lk_ldot_avx2.h"
 
-static inline float hsum_f32_256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) {
     __m256 facc = _mm256_setzero_ps();
@@ -32,24 +27,7 @@ static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) 
         facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc8, c2)), _mm256_set1_ps(a[b].d * w[b].d), facc);
         facc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(c3), _mm256_set1_ps(a[b].d * w[b].dmin), facc);
     }
-    return hsum_f32_256(facc);
-}
-
-// Legacy blocks: maddubs + madd on both AVX-512 paths (vpdpbusd on 256-bit vectors measured slower here:
-// 74 vs 48 ms for Gemma's Q8_0 LM head at 8 rows, 2026-12-01).
-static inline float ldot_row(const lk_lblock *w, const lk_act_l *a, int64_t nb, int is_signed) {
-    __m256 facc = _mm256_setzero_ps();
-    float msum = 0;
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i U = _mm256_loadu_si256((const __m256i *)w[b].u);
-        __m256i A = _mm256_loadu_si256((const __m256i *)a[b].q);
-        if (is_signed) { A = _mm256_sign_epi8(A, U); U = _mm256_sign_epi8(U, U); }
-        __m256i I = _mm256_madd_epi16(_mm256_maddubs_epi16(U, A), ones);
-        facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), _mm256_set1_ps(w[b].d * a[b].d), facc);
-        if (!is_signed) msum += w[b].m * a[b].d * (float)a[b].sum;
-    }
-    return hsum_f32_256(facc) + msum;
+    return lk_hsum_f32_256(facc);
 }
 
 static inline float fdot(const float *w, const float *x, int64_t k) {

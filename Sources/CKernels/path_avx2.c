@@ -4,19 +4,8 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#include "lk_ldot_avx2.h"
 
-static inline int32_t hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
-static inline float hsum_f32(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 // off·Σ sc·bsum and Σ mn·bsum as two 8-lane int32 vectors.
 #define LK_CORRECTIONS(wb, ab, c2, c3) do {                                                      \
@@ -41,30 +30,14 @@ static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) 
         facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc, c2)), _mm256_set1_ps(a[b].d * w[b].d), facc);
         facc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(c3), _mm256_set1_ps(a[b].d * w[b].dmin), facc);
     }
-    return hsum_f32(facc);
-}
-
-static inline float ldot_row(const lk_lblock *w, const lk_act_l *a, int64_t nb, int is_signed) {
-    __m256 facc = _mm256_setzero_ps();
-    const __m256i ones = _mm256_set1_epi16(1);
-    float msum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i U = _mm256_loadu_si256((const __m256i *)w[b].u);
-        __m256i A = _mm256_loadu_si256((const __m256i *)a[b].q);
-        __m256i P = is_signed ? _mm256_maddubs_epi16(_mm256_sign_epi8(U, U), _mm256_sign_epi8(A, U))
-                              : _mm256_maddubs_epi16(U, A);
-        __m256i I = _mm256_madd_epi16(P, ones);
-        facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), _mm256_set1_ps(w[b].d * a[b].d), facc);
-        if (!is_signed) msum += w[b].m * a[b].d * (float)a[b].sum;
-    }
-    return hsum_f32(facc) + msum;
+    return lk_hsum_f32_256(facc);
 }
 
 static inline float fdot(const float *w, const float *x, int64_t k) {
     __m256 acc = _mm256_setzero_ps();
     int64_t j = 0;
     for (; j + 8 <= k; j += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), acc);
-    float s = hsum_f32(acc);
+    float s = lk_hsum_f32_256(acc);
     for (; j < k; j++) s += w[j] * x[j];
     return s;
 }
