@@ -30,6 +30,39 @@ static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) 
     return lk_hsum_f32_256(facc);
 }
 
+// Four activation rows against one unpacked weight row: U and the scales are loaded once for all four (measured
+// 1.4× faster than four single-row products for k-quants at 8 rows, 2026-12-01; legacy blocks gained nothing).
+static inline void kdot_rows4(const lk_kblock *w, const lk_act_k *a, int64_t nb, float out[4]) {
+    __m256 f[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    for (int64_t b = 0; b < nb; b++) {
+        __m512i acc[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512() };
+        for (int c = 0; c < 4; c++) {
+            const __m512i U = _mm512_loadu_si512((const void *)(w[b].u + 64 * c));
+            const __m512i S = _mm512_loadu_si512((const void *)(w[b].scx + 32 * c));
+            for (int r = 0; r < 4; r++) {
+                const __m512i P = _mm512_maddubs_epi16(U, _mm512_loadu_si512((const void *)(a[r * nb + b].q + 64 * c)));
+#if LK_VNNI
+                acc[r] = _mm512_dpwssd_epi32(acc[r], P, S);
+#else
+                acc[r] = _mm512_add_epi32(acc[r], _mm512_madd_epi16(P, S));
+#endif
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            const lk_act_k *ar = &a[r * nb + b];
+            __m256i acc8 = _mm256_add_epi32(_mm512_castsi512_si256(acc[r]), _mm512_extracti64x4_epi64(acc[r], 1));
+            __m256i bs = _mm256_loadu_si256((const __m256i *)ar->bsums);
+            __m256i c2 = _mm256_mullo_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)w[b].sc), bs),
+                                            _mm256_set1_epi32(w[b].off));
+            __m256i c3 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)w[b].mn), bs);
+            f[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc8, c2)), _mm256_set1_ps(ar->d * w[b].d), f[r]);
+            f[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(c3), _mm256_set1_ps(ar->d * w[b].dmin), f[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++) out[r] = lk_hsum_f32_256(f[r]);
+}
+#define LK_HAS_KROWS4 1
+
 static inline float fdot(const float *w, const float *x, int64_t k) {
     __m512 acc = _mm512_setzero_ps();
     int64_t j = 0;

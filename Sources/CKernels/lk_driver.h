@@ -46,7 +46,15 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
         for (int64_t r = r0; r < r1; r++) {
             const uint8_t *row = W + (size_t)r * row_bytes;
             for (int64_t b = 0; b < nb; b++) LK_UNPACK_K(t, row + (size_t)b * bb, &buf[b]);
-            for (int64_t i = 0; i < m; i++) y[i * ldy + r] = kdot_row(buf, act + i * nb, nb);
+            int64_t i = 0;
+#ifdef LK_HAS_KROWS4
+            for (; i + 4 <= m; i += 4) {
+                float o[4];
+                kdot_rows4(buf, act + i * nb, nb, o);
+                for (int u = 0; u < 4; u++) y[(i + u) * ldy + r] = o[u];
+            }
+#endif
+            for (; i < m; i++) y[i * ldy + r] = kdot_row(buf, act + i * nb, nb);
         }
         free(buf);
         return 0;

@@ -24,3 +24,4 @@ static inline float ldot_row(const lk_lblock *w, const lk_act_l *a, int64_t nb, 
     return lk_hsum_f32_256(facc) + msum;
 }
 
+

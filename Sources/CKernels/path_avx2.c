@@ -33,6 +33,33 @@ static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) 
     return lk_hsum_f32_256(facc);
 }
 
+// Four activation rows against one unpacked weight row (see lk_avx512.h).
+static inline void kdot_rows4(const lk_kblock *w, const lk_act_k *a, int64_t nb, float out[4]) {
+    __m256 f[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        const int8_t *q0 = a[b].q, *q1 = a[nb + b].q, *q2 = a[2 * nb + b].q, *q3 = a[3 * nb + b].q;
+        for (int c = 0; c < 8; c++) {
+            const __m256i U = _mm256_loadu_si256((const __m256i *)(w[b].u + 32 * c));
+            const __m256i S = _mm256_loadu_si256((const __m256i *)(w[b].scx + 16 * c));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_maddubs_epi16(U, _mm256_loadu_si256((const __m256i *)(q0 + 32 * c))), S));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_maddubs_epi16(U, _mm256_loadu_si256((const __m256i *)(q1 + 32 * c))), S));
+            acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(_mm256_maddubs_epi16(U, _mm256_loadu_si256((const __m256i *)(q2 + 32 * c))), S));
+            acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(_mm256_maddubs_epi16(U, _mm256_loadu_si256((const __m256i *)(q3 + 32 * c))), S));
+        }
+        const __m256i accs[4] = { acc0, acc1, acc2, acc3 };
+        for (int r = 0; r < 4; r++) {
+            const lk_act_k *ar = &a[r * nb + b];
+            __m256i c2, c3;
+            LK_CORRECTIONS(&w[b], ar, c2, c3);
+            f[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(accs[r], c2)), _mm256_set1_ps(ar->d * w[b].d), f[r]);
+            f[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(c3), _mm256_set1_ps(ar->d * w[b].dmin), f[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++) out[r] = lk_hsum_f32_256(f[r]);
+}
+#define LK_HAS_KROWS4 1
+
 static inline float fdot(const float *w, const float *x, int64_t k) {
     __m256 acc = _mm256_setzero_ps();
     int64_t j = 0;
