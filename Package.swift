@@ -19,7 +19,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         // C kernels on weights in their ggml blocks: 8-bit activation quantization and integer block dot
         // products, with portable, AVX2, AVX-512 and AVX-512 VNNI paths chosen at start-up.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // Float32 buffers, BLAS products and the transformer kernels (and their backward passes). The only target
         // built -Ounchecked: pure numeric code that parses no input (issue 15).
         .target(name: "Numerics", dependencies: ["COpenBLAS"],

@@ -235,6 +235,13 @@ static inline void lk_k_corrections(const lk_kblock *w, const lk_act_k *a, int32
 void lk_f32_to_f16_f16c(const float *x, uint16_t *y, int64_t n);
 void lk_f16_to_f32_f16c(const uint16_t *x, float *y, int64_t n);
 
+// The one Float32 formula for a K block's contribution, given its exact integer sums s1 = Σ_g sc_g·Σ(u − off)·q and
+// s3 = Σ_g mn_g·bsum_g: every path and every row count uses it (built with -ffp-contract=off), so a row's result does
+// not depend on the kernel path or on how many activation rows share the call.
+static inline float lk_kblock_value(float ad, float d, float dmin, int32_t s1, int32_t s3) {
+    return ad * (d * (float)s1 - dmin * (float)s3);
+}
+
 // Path entry points (one per file; the driver in lk_driver.h).
 int lk_gemv_scalar(uint32_t, const void *, size_t, int64_t, int64_t, int64_t, const void *, int64_t, float *, int64_t);
 int lk_gemv_avx2(uint32_t, const void *, size_t, int64_t, int64_t, int64_t, const void *, int64_t, float *, int64_t);

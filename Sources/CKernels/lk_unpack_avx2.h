@@ -118,12 +118,6 @@ static inline void lk_unpack_l_simd(uint32_t t, const uint8_t *src, lk_lblock *b
 // One activation row (decoding): Q4_K and Q6_K rows dotted straight from their blocks, in registers, without
 // the unpacked buffer (the buffer pays off only when several activation rows share it).
 
-static inline int32_t lk_hsum8(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
 
 static inline __m256i lk_scale_pair(int lo, int hi) {          // madd scales: 8 lanes lo, then 8 lanes hi
     return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo));
@@ -149,7 +143,7 @@ static inline float lk_q4_K_row1(const uint8_t *row, const lk_act_k *a, int64_t 
         }
         int32_t msum = 0;
         for (int j = 0; j < 8; j++) msum += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
-        sum += a[b].d * (d * (float)lk_hsum8(acc) - dmin * (float)msum);
+        sum += lk_kblock_value(a[b].d, d, dmin, lk_hsum8(acc), msum);
     }
     return sum;
 }
@@ -185,7 +179,7 @@ static inline float lk_q6_K_row1(const uint8_t *row, const lk_act_k *a, int64_t 
         }
         int32_t corr = 0;                              // value = d·sc·(u − 32): subtract 32·Σ sc_g·bsum_g
         for (int gg = 0; gg < 16; gg++) corr += sc[gg] * a[b].bsums[gg];
-        sum += a[b].d * d * (float)(lk_hsum8(acc) - 32 * corr);
+        sum += lk_kblock_value(a[b].d, d, 0.0f, lk_hsum8(acc) - 32 * corr, 0);
     }
     return sum;
 }

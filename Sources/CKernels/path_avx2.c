@@ -16,7 +16,7 @@
     } while (0)
 
 static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) {
-    __m256 facc = _mm256_setzero_ps();
+    float sum = 0;
     for (int64_t b = 0; b < nb; b++) {
         __m256i acc = _mm256_setzero_si256();
         for (int c = 0; c < 8; c++) {
@@ -27,15 +27,14 @@ static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) 
         }
         __m256i c2, c3;
         LK_CORRECTIONS(&w[b], &a[b], c2, c3);
-        facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc, c2)), _mm256_set1_ps(a[b].d * w[b].d), facc);
-        facc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(c3), _mm256_set1_ps(a[b].d * w[b].dmin), facc);
+        sum += lk_kblock_value(a[b].d, w[b].d, w[b].dmin, lk_hsum8(_mm256_sub_epi32(acc, c2)), lk_hsum8(c3));
     }
-    return lk_hsum_f32_256(facc);
+    return sum;
 }
 
 // Four activation rows against one unpacked weight row (see lk_avx512.h).
 static inline void kdot_rows4(const lk_kblock *w, const lk_act_k *a, int64_t nb, float out[4]) {
-    __m256 f[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    float f[4] = { 0, 0, 0, 0 };
     for (int64_t b = 0; b < nb; b++) {
         __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         const int8_t *q0 = a[b].q, *q1 = a[nb + b].q, *q2 = a[2 * nb + b].q, *q3 = a[3 * nb + b].q;
@@ -52,11 +51,10 @@ static inline void kdot_rows4(const lk_kblock *w, const lk_act_k *a, int64_t nb,
             const lk_act_k *ar = &a[r * nb + b];
             __m256i c2, c3;
             LK_CORRECTIONS(&w[b], ar, c2, c3);
-            f[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(accs[r], c2)), _mm256_set1_ps(ar->d * w[b].d), f[r]);
-            f[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(c3), _mm256_set1_ps(ar->d * w[b].dmin), f[r]);
+            f[r] += lk_kblock_value(ar->d, w[b].d, w[b].dmin, lk_hsum8(_mm256_sub_epi32(accs[r], c2)), lk_hsum8(c3));
         }
     }
-    for (int r = 0; r < 4; r++) out[r] = lk_hsum_f32_256(f[r]);
+    for (int r = 0; r < 4; r++) out[r] = f[r];
 }
 #define LK_HAS_KROWS4 1
 

@@ -12,7 +12,7 @@ static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) 
             s1 += w[b].sc[g] * is;
         }
         lk_k_corrections(&w[b], &a[b], &s2, &s3);
-        sum += a[b].d * (w[b].d * (float)(s1 - s2) - w[b].dmin * (float)s3);
+        sum += lk_kblock_value(a[b].d, w[b].d, w[b].dmin, s1 - s2, s3);
     }
     return sum;
 }

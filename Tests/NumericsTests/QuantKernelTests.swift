@@ -174,6 +174,33 @@ struct RandomBlocks {
         #expect(paths.isEmpty || compared > 0)
     }
 
+    /// A row's result does not depend on how many activation rows share the call (one-row kernels, four-row
+    /// blocks and single rows all give the same bits), on every type and supported path: batched decoding then
+    /// equals one sequence at a time. The k-quants are also bit-identical across paths (exact integer sums, one
+    /// Float32 formula per block).
+    @Test(arguments: RandomBlocks.types) func rowResultsDoNotDependOnTheRowCount(_ t: GGMLType) {
+        let w = RandomBlocks.make(t, rows: rows, cols: cols, seed: 31)
+        var rng = SeededGenerator(seed: 8)
+        let x = (0..<(9 * cols)).map { _ in Float.random(in: -2...2, using: &rng) }
+        var compared = 0
+        for p in (0..<Int32(LK_PATH_COUNT)).filter({ lk_path_supported($0) != 0 }) {
+            let nine = product(t, w, x, m: 9, path: p)
+            for i in 0..<9 {
+                let one = product(t, w, Array(x[(i * cols)..<((i + 1) * cols)]), m: 1, path: p)
+                #expect(Array(nine[(i * rows)..<((i + 1) * rows)]) == one, "\(t.name) path \(p) row \(i)")
+                compared += 1
+            }
+        }
+        #expect(compared >= 9)
+        let isK = [GGMLType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K].contains(t)
+        if isK {
+            let ref = product(t, w, x, m: 9, path: Int32(LK_PATH_SCALAR))
+            for p in (1..<Int32(LK_PATH_COUNT)).filter({ lk_path_supported($0) != 0 }) {
+                #expect(product(t, w, x, m: 9, path: p) == ref, "\(t.name): path \(p) differs from the portable path")
+            }
+        }
+    }
+
     /// A row range and a leading dimension write only their own entries.
     @Test func rowRangesAndLeadingDimension() {
         let t = GGMLType.q4_K, m = 2, ldy = rows + 3
