@@ -9,7 +9,11 @@ import Darwin
 public struct AtomicWriteError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
-    public var description: String { "\(path): cannot write the file: \(reason); the previous file, if any, is unchanged." }
+    /// Whether a regular file was at `path` (and still is, unchanged).
+    public let keptPrevious: Bool
+    public var description: String {
+        "\(path): cannot write the file: \(reason)" + (keptPrevious ? "; the previous file is unchanged." : ".")
+    }
 }
 
 /// Replaces the file at `path` with `data` all at once (issue 15: a full disk while writing a report or a checkpoint
@@ -21,7 +25,7 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     // EFBIG from a file-size limit must come back as an error, not kill the process with SIGXFSZ.
     signal(SIGXFSZ, SIG_IGN)
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw AtomicWriteError(path: path, reason: FileProblem.writing(path, posixError())) }
+    guard fd >= 0 else { throw AtomicWriteError(path: path, reason: FileProblem.writing(path, posixError()), keptPrevious: false) }
     var failure: String?
     data.withUnsafeBytes { raw in
         var done = 0
@@ -36,7 +40,9 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     if failure == nil, rename(tmp, path) != 0 { failure = FileProblem.writing(path, posixError()) }
     if let failure {
         unlink(tmp)
-        throw AtomicWriteError(path: path, reason: failure)
+        var st = stat()
+        let kept = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        throw AtomicWriteError(path: path, reason: failure, keptPrevious: kept)
     }
 }
 

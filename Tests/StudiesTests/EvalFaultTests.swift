@@ -88,7 +88,7 @@ import Glibc
         let args = ["eval", TestPaths.gemma, "--task", "piqa", "--limit", "3", "--data", TestPaths.data.path, "--out", out.path]
         let r = try LisaBinary.run(args, fileSizeLimitKB: 1)   // the result (per-document scores) is several KB
         #expect(r.status != 0)
-        #expect(r.stderr.contains("\(out.path): cannot write the file"), "\(r.stderr.suffix(400))")
+        #expect(r.stderr.contains("\(out.path): cannot write the file: File too large; the previous file is unchanged."), "\(r.stderr.suffix(400))")
         #expect(try Data(contentsOf: out) == previous)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["result.json"], "a temporary file was left")
     }
