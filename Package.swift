@@ -73,3 +73,20 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (issue 15): only in the package when LISA_FUZZ is set, as scripts/fuzz does with
+// `-sanitize=fuzzer,address` in its own scratch folder, so `swift build` and `swift test` never build them.
+if Context.environment["LISA_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzSupport", path: "Sources/FuzzSupport"))
+    let fuzzers: [(String, [Target.Dependency])] = [
+        ("FuzzGGUF", ["GGUF", "Models", "Tokenizers", "TestSupport"]),
+        ("FuzzTokenizers", ["GGUF", "Tokenizers", "TestSupport"]),
+        ("FuzzJSONL", ["Datasets", "TestSupport"]),
+        ("FuzzStudy", ["Studies", "TestSupport"]),
+        ("FuzzSharing", ["Models", "TestSupport"]),
+        ("FuzzSafetensors", ["LiSA"]),
+    ]
+    for (name, deps) in fuzzers {
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport"] + deps, path: "Sources/\(name)"))
+    }
+}

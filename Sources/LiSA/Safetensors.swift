@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 
 /// Errors reading or matching a LiSA checkpoint, phrased for the user.
 public enum CheckpointError: Error, CustomStringConvertible {
@@ -45,11 +46,8 @@ public enum Safetensors {
         for t in tensors {
             for v in t.values { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { out.append(contentsOf: $0) } }
         }
-        // write to a temporary file then rename, so an interrupted save never leaves a torn checkpoint
-        let tmp = url.appendingPathExtension("tmp")
-        try out.write(to: tmp)
-        _ = try? FileManager.default.removeItem(at: url)
-        try FileManager.default.moveItem(at: tmp, to: url)
+        // a temporary file then rename(2): an interrupted save or a full disk never leaves a torn checkpoint
+        try writeAtomically(out, to: url.path)
     }
 
     public static func read(_ url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {

@@ -106,7 +106,7 @@ func summaryJSON(_ r: TaskResult) throws -> String {
 func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try enc.encode(value).write(to: URL(fileURLWithPath: path))
+    try writeAtomically(enc.encode(value), to: path)
 }
 
 /// "ds:2,3 uniform:5 standard:7" → policies (0-based layers).

@@ -100,7 +100,7 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     public func write(to path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(self).write(to: URL(fileURLWithPath: path))
+        try writeAtomically(enc.encode(self), to: path)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import GRDB
 
 /// `lisa export`: a run's samples, results and plots as CSV files or one JSON file.
@@ -45,7 +46,7 @@ public enum RunExport {
                 "plots": plots.map { ["kind": $0.kind, "path": $0.path] },
             ]
             let u = dir.appendingPathComponent("run\(runId).json")
-            try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]).write(to: u)
+            try writeAtomically(JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), to: u.path)
             return [u]
         }
     }

@@ -17,7 +17,10 @@ public final class LisaStore {
             throw StoreError.cannotOpen(path: path, reason: "it is a directory, not a database file")
         }
         var config = Configuration()
+        // Two processes may write one file (a study and an eval): WAL lets readers and one writer proceed
+        // together, and a writer waits up to 10 s for the other's transaction (each is one unit of work).
         config.busyMode = .timeout(10)
+        config.journalMode = .wal
         Self.lastOpened.set(path)
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
@@ -225,6 +228,11 @@ public final class LisaStore {
     /// `PRAGMA integrity_check` ("ok" when sound).
     public func integrityCheck() throws -> String {
         try dbQueue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    /// `PRAGMA journal_mode` ("wal" for a file database).
+    public func journalMode() throws -> String {
+        try dbQueue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
     }
 
     /// Row count of a table.

@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 
 /// reports/<study>/ with its git-ignored tmp/ (gnuplot data, scripts, SVGs); PNGs are published beside report.md.
 struct ReportFolder {
@@ -14,8 +15,7 @@ struct ReportFolder {
     /// Copies a rendered file beside report.md, replacing an older copy; returns the copy.
     func publish(_ file: URL) throws -> URL {
         let dest = dir.appendingPathComponent(file.lastPathComponent)
-        try? FileManager.default.removeItem(at: dest)
-        try FileManager.default.copyItem(at: file, to: dest)
+        try writeAtomically(Data(contentsOf: file), to: dest.path)   // the older copy stays if this fails
         return dest
     }
 }

@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import GGUF
 import Plots
 import Store
 
@@ -46,7 +47,7 @@ public struct SensitivityReport {
         if let d = spec.deviations, !d.isEmpty { md += ["## Deviations", ""] + d.map { "- \($0)" } + [""] }
         md += ["Regenerate: `lisa study run studies/\(spec.name).yaml` (results in the study database; `--resume` continues a stopped run)."]
         let report = dir.appendingPathComponent("report.md")
-        try md.joined(separator: "\n").appending("\n").write(to: report, atomically: true, encoding: .utf8)
+        try writeAtomically(Data(md.joined(separator: "\n").appending("\n").utf8), to: report.path)
         return [report.path] + files
     }
 

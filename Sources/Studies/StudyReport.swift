@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import Plots
 import Store
 
@@ -98,7 +99,7 @@ public struct StudyReport {
         }
         let md = try ReportMarkdown(store: store, spec: spec, run: run, model: model, tasks: tasks, images: images).text()
         let mdURL = dir.appendingPathComponent("report.md")
-        try md.write(to: mdURL, atomically: true, encoding: .utf8)
+        try writeAtomically(Data(md.utf8), to: mdURL.path)
         return [mdURL.path] + images.map { dir.appendingPathComponent($0).path }
     }
 }

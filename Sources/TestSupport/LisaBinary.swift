@@ -61,11 +61,17 @@ public enum LisaBinary {
     }
 
     /// Runs lisa with `args` in the repository root; `environment` entries are added to (or, with nil, removed from) this process's.
+    /// `fileSizeLimitKB` runs it under `ulimit -f` with SIGXFSZ ignored (a full disk: writes past the limit fail with EFBIG).
     @discardableResult
-    public static func run(_ args: [String], environment: [String: String?] = [:]) throws -> Result {
+    public static func run(_ args: [String], environment: [String: String?] = [:], fileSizeLimitKB: Int? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = try executable()
-        p.arguments = args
+        if let kb = fileSizeLimitKB {
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = ["-c", "trap '' XFSZ; ulimit -f \(kb); exec \"$0\" \"$@\"", try executable().path] + args
+        } else {
+            p.executableURL = try executable()
+            p.arguments = args
+        }
         p.currentDirectoryURL = TestPaths.repoRoot
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }

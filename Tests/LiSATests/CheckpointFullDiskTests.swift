@@ -1,0 +1,33 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A full disk (a file-size limit, `ulimit -f`) while `lisa train` writes its checkpoint: the run fails with a
+/// sentence naming the file, and the previous checkpoint at --out is left byte for byte as it was (issue 15).
+@Suite struct CheckpointFullDiskTests {
+    @Test func fullDiskLeavesThePreviousCheckpoint() throws {
+        let dir = try TestPaths.tempDir("ckpt-full"); defer { try? FileManager.default.removeItem(at: dir) }
+        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
+        let model = dir.appendingPathComponent("tiny.gguf").path
+        try t.write(to: model)
+        let corpus = dir.appendingPathComponent("corpus.jsonl")
+        let text = (0..<100).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(separator: "\n")
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("lisa.safetensors")
+        func args(lr: String) -> [String] {
+            ["train", "--model", model, "--layers", "2,3", "--tokens", String(8 * 2 * 16), "--seq-len", "16", "--batch", "2",
+             "--lr", lr, "--rank", "4", "--corpus", corpus.path, "--threads", "1", "--out", out.path]
+        }
+        let first = try LisaBinary.run(args(lr: "1e-3"))
+        #expect(first.status == 0, "\(first.stderr.suffix(400))")
+        let previous = try Data(contentsOf: out)
+        #expect(previous.count > 4096)
+
+        let r = try LisaBinary.run(args(lr: "1e-2"), fileSizeLimitKB: 4)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("\(out.path): cannot write the file: File too large; the previous file is unchanged."), "\(r.stderr.suffix(400))")
+        #expect(try Data(contentsOf: out) == previous)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("safetensors") }
+        #expect(left == ["lisa.safetensors"], "a temporary file was left")
+    }
+}
