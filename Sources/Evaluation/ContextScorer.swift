@@ -99,21 +99,7 @@ public final class ContextScorer {
     /// `is_greedy`). The first token is predicted by the context's last row; the others by the rows of
     /// continuation[0..<m−1], so the last continuation token is never run.
     public func logLikelihood(context: [Int], continuation: [Int]) throws -> (logProb: Double, isGreedy: Bool) {
-        precondition(!continuation.isEmpty, "empty continuation")
-        try prime(context)
-        var lp = -Transformer.negLogProb(lastRow[...], target: continuation[0])
-        var greedy = Sampler.argmax(lastRow) == continuation[0]
-        if continuation.count > 1 {
-            let lg = try transformer.forward(Array(continuation.dropLast()), cache: cache, logits: .all, policies: policies, scoreProviders: scoreProviders)
-            tokensRun += continuation.count - 1
-            for i in 1..<continuation.count {
-                let row = lg.row(i - 1)
-                lp -= Transformer.negLogProb(row, target: continuation[i])
-                if greedy, Sampler.argmax(row) != continuation[i] { greedy = false }
-            }
-            cache.truncate(to: context.count)
-        }
-        return (lp, greedy)
+        try logLikelihoods([(context: context, continuation: continuation)])[0]
     }
 
     /// Greedy decoding after `context` until a stop string, EOS or `maxTokens`; the text is cut before the

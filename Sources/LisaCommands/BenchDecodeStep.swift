@@ -57,7 +57,7 @@ struct BenchDecodeStep: ParsableCommand {
             body()
             linearMs[key, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
-        func linear(_ W: WeightMatrix, n: Int, k: Int) { W.forward(x.pointer, m: B, into: out.pointer) }
+        func linear(_ W: WeightMatrix, n: Int, k: Int) { W.forward(x.pointer, m: B, into: out.pointer, mode: t.productMode) }
         for _ in 0..<repeats {
             var acc: [String: Double] = [:]
             for l in 0..<c.nLayers {

@@ -27,9 +27,9 @@ import Testing
         #expect(out.all.isEmpty)
     }
 
-    @Test func modeFromTheEnvironment() {
-        // The test's stderr is a pipe or a file under swift test, never a terminal here.
-        guard isatty(2) == 0 else { return }
+    /// Under swift test stderr is a pipe or a file; run from a terminal the automatic mode differs, so skip then.
+    @Test(.enabled(if: isatty(2) == 0, "stderr is a terminal: the automatic progress mode is then the terminal one"))
+    func modeFromTheEnvironment() {
         #expect(StudyProgress.Mode.automatic(environment: [:]) == .periodic(seconds: 30))
         #expect(StudyProgress.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "5"]) == .periodic(seconds: 5))
         #expect(StudyProgress.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "off"]) == .off)
