@@ -34,27 +34,30 @@ extension LocalKDTrainer {
         let mg = ModuleGrads(lisa: layers, grads: grads)
         var kdSum = 0.0, lmSum = 0.0
         let B = Float(batch.count), S = Float(layers.count)
+        let prof = stepProfile
         for tokens in batch {
-            let teacher = beta > 0 ? try TeacherCapture.run(model, tokens: tokens, layers: layers) : nil
-            try graph.forward(tokens)
-            lmSum += graph.lmLossAndGradient()
+            let teacher = beta > 0 ? try prof.time(.teacher) { try TeacherCapture.run(model, tokens: tokens, layers: layers) } : nil
+            try prof.time(.forward) { try graph.forward(tokens) }
             var scoreGrads: [Int: FloatBuffer] = [:]
-            if let teacher {
-                var kd = 0.0
-                for L in layers {
-                    let a = graph.scores(layer: L.index), target = teacher.scores[L.index]!
-                    let (sum, count) = huberForward(a.pointer, target.pointer, count: a.count, delta: options.huberDelta)
-                    kd += sum / Double(count)
-                    let g = FloatBuffer(count: a.count)            // [h, T, T]
-                    huberBackward(a.pointer, target.pointer, count: a.count, delta: options.huberDelta,
-                                  scale: beta / (B * S * Float(count)), da: g.pointer)
-                    scoreGrads[L.index] = g
+            prof.time(.losses) {
+                lmSum += graph.lmLossAndGradient()
+                if let teacher {
+                    var kd = 0.0
+                    for L in layers {
+                        let a = graph.scores(layer: L.index), target = teacher.scores[L.index]!
+                        let (sum, count) = huberForward(a.pointer, target.pointer, count: a.count, delta: options.huberDelta)
+                        kd += sum / Double(count)
+                        let g = FloatBuffer(count: a.count)            // [h, T, T]
+                        huberBackward(a.pointer, target.pointer, count: a.count, delta: options.huberDelta,
+                                      scale: beta / (B * S * Float(count)), da: g.pointer)
+                        scoreGrads[L.index] = g
+                    }
+                    kdSum += kd / Double(S)
                 }
-                kdSum += kd / Double(S)
             }
-            if update { graph.backward(lmScale: (1 - beta) / B, scoreGrads: scoreGrads, grads: mg) }
+            if update { prof.time(.backward) { graph.backward(lmScale: (1 - beta) / B, scoreGrads: scoreGrads, grads: mg) } }
         }
-        if update { optimizer.update(grads: flatGrads) }
+        if update { prof.time(.optimizer) { optimizer.update(grads: flatGrads) } }
         let kd = kdSum / Double(B), lm = lmSum / Double(B)
         return LossParts(total: Double(beta) * kd + Double(1 - beta) * lm, kd: kd, lm: lm)
     }

@@ -29,6 +29,8 @@ public final class LocalKDTrainer {
     let flatGrads: [FloatBuffer]
     /// Extra `__metadata__` entries (e.g. the phase plan of `lisa train --phase both`); not checked on load.
     public var extraMetadata: [String: String] = [:]
+    /// When set, joint steps add their time per phase to it (`lisa bench train`).
+    public var stepProfile: TrainStepProfile?
 
     public init(model: Transformer, sharing: SharingConfig, options: LiSATrainOptions) {
         self.model = model; self.sharing = sharing; self.options = options

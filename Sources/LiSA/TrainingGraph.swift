@@ -15,45 +15,61 @@ public struct TrainingModules {
     public var first: Int? { (Array(lisa.keys) + Array(ds) + Array(lora.keys)).min() }
 }
 
-/// Activations of one decoder block kept by `TrainingGraph.forward` for the backward.
+/// Activations of one decoder block kept by `TrainingGraph.forward` for the backward: the block's kept buffers
+/// (`BlockBuffers.kept`, written by the one block definition, `Transformer.blockForward`), its attention planes
+/// and what its modules keep.
 final class BlockActs {
-    let xIn: FloatBuffer      // [T, d]       block input (residual stream)
-    let h1: FloatBuffer       // [T, d]       attention RMSNorm output H
-    let q0: FloatBuffer       // [T, h·hd]    Q after bias, before Q-norm
-    let q: FloatBuffer        // [T, h·hd]    Q after Q-norm and RoPE
-    let k0: FloatBuffer       // [T, kv·hd]   K after bias, before K-norm
-    let k: FloatBuffer        // [T, kv·hd]   K after K-norm and RoPE
-    let v: FloatBuffer        // [T, kv·hd]
+    let buffers: BlockBuffers
     let scores: FloatBuffer   // [h, T, T]    pre-softmax, masked −inf (A_n)
     let probs: FloatBuffer    // [h, T, T]
-    let ctx: FloatBuffer      // [T, h·hd]
-    let o: FloatBuffer        // [T, d]       attention output before the post-attention norm
-    let x2: FloatBuffer       // [T, d]       residual after attention
-    let h2: FloatBuffer       // [T, d]       FFN RMSNorm output
-    let gate: FloatBuffer     // [T, F]       gate pre-activation
-    let up: FloatBuffer       // [T, F]
-    let act: FloatBuffer      // [T, F]       act(gate)·up
-    let f: FloatBuffer        // [T, d]       FFN output before the post-FFN norm
     var lisa: LiSAActs?
     /// LoRA intermediates x·Aᵀ per target: [T, r].
     var loraMid: [LayerLoRA.Target: FloatBuffer] = [:]
 
     init(c: ModelConfig, T: Int) {
-        let d = c.nEmbd, H = c.nHeads
-        xIn = FloatBuffer(count: T * d); h1 = FloatBuffer(count: T * d)
-        q0 = FloatBuffer(count: T * c.qDim); q = FloatBuffer(count: T * c.qDim)
-        k0 = FloatBuffer(count: T * c.kvDim); k = FloatBuffer(count: T * c.kvDim); v = FloatBuffer(count: T * c.kvDim)
-        scores = FloatBuffer(count: H * T * T); probs = FloatBuffer(count: H * T * T)
-        ctx = FloatBuffer(count: T * c.qDim); o = FloatBuffer(count: T * d); x2 = FloatBuffer(count: T * d)
-        h2 = FloatBuffer(count: T * d)
-        gate = FloatBuffer(count: T * c.nFF); up = FloatBuffer(count: T * c.nFF); act = FloatBuffer(count: T * c.nFF)
-        f = FloatBuffer(count: T * d)
+        buffers = .kept(config: c, T: T)
+        scores = FloatBuffer(count: c.nHeads * T * T); probs = FloatBuffer(count: c.nHeads * T * T)
     }
+    var planes: AttentionPlanes { (scores, probs) }
+    // the kept activations by the names the backward uses (shapes in BlockBuffers)
+    var xIn: FloatBuffer { buffers.xIn! }
+    var h1: FloatBuffer { buffers.h1 }
+    var q0: FloatBuffer { buffers.q0 }
+    var q: FloatBuffer { buffers.q }
+    var k0: FloatBuffer { buffers.k0 }
+    var k: FloatBuffer { buffers.k }
+    var v: FloatBuffer { buffers.v }
+    var ctx: FloatBuffer { buffers.ctx }
+    var o: FloatBuffer { buffers.o }
+    var x2: FloatBuffer { buffers.x2! }
+    var h2: FloatBuffer { buffers.h2 }
+    var gate: FloatBuffer { buffers.gate }
+    var up: FloatBuffer { buffers.up }
+    var act: FloatBuffer { buffers.act }
+    var f: FloatBuffer { buffers.f }
 }
 
-/// Full-sequence forward of the base model with `modules` in place (positions 0..<T, no cache), keeping
-/// what the hand-written backward (TrainingGraphBackward.swift) needs. The math is Transformer's
-/// (Models/TransformerLayer.swift) written out per op; a test checks the logits agree.
+/// A LiSA layer as the block's score provider during training: positions 0..<T of one sequence, keeping its
+/// activations for `lisaAttentionBackward`.
+final class LiSATrainingScores: LayerScoreProvider {
+    let layer: LiSALayer
+    private(set) var acts: LiSAActs?
+    init(_ layer: LiSALayer) { self.layer = layer }
+    func scores(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int, prevScores: UnsafePointer<Float>, S: Int,
+                into scores: UnsafeMutablePointer<Float>) {
+        precondition(p0 == 0 && S == T && n == layer.index, "a training forward runs positions 0..<T of one sequence")
+        let a = LiSAActs(layer: layer, T: T)
+        lisaAttentionForward(layer, input: input, prevScores: prevScores, acts: a)
+        scores.update(from: a.scores.pointer, count: layer.heads * T * T)
+        acts = a
+    }
+    func observe(layer: Int, input: UnsafePointer<Float>, T: Int, p0: Int) {}
+    func reset() { acts = nil }
+}
+
+/// Full-sequence forward of the base model with `modules` in place (positions 0..<T, a fresh cache), keeping
+/// what the hand-written backward (TrainingGraphBackward.swift) needs. Each layer runs the model's own block
+/// (Models/TransformerLayer.swift) with kept buffers, so inference and training share one definition.
 public final class TrainingGraph {
     public let model: Transformer
     public let modules: TrainingModules
@@ -70,95 +86,29 @@ public final class TrainingGraph {
         ropes = (0..<c.nLayers).map { RoPE(dims: c.headDim, base: c.ropeBase(layer: $0), neox: c.ropeNeox) }
     }
 
-    /// Whether key b is visible to query a in layer l (causal; sliding window on local layers).
-    @inline(__always)
-    func visible(_ l: Int, _ a: Int, _ b: Int) -> Bool {
-        let c = model.config
-        if b > a { return false }
-        if c.isSlidingLayer[l], let w = c.slidingWindow { return b > a - w }
-        return true
-    }
-
     /// Scores of layer `l` (A_l) after the last forward: [h, T, T], masked entries −inf.
     public func scores(layer l: Int) -> FloatBuffer { blocks[l].scores }
-
-    /// y[T, out] = x·Wᵀ (+ bias) (+ the LoRA adapter on `target` of layer l, if any).
-    func linear(_ l: Int, _ target: LayerLoRA.Target?, x: FloatBuffer, w: WeightMatrix, bias: FloatBuffer?, y: FloatBuffer,
-                inDim: Int, outDim: Int, T: Int) {
-        w.forward(x.pointer, m: T, into: y.pointer, mode: .exact)
-        if let bias { Kernels.addBias(y.pointer, bias.pointer, rows: T, n: outDim) }
-        if let target, let ad = modules.lora[l]?[target] {
-            let mid = FloatBuffer(count: T * ad.rank)                  // [T, r]
-            ad.forward(x: x.pointer, mid: mid.pointer, y: y.pointer, rows: T)
-            blocks[l].loraMid[target] = mid
-        }
-    }
 
     /// Runs the network on `tokens` and fills `logits` [T, V].
     public func forward(_ tokens: [Int]) throws {
         let c = model.config, W = model.weights
-        let T = tokens.count, d = c.nEmbd, H = c.nHeads, hd = c.headDim, plane = T * T
+        let T = tokens.count, d = c.nEmbd
         guard T >= 2 else { throw CheckpointError.config("A training sequence needs at least 2 tokens, got \(T).") }
         guard T <= c.contextLength else { throw ModelError.promptTooLong(tokens: T, context: c.contextLength) }
         for t in tokens where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
         self.tokens = tokens
         let x = FloatBuffer(count: T * d)                      // [T, d] residual stream
         for (i, t) in tokens.enumerated() { model.embed(token: t, into: x.pointer + i * d) }
-        let pos = Array(0..<T)
         blocks = (0..<c.nLayers).map { _ in BlockActs(c: c, T: T) }
+        let cache = model.makeCache(reserve: T, element: .f32)   // this sequence's K/V, Float32 as the backward reads them
         for l in 0..<c.nLayers {
-            let a = blocks[l], w = W.layers[l]
-            a.xIn.pointer.update(from: x.pointer, count: T * d)
-            Kernels.rmsNorm(x.pointer, w.attnNorm.pointer, a.h1.pointer, rows: T, n: d, eps: c.rmsEps)
-            linear(l, .v, x: a.h1, w: w.wv, bias: w.bv, y: a.v, inDim: d, outDim: c.kvDim, T: T)
-            if let L = modules.lisa[l] {
-                let la = LiSAActs(layer: L, T: T)
-                lisaAttentionForward(L, input: a.h1.pointer, prevScores: blocks[l - 1].scores.pointer, acts: la)
-                a.lisa = la
-                a.scores.pointer.update(from: la.scores.pointer, count: H * plane)
-                a.probs.pointer.update(from: la.probs.pointer, count: H * plane)
-            } else if modules.ds.contains(l) {
-                // direct sharing, head for head: A_l = A_{l−1}, P_l = P_{l−1}
-                a.scores.pointer.update(from: blocks[l - 1].scores.pointer, count: H * plane)
-                a.probs.pointer.update(from: blocks[l - 1].probs.pointer, count: H * plane)
-            } else {
-                linear(l, nil, x: a.h1, w: w.wq, bias: w.bq, y: a.q0, inDim: d, outDim: c.qDim, T: T)
-                linear(l, nil, x: a.h1, w: w.wk, bias: w.bk, y: a.k0, inDim: d, outDim: c.kvDim, T: T)
-                a.q.pointer.update(from: a.q0.pointer, count: T * c.qDim)
-                a.k.pointer.update(from: a.k0.pointer, count: T * c.kvDim)
-                if let qn = w.qNorm { Kernels.rmsNorm(a.q.pointer, qn.pointer, a.q.pointer, rows: T * H, n: hd, eps: c.rmsEps) }
-                if let kn = w.kNorm { Kernels.rmsNorm(a.k.pointer, kn.pointer, a.k.pointer, rows: T * c.nKVHeads, n: hd, eps: c.rmsEps) }
-                ropeForward(ropes[l], a.q.pointer, rows: T, heads: H, positions: pos)
-                ropeForward(ropes[l], a.k.pointer, rows: T, heads: c.nKVHeads, positions: pos)
-                for i in 0..<H {
-                    BLAS.gemmNT(m: T, n: T, k: hd, alpha: c.queryScale, a: a.q.pointer + i * hd, lda: c.qDim,
-                                b: a.k.pointer + (i / c.headsPerKV) * hd, ldb: c.kvDim, c: a.scores.pointer + i * plane, ldc: T)
-                }
-                for i in 0..<H { for q in 0..<T { for kk in 0..<T where !visible(l, q, kk) { a.scores[i * plane + q * T + kk] = -.infinity } } }
-                a.probs.pointer.update(from: a.scores.pointer, count: H * plane)
-                softmaxForward(a.probs.pointer, rows: H * T, n: T)
-            }
-            // context_i = P_i·V_g(i), then W^O
-            for i in 0..<H {
-                BLAS.gemmNN(m: T, n: hd, k: T, a: a.probs.pointer + i * plane, lda: T, b: a.v.pointer + (i / c.headsPerKV) * hd,
-                            ldb: c.kvDim, c: a.ctx.pointer + i * hd, ldc: c.qDim)
-            }
-            linear(l, .o, x: a.ctx, w: w.wo, bias: nil, y: a.o, inDim: c.qDim, outDim: d, T: T)
-            let on = FloatBuffer(count: T * d)                 // [T, d] post-normed attention output
-            if let pn = w.postAttnNorm { Kernels.rmsNorm(a.o.pointer, pn.pointer, on.pointer, rows: T, n: d, eps: c.rmsEps) }
-            else { on.pointer.update(from: a.o.pointer, count: T * d) }
-            Kernels.add(x.pointer, on.pointer, count: T * d)
-            a.x2.pointer.update(from: x.pointer, count: T * d)
-            // FFN: down(act(gate·h) ⊙ up·h)
-            Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, a.h2.pointer, rows: T, n: d, eps: c.rmsEps)
-            linear(l, .gate, x: a.h2, w: w.wGate, bias: nil, y: a.gate, inDim: d, outDim: c.nFF, T: T)
-            linear(l, .up, x: a.h2, w: w.wUp, bias: nil, y: a.up, inDim: d, outDim: c.nFF, T: T)
-            a.act.pointer.update(from: a.gate.pointer, count: T * c.nFF)
-            Kernels.gatedActivation(a.act.pointer, a.up.pointer, count: T * c.nFF, gelu: c.activation == .geluTanh)
-            linear(l, .down, x: a.act, w: w.wDown, bias: nil, y: a.f, inDim: c.nFF, outDim: d, T: T)
-            if let pn = w.postFFNNorm { Kernels.rmsNorm(a.f.pointer, pn.pointer, on.pointer, rows: T, n: d, eps: c.rmsEps) }
-            else { on.pointer.update(from: a.f.pointer, count: T * d) }
-            Kernels.add(x.pointer, on.pointer, count: T * d)
+            let a = blocks[l]
+            let provider = modules.lisa[l].map(LiSATrainingScores.init)
+            // direct sharing, head for head: A_l = A_{l−1}, P_l = P_{l−1}
+            let policy: AttentionPolicy = modules.ds.contains(l) ? .directShare(headMap: nil) : .standard
+            try model.blockForward(l, x: x, buffers: a.buffers, cache: cache, cur: a.planes, prev: l > 0 ? blocks[l - 1].planes : a.planes,
+                                   policy: policy, provider: provider, adapter: modules.lora.isEmpty ? nil : self, mode: .exact)
+            a.lisa = provider?.acts
         }
         // final norm and LM head (Gemma 3 has no final logit soft-capping; none of the three archs does)
         xFinal = x
@@ -166,5 +116,15 @@ public final class TrainingGraph {
         Kernels.rmsNorm(x.pointer, W.outputNorm.pointer, normedFinal.pointer, rows: T, n: d, eps: c.rmsEps)
         logits = FloatBuffer(count: T * c.vocabSize)
         W.output.forward(normedFinal.pointer, m: T, into: logits.pointer, mode: .exact)
+    }
+}
+
+extension TrainingGraph: LinearAdapter {
+    /// DS_LoRA: y += B·(A·x) on the adapted maps of layer l, keeping A·x for the backward.
+    public func adapt(layer l: Int, target: LinearTarget, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int) {
+        guard let t = LayerLoRA.Target(rawValue: target.rawValue), let ad = modules.lora[l]?[t] else { return }
+        let mid = FloatBuffer(count: rows * ad.rank)                  // [T, r]
+        ad.forward(x: x, mid: mid.pointer, y: y, rows: rows)
+        blocks[l].loraMid[t] = mid
     }
 }

@@ -41,6 +41,7 @@ struct BenchPrefill: ParsableCommand {
         let t = m.transformer
         let reference = vsLlamaBench.map { LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads) }
         var results: [[String: Any]] = []
+        var profiles: [(tokens: Int, capture: Bool, wallMs: Double, rows: [OpProfileRow])] = []
         for n in try lengths() {
             guard n <= t.config.contextLength else { throw ModelError.promptTooLong(tokens: n, context: t.config.contextLength) }
             // Deterministic pseudo-text ids (the speed does not depend on which ids).
@@ -62,6 +63,16 @@ struct BenchPrefill: ParsableCommand {
                 if let ref = reference { llama.append(try ref.tokensPerSecond(prompt: n, gen: 0)) }
             }
             var r: [String: Any] = ["tokens": n, "tokens_per_s": median(plain), "capture_tokens_per_s": median(cap)]
+            // where the time goes: one more run of each kind with the op profile attached
+            for (capture, tps) in [(false, median(plain)), (true, median(cap))] {
+                let profile = OpProfile()
+                t.profile = profile
+                _ = try once(capture)
+                t.profile = nil
+                let wallMs = Double(n) / tps * 1000
+                profiles.append((n, capture, wallMs, profile.rows(model: t, calls: 1, B: 1, T: n, S: n, lmRows: 1,
+                                                                  keyLayers: t.config.nLayers, wallMs: wallMs)))
+            }
             if !llama.isEmpty {
                 r["llama_bench_tokens_per_s"] = median(llama); r["capture_ratio"] = median(cap) / median(llama)
                 r["reference"] = "measured"
@@ -77,7 +88,9 @@ struct BenchPrefill: ParsableCommand {
             print(try jsonLine(["results": results, "peak_rss_bytes": rss, "blas_core": BLAS.coreName, "kernel_path": KernelPath.name,
                                 "weights": t.weights.format.rawValue, "products": t.productMode.rawValue, "kv": t.kvElement.rawValue,
                                 "memory": ["weights": mem.weights, "kv": mem.kv, "scratch": mem.scratch, "score_planes": mem.scorePlanes],
-                                "threads": modelOptions.threads, "model": modelOptions.model]))
+                                "threads": modelOptions.threads, "model": modelOptions.model,
+                                "profile": profiles.map { p in ["tokens": p.tokens, "capture": p.capture,
+                                                                "ms": Dictionary(uniqueKeysWithValues: p.rows.map { ($0.op.rawValue, $0.ms) })] }]))
             return
         }
         print("model \(modelOptions.model) (\(t.config.arch.rawValue)), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), "
@@ -90,6 +103,10 @@ struct BenchPrefill: ParsableCommand {
             print(String(format: "%6d  %6.1f  %13.1f  %19@  %13@", r["tokens"] as! Int, r["tokens_per_s"] as! Double,
                          r["capture_tokens_per_s"] as! Double, ref.map { String(format: "%.1f (%@)", $0.0, $0.1) } ?? "-",
                          (r["capture_ratio"] as? Double).map { String(format: "%.2fx", $0) } ?? "-"))
+        }
+        for p in profiles {
+            print("where the time goes, \(p.tokens) tokens" + (p.capture ? ", with capture:" : ", no capture:"))
+            for line in OpProfile.lines(p.rows, wallMs: p.wallMs) { print("  " + line) }
         }
         print(String(format: "peak RSS %.0f MiB; memory of a %d-token prefill:", Double(rss) / 1048576, mem.tokens))
         for l in mem.lines { print("  " + l) }

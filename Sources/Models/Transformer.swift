@@ -49,6 +49,8 @@ public final class Transformer: @unchecked Sendable {
     /// not depend on how tokens are grouped into calls — evaluation, generation) or `.exact` (dequantized tiles and
     /// sgemm: the Float32 path's numbers — study captures). Float32 weights ignore it.
     public var productMode: ProductMode = .integer
+    /// When set, forward calls add their time per op class to it (`lisa bench decode-step`, `bench prefill`).
+    public var profile: OpProfile?
 
     /// A new, empty cache (element type `element`, else `kvElement`).
     public func makeCache(reserve: Int = 0, element: KVElement? = nil) -> KVCache {
@@ -105,7 +107,7 @@ public final class Transformer: @unchecked Sendable {
         normed.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
             weights.output.forward(x.baseAddress!, m: n, into: o.baseAddress!, mode: productMode)
         } }
-        if checkFinite { try Scratch.checkFinite(out, layer: config.nLayers, op: "logits", rowWidth: V) }
+        if checkFinite { try BlockBuffers.checkFinite(out, layer: config.nLayers, op: "logits", rowWidth: V) }
         return out
     }
 
@@ -140,7 +142,7 @@ public final class Transformer: @unchecked Sendable {
         let d = c.nEmbd, H = c.nHeads
         let x = FloatBuffer(count: B * T * d, zeroed: false)          // [B·T, d] residual stream, sequence-major
         for (i, t) in batch.joined().enumerated() { embed(token: t, into: x.pointer + i * d) }
-        let s = Scratch(config: c, B: B, T: T, S: S)
+        let s = BlockBuffers.shared(config: c, B: B, T: T, S: S)
         func planes() -> [AttentionPlanes] {     // per sequence b: scores, probs [H, T, S_b], S_b = p0s[b] + T
             p0s.map { p0 in (FloatBuffer(count: H * T * (p0 + T), zeroed: false), FloatBuffer(count: H * T * (p0 + T), zeroed: false)) }
         }
@@ -175,54 +177,18 @@ public final class Transformer: @unchecked Sendable {
         }
         let n = range.count
         let normed = FloatBuffer(count: B * n * d, zeroed: false)      // [B·n, d]
-        for b in 0..<B {
-            Kernels.rmsNorm(x.pointer + (b * T + range.lowerBound) * d, weights.outputNorm.pointer, normed.pointer + b * n * d,
-                            rows: n, n: d, eps: c.rmsEps)
-        }
         var out = [Float](repeating: 0, count: B * n * V)               // [B·n, vocab]
-        out.withUnsafeMutableBufferPointer { o in weights.output.forward(normed.pointer, m: B * n, into: o.baseAddress!, mode: productMode) }
-        if checkFinite { try Scratch.checkFinite(out, layer: c.nLayers, op: "logits", rowWidth: V) }
+        timed(.lmHead) {
+            for b in 0..<B {
+                Kernels.rmsNorm(x.pointer + (b * T + range.lowerBound) * d, weights.outputNorm.pointer, normed.pointer + b * n * d,
+                                rows: n, n: d, eps: c.rmsEps)
+            }
+            out.withUnsafeMutableBufferPointer { o in
+                weights.output.forward(normed.pointer, m: B * n, into: o.baseAddress!, mode: productMode)
+            }
+        }
+        if checkFinite { try BlockBuffers.checkFinite(out, layer: c.nLayers, op: "logits", rowWidth: V) }
         if B == 1 { return [Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: out)] }
         return (0..<B).map { b in Logits(rows: n, vocab: V, firstRow: range.lowerBound, values: Array(out[(b * n * V)..<((b + 1) * n * V)])) }
-    }
-}
-
-/// One sequence's attention planes: pre-softmax scores and probabilities, each [H, T, S].
-typealias AttentionPlanes = (scores: FloatBuffer, probs: FloatBuffer)
-
-/// Per-call scratch buffers (shapes for T = B·T_seq stacked query rows and S visible keys).
-final class Scratch {
-    let h: FloatBuffer       // [T, d]   normed input of a sub-block
-    let q: FloatBuffer       // [T, nHeads·headDim]
-    let k: FloatBuffer       // [T, nKV·headDim]
-    let v: FloatBuffer       // [T, nKV·headDim]
-    let ctx: FloatBuffer     // [T, nHeads·headDim]
-    let o: FloatBuffer       // [T, d]
-    let gate: FloatBuffer    // [T, nFF]
-    let up: FloatBuffer      // [T, nFF]
-    /// Rows of every buffer above: B sequences × T query rows (sequence-major); S visible keys per sequence.
-    let B: Int, T: Int, S: Int
-
-    init(config c: ModelConfig, B: Int = 1, T rowsPerSequence: Int, S: Int) {
-        self.B = B; self.S = S
-        let T = B * rowsPerSequence
-        self.T = rowsPerSequence
-        h = FloatBuffer(count: T * c.nEmbd, zeroed: false)
-        q = FloatBuffer(count: T * c.qDim, zeroed: false)
-        k = FloatBuffer(count: T * c.kvDim, zeroed: false)
-        v = FloatBuffer(count: T * c.kvDim, zeroed: false)
-        ctx = FloatBuffer(count: T * c.qDim, zeroed: false)
-        o = FloatBuffer(count: T * c.nEmbd, zeroed: false)
-        gate = FloatBuffer(count: T * c.nFF, zeroed: false)
-        up = FloatBuffer(count: T * c.nFF, zeroed: false)
-    }
-
-    static func checkFinite(_ p: UnsafePointer<Float>, count: Int, layer: Int, op: String, rowWidth: Int) throws {
-        for i in 0..<count where !p[i].isFinite {
-            throw ModelError.nonFinite(layer: layer, op: op, position: i / max(rowWidth, 1))
-        }
-    }
-    static func checkFinite(_ a: [Float], layer: Int, op: String, rowWidth: Int) throws {
-        try a.withUnsafeBufferPointer { try checkFinite($0.baseAddress!, count: a.count, layer: layer, op: op, rowWidth: rowWidth) }
     }
 }

@@ -3,40 +3,66 @@ import Foundation
 import Numerics
 
 extension Transformer {
+    /// Layer `l` of one sequence in place on x [T, d] (rows at positions cache.count ..< cache.count + T), writing
+    /// into `buffers` — the same block inference runs, for the training forward, which passes `BlockBuffers.kept`
+    /// per layer, a fresh F32 cache, its LiSA layers as providers and DS_LoRA's adapters. `cur`/`prev`: this
+    /// layer's and layer l−1's planes [H, T, S].
+    public func blockForward(_ l: Int, x: FloatBuffer, buffers: BlockBuffers, cache: KVCache, cur: AttentionPlanes,
+                             prev: AttentionPlanes, policy: AttentionPolicy, provider: (any LayerScoreProvider)?,
+                             adapter: (any LinearAdapter)?, mode: ProductMode) throws {
+        try layerForward(l, x: x, s: buffers, caches: [cache], p0s: [cache.count], cur: [cur], prev: [prev], policy: policy,
+                         tap: nil, providers: [provider], adapter: adapter, mode: mode)
+    }
+
     /// One decoder block in place on x: [B·T, d] (B sequences of T rows; sequence b's rows at positions
     /// p0s[b] ..< p0s[b] + T). `cur[b]` receives sequence b's scores/probs [H, T, S_b] (S_b = p0s[b] + T);
-    /// `prev[b]` holds its layer l−1's (read by direct sharing and providers).
-    func layerForward(_ l: Int, x: FloatBuffer, s: Scratch, caches: [KVCache], p0s: [Int],
+    /// `prev[b]` holds its layer l−1's (read by direct sharing and providers). The one definition of a block:
+    /// inference, the training forward (`blockForward`) and the op profile (`profile`) all run it.
+    func layerForward(_ l: Int, x: FloatBuffer, s: BlockBuffers, caches: [KVCache], p0s: [Int],
                       cur: [AttentionPlanes], prev: [AttentionPlanes], policy: AttentionPolicy, tap: AttentionTap?,
-                      providers: [(any LayerScoreProvider)?], nfPrefill: Bool = false) throws {
-        let c = config, w = weights.layers[l]
+                      providers: [(any LayerScoreProvider)?], adapter: (any LinearAdapter)? = nil,
+                      mode: ProductMode? = nil, nfPrefill: Bool = false) throws {
+        let c = config, w = weights.layers[l], mode = mode ?? productMode
         let B = s.B, T = s.T, R = B * T, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
         func check(_ b: FloatBuffer, _ op: String, _ width: Int) throws {
-            if checkFinite { try Scratch.checkFinite(b.pointer, count: R * width, layer: l, op: op, rowWidth: width) }
+            if checkFinite { try BlockBuffers.checkFinite(b.pointer, count: R * width, layer: l, op: op, rowWidth: width) }
+        }
+        // y [R, n] = x·Wᵀ (+ bias) (+ the adapter's term)
+        func linear(_ wm: WeightMatrix, _ target: LinearTarget, _ x: FloatBuffer, _ y: FloatBuffer, bias: FloatBuffer?, n: Int) {
+            wm.forward(x.pointer, m: R, into: y.pointer, mode: mode)
+            if let bias { Kernels.addBias(y.pointer, bias.pointer, rows: R, n: n) }
+            adapter?.adapt(layer: l, target: target, x: x.pointer, y: y.pointer, rows: R)
         }
         // a sequence's layer uses its provider's scores unless NF prefill runs it standard
         let scoring = providers.map { nfPrefill ? nil : $0 }
+        if let xIn = s.xIn { xIn.pointer.update(from: x.pointer, count: R * d) }
 
         // --- attention sub-block (linear maps on all R = B·T rows at once) ---
-        Kernels.rmsNorm(x.pointer, w.attnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
-        try check(s.h, "attn_norm", d)
-        w.wv.forward(s.h.pointer, m: R, into: s.v.pointer, mode: productMode)
-        if let b = w.bv { Kernels.addBias(s.v.pointer, b.pointer, rows: R, n: kvDim) }
+        timed(.norms) { Kernels.rmsNorm(x.pointer, w.attnNorm.pointer, s.h1.pointer, rows: R, n: d, eps: c.rmsEps) }
+        try check(s.h1, "attn_norm", d)
+        timed(.qkv) { linear(w.wv, .v, s.h1, s.v, bias: w.bv, n: kvDim) }
         try check(s.v, "v", kvDim)
 
         let needsKeys = policy.needsKeys && scoring.contains { $0 == nil }
         if needsKeys {
-            w.wq.forward(s.h.pointer, m: R, into: s.q.pointer, mode: productMode)
-            w.wk.forward(s.h.pointer, m: R, into: s.k.pointer, mode: productMode)
-            if let b = w.bq { Kernels.addBias(s.q.pointer, b.pointer, rows: R, n: qDim) }
-            if let b = w.bk { Kernels.addBias(s.k.pointer, b.pointer, rows: R, n: kvDim) }
-            // QK-norm: RMSNorm of every head vector over headDim (gemma3).
-            if let qn = w.qNorm { Kernels.rmsNorm(s.q.pointer, qn.pointer, s.q.pointer, rows: R * H, n: hd, eps: c.rmsEps) }
-            if let kn = w.kNorm { Kernels.rmsNorm(s.k.pointer, kn.pointer, s.k.pointer, rows: R * c.nKVHeads, n: hd, eps: c.rmsEps) }
-            for b in 0..<B {
-                Array(p0s[b]..<(p0s[b] + T)).withUnsafeBufferPointer { pos in
-                    ropes[l].apply(s.q.pointer + b * T * qDim, rows: T, heads: H, rowStride: qDim, positions: pos.baseAddress!)
-                    ropes[l].apply(s.k.pointer + b * T * kvDim, rows: T, heads: c.nKVHeads, rowStride: kvDim, positions: pos.baseAddress!)
+            timed(.qkv) {
+                linear(w.wq, .q, s.h1, s.q0, bias: w.bq, n: qDim)
+                linear(w.wk, .k, s.h1, s.k0, bias: w.bk, n: kvDim)
+            }
+            timed(.norms) {
+                copyIfApart(s.q0, s.q, count: R * qDim)
+                copyIfApart(s.k0, s.k, count: R * kvDim)
+                // QK-norm: RMSNorm of every head vector over headDim (gemma3).
+                if let qn = w.qNorm { Kernels.rmsNorm(s.q.pointer, qn.pointer, s.q.pointer, rows: R * H, n: hd, eps: c.rmsEps) }
+                if let kn = w.kNorm {
+                    Kernels.rmsNorm(s.k.pointer, kn.pointer, s.k.pointer, rows: R * c.nKVHeads, n: hd, eps: c.rmsEps)
+                }
+                for b in 0..<B {
+                    Array(p0s[b]..<(p0s[b] + T)).withUnsafeBufferPointer { pos in
+                        ropes[l].apply(s.q.pointer + b * T * qDim, rows: T, heads: H, rowStride: qDim, positions: pos.baseAddress!)
+                        ropes[l].apply(s.k.pointer + b * T * kvDim, rows: T, heads: c.nKVHeads, rowStride: kvDim,
+                                       positions: pos.baseAddress!)
+                    }
                 }
             }
             try check(s.q, "q", qDim); try check(s.k, "k", kvDim)
@@ -48,21 +74,30 @@ extension Transformer {
             cache.append(layer: l, k: keep ? s.k.pointer + b * T * kvDim : nil, v: s.v.pointer + b * T * kvDim, rows: T)
             if let provider {
                 // scores from the provider, then this layer's own mask and softmax
-                provider.scores(layer: l, input: s.h.pointer + b * T * d, T: T, p0: p0, prevScores: prev[b].scores.pointer, S: S,
-                                into: mine.scores.pointer)
-                applyMask(l, mine.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)
-                mine.probs.pointer.update(from: mine.scores.pointer, count: H * T * S)
-                Kernels.softmaxRows(mine.probs.pointer, rows: H * T, n: S)
+                timed(.provider) {
+                    provider.scores(layer: l, input: s.h1.pointer + b * T * d, T: T, p0: p0, prevScores: prev[b].scores.pointer,
+                                    S: S, into: mine.scores.pointer)
+                }
+                timed(.attention) {
+                    applyMask(l, mine.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)
+                    mine.probs.pointer.update(from: mine.scores.pointer, count: H * T * S)
+                    Kernels.softmaxRows(mine.probs.pointer, rows: H * T, n: S)
+                }
             } else {
-                computeProbs(l, q: s.q.pointer + b * T * qDim, T: T, S: S, cache: cache, p0: p0, cur: mine, prev: prev[b], policy: policy)
+                timed(.attention) {
+                    computeProbs(l, q: s.q.pointer + b * T * qDim, T: T, S: S, cache: cache, p0: p0, cur: mine, prev: prev[b],
+                                 policy: policy)
+                }
                 if let observer = providers[b] {
                     // NF prefill: the provider records its state (LiSA: K_LR of these positions); the standard K
                     // served only this call's scores
-                    observer.observe(layer: l, input: s.h.pointer + b * T * d, T: T, p0: p0)
+                    timed(.provider) { observer.observe(layer: l, input: s.h1.pointer + b * T * d, T: T, p0: p0) }
                     cache.dropKeys(layer: l)
                 }
             }
-            if checkFinite { try Scratch.checkFinite(mine.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S) }
+            if checkFinite {
+                try BlockBuffers.checkFinite(mine.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S)
+            }
             if let tap {
                 tap.attention(AttentionEvent(layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
                                              scores: mine.scores.pointer, probs: mine.probs.pointer, policy: policy,
@@ -70,36 +105,50 @@ extension Transformer {
             }
             // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]
             let ctx = s.ctx.pointer + b * T * qDim
-            cache.withValues(layer: l) { vc in
-                for hh in 0..<H {
-                    let g = hh / c.headsPerKV
-                    if T == 1 {     // a decoding step: one row (a BLAS call would cost more than the work)
-                        lk_attn_pv(mine.probs.pointer + hh * S, vc + g * hd, Int64(S), Int64(hd), Int64(kvDim), ctx + hh * hd)
-                    } else {
-                        BLAS.gemmNN(m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
-                                    b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+            timed(.attention) {
+                cache.withValues(layer: l) { vc in
+                    for hh in 0..<H {
+                        let g = hh / c.headsPerKV
+                        if T == 1 {     // a decoding step: one row (a BLAS call would cost more than the work)
+                            lk_attn_pv(mine.probs.pointer + hh * S, vc + g * hd, Int64(S), Int64(hd), Int64(kvDim), ctx + hh * hd)
+                        } else {
+                            BLAS.gemmNN(m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
+                                        b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+                        }
                     }
                 }
             }
         }
-        w.wo.forward(s.ctx.pointer, m: R, into: s.o.pointer, mode: productMode)
+        timed(.outProj) { linear(w.wo, .o, s.ctx, s.o, bias: nil, n: d) }
         try check(s.o, "attn_output", d)
         if let tap, tap.wantsSubmodules {
             tap.submodules(SubmoduleEvent(layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
                                           context: s.ctx.pointer, output: s.o.pointer))
         }
-        if let pn = w.postAttnNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: R, n: d, eps: c.rmsEps) }
-        Kernels.add(x.pointer, s.o.pointer, count: R * d)
+        timed(.norms) {
+            if let pn = w.postAttnNorm {
+                Kernels.rmsNorm(s.o.pointer, pn.pointer, s.oNormed.pointer, rows: R, n: d, eps: c.rmsEps)
+            } else { copyIfApart(s.o, s.oNormed, count: R * d) }
+            Kernels.add(x.pointer, s.oNormed.pointer, count: R * d)
+            if let x2 = s.x2 { x2.pointer.update(from: x.pointer, count: R * d) }
+        }
 
         // --- FFN sub-block: down(act(gate·h) ⊙ up·h) ---
-        Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h.pointer, rows: R, n: d, eps: c.rmsEps)
-        w.wGate.forward(s.h.pointer, m: R, into: s.gate.pointer, mode: productMode)
-        w.wUp.forward(s.h.pointer, m: R, into: s.up.pointer, mode: productMode)
-        Kernels.gatedActivation(s.gate.pointer, s.up.pointer, count: R * c.nFF, gelu: c.activation == .geluTanh)
-        try check(s.gate, "ffn_act", c.nFF)
-        w.wDown.forward(s.gate.pointer, m: R, into: s.o.pointer, mode: productMode)
-        if let pn = w.postFFNNorm { Kernels.rmsNorm(s.o.pointer, pn.pointer, s.o.pointer, rows: R, n: d, eps: c.rmsEps) }
-        Kernels.add(x.pointer, s.o.pointer, count: R * d)
+        timed(.norms) { Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h2.pointer, rows: R, n: d, eps: c.rmsEps) }
+        timed(.ffn) {
+            linear(w.wGate, .gate, s.h2, s.gate, bias: nil, n: c.nFF)
+            linear(w.wUp, .up, s.h2, s.up, bias: nil, n: c.nFF)
+            copyIfApart(s.gate, s.act, count: R * c.nFF)
+            Kernels.gatedActivation(s.act.pointer, s.up.pointer, count: R * c.nFF, gelu: c.activation == .geluTanh)
+        }
+        try check(s.act, "ffn_act", c.nFF)
+        timed(.ffn) { linear(w.wDown, .down, s.act, s.f, bias: nil, n: d) }
+        timed(.norms) {
+            if let pn = w.postFFNNorm {
+                Kernels.rmsNorm(s.f.pointer, pn.pointer, s.fNormed.pointer, rows: R, n: d, eps: c.rmsEps)
+            } else { copyIfApart(s.f, s.fNormed, count: R * d) }
+            Kernels.add(x.pointer, s.fNormed.pointer, count: R * d)
+        }
         try check(x, "l_out", d)
     }
 

@@ -4,6 +4,7 @@ import Foundation
 public enum PlotError: Error, CustomStringConvertible {
     case gnuplotMissing
     case gnuplotFailed(script: String, status: Int32, stderr: String)
+    case incompleteImage(path: String, bytes: Int)
 
     public var description: String {
         switch self {
@@ -11,6 +12,9 @@ public enum PlotError: Error, CustomStringConvertible {
             return "gnuplot is not installed; install it with `apt-get install gnuplot-nox` (plots need it; the numbers are already stored)."
         case .gnuplotFailed(let script, let status, let err):
             return "gnuplot failed (exit \(status)) on \(script): \(err.prefix(400))"
+        case .incompleteImage(let path, let bytes):
+            return "\(path): gnuplot wrote an incomplete image (\(bytes) bytes; the disk may be full or a file-size limit "
+                + "reached); the published figure is unchanged."
         }
     }
 }
@@ -57,6 +61,9 @@ public enum Gnuplot {
 
             """ : script
         let gp = base.appendingPathExtension("gp")
+        // gnuplot exits 0 even when its output could not be written in full: remove the old images first and check
+        // the new ones end as their formats require, so a truncated figure is never published.
+        for u in [png, svg] { try? FileManager.default.removeItem(at: u) }
         try full.write(to: gp, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
@@ -70,7 +77,21 @@ public enum Gnuplot {
         guard p.terminationStatus == 0 else {
             throw PlotError.gnuplotFailed(script: gp.path, status: p.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
         }
+        try checkComplete(png: png, svg: svg)
         return [png, svg]
+    }
+
+    /// A PNG ends with its IEND chunk (length 0, "IEND", CRC AE 42 60 82); an SVG with its closing `</svg>` tag.
+    static func checkComplete(png: URL, svg: URL) throws {
+        let iend: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+        let p = (try? Data(contentsOf: png)) ?? Data()
+        guard p.count >= 8 + iend.count, Array(p.suffix(iend.count)) == iend else {
+            throw PlotError.incompleteImage(path: png.path, bytes: p.count)
+        }
+        let s = (try? Data(contentsOf: svg)) ?? Data()
+        guard String(decoding: s.suffix(64), as: UTF8.self).contains("</svg>") else {
+            throw PlotError.incompleteImage(path: svg.path, bytes: s.count)
+        }
     }
 
     /// A whitespace-separated matrix file (gnuplot `matrix`), also written as CSV beside it.

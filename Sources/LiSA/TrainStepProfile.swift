@@ -1,0 +1,30 @@
+import Foundation
+
+/// Where the time of joint training steps goes (`lisa bench train`): milliseconds summed over the steps run
+/// while it is attached to a trainer (`LocalKDTrainer.stepProfile`).
+public final class TrainStepProfile: @unchecked Sendable {
+    public enum Phase: String, CaseIterable, Sendable {
+        case teacher = "teacher capture (original model's A_n*)"
+        case forward = "forward through the network (LiSA layers in place)"
+        case losses = "losses (Huber KD, cross-entropy) and their gradients"
+        case backward = "backward down to the first LiSA layer"
+        case optimizer = "AdamW update"
+    }
+    public private(set) var ms: [Phase: Double] = [:]
+    public init() {}
+    @inline(__always)
+    func time<R>(_ phase: Phase, _ body: () throws -> R) rethrows -> R {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { ms[phase, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
+        return try body()
+    }
+}
+
+extension Optional where Wrapped == TrainStepProfile {
+    /// Runs `body` under `phase` of the attached profile, or just runs it.
+    @inline(__always)
+    func time<R>(_ phase: TrainStepProfile.Phase, _ body: () throws -> R) rethrows -> R {
+        guard let p = self else { return try body() }
+        return try p.time(phase, body)
+    }
+}
