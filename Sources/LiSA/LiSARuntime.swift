@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import GGUF
 import Models
@@ -15,19 +16,32 @@ import Numerics
 /// use one runtime per sequence.
 public final class LiSARuntimeLayer: LayerScoreProvider {
     public let layer: LiSALayer
-    /// K_LR: [count, h_kv·r], post-RoPE.
-    private var kCache: [Float] = []
+    /// The element K_LR is stored in: F16 as the model's K/V by default (§5.2's 2-byte formulas), or F32.
+    public let element: KVElement
+    /// K_LR: [count, h_kv·r], post-RoPE, in one of the two (the other stays empty).
+    private var kCache32: [Float] = []
+    private var kCache16: [UInt16] = []
+    /// F16 K_LR as Float32 for one product: [count, h_kv·r].
+    private var widened = FloatBuffer(count: 0)
     public private(set) var count = 0
 
-    public init(layer: LiSALayer) { self.layer = layer }
+    public init(layer: LiSALayer, element: KVElement = .f32) { self.layer = layer; self.element = element }
 
-    /// K_LR [count, h_kv·r] (a copy, for checks).
-    public var lowRankKeys: [Float] { kCache }
+    /// K_LR [count, h_kv·r] as Float32 (a copy, for checks).
+    public var lowRankKeys: [Float] { element == .f32 ? kCache32 : withLowRankKeys { Array(UnsafeBufferPointer(start: $0, count: kCache16.count)) } }
 
-    /// Bytes of the low-rank K cache (Float32).
-    public var lowRankKBytes: Int { kCache.count * 4 }
+    /// Bytes of the low-rank K cache (its element size in use).
+    public var lowRankKBytes: Int { (kCache32.count + kCache16.count) * element.bytes }
 
-    public func reset() { kCache.removeAll(keepingCapacity: true); count = 0 }
+    public func reset() { kCache32.removeAll(keepingCapacity: true); kCache16.removeAll(keepingCapacity: true); count = 0 }
+
+    /// K_LR [count, h_kv·r] as Float32 for the duration of `body`.
+    func withLowRankKeys<R>(_ body: (UnsafePointer<Float>) -> R) -> R {
+        if element == .f32 { return kCache32.withUnsafeBufferPointer { body($0.baseAddress!) } }
+        if widened.count < kCache16.count { widened = FloatBuffer(count: max(kCache16.count, 2 * widened.count), zeroed: false) }
+        kCache16.withUnsafeBufferPointer { lk_f16_to_f32($0.baseAddress!, widened.pointer, Int64($0.count)) }
+        return body(widened.pointer)
+    }
 
     public func scores(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int,
                        prevScores: UnsafePointer<Float>, S: Int, into out: UnsafeMutablePointer<Float>) {
@@ -42,10 +56,10 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
         // A_Δ[i] [T, S] = Q_LR,i · K_LR,g(i)ᵀ / √r
         let plane = T * S, inv = 1 / Float(r).squareRoot()
         let delta = FloatBuffer(count: H * plane, zeroed: false)
-        kCache.withUnsafeBufferPointer { kc in
+        withLowRankKeys { kc in
             for i in 0..<H {
                 BLAS.gemmNT(m: T, n: S, k: r, alpha: inv, a: q.pointer + i * r, lda: qW,
-                            b: kc.baseAddress! + (i / gsz) * r, ldb: kW, c: delta.pointer + i * plane, ldc: S)
+                            b: kc + (i / gsz) * r, ldb: kW, c: delta.pointer + i * plane, ldc: S)
             }
         }
         // visible entries of this call's rows: offset a·S + b
@@ -91,17 +105,24 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
     /// K_LR rows p0 ..< p0+T = RoPE(H · W_LR^Kᵀ) appended to the cache (rows ≥ p0 dropped first).
     func appendLowRankKeys(input: UnsafePointer<Float>, T: Int, p0: Int) {
         let L = layer, d = L.dim, kW = L.kvHeads * L.rank
-        if count > p0 { kCache.removeLast((count - p0) * kW); count = p0 }   // cache truncated or restarted
+        if count > p0 {                                                      // cache truncated or restarted
+            if element == .f32 { kCache32.removeLast((count - p0) * kW) } else { kCache16.removeLast((count - p0) * kW) }
+            count = p0
+        }
         let k = FloatBuffer(count: T * kW, zeroed: false)                 // [T, h_kv·r]
         BLAS.gemmNT(m: T, n: kW, k: d, a: input, lda: d, b: L.params.lowRankK.pointer, ldb: d, c: k.pointer, ldc: kW)
         if let rope = L.rope { ropeForward(rope, k.pointer, rows: T, heads: L.kvHeads, positions: Array(p0..<(p0 + T))) }
-        kCache.append(contentsOf: UnsafeBufferPointer(start: k.pointer, count: T * kW))
+        if element == .f32 { kCache32.append(contentsOf: UnsafeBufferPointer(start: k.pointer, count: T * kW)) } else {
+            let old = kCache16.count
+            kCache16.append(contentsOf: repeatElement(0, count: T * kW))
+            kCache16.withUnsafeMutableBufferPointer { lk_f32_to_f16(k.pointer, $0.baseAddress! + old, Int64(T * kW)) }
+        }
         count = p0 + T
         withExtendedLifetime(k) {}
     }
 }
 
-/// Cache bytes of one forward state (Float32), per layer and in total.
+/// Cache bytes of one forward state (each part in its element size), per layer and in total.
 public struct MemoryReport: Sendable, Equatable {
     public struct Layer: Sendable, Equatable {
         public let index: Int
@@ -146,9 +167,10 @@ public final class LiSARuntime {
     public let sharing: SharingConfig
     public let layers: [LiSARuntimeLayer]
 
-    public init(sharing: SharingConfig, layers: [LiSALayer]) {
+    /// `element`: how the layers store K_LR (the model's K/V element, `Transformer.kvElement`, by default in `load`).
+    public init(sharing: SharingConfig, layers: [LiSALayer], element: KVElement = .f32) {
         self.sharing = sharing
-        self.layers = layers.map(LiSARuntimeLayer.init)
+        self.layers = layers.map { LiSARuntimeLayer(layer: $0, element: element) }
     }
 
     /// The providers to hand to `Transformer.forward` / `generate`.
@@ -157,7 +179,9 @@ public final class LiSARuntime {
     }
     public func reset() { for l in layers { l.reset() } }
     /// The same trained layers with empty low-rank K caches (one runtime per sequence of a batch).
-    public func replica() -> LiSARuntime { LiSARuntime(sharing: sharing, layers: layers.map(\.layer)) }
+    public func replica() -> LiSARuntime {
+        LiSARuntime(sharing: sharing, layers: layers.map(\.layer), element: layers.first?.element ?? .f32)
+    }
     public func memory(cache: KVCache) -> MemoryReport { MemoryReport(cache: cache, lisa: layers) }
 
     /// Builds the LiSA layers of a checkpoint written by `LocalKDTrainer.save` (the AdamW moments are ignored).
@@ -208,6 +232,6 @@ public final class LiSARuntime {
             }
             built.append(L)
         }
-        return LiSARuntime(sharing: sharing, layers: built)
+        return LiSARuntime(sharing: sharing, layers: built, element: model.kvElement)
     }
 }

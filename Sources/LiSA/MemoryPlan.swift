@@ -18,12 +18,13 @@ public struct MemoryPlan: Sendable {
     public let rank: Int, ffnHidden: Int
     /// NF (§5.2): the prompt runs with standard attention in the LiSA layers (their K held for one layer at a time).
     public let nf: Bool
-    /// Bytes per K and V element (F16 2, F32 4); K_LR is held as Float32.
-    public let kvBytes: Int
+    /// Bytes per K and V element, and per K_LR element (F16 2, F32 4).
+    public let kvBytes: Int, lowRankBytes: Int
 
     public init(model: Transformer, lisa: LiSARuntime? = nil, nf: Bool = false) {
         config = model.config
         kvBytes = model.kvElement.bytes
+        lowRankBytes = lisa?.layers.first?.element.bytes ?? model.kvElement.bytes
         self.nf = nf && lisa != nil
         let w = model.weights
         let lisaLayers = lisa?.layers.map(\.layer) ?? []
@@ -37,7 +38,7 @@ public struct MemoryPlan: Sendable {
     /// One layer's cache bytes for one sequence of `positions` tokens: (K, K_LR, V).
     public func cacheBytes(layer l: Int, positions: Int) -> (k: Int, lowRankK: Int, v: Int) {
         let c = config, v = positions * c.kvDim * kvBytes
-        if lisaLayers.contains(l) { return (0, positions * c.nKVHeads * rank * 4, v) }
+        if lisaLayers.contains(l) { return (0, positions * c.nKVHeads * rank * lowRankBytes, v) }
         return (positions * c.kvDim * kvBytes, 0, v)
     }
 

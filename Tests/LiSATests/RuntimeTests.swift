@@ -96,6 +96,44 @@ import Testing
         }
     }
 
+    /// K_LR in F16 (the default with quantized weights, as K and V): each stored value is the F32 cache's value
+    /// rounded to binary16, the bytes are 2 per value (§5.2's element size), and the logits stay within the
+    /// rounding's reach of the F32 cache's.
+    @Test func lowRankKeysInF16AreTheRoundedF32Keys() throws {
+        let dir = try TestPaths.tempDir("lisa-klr16"); defer { try? FileManager.default.removeItem(at: dir) }
+        let (model, _) = try Self.model("qwen2", dir)
+        let lisa = [1, 2], c = model.config
+        let Ls = Self.layers(lisa, model: model)
+        let sharing = SharingConfig(lisaLayers: lisa, nLayers: c.nLayers)
+        let rt32 = LiSARuntime(sharing: sharing, layers: Ls), rt16 = LiSARuntime(sharing: sharing, layers: Ls, element: .f16)
+        #expect(rt16.replica().layers.allSatisfy { $0.element == .f16 })
+        let prompt = [1, 260, 45, 77, 261, 12, 150, 33, 9, 120]
+        let a = try model.forward(prompt, cache: model.makeCache(), logits: .all, scoreProviders: rt32.providers)
+        let b = try model.forward(prompt, cache: model.makeCache(), logits: .all, scoreProviders: rt16.providers)
+        for (l32, l16) in zip(rt32.layers, rt16.layers) {
+            let kW = c.nKVHeads * l32.layer.rank
+            #expect(l16.count == prompt.count && l16.lowRankKBytes == prompt.count * kW * 2)
+            #expect(l32.lowRankKBytes == prompt.count * kW * 4)
+            let rounded = l32.lowRankKeys.map { HalfFloat.toFloat(HalfFloat.fromFloat($0)) }
+            try #require(l16.lowRankKeys.count == rounded.count)
+            if l16.layer.index == lisa[0] {
+                // the first LiSA layer sees the same input either way: its K_LR is the F32 one rounded, exactly
+                #expect(l16.lowRankKeys == rounded, "F16 K_LR of layer \(lisa[0]) is not the F32 K_LR rounded")
+            } else {
+                // later ones see inputs already changed by the rounding above: within a few binary16 ulps
+                let worst = zip(l16.lowRankKeys, l32.lowRankKeys).map { abs($0 - $1) / max(abs($1), 1) }.max() ?? 0
+                #expect(worst < 1e-2, "layer \(l16.layer.index): relative |Δ K_LR| \(worst)")
+            }
+            #expect(l16.lowRankKeys != l32.lowRankKeys)
+        }
+        try #require(a.values.count == b.values.count)
+        let worst = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0
+        print("K_LR F16 vs F32: max |Δlogit| \(worst)")
+        #expect(worst > 0 && worst < 5e-2)
+        let plan16 = MemoryPlan(model: model, lisa: rt16), plan32 = MemoryPlan(model: model, lisa: rt32)
+        #expect(plan16.cacheBytes(layer: 1, positions: 100).lowRankK * 2 == plan32.cacheBytes(layer: 1, positions: 100).lowRankK)
+    }
+
     /// (b) Greedy decoding with the KV cache and low-rank K cache = re-running the full prefill at each step.
     @Test(arguments: [("gemma3", [2, 3, 4]), ("qwen2", [1, 2])])
     func incrementalEqualsFullRecompute(arch: String, lisa: [Int]) throws {
@@ -245,9 +283,9 @@ import Testing
         let rows = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
         let base = rows.first { $0["mode"] as? String == "baseline" }!, lisa = rows.first { $0["mode"] as? String == "lisa" }!
         // 8 + 4 − 1 = 11 cached positions (the last generated token is never fed back); LiSA layers 1 and 2
-        // keep h_kv·r = 2·4 low-rank key values per token in Float32 instead of h_kv·d_k = 2·16 K values in F16
-        // (the CLI's default K/V element).
-        let saved = 2 * 11 * (2 * 16 * 2 - 2 * 4 * 4)
+        // keep h_kv·r = 2·4 low-rank key values per token instead of h_kv·d_k = 2·16 K values, both in F16
+        // (the CLI's default K/V element, which K_LR follows).
+        let saved = 2 * 11 * (2 * 16 * 2 - 2 * 4 * 2)
         #expect(base["cache_bytes"] as! Int - (lisa["cache_bytes"] as! Int) == saved)
         let bad = try LisaBinary.run(["bench", "generate", gguf, "--io", "8"])
         #expect(bad.status != 0 && bad.stderr.contains("--io must look like"))

@@ -112,6 +112,30 @@ struct RandomBlocks {
         }
     }
 
+    /// The exact path's tile dequantization (C) equals the GGUF reader's ggml-exact dequantization bit for bit,
+    /// for every type, on random blocks and on blocks of all-0x00 and all-0xFF quant bytes, one row or many.
+    @Test(arguments: RandomBlocks.types) func tileDequantizationIsBitExact(_ t: GGMLType) throws {
+        for edge in 0...2 {
+            let w = RandomBlocks.make(t, rows: rows, cols: cols, seed: 21 + UInt64(edge), edge: edge)
+            let ref = try dequantized(t, w)
+            let rb = cols / t.blockSize * t.blockBytes
+            var all = [Float](repeating: .nan, count: rows * cols), one = all
+            w.withUnsafeBytes { wp in
+                all.withUnsafeMutableBufferPointer { mp in
+                    #expect(lk_dequant_rows(t.rawValue, wp.baseAddress!, rb, Int64(rows), Int64(cols), mp.baseAddress!) == 0)
+                }
+                one.withUnsafeMutableBufferPointer { mp in
+                    for r in 0..<rows { _ = lk_dequant_rows(t.rawValue, wp.baseAddress! + r * rb, rb, 1, Int64(cols), mp.baseAddress! + r * cols) }
+                }
+            }
+            try #require(all.count == ref.count && one.count == ref.count)
+            let differ = ref.indices.filter { all[$0].bitPattern != ref[$0].bitPattern || one[$0].bitPattern != ref[$0].bitPattern }
+            #expect(differ.isEmpty, "\(t.name) edge \(edge): \(differ.count) of \(ref.count) values differ, first at \(differ.first ?? -1)")
+        }
+        var out = [Float](repeating: 0, count: cols)
+        #expect(lk_dequant_rows(t.rawValue, [UInt8](repeating: 0, count: 4 * cols), 4 * cols, 1, Int64(cols - 1), &out) == (t.blockSize > 1 ? -1 : 0))
+    }
+
     /// Each product equals the exact Float product Σ w·x within the 8-bit activation rounding bound:
     /// |err| ≤ Σ_j |w_j| · d_a / 2 with d_a ≤ max|x| / 127 (plus Float accumulation slack).
     @Test(arguments: RandomBlocks.types) func productsAreWithinTheActivationRoundingBound(_ t: GGMLType) throws {

@@ -52,6 +52,10 @@ int lk_gemv(int path, uint32_t type, const void *w, size_t row_bytes, int64_t k,
 /// F16/BF16 paths). Returns 0, or −1 for an unsupported type.
 int lk_dequant_row(uint32_t type, const void *src, float *dst, int64_t k);
 
+/// Dequantizes `rows` weight rows (`row_bytes` apart) of k elements of `type` into dst [rows, k] in ggml's own
+/// arithmetic, bit for bit the GGUF reader's (the exact path's tiles). Returns 0, or −1 for an unsupported type.
+int lk_dequant_rows(uint32_t type, const void *src, size_t row_bytes, int64_t rows, int64_t k, float *dst);
+
 /// One query row's attention products (decoding steps, where a BLAS call costs more than the work and its
 /// spinning threads take the cores from the quantized kernels):
 /// scores[s] = scale · Σ_j q[j]·K[s·ldk + j] for s < S, and out[j] = Σ_s p[s]·V[s·ldv + j] for j < hd.
