@@ -71,102 +71,16 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        // exact products: the teacher's scores, the forward and its backward use the same weights as Float32
-        let m = try LoadedModel(path: model, threads: threads, weights: weights, exact: true)
-        if method == "lisa", ffn == "dl" || ffn == "dl-silu", LiSATrainOptions().hidden < 2 * m.config.nHeads {
-            throw CLIError("--ffn \(ffn) needs a hidden size of at least 2 × \(m.config.nHeads) heads (it is \(LiSATrainOptions().hidden)); "
-                + "use --ffn sl or --ffn plus for this model.")
-        }
-        let sha = try SHA256.hex(ofFile: model)
-        let sharing: SharingConfig
-        if let config { sharing = try SharingConfig.load(path: config, modelPath: model) } else {
-            let list = try Self.layerList(layers!)
-            sharing = SharingConfig(lisaLayers: list, nLayers: m.config.nLayers, modelSHA256: sha, arch: m.config.arch.rawValue)
-            try sharing.validate(path: "--layers")
-        }
-        try sharing.validateForTraining(config: m.config, seqLen: seqLen)
-        let steps = (tokens + batch * seqLen - 1) / (batch * seqLen)
-        var o = LiSATrainOptions()
-        o.ffn = AlignFFNKind(rawValue: ffn)!; o.rank = rank; o.useRoPE = !noRope; o.seed = seed; o.alignOnly = alignOnly ? true : nil
-        o.optimizer.lr = lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = warmup ?? max(1, steps / 10)
-        let lisa = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
-        let lisaParams = lisa.tensorNames.reduce(0) { $0 + $1.buffer.count }, lisaTrained = lisa.trainableParameterCount
-        let dataDir = DataDirectory(path: self.data).url
-        let corpora = corpus.map { c in
-            FileManager.default.fileExists(atPath: c) || c.hasPrefix("/") ? URL(fileURLWithPath: c) : dataDir.appendingPathComponent(c)
-        }
-        let env = ProcessInfo.processInfo.environment
-        let cacheDir = tokenCache.map { URL(fileURLWithPath: $0) }
-            ?? env["LISA_CACHE"].map { URL(fileURLWithPath: $0).appendingPathComponent("tokens") }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lisa/tokens")
-        let windows = try TrainingWindows(corpora: corpora, tokenizer: m.tokenizer, seqLen: seqLen, count: steps * batch,
-                                       cache: noTokenCache ? nil : (cacheDir, sha))
-        let names = corpora.map(\.path).joined(separator: " + ")
-        guard !windows.windows.isEmpty else { throw CLIError("\(names) holds fewer than \(seqLen) tokens.") }
-        log("corpus \(names): \(windows.documentsTokenized) documents tokenized"
-            + (noTokenCache ? " (cache off)" : ", \(windows.documentsFromCache) read from the cache in \(cacheDir.path)"))
-        let outURL = URL(fileURLWithPath: out)
-        // --resume before the first checkpoint was written (a run killed early) starts from step 0: scripts can always pass it.
-        let resume = self.resume && FileManager.default.fileExists(atPath: out)
-        if self.resume && !resume { log("no checkpoint at \(out) yet: starting from step 0") }
-        let base = Double(m.config.nLayers > 0 ? totalParameters(m.transformer) : 1)
-
-        // One step function and one optimizer per run; the step index decides the phase, so --resume continues exactly.
-        let localSteps = phase == "local" ? steps : phase == "joint" ? 0 : steps - Int((Double(steps) * jointShare).rounded())
-        let stepFn: (Int) throws -> LossParts
-        let optimizer: AdamW
-        let save: () throws -> Void
-        if method == "ds-lora" {
-            let r = loraRank ?? DSLoRATrainer.matchedRank(lisaParameters: lisaParams, layers: sharing.shared.count, config: m.config)
-            let t = DSLoRATrainer(model: m.transformer, sharing: sharing, options: o, rank: r)
-            log("DS_LoRA: rank \(r) on W^V, W^O, FFN of layers \(sharing.shared.map(\.index)): \(t.parameterCount) trainable parameters "
-                + String(format: "(%.3f%% of the base model); LiSA with these options would train %d (%.3f%%)",
-                         100 * Double(t.parameterCount) / base, lisaParams, 100 * Double(lisaParams) / base))
-            if resume { try t.load(from: outURL, modelSHA: sha); log("resumed from \(out) at step \(t.optimizer.step)") }
-            stepFn = { s in try t.step(batch: windows.batch(step: s, size: batch)) }
-            optimizer = t.optimizer; save = { try t.save(to: outURL, modelSHA: sha) }
-        } else {
-            lisa.extraMetadata = ["phase": phase, "local_steps": String(localSteps), "joint_steps": String(steps - localSteps),
-                                  "beta": String(beta), "seq_len": String(seqLen), "batch": String(batch)]
-            if resume { try lisa.load(from: outURL, modelSHA: sha); log("resumed from \(out) at step \(lisa.optimizer.step)") }
-            log("LiSA: layers \(sharing.lisaLayers.map(\.index)), r = \(lisa.layers[0].rank), FFN \(ffn), RoPE \(!noRope)"
-                + (alignOnly ? " (align only: W^LR frozen, A_Δ = 0)" : "") + "; "
-                + String(format: "%d trainable parameters (%.3f%% of the base model); ", lisaTrained, 100 * Double(lisaTrained) / base)
-                + "\(localSteps) local + \(steps - localSteps) joint steps (β = \(beta))")
-            stepFn = { s in
-                let b = windows.batch(step: s, size: batch)
-                if s < localSteps { let kd = try lisa.step(batch: b); return LossParts(total: kd, kd: kd, lm: .nan) }
-                return try lisa.jointStep(batch: b, beta: beta)
-            }
-            optimizer = lisa.optimizer; save = { try lisa.save(to: outURL, modelSHA: sha) }
-        }
-        log("\(steps) steps × \(batch) × \(seqLen) tokens, lr \(lr), warm-up \(o.optimizer.warmupSteps); \(windows.windows.count) windows")
-        let start = Date(), first = optimizer.step
-        while optimizer.step < steps {
-            let s = optimizer.step
-            let loss = try stepFn(s)
-            let done = s + 1 - first, el = Date().timeIntervalSince(start)
-            let tps = Double(done * batch * seqLen) / el
-            let parts = loss.lm.isNaN ? String(format: "L_KD %.5f", loss.kd)
-                : String(format: "L %.5f  L_KD %.5f  L_LM %.5f", loss.total, loss.kd, loss.lm)
-            log(String(format: "step %d/%d %@  %@  lr %.2e  %.0f tok/s  ETA %.0f s", s + 1, steps,
-                       method == "ds-lora" ? "ds-lora" : (s < localSteps ? "local" : "joint"), parts,
-                       optimizer.learningRate(at: s), tps, el / Double(done) * Double(steps - s - 1)))
-            if checkpointEvery > 0, (s + 1) % checkpointEvery == 0, s + 1 < steps { try save() }
-        }
-        try save()
-        log("wrote \(out)")
+        let data = DataDirectory(path: self.data)
+        var c = TrainingRunConfig(model: model, tokens: tokens, out: URL(fileURLWithPath: out),
+                                  corpora: corpus.map { TrainingRunConfig.corpus($0, data: data) })
+        c.sharingConfig = config
+        c.layers = try layers.map(Self.layerList) ?? []
+        c.method = TrainingRunConfig.Method(rawValue: method)!; c.phase = TrainingRunConfig.Phase(rawValue: phase)!
+        c.jointShare = jointShare; c.beta = beta; c.seqLen = seqLen; c.batch = batch; c.lr = lr; c.warmup = warmup
+        c.seed = seed; c.ffn = AlignFFNKind(rawValue: ffn)!; c.rank = rank; c.loraRank = loraRank; c.useRoPE = !noRope
+        c.alignOnly = alignOnly; c.checkpointEvery = checkpointEvery; c.resume = resume; c.threads = threads; c.weights = weights
+        c.tokenCache = noTokenCache ? nil : tokenCache.map { URL(fileURLWithPath: $0) } ?? TrainingRunConfig.defaultTokenCache()
+        try LiSATraining.run(c) { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
     }
-
-    func totalParameters(_ t: Transformer) -> Int {
-        let w = t.weights
-        var n = w.matrices.reduce(0) { $0 + $1.count } + w.outputNorm.count
-        for l in w.layers {
-            n += [l.attnNorm, l.ffnNorm].reduce(0) { $0 + $1.count }
-            n += [l.bq, l.bk, l.bv, l.qNorm, l.kNorm, l.postAttnNorm, l.postFFNNorm].reduce(0) { $0 + ($1?.count ?? 0) }
-        }
-        return n
-    }
-
-    func log(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
 }

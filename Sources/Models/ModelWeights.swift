@@ -47,6 +47,16 @@ public final class ModelWeights: @unchecked Sendable {
     }
 
     /// Every distinct weight matrix (the tied head counted once).
+    /// Parameters of the model: every matrix, norm and bias (the base of "% of the base model").
+    public var parameterCount: Int {
+        var n = matrices.reduce(0) { $0 + $1.count } + outputNorm.count
+        for l in layers {
+            n += l.attnNorm.count + l.ffnNorm.count
+            n += [l.bq, l.bk, l.bv, l.qNorm, l.kNorm, l.postAttnNorm, l.postFFNNorm].reduce(0) { $0 + ($1?.count ?? 0) }
+        }
+        return n
+    }
+
     public var matrices: [WeightMatrix] {
         var all = [tokenEmbedding]
         if output !== tokenEmbedding { all.append(output) }
