@@ -4,7 +4,8 @@ import Store
 
 /// `lisa export --run R (--csv|--json) DIR`.
 struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export a run's samples, results and plots as CSV or JSON.")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export a run's samples, results and plots as CSV or JSON.",
+        discussion: "Example: lisa export --run 2 --csv out/run2")
     @Option(name: .customLong("run"), help: "Run id.") var runId: Int64
     @Flag(help: "Write CSV files.") var csv = false
     @Flag(help: "Write one JSON file.") var json = false

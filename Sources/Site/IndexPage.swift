@@ -27,7 +27,10 @@ enum IndexPage {
             cells.append(f.wallSeconds.map(duration) ?? "—")
             cells.append(f.verdict.map(HTML.escape) ?? "—")
             cells.append(csvs == 0 ? "—" : "\(csvs) CSV")
-            s += "<tr>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>\n"
+            // date, seed, wall time and data stay on one line
+            let nowrap: Set<Int> = [4, 5, 7, 9]
+            s += "<tr>" + cells.enumerated().map { nowrap.contains($0) ? "<td class=\"nowrap\">\($1)</td>" : "<td>\($1)</td>" }
+                .joined() + "</tr>\n"
         }
         return s + "</tbody></table></div>\n"
     }

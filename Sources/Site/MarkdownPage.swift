@@ -18,7 +18,33 @@ struct MarkdownPage {
         parser.addModifier(Modifier(target: .images) { input in self.image(input.html, seen: seen) })
         parser.addModifier(Modifier(target: .links) { input in self.link(input.html) })
         parser.addModifier(Modifier(target: .tables) { input in "<div class=\"table-wrap\">\(input.html)</div>" })
-        return parser.html(from: markdown)
+        return parser.html(from: Self.protectIntrawordUnderscores(markdown))
+    }
+
+    /// Ink reads an underscore inside a word as emphasis ("q4_k_m" → "q4<em>k</em>m"); CommonMark does not. Such
+    /// underscores become the entity `&#95;`, which Ink passes through, except in code and link targets.
+    static func protectIntrawordUnderscores(_ md: String) -> String {
+        var out: [String] = [], fenced = false
+        for line in md.components(separatedBy: "\n") {
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { fenced.toggle(); out.append(line); continue }
+            if fenced || !line.contains("_") { out.append(line); continue }
+            let chars = Array(line)
+            // Ink ends a code span at the line's end: an unmatched last backtick opens none.
+            let ticks = chars.indices.filter { chars[$0] == "`" }
+            let unmatched = ticks.count % 2 == 1 ? ticks.last : nil
+            var s = "", inCode = false, targetDepth = 0
+            for (i, c) in chars.enumerated() {
+                if c == "`", i != unmatched { inCode.toggle() }
+                if !inCode {
+                    if c == "(", i > 0, chars[i - 1] == "]" || targetDepth > 0 { targetDepth += 1 }
+                    if c == ")", targetDepth > 0 { targetDepth -= 1 }
+                }
+                let word = { (k: Int) in k >= 0 && k < chars.count && (chars[k].isLetter || chars[k].isNumber) }
+                if c == "_", !inCode, targetDepth == 0, word(i - 1), word(i + 1) { s += "&#95;" } else { s.append(c) }
+            }
+            out.append(s)
+        }
+        return out.joined(separator: "\n")
     }
 
     func image(_ html: String, seen: Seen) -> String {

@@ -39,7 +39,7 @@ enum PageTemplate {
     }
     * { box-sizing: border-box; }
     html { background: var(--bg); color: var(--fg); }
-    body { margin: 0 auto; max-width: 72rem; padding: 0 1.25rem 3rem; font: 16px/1.55 system-ui, -apple-system,
+    body { margin: 0 auto; max-width: 80rem; padding: 0 1.25rem 3rem; font: 16px/1.55 system-ui, -apple-system,
            "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
     header.site { border-bottom: 1px solid var(--line); padding: .75rem 0; margin-bottom: 1rem; }
     header.site a:first-child { font-weight: 700; }
@@ -59,6 +59,7 @@ enum PageTemplate {
     th, td { border: 1px solid var(--line); padding: .3rem .55rem; text-align: left; vertical-align: top; }
     thead th, th { background: var(--head); }
     tbody tr:nth-child(even) { background: var(--zebra); }
+    td.nowrap { white-space: nowrap; }
     td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
     img { max-width: 100%; height: auto; background: #ffffff; border: 1px solid var(--line); border-radius: 4px;
           padding: 4px; }

@@ -154,8 +154,9 @@ public enum SiteBuilder {
         var out = Set<String>()
         guard let walker = FileManager.default.enumerator(at: reportsDir, includingPropertiesForKeys: nil,
                                                           options: [.skipsHiddenFiles]) else { return [] }
+        let base = reportsDir.standardizedFileURL.pathComponents.count
         for case let url as URL in walker where ["json", "md"].contains(url.pathExtension) {
-            if url.pathComponents.contains("tmp") { continue }
+            if url.standardizedFileURL.pathComponents.dropFirst(base).contains("tmp") { continue }
             guard let s = try? String(contentsOf: url, encoding: .utf8) else { continue }
             out.formUnion(MarkdownFacts.all(#"\b([0-9a-f]{64})\b"#, s))
         }
