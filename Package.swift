@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Studies", dependencies: ["Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers", "Evaluation",
                                                 .product(name: "Yams", package: "Yams")]),
         // `lisa site`: the committed reports/ as a static HTML site (Markdown through Ink), no server, relative links.
-        .target(name: "Site", dependencies: [.product(name: "Ink", package: "Ink"), .product(name: "Yams", package: "Yams")]),
+        .target(name: "Site", dependencies: ["Store", .product(name: "Ink", package: "Ink"), .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
             "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation", "LiSA", "Site",

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// A `lisa eval --out` result file committed in a report folder (aggregate and every document). Decoded leniently:
 /// only task, n and metrics are required, so a JSON that is something else (a sharing config) is not one.
@@ -44,7 +45,7 @@ enum EvalCSV {
                              opt(r.tokensRun)])
             }
         }
-        return CSV.text(rows)
+        return RunExport.csvText(rows)
     }
 
     /// One row per (document, metric): the document's score under that metric.
@@ -57,7 +58,7 @@ enum EvalCSV {
                 }
             }
         }
-        return CSV.text(rows)
+        return RunExport.csvText(rows)
     }
 
     /// One row per (document, choice) of log-likelihood tasks.
@@ -70,23 +71,9 @@ enum EvalCSV {
                 }
             }
         }
-        return rows.count > 1 ? CSV.text(rows) : nil
+        return rows.count > 1 ? RunExport.csvText(rows) : nil
     }
 
     static func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "" }
-    /// Shortest text that reads back as the same Double (Swift's description), so the CSV loses nothing.
-    static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : (x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf")) }
-}
-
-/// RFC 4180 CSV: fields quoted only when they hold a comma, quote, CR or LF; rows end in LF.
-public enum CSV {
-    public static func field(_ s: String) -> String {
-        // by scalar: "\r\n" is one Character, equal to neither "\r" nor "\n"
-        s.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
-    public static func text(_ rows: [[String]]) -> String {
-        rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
-    }
+    static func number(_ x: Double) -> String { RunExport.num(x) }
 }

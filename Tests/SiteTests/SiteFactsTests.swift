@@ -88,11 +88,6 @@ import Testing
         #expect(MarkdownPage.protectIntrawordUnderscores("`lisa bench q4_k_m") == "`lisa bench q4&#95;k&#95;m")
     }
 
-    @Test func csvQuotesOnlyWhereNeeded() {
-        #expect(CSV.text([["a", "b,c", "say \"hi\""], ["x\r\ny", "", "1.5"]])
-            == "a,\"b,c\",\"say \"\"hi\"\"\"\n\"x\r\ny\",,1.5\n")
-    }
-
     @Test func tablesAreParsedWithoutTheAlignmentRow() {
         let t = MarkdownTables.tables("text\n| a | b |\n|:--|--:|\n| 1 | 2 |\n| 3 |\nafter")
         #expect(t.count == 1)
