@@ -3,7 +3,7 @@ import Foundation
 /// The HTML shell every page shares: one stylesheet, the navigation, the footer. No script, no web font, no
 /// request outside the site.
 enum PageTemplate {
-    static func page(title: String, depth: Int, body: String, generator: String) -> String {
+    static func page(title: String, depth: Int, body: String, generator: String, wide: Bool = false) -> String {
         let up = String(repeating: "../", count: depth)
         return """
         <!DOCTYPE html>
@@ -15,7 +15,7 @@ enum PageTemplate {
         <title>\(HTML.escape(title))</title>
         <link rel="stylesheet" href="\(up)style.css">
         </head>
-        <body>
+        <body\(wide ? " class=\"wide\"" : "")>
         <header class="site"><nav><a href="\(up)index.html">lisa-workbench</a> · <a href="\(up)index.html">Findings</a> · \
         <a href="\(up)reports.html">All reports</a></nav></header>
         <main>
@@ -41,6 +41,7 @@ enum PageTemplate {
     html { background: var(--bg); color: var(--fg); }
     body { margin: 0 auto; max-width: 80rem; padding: 0 1.25rem 3rem; font: 16px/1.55 system-ui, -apple-system,
            "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
+    body.wide { max-width: none; }
     header.site { border-bottom: 1px solid var(--line); padding: .75rem 0; margin-bottom: 1rem; }
     header.site a:first-child { font-weight: 700; }
     footer { border-top: 1px solid var(--line); margin-top: 3rem; padding-top: .75rem; color: var(--muted);
@@ -60,6 +61,10 @@ enum PageTemplate {
     thead th, th { background: var(--head); }
     tbody tr:nth-child(even) { background: var(--zebra); }
     td.nowrap { white-space: nowrap; }
+    table.index { font-size: .85rem; }
+    table.index td:nth-child(3) { white-space: nowrap; }
+    table.index td:first-child { min-width: 16rem; }
+    table.index small { color: var(--muted); }
     td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
     img { max-width: 100%; height: auto; background: #ffffff; border: 1px solid var(--line); border-radius: 4px;
           padding: 4px; }

@@ -103,15 +103,15 @@ public enum SiteBuilder {
             + "no server, relative links only."
 
         var pages: [String] = []
-        func put(_ path: String, _ title: String, depth: Int, _ body: String) throws {
-            try text(PageTemplate.page(title: title, depth: depth, body: body, generator: generator),
+        func put(_ path: String, _ title: String, depth: Int, wide: Bool = false, _ body: String) throws {
+            try text(PageTemplate.page(title: title, depth: depth, body: body, generator: generator, wide: wide),
                      to: dir.appendingPathComponent(path))
             pages.append(path)
         }
         let findingsHTML = findings.map { MarkdownPage(links: links, slug: nil, depth: 0).html($0) }
-        try put("index.html", "lisa-workbench: findings and reports", depth: 0,
+        try put("index.html", "lisa-workbench: findings and reports", depth: 0, wide: findings == nil,
                 IndexPage.frontBody(findingsHTML: findingsHTML, entries: entries, generatedCSVs: generated))
-        try put("reports.html", "lisa-workbench: all reports", depth: 0,
+        try put("reports.html", "lisa-workbench: all reports", depth: 0, wide: true,
                 IndexPage.reportsBody(entries, generatedCSVs: generated))
         for e in entries {
             let page = ReportPage(entry: e, links: links, generatedCSVs: generated[e.slug] ?? [])

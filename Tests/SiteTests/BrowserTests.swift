@@ -136,12 +136,12 @@ struct BrowserTests {
         let (out, tmp) = try buildSite()
         let shot = tmp.appendingPathComponent("index.png")
         for scheme in ["light", "dark"] {
-            let r = try Browser.run(["--window-size=1200,800", "--screenshot=\(shot.path)"] + (scheme == "dark" ? ["--force-dark-mode"] : [])
+            let r = try Browser.run(["--window-size=1440,810", "--screenshot=\(shot.path)"] + (scheme == "dark" ? ["--force-dark-mode"] : [])
                                     + [out.appendingPathComponent("index.html").absoluteString],
                                     profile: tmp.appendingPathComponent("profile"))
             #expect(r.status == 0, "\(r.stderr.suffix(500))")
             let s = try #require(try PNGStats.of(shot), "python3 could not decode \(shot.path)")
-            #expect(s.width == 1200 && s.height == 800)
+            #expect(s.width == 1440 && s.height == 810)
             // A blank page is one colour (std 0); text, rules and table stripes give many shades and a spread.
             #expect(s.std > 10, "\(scheme): luminance std \(s.std)")
             #expect(s.colours > 20, "\(scheme): \(s.colours) colours")
