@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // cblas from Debian's libopenblas-dev (pkg-config openblas).
@@ -45,9 +46,11 @@ let package = Package(
         // Study files (YAML) → capture → store → analyses → plots → reports.
         .target(name: "Studies", dependencies: ["Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers", "Evaluation",
                                                 .product(name: "Yams", package: "Yams")]),
+        // `lisa site`: the committed reports/ as a static HTML site (Markdown through Ink), no server, relative links.
+        .target(name: "Site", dependencies: ["Store", .product(name: "Ink", package: "Ink"), .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
-            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation", "LiSA",
+            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation", "LiSA", "Site",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),
@@ -64,6 +67,10 @@ let package = Package(
         .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands",
                                                      "Evaluation", "Datasets"],
                     path: "Tests/StudiesTests"),
+        .testTarget(name: "SiteTests", dependencies: ["TestSupport", "Site"], path: "Tests/SiteTests"),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "LisaCommands",
+                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    path: "Tests/CLITests"),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets", "GGUF"],
                     path: "Tests/EvaluationTests"),
         .testTarget(name: "LiSATests", dependencies: ["TestSupport", "LiSA", "Models", "Numerics", "GGUF", "Evaluation", "Tokenizers"],

@@ -10,7 +10,8 @@ import Numerics
 /// times each op class inside the real step (linear maps, attention, LiSA's score calls, the LM head).
 struct BenchDecodeStep: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "decode-step",
-        abstract: "Per-op milliseconds of one decoding step (baseline or LiSA).")
+        abstract: "Per-op milliseconds of one decoding step (baseline or LiSA).",
+        discussion: "Example: lisa bench decode-step models/gemma-3-270m-q4_k_m.gguf --positions 512 --batch 8")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A `lisa train` checkpoint: profile its LiSA layers too.") var lisa: String?
     @Option(help: "Cached positions per sequence.") var positions = 512

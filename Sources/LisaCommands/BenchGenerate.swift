@@ -12,7 +12,8 @@ import Numerics
 /// `--memory-budget` each side runs the largest batch whose weights, caches and transients fit (`MemoryPlan`).
 struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate",
-        abstract: "Generation throughput and latency, baseline vs a LiSA checkpoint (fixed batch or memory budget).")
+        abstract: "Generation throughput and latency, baseline vs a LiSA checkpoint (fixed batch or memory budget).",
+        discussion: "Example: lisa bench generate models/gemma-3-270m-q4_k_m.gguf --io 16:64 --repeats 3 --batch 8")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A `lisa train` checkpoint; without it only the baseline is timed.") var lisa: String?
     @Flag(help: "NF decoding (§5.2): the prompt runs with standard attention, LiSA from the first generated token on.") var nf = false

@@ -12,7 +12,8 @@ import Glibc
 /// ../shared/oracles/README.md (another machine: Intel, 2026-11).
 struct BenchPrefill: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prefill",
-        abstract: "Prefill tokens/s without taps and with last-token capture of all layers and heads.")
+        abstract: "Prefill tokens/s without taps and with last-token capture of all layers and heads.",
+        discussion: "Example: lisa bench prefill models/gemma-3-270m-q4_k_m.gguf --tokens 128,512 --repeats 3")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Comma-separated prompt lengths.") var tokens = "128,512"
     @Option(help: "Timed repetitions per setting (after one warm-up).") var repeats = 3

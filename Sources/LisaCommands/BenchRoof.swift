@@ -7,7 +7,8 @@ import Numerics
 /// path and row count on the model's own matrices.
 struct BenchRoof: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "roof",
-        abstract: "sgemm GFLOP/s, read GB/s and the quantized kernels' rates on the model's matrices.")
+        abstract: "sgemm GFLOP/s, read GB/s and the quantized kernels' rates on the model's matrices.",
+        discussion: "Example: lisa bench roof models/gemma-3-270m-q4_k_m.gguf --rows 1,8,32,128")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Comma-separated activation row counts.") var rows = "1,8,32,128,512"
 

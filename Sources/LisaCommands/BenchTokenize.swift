@@ -6,7 +6,8 @@ import Tokenizers
 struct BenchTokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
-        abstract: "Encode a large English text on one thread and report MB/s and tokens/s.")
+        abstract: "Encode a large English text on one thread and report MB/s and tokens/s.",
+        discussion: "Example: lisa bench tokenize models/gemma-3-270m-q4_k_m.gguf")
 
     @Argument(help: "Path to a .gguf file.") var model: String
     @Option(help: "Text file to encode (default: <data>/wikitext2/test.txt).") var file: String?

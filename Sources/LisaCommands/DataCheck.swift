@@ -6,6 +6,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Inspect the task data (data/README.md).",
+        discussion: "Example: lisa data check --data ../shared/data",
         subcommands: [DataCheck.self])
 }
 
@@ -14,7 +15,8 @@ struct DataCommand: ParsableCommand {
 struct DataCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate every data file: each line a JSON object with the expected fields.")
+        abstract: "Validate every data file: each line a JSON object with the expected fields.",
+        discussion: "Example: lisa data check --data ../shared/data")
 
     @Option(help: "The data folder (default: $LISA_DATA, else ../shared/data).") var data: String?
 

@@ -10,7 +10,8 @@ import Studies
 /// `lisa eval`: one lm-evaluation-harness style task (tasks/<name>.json) on one model.
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval",
-        abstract: "Score a model on a benchmark with lm-evaluation-harness conventions (tasks/*.json).")
+        abstract: "Score a model on a benchmark with lm-evaluation-harness conventions (tasks/*.json).",
+        discussion: "Example: lisa eval models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100 --json")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Task name (a file tasks/<task>.json; folder from LISA_TASKS, ./tasks or beside the executable).") var task: String
     @Option(help: "Few-shot exemplars (default: the task's, FIGURES.md C8).") var shots: Int?

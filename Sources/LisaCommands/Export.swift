@@ -1,25 +1,33 @@
 import ArgumentParser
 import Foundation
 import Store
+import Studies
 
-/// `lisa export --run R (--csv|--json) DIR`.
+/// `lisa export (--run R | --eval-run E) (--csv|--json) DIR`: Studies.StudyExport writes the tables.
 struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export a run's samples, results and plots as CSV or JSON.")
-    @Option(name: .customLong("run"), help: "Run id.") var runId: Int64
-    @Flag(help: "Write CSV files.") var csv = false
+    static let configuration = CommandConfiguration(commandName: "export",
+        abstract: "Export a run's tables (samples, results, S1/S2, cosines, top-k, sweeps, evaluation documents) as tidy CSV with a README, or as JSON.",
+        discussion: "Example: lisa export --run 2 --csv out/run2")
+    @Option(name: .customLong("run"), help: "Study run id (runs.id).") var runId: Int64?
+    @Option(name: .customLong("eval-run"), help: "Evaluation run id (evalRuns.id) of a `lisa eval --db` run; CSV only.") var evalRunId: Int64?
+    @Flag(help: "Write tidy CSV files and README.md (their columns).") var csv = false
     @Flag(help: "Write one JSON file.") var json = false
     @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
     @Argument(help: "Output folder.") var dir: String
 
     func validate() throws {
         guard csv != json else { throw ValidationError("Give exactly one of --csv and --json.") }
+        guard (runId == nil) != (evalRunId == nil) else { throw ValidationError("Give exactly one of --run and --eval-run.") }
+        guard evalRunId == nil || csv else { throw ValidationError("--eval-run exports CSV only: give --csv.") }
+        try checkFolder(dir, option: "the output folder")
     }
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: db) else { throw CLIError("The study database \(db) does not exist.") }
         do {
-            let files = try RunExport.write(store: try LisaStore(path: db), runId: runId, format: csv ? .csv : .json,
-                                            to: URL(fileURLWithPath: dir))
+            let store = try LisaStore(path: db), out = URL(fileURLWithPath: dir)
+            let files = try evalRunId.map { try StudyExport.writeEval(store: store, evalRunId: $0, to: out) }
+                ?? StudyExport.write(store: store, runId: runId!, format: csv ? .csv : .json, to: out)
             files.forEach { print($0.path) }
         } catch let e as StoreError { throw CLIError(e.description) }
     }

@@ -5,7 +5,8 @@ import LiSA
 import Models
 
 struct Generate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Generate text from a prompt (greedy or temperature/top-p sampling).")
+    static let configuration = CommandConfiguration(abstract: "Generate text from a prompt (greedy or temperature/top-p sampling).",
+        discussion: "Example: lisa generate models/gemma-3-270m-q4_k_m.gguf --prompt \"The capital of France is\" -n 24 --greedy")
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var promptOptions: PromptOptions
     @Option(name: .short, help: "Tokens to generate.") var n = 32

@@ -7,7 +7,8 @@ import Numerics
 /// `lisa inspect MODEL`: architecture, hyper-parameters, tokenizer, tensor table and totals of a GGUF
 /// file; `--expect-*` turn it into a check (scripts/setup uses it to verify a download).
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a GGUF model's architecture, hyper-parameters, tensors and tokenizer.")
+    static let configuration = CommandConfiguration(abstract: "Show a GGUF model's architecture, hyper-parameters, tensors and tokenizer.",
+        discussion: "Example: lisa inspect models/gemma-3-270m-q4_k_m.gguf --json")
     @Argument(help: "Path to a .gguf file.") var model: String?
     @Flag(help: "Print the BLAS library, kernel family and CPU features in use.") var system = false
     @Flag(help: "Load the model (weights in their GGUF blocks, F16 K/V) and print where a prefill's memory goes.")

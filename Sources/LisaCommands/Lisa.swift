@@ -60,10 +60,11 @@ public struct Lisa: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lisa",
         abstract: "Measure and remove cross-layer attention redundancy in pretrained LLMs (LiSA).",
+        discussion: "Example: lisa eval models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100",
         version: lisaVersion,
         subcommands: [Inspect.self, Tokenize.self, Generate.self, AttentionCommand.self, PerplexityCommand.self,
                       DataCommand.self, Bench.self, StudyCommand.self, ReportCommand.self, ExportCommand.self,
-                      Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Train.self])
+                      Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Train.self, SiteCommand.self])
     public init() {}
 }
 

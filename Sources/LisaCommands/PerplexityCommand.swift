@@ -4,7 +4,8 @@ import Models
 
 struct PerplexityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "perplexity",
-        abstract: "Perplexity of a text file, chunked like llama.cpp's llama-perplexity.")
+        abstract: "Perplexity of a text file, chunked like llama.cpp's llama-perplexity.",
+        discussion: "Example: lisa perplexity models/gemma-3-270m-q4_k_m.gguf --file ../shared/data/wikitext2/test.txt -c 512")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Text file (one trailing newline is stripped, as llama-perplexity does).") var file: String
     @Option(name: .short, help: "Context (chunk) length.") var c = 512

@@ -11,7 +11,8 @@ import Studies
 /// layer exceeds 0.1 is excluded).
 struct Recommend: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "recommend",
-        abstract: "Choose the layers to share (Table 1 rules) from a sensitivity sweep; writes a sharing config JSON and an LCKV-style layer string.")
+        abstract: "Choose the layers to share (Table 1 rules) from a sensitivity sweep; writes a sharing config JSON and an LCKV-style layer string.",
+        discussion: "Example: lisa recommend models/gemma-3-270m-q4_k_m.gguf --sensitivity sweep.json --target 10 --out config.json")
     @Argument(help: "Path to the GGUF model the sweep was run on (or --model).") var modelPath: String?
     @Option(name: .customLong("model"), help: "Path to the GGUF model (instead of the argument).") var modelOption: String?
     @Option(help: "The sweep as JSON from `lisa sensitivity --out` (or use --db).") var sensitivity: String?

@@ -5,7 +5,8 @@ import Studies
 
 /// `lisa report --study S`: redraws a finished run's plots and report.md from the store, no recomputation.
 struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Redraw a study's plots and report from the database.")
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Redraw a study's plots and report from the database.",
+        discussion: "Example: lisa report --study fig3 --db reports/lisa.sqlite")
     @Option(help: "Study name (e.g. fig3).") var study: String
     @Option(help: "Study file (default: studies/<study>.yaml).") var file: String?
     @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"

@@ -7,7 +7,8 @@ import Models
 /// `lisa sensitivity`: Fig 6 / Fig 9 — DS and uniform attention on successive layer pairs.
 struct SensitivityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sensitivity",
-        abstract: "Score a task with DS and with uniform attention on each layer pair 3–4, 5–6, … (1-based; Fig 6, Fig 9).")
+        abstract: "Score a task with DS and with uniform attention on each layer pair 3–4, 5–6, … (1-based; Fig 6, Fig 9).",
+        discussion: "Example: lisa sensitivity models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100 --out sweep.json")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Task name (tasks/<task>.json).") var task = "piqa"
     @Option(help: "Few-shot exemplars (default: the task's).") var shots: Int?

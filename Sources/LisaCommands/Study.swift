@@ -6,11 +6,13 @@ import Studies
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study", abstract: "Run the similarity studies of LiSA §3 (Figs 3, 4, 5, 11, 12, Table 11) and the sensitivity studies (Figs 6, 9).",
+        discussion: "Example: lisa study run studies/fig3.yaml --resume",
         subcommands: [StudyRun.self, StudyList.self])
 }
 
 struct StudyRun: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a study file (capture, analyses, plots, report).")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a study file (capture, analyses, plots, report).",
+        discussion: "Example: lisa study run studies/fig3.yaml --resume")
     @Argument(help: "A study file, e.g. studies/fig3.yaml.") var file: String
     @Option(help: "GGUF model (default: the study file's `model:`).") var model: String?
     @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
@@ -46,7 +48,8 @@ struct StudyRun: ParsableCommand {
 }
 
 struct StudyList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the study files in a folder.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the study files in a folder.",
+        discussion: "Example: lisa study list --dir studies")
     @Option(help: "Folder of study files.") var dir = "studies"
 
     func run() throws {

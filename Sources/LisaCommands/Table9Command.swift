@@ -10,7 +10,8 @@ import Studies
 /// per task Perf. Loss = 100 × (base − score)/base and its level, from evaluation runs in the database.
 struct Table9Command: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "table9",
-        abstract: "Table 9 from stored evaluation runs: Perf. Loss of DS under a sharing config per task, with levels low/moderate/high.")
+        abstract: "Table 9 from stored evaluation runs: Perf. Loss of DS under a sharing config per task, with levels low/moderate/high.",
+        discussion: "Example: lisa table9 --db reports/lisa.sqlite --sharing reports/table1/ds-0.53.json --out table9.md")
     @Option(help: "Study database with `lisa eval --db` runs: all-standard and `--sharing CONFIG` runs of the same tasks.") var db: String
     @Option(help: "The sharing config the DS runs used (`lisa eval --sharing`).") var sharing: String
     @Option(help: "Only runs on this GGUF model (default: any model).") var model: String?

@@ -28,7 +28,8 @@ func readTextFile(_ path: String) throws -> String {
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the token ids a model's tokenizer gives a text (the same ids as llama-tokenize).")
+        abstract: "Print the token ids a model's tokenizer gives a text (the same ids as llama-tokenize).",
+        discussion: "Example: lisa tokenize models/gemma-3-270m-q4_k_m.gguf --text \"Hello world\" --json")
 
     @Argument(help: "Path to a .gguf file.") var model: String
     @Option(help: "The text to tokenize.") var text: String?

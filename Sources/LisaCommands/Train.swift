@@ -9,7 +9,8 @@ import Models
 /// DS_LoRA baseline (LM loss, LoRA on the shared layers' W^V, W^O and FFN, parameter count matched to LiSA's).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train",
-        abstract: "Train LiSA layers (eqs 3–8: local KD phase, joint phase) or the DS_LoRA baseline.")
+        abstract: "Train LiSA layers (eqs 3–8: local KD phase, joint phase) or the DS_LoRA baseline.",
+        discussion: "Example: lisa train --model models/gemma-3-270m-q4_k_m.gguf --layers 7,8,9 --tokens 40960 --out lisa.safetensors")
     @Option(help: "GGUF model.") var model: String
     @Option(help: "Sharing config JSON: {\"layers\":[{\"index\":n,\"mode\":\"lisa\",\"source\":n-1}]}.") var config: String?
     @Option(help: "Fallback when no --config: LiSA layers, comma-separated (each shares from n−1).") var layers: String?

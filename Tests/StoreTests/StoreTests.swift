@@ -64,9 +64,18 @@ import TestSupport
         #expect(try store.result(runId: run.id!, task: "piqa", kind: "s1") == "{\"x\":2}")
         let dir = try TestPaths.tempDir("export")
         let csv = try RunExport.write(store: store, runId: run.id!, format: .csv, to: dir)
-        #expect(csv.count == 3)
+        #expect(csv.map(\.lastPathComponent) == ["samples.csv", "results.csv", "plots.csv", "README.md"])
+        #expect(try String(contentsOf: csv[1], encoding: .utf8)
+            == "run_id,task,kind,sample_id,value_json\n\(run.id!),piqa,s1,0,\"{\"\"x\"\":2}\"\n")
+        #expect(try String(contentsOf: csv[3], encoding: .utf8).contains("## results.csv (1 rows)"))
         let json = try RunExport.write(store: store, runId: run.id!, format: .json, to: dir)
         #expect(try String(contentsOf: json[0], encoding: .utf8).contains("\"study\" : \"s\""))
         #expect(throws: StoreError.unknownRun(id: 99, path: ":memory:")) { try store.run(id: 99) }
+    }
+
+    @Test func csvQuotesOnlyWhereNeeded() {
+        #expect(RunExport.csvText([["a", "b,c", "say \"hi\""], ["x\r\ny", "", "1.5"]])
+            == "a,\"b,c\",\"say \"\"hi\"\"\"\n\"x\r\ny\",,1.5\n")
+        #expect(RunExport.num(0.1) == "0.1" && RunExport.num(-.infinity) == "-inf" && RunExport.num(.nan) == "nan")
     }
 }
