@@ -14,13 +14,15 @@ public struct TrainingRunConfig: Sendable {
     public var tokens: Int
     public var out: URL
     public var method: Method = .lisa
-    public var phase: Phase = .both
+    /// The paper's recipe (§5.1, Appendix C.1): joint from the first step; `local` and `both` keep the local KD phase.
+    public var phase: Phase = .joint
     /// With phase `both`: the fraction of the steps run as the joint phase (the last ones).
     public var jointShare = 0.25
     public var beta: Float = 0.25
-    public var seqLen = 128, batch = 4
+    /// 640: longer than Gemma's 512-token sliding window, so the window is exercised.
+    public var seqLen = 640, batch = 4
     public var lr: Float = 3e-4
-    /// Warm-up steps (nil: 10 % of the steps, at least 1).
+    /// Warm-up steps (nil: the paper's share, 1,500 of 40,000 steps = 3.75 %, at least 1).
     public var warmup: Int?
     public var seed: UInt64 = 0
     public var ffn: AlignFFNKind = .dl
@@ -50,6 +52,9 @@ public struct TrainingRunConfig: Sendable {
         case .both: return steps - Int((Double(steps) * jointShare).rounded())
         }
     }
+
+    /// The paper's warm-up share (Appendix C.1: 1,500 of 40,000 steps) of a run of `steps` steps, at least 1.
+    public static func defaultWarmup(steps: Int) -> Int { max(1, Int((Double(steps) * 1500 / 40000).rounded())) }
 
     /// The default cache folder: $LISA_CACHE/tokens, else ~/.cache/lisa/tokens.
     public static func defaultTokenCache(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
@@ -86,7 +91,7 @@ public enum LiSATraining {
         let steps = c.steps, localSteps = c.localSteps
         var o = LiSATrainOptions()
         o.ffn = c.ffn; o.rank = c.rank; o.useRoPE = c.useRoPE; o.seed = c.seed; o.alignOnly = c.alignOnly ? true : nil
-        o.optimizer.lr = c.lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = c.warmup ?? max(1, steps / 10)
+        o.optimizer.lr = c.lr; o.optimizer.totalSteps = steps; o.optimizer.warmupSteps = c.warmup ?? TrainingRunConfig.defaultWarmup(steps: steps)
         let lisa = LocalKDTrainer(model: m.transformer, sharing: sharing, options: o)
         let lisaParams = lisa.tensorNames.reduce(0) { $0 + $1.buffer.count }, lisaTrained = lisa.trainableParameterCount
         let windows = try TrainingWindows(corpora: c.corpora, tokenizer: m.tokenizer, seqLen: c.seqLen, count: steps * c.batch,

@@ -17,14 +17,14 @@ struct Train: ParsableCommand {
     @Option(help: "Training tokens of the whole run (steps = ceil(tokens / (batch · seq-len))).") var tokens: Int
     @Option(help: "Output checkpoint (safetensors).") var out: String
     @Option(help: "lisa (default) or ds-lora (the DS_LoRA baseline).") var method = "lisa"
-    @Option(help: "local (KD only, teacher inputs), joint (β·L_KD + (1−β)·L_LM through the network) or both (default: local, then joint).")
-    var phase = "both"
+    @Option(help: "joint (the paper's recipe, §5.1: β·L_KD + (1−β)·L_LM through the network from the first step), local (KD only, teacher inputs) or both (local, then joint).")
+    var phase = "joint"
     @Option(help: "With --phase both: the fraction of the steps run as the joint phase (the last ones).") var jointShare = 0.25
     @Option(help: "β of L = β·L_KD + (1−β)·L_LM in the joint phase.") var beta: Float = 0.25
-    @Option(help: "Sequence length.") var seqLen = 128
+    @Option(help: "Sequence length (default 640: longer than Gemma's 512-token sliding window, so the window and the low-rank branch beyond it are trained).") var seqLen = 640
     @Option(help: "Sequences per step.") var batch = 4
     @Option(help: "Peak learning rate.") var lr: Float = 3e-4
-    @Option(help: "Warm-up steps (default: 10% of the steps).") var warmup: Int?
+    @Option(help: "Warm-up steps (default: 3.75% of the steps, the paper's 1,500 of 40,000, at least 1).") var warmup: Int?
     @Option(help: "Seed of the initialisation.") var seed: UInt64 = 0
     @Option(help: "Alignment FFN: dl, dl-silu, sl, plus.") var ffn = "dl"
     @Option(help: "Low-rank r per head (default round(d_k/6.4)).") var rank: Int?
