@@ -152,7 +152,7 @@ struct ReportMarkdown {
         if !dataFiles.isEmpty {
             s += "## Data\n\nThe numbers behind the figures and tables, tidy CSV in this folder: "
                 + dataFiles.map { "[`\($0)`](\($0))" }.joined(separator: ", ") + ". "
-                + "`lisa export --run \(run.id!)` writes every stored result of the run.\n\n"
+                + "`lisa export --run \(run.id!) --tidy DIR` writes the same files from the database; `--json` every stored result.\n\n"
         }
         s += "## Reproduce\n\n```sh\nlisa study run studies/\(spec.name).yaml   # capture, analyses, this report (--resume continues a stopped run)\n"
             + "lisa report --study \(spec.name)              # redraw from the database, no recomputation\n```\n\n"

@@ -72,6 +72,10 @@ public func pairwiseDifferences(_ units: [SensitivityUnit], gold: Bool) -> [[Est
 /// Fig 9 ranking's noise statement: which ranked entries differ beyond 2 s.e. (paired), or that none do.
 /// `ranked` is in ranking order; the sentence names pairs by their 1-based labels.
 public func rankingNoiseStatement(_ ranked: [SensitivityUnit], gold: Bool, what: String) -> String {
+    let docs = ranked.map { Set((gold ? $0.goldLL : $0.metric).keys) }.reduce(Set(ranked.first.map { Array((gold ? $0.goldLL : $0.metric).keys) } ?? [])) { $0.intersection($1) }
+    if docs.count < 10 {
+        return "By \(what): \(docs.count) documents, too few for a noise check (10 at least); no ranking."
+    }
     let d = pairwiseDifferences(ranked, gold: gold)
     let sep = separablePairs(d)
     let n = ranked.count
@@ -88,3 +92,7 @@ public func rankingNoiseStatement(_ ranked: [SensitivityUnit], gold: Bool, what:
     return "By \(what), \(sep.count) of the \(total) pairs of entries differ beyond 2 s.e. (paired): \(listed)"
         + (sep.count > 12 ? "; …" : "") + ". Entries not listed are within noise of each other."
 }
+
+/// FIGURES.md Fig 6's floor: the baseline solves fewer than 10 items (and fewer than half of them, so a small
+/// subset of an easy task is not called a floor). Accuracy comparisons and the 90 % marker mean nothing there.
+public func isFloor(solved: Double, n: Int) -> Bool { solved < 10 && solved < Double(n) / 2 }

@@ -172,6 +172,9 @@ public enum SensitivityStudy {
                                           pairs: scores, seconds: secs)
             try store.putResult(runId: runId, task: task.spec.name, kind: "sensitivity", value: canonicalJSON(sweep))
         }
+        let c = model.config
+        try store.putResult(runId: runId, task: "_model", kind: "layout", value: ResultJSON.encode(
+            ["globalLayers": c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)]))
         try store.putResult(runId: runId, task: "_machine", kind: "loadavg",
                             value: canonicalJSON(["before": loadBefore, "after": loadAverage()]))
         try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)

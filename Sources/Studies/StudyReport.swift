@@ -132,7 +132,7 @@ public struct StudyReport {
                         let tag = String(format: "%.2f", p.target)
                         try keep(LinePlot.draw(s, title: String(format: "%@ %@ record %d: head-averaged attention of layers %d and %d, JSD = %.3f nats (target %.2f)", spec.name, t, r.recordIndex, p.a, p.b, p.jsd, p.target),
                                                xlabel: "key position (0-based)", ylabel: "attention weight",
-                                               to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-\(tag)")), kind: plot.rawValue)
+                                               to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-target\(tag)")), kind: plot.rawValue)
                     }
                 }
             }

@@ -6,14 +6,18 @@ import Store
 // thresholds are judged against the 95 % bootstrap interval or ± 2 s.e. ("inside the noise" → partly).
 
 /// The statistics a rule reads, from a capture study run or a sensitivity study run.
-struct VerdictContext {
+public struct VerdictContext {
     let store: LisaStore
     let runId: Int64
     /// The tasks of the study, in file order.
     let tasks: [String]
     let seed: UInt64
     /// Sensitivity studies: task → its primary metric.
-    var sensitivityMetrics: [String: String] = [:]
+    public var sensitivityMetrics: [String: String] = [:]
+
+    public init(store: LisaStore, runId: Int64, tasks: [String], seed: UInt64, sensitivityMetrics: [String: String] = [:]) {
+        self.store = store; self.runId = runId; self.tasks = tasks; self.seed = seed; self.sensitivityMetrics = sensitivityMetrics
+    }
 
     var bootstrapSeed: UInt64 { seed ^ 0xB0075_7A9 }
 
@@ -21,14 +25,14 @@ struct VerdictContext {
         try store.result(runId: runId, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
     }
 
-    func evaluate(_ claims: [ClaimSpec]) -> [ClaimVerdict] {
+    public func evaluate(_ claims: [ClaimSpec]) -> [ClaimVerdict] {
         claims.map { c in ClaimVerdict(claim: c, outcomes: c.rules.map { r in
             do { return try evaluate(r) } catch { return RuleOutcome(measurement: "–", agrees: .notApplicable, why: "\(error)") }
         }) }
     }
 
     /// One rule over its task, or over every task of the study that holds the measure (combined).
-    func evaluate(_ r: VerdictRule) throws -> RuleOutcome {
+    public func evaluate(_ r: VerdictRule) throws -> RuleOutcome {
         let candidates = r.task.map { [$0] } ?? tasks
         var parts: [(String, RuleOutcome)] = []
         for t in candidates { if let o = try evaluate(r, task: t) { parts.append((t, o)) } }
@@ -42,6 +46,15 @@ struct VerdictContext {
     }
 
     private func evaluate(_ r: VerdictRule, task t: String) throws -> RuleOutcome? {
+        guard var o = try measure(r, task: t) else { return nil }
+        if let n = o.n, n < minimumVerdictSamples, o.agrees != .notApplicable {
+            o.why = "N = \(n) < \(minimumVerdictSamples): too few samples for a verdict"
+            o.agrees = .notApplicable
+        }
+        return o
+    }
+
+    private func measure(_ r: VerdictRule, task t: String) throws -> RuleOutcome? {
         switch r.measure {
         case "s1_adjacent_below": return try s1AdjacentBelow(r, t)
         case "s1_adjacent_mean_below", "s1_offdiagonal_mean_below": return try s1MeanBelow(r, t)
@@ -78,21 +91,22 @@ struct VerdictContext {
             }
         }
         let expect = r.expect ?? "most"
-        if meets(lo) && meets(hi) { return RuleOutcome(measurement: m, agrees: .yes, why: "") }
+        let n = per.count
+        if meets(lo) && meets(hi) { return RuleOutcome(measurement: m, agrees: .yes, why: "", n: n) }
         if !meets(lo) && !meets(hi) {
-            return RuleOutcome(measurement: m, agrees: .no, why: "\(expect) expected; the whole interval falls short")
+            return RuleOutcome(measurement: m, agrees: .no, why: "\(expect) expected; the whole interval falls short", n: n)
         }
-        return RuleOutcome(measurement: m, agrees: .partly, why: "inside the noise: the interval straddles \"\(expect)\"")
+        return RuleOutcome(measurement: m, agrees: .partly, why: "inside the noise: the interval straddles \"\(expect)\"", n: n)
     }
 
     /// A mean against a threshold with ± 2 s.e.
     private func belowThreshold(_ e: Estimate, _ th: Double, what: String, digits: Int = 4) -> RuleOutcome {
         let m = "\(what) \(e.formatted(digits)) (N = \(e.n))"
-        if e.value + 2 * e.se < th { return RuleOutcome(measurement: m, agrees: .yes, why: "") }
+        if e.value + 2 * e.se < th { return RuleOutcome(measurement: m, agrees: .yes, why: "", n: e.n) }
         if e.value - 2 * e.se > th {
-            return RuleOutcome(measurement: m, agrees: .no, why: String(format: "above %g by more than 2 s.e.", th))
+            return RuleOutcome(measurement: m, agrees: .no, why: String(format: "above %g by more than 2 s.e.", th), n: e.n)
         }
-        return RuleOutcome(measurement: m, agrees: .partly, why: String(format: "inside the noise: %g is within 2 s.e.", th))
+        return RuleOutcome(measurement: m, agrees: .partly, why: String(format: "inside the noise: %g is within 2 s.e.", th), n: e.n)
     }
 
     private func s1MeanBelow(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
@@ -125,7 +139,9 @@ struct VerdictContext {
         let ma = mean(a), mb = mean(b)
         let m = String(format: "%@ %.4f vs %@ %.4f: paired difference %@ (N = %d), ratio %.2f",
                        r.scheme!, ma, r.than!, mb, d.formatted(4), d.n, mb > 0 ? ma / mb : .nan)
-        return compare(d, ratio: mb > 0 ? ma / mb : .nan, relative: mb > 0 ? abs(d.value) / mb : .nan, r, m)
+        var o = compare(d, ratio: mb > 0 ? ma / mb : .nan, relative: mb > 0 ? abs(d.value) / mb : .nan, r, m)
+        o.n = d.n
+        return o
     }
 
     /// greater: beyond 2 s.e. and at least `factor` times; equal: within 2 s.e. or within `tolerance` relative.
@@ -158,7 +174,9 @@ struct VerdictContext {
             + "difference \(d.formatted(4))"
         var rule = r
         rule.expect = "greater"
-        return compare(d, ratio: b.value > 0 ? a.value / b.value : .nan, relative: .nan, rule, m)
+        var o = compare(d, ratio: b.value > 0 ? a.value / b.value : .nan, relative: .nan, rule, m)
+        o.n = min(pa.count, ps.count)
+        return o
     }
 
     private func cosineMean(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
@@ -171,11 +189,11 @@ struct VerdictContext {
         let th = r.threshold!
         let m = "mean cosine of \(sub) over adjacent pairs \(e.formatted(3)) (N = \(e.n))"
         let above = r.expect == "above"
-        if above ? e.value - 2 * e.se > th : e.value + 2 * e.se < th { return RuleOutcome(measurement: m, agrees: .yes, why: "") }
+        if above ? e.value - 2 * e.se > th : e.value + 2 * e.se < th { return RuleOutcome(measurement: m, agrees: .yes, why: "", n: e.n) }
         if above ? e.value + 2 * e.se < th : e.value - 2 * e.se > th {
-            return RuleOutcome(measurement: m, agrees: .no, why: String(format: "%@ %g by more than 2 s.e.", above ? "below" : "above", th))
+            return RuleOutcome(measurement: m, agrees: .no, why: String(format: "%@ %g by more than 2 s.e.", above ? "below" : "above", th), n: e.n)
         }
-        return RuleOutcome(measurement: m, agrees: .partly, why: String(format: "inside the noise: %g is within 2 s.e.", th))
+        return RuleOutcome(measurement: m, agrees: .partly, why: String(format: "inside the noise: %g is within 2 s.e.", th), n: e.n)
     }
 
     // MARK: sensitivity studies
@@ -199,7 +217,7 @@ struct VerdictContext {
     private func floorNote(_ u: [SensitivityUnit]) -> String? {
         guard let base = u.first(where: { $0.pairLabel == nil }) else { return nil }
         let solved = base.metric.values.reduce(0, +)
-        return solved < 10 ? String(format: "the baseline solves %.0f of %d items (floor)", solved, base.metric.count) : nil
+        return isFloor(solved: solved, n: base.metric.count) ? String(format: "the baseline solves %.0f of %d items (floor)", solved, base.metric.count) : nil
     }
 
     private func shallowVsDeep(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
@@ -223,9 +241,9 @@ struct VerdictContext {
         let m = String(format: "%@: deep half (%@) − shallow half (%@) = %+.3f ± %.3f %@ (paired, %d documents)", r.policy!,
                        dp.compactMap(\.pairLabel).joined(separator: ", "), sh.compactMap(\.pairLabel).joined(separator: ", "),
                        scale * e.value, scale * e.se, unit, e.n)
-        if e.value > 2 * e.se { return RuleOutcome(measurement: m, agrees: .yes, why: "") }
-        if e.value < -2 * e.se { return RuleOutcome(measurement: m, agrees: .no, why: "the deep half loses more, beyond 2 s.e.") }
-        return RuleOutcome(measurement: m, agrees: .partly, why: "inside the noise: the difference is within 2 s.e.")
+        if e.value > 2 * e.se { return RuleOutcome(measurement: m, agrees: .yes, why: "", n: e.n) }
+        if e.value < -2 * e.se { return RuleOutcome(measurement: m, agrees: .no, why: "the deep half loses more, beyond 2 s.e.", n: e.n) }
+        return RuleOutcome(measurement: m, agrees: .partly, why: "inside the noise: the difference is within 2 s.e.", n: e.n)
     }
 
     private func deepKeeps(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
@@ -243,14 +261,15 @@ struct VerdictContext {
         }
         let m = String(format: "%@ on the deep half: %d of %d pairs keep ≥ %.0f %% of the baseline beyond 2 s.e., %d fall below it",
                        r.policy!, kept, dp.count, 100 * th, lost)
-        if kept > dp.count / 2 { return RuleOutcome(measurement: m, agrees: .yes, why: "") }
-        if lost > dp.count / 2 { return RuleOutcome(measurement: m, agrees: .no, why: "most deep pairs fall below the mark") }
-        return RuleOutcome(measurement: m, agrees: .partly, why: "inside the noise for most deep pairs")
+        let n = base.metric.count
+        if kept > dp.count / 2 { return RuleOutcome(measurement: m, agrees: .yes, why: "", n: n) }
+        if lost > dp.count / 2 { return RuleOutcome(measurement: m, agrees: .no, why: "most deep pairs fall below the mark", n: n) }
+        return RuleOutcome(measurement: m, agrees: .partly, why: "inside the noise for most deep pairs", n: n)
     }
 }
 
 /// The markdown verdict table: claim (quoted, with the section) | measurement ± s.e. | agrees | why, if not.
-func verdictTable(_ verdicts: [ClaimVerdict]) -> String {
+public func verdictTable(_ verdicts: [ClaimVerdict]) -> String {
     func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
     var s = "| claim (quoted, section) | our measurement ± s.e. | agrees | why, if not |\n|---|---|---|---|\n"
     for v in verdicts {

@@ -84,7 +84,17 @@ public struct RuleOutcome: Codable, Sendable {
     public var measurement: String
     public var agrees: Agreement
     public var why: String
+    /// Samples or documents behind the measurement (below `minimumVerdictSamples` no verdict is given).
+    public var n: Int?
+
+    public init(measurement: String, agrees: Agreement, why: String, n: Int? = nil) {
+        self.measurement = measurement; self.agrees = agrees; self.why = why; self.n = n
+    }
 }
+
+/// Fewer samples than this give a measurement but no verdict: a standard error from a handful of samples
+/// (a bootstrap of 2 samples, say) is itself too uncertain to judge a claim by.
+public let minimumVerdictSamples = 10
 
 /// One claim's row of a verdict table.
 public struct ClaimVerdict: Codable, Sendable {
