@@ -18,11 +18,12 @@ public enum Heatmap {
 
     /// `measure` names what the colour shows, e.g. "S1 JSD".
     @discardableResult
+    /// `xlabel`/`ylabel`: the axes (x = the matrix's column index b, y = its row index a).
     public static func draw(_ panels: [HeatmapPanel], globalLayers: [Int], title: String, measure: String = "JSD",
-                            to base: URL) throws -> [URL] {
-        let width = panelWidth * panels.count + 110
-        let wrapped = Gnuplot.wrap(title, width: Gnuplot.titleWidth(width))
-            + "\\n(white contours at JSD = 0.05, solid, and 0.1, dashed, each labelled with its level)"
+                            xlabel: String = "layer (0-based)", ylabel: String = "layer (0-based)", to base: URL) throws -> [URL] {
+        let width = max(640, panelWidth * panels.count + 110)
+        let wrapped = Gnuplot.wrap(title + ". White contours: JSD = 0.05 (solid) and 0.1 (dashed), labelled.",
+                                   width: Gnuplot.titleWidth(width))
         let titleLines = wrapped.components(separatedBy: "\\n").count
         var body = """
             set multiplot layout 1,\(panels.count) title "\(wrapped)"
@@ -30,8 +31,8 @@ public enum Heatmap {
             set cbrange [0:\(range)]
             set cbtics 0.05
             set cblabel "\(Gnuplot.quoted(measure)) (nats); values > \(range) clipped" offset 0.5,0
-            set xlabel "layer (0-based)"
-            set ylabel "layer (0-based)"
+            set xlabel "\(Gnuplot.quoted(xlabel))"
+            set ylabel "\(Gnuplot.quoted(ylabel))"
             set size ratio -1
             set tics out nomirror
             set key off

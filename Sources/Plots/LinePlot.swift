@@ -8,8 +8,11 @@ public struct LineSeries {
     public var y: [Double]
     public var band: (low: [Double], high: [Double])?
     public var se: [Double]?
-    public init(title: String, x: [Double], y: [Double], band: (low: [Double], high: [Double])? = nil, se: [Double]? = nil) {
-        self.title = title; self.x = x; self.y = y; self.band = band; self.se = se
+    /// The `Gnuplot.style` line type (default: the series' position + 1).
+    public var lineType: Int?
+    public init(title: String, x: [Double], y: [Double], band: (low: [Double], high: [Double])? = nil, se: [Double]? = nil,
+                lineType: Int? = nil) {
+        self.title = title; self.x = x; self.y = y; self.band = band; self.se = se; self.lineType = lineType
     }
 }
 
@@ -49,6 +52,7 @@ public enum LinePlot {
         }
         var bands: [String] = [], parts: [String] = []
         for (i, s) in series.enumerated() {
+            let lt = s.lineType ?? i + 1
             let sb = base.deletingPathExtension().appendingPathExtension("series\(i)")
             let rows = s.x.indices.map { k -> [Double] in
                 var r = [s.x[k], s.y[k]]
@@ -61,13 +65,13 @@ public enum LinePlot {
             if s.se != nil { header += ["se"] }
             let dat = try Gnuplot.writeColumns(header, rows, to: sb)
             if s.band != nil {
-                bands.append("'\(dat.path)' skip 1 using 1:3:4 with filledcurves lt \(i + 1) fs transparent solid 0.15 noborder notitle")
+                bands.append("'\(dat.path)' skip 1 using 1:3:4 with filledcurves lt \(lt) fs transparent solid 0.15 noborder notitle")
             }
             if s.se != nil {
                 let c = s.band != nil ? 5 : 3
-                parts.append("'\(dat.path)' skip 1 using 1:2:\(c) with yerrorlines lt \(i + 1) title \"\(Gnuplot.quoted(s.title))\"")
+                parts.append("'\(dat.path)' skip 1 using 1:2:\(c) with yerrorlines lt \(lt) title \"\(Gnuplot.quoted(s.title))\"")
             } else {
-                parts.append("'\(dat.path)' skip 1 using 1:2 with linespoints lt \(i + 1) title \"\(Gnuplot.quoted(s.title))\"")
+                parts.append("'\(dat.path)' skip 1 using 1:2 with linespoints lt \(lt) title \"\(Gnuplot.quoted(s.title))\"")
             }
         }
         body += "plot " + (bands + parts).joined(separator: ", \\\n  ") + "\n"

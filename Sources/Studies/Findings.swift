@@ -71,10 +71,16 @@ public enum Findings {
             + "study in the database. Each cell: the verdict (yes / partly / no; n/a = nothing to judge) of every tagged claim, "
             + "with our measurement ± one standard error and the study report; rules in studies/VERDICTS.md. "
             + "A difference inside 2 s.e. is \"inside the noise\" and counts as partly.\n\n"
+        // Gemma first (the workbench's default model), then the others by name
+        models.sort { ($0.lowercased().contains("gemma") ? 0 : 1, $0) < ($1.lowercased().contains("gemma") ? 0 : 1, $1) }
         func cell(_ id: String, _ model: String) -> String {
             if id == "d" && (entries["d"] ?? []).filter({ $0.model == model && $0.verdicts != nil }).isEmpty {
+                if model.lowercased().contains("qwen") {
+                    return "pending: the LiSA work trains Gemma only (FIGURES.md Table 2: LiSA rows Gemma only; Qwen training "
+                        + "manages a few 10⁴ tokens per hour on this CPU); no Qwen checkpoint exists yet"
+                }
                 return "pending: needs the LiSA issue's trained checkpoints evaluated against DS on the same documents "
-                    + "(Table 2 rows); no finished run yet"
+                    + "(Table 2 rows, on current data); no finished run yet"
             }
             let mine = (entries[id] ?? []).filter { $0.model == model }
             if mine.isEmpty { return "no study file declares this finding for this model" }
@@ -90,7 +96,7 @@ public enum Findings {
                     + ": " + parts.joined(separator: " / ")
             }.joined(separator: "<br>")
         }
-        s += "| finding | " + models.joined(separator: " | ") + " |\n|---|" + models.map { _ in "---|" }.joined() + "\n"
+        s += "| finding | " + models.map(displayName).joined(separator: " | ") + " |\n|---|" + models.map { _ in "---|" }.joined() + "\n"
         for (id, text) in statements {
             s += "| (\(id)) \(text) | " + models.map { cell(id, $0).replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
         }
@@ -102,6 +108,14 @@ public enum Findings {
         }
         if !problems.isEmpty { s += "\nStudy files that could not be read: " + problems.joined(separator: "; ") + "\n" }
         return s
+    }
+
+    /// "gemma-3-270m-q4_k_m" → "Gemma 3 270M (gemma-3-270m-q4_k_m)"; other names as they are.
+    static func displayName(_ file: String) -> String {
+        let l = file.lowercased()
+        if l.hasPrefix("gemma-3-270m") { return "Gemma 3 270M (`\(file)`)" }
+        if l.hasPrefix("qwen2.5-coder-1.5b") { return "Qwen2.5-Coder-1.5B (`\(file)`)" }
+        return file
     }
 
     /// Writes FINDINGS.md to `out` (atomically) and returns its text.

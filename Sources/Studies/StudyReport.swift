@@ -86,9 +86,12 @@ public struct StudyReport {
                 let label = ["s1": "S1 JSD of the last token's head-averaged attention",
                              "s1_excl_first": "S1 JSD with the first key dropped and renormalised (Fig 4b)",
                              "two_sentence": "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)"][kind]!
-                let measure = kind == "two_sentence" ? "JSD, input 1 layer a vs input 2 layer b" : "S1 JSD"
+                let two = kind == "two_sentence"
                 try keep(Heatmap.draw(panels, globalLayers: globals, title: "\(spec.name): \(label); \(modelName)\(gMark)",
-                                      measure: measure, to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
+                                      measure: two ? "JSD" : "S1 JSD",
+                                      xlabel: two ? "layer b of the second input (0-based)" : "layer (0-based)",
+                                      ylabel: two ? "layer a of the first input (0-based)" : "layer (0-based)",
+                                      to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
             case .s2Lines:
                 for t in tasks {
                     guard let r = try get(S2Result.self, t, "s2") else { continue }
@@ -112,10 +115,11 @@ public struct StudyReport {
                     guard let r = try get(CosineResult.self, t, "cosine") else { continue }
                     // A (the paper's QK^T line) last, so it draws on top.
                     let order = submoduleNames.filter { $0 != "A" } + ["A"]
-                    let series = order.compactMap { n -> LineSeries? in
+                    // A in line type 1 (blue, as the paper's QK^T line), the others in 2…7
+                    let series = order.enumerated().compactMap { k, n -> LineSeries? in
                         guard let y = r.curves[n] else { return nil }
                         return LineSeries(title: n == "A" ? "A = QK^T s" : n == "C" ? "C = PV" : n == "O" ? "O = C W_O" : n,
-                                          x: (1...y.count).map(Double.init), y: y, se: r.se?[n])
+                                          x: (1...y.count).map(Double.init), y: y, se: r.se?[n], lineType: n == "A" ? 1 : k + 2)
                     }
                     try keep(LinePlot.draw(series, title: "\(spec.name) \(t): cosine of attention sub-modules between layers n-1 and n, N = \(r.samples), \(modelName); bars ±1 s.e.",
                                            xlabel: "layer n (0-based) of the pair (n-1, n)" + (globals.isEmpty ? "" : "; G: layer n is global"),

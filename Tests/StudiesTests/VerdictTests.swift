@@ -121,7 +121,11 @@ import TestSupport
         let (s, run) = try sensitivityRun()
         let ctx = VerdictContext(store: s, runId: run, tasks: ["piqa"], seed: 1, sensitivityMetrics: ["piqa": "acc_norm"])
         // per document: mean(deep) − mean(shallow) = (−11 + 0.1·(d mod 3) − 10.5)/2 − (−38 + 2·(d mod 2))/2
-        let perDoc = (0..<20).map { d in (-11 + 0.1 * Double(d % 3) - 10.5) / 2 - (-38 + 2 * Double(d % 2)) / 2 }
+        let perDoc = (0..<20).map { (d: Int) -> Double in
+            let deep: Double = (-11 + 0.1 * Double(d % 3) - 10.5) / 2
+            let shallow: Double = (-20 + Double(d % 2) - 18 + Double(d % 2)) / 2
+            return deep - shallow
+        }
         let expected = perDoc.reduce(0, +) / 20
         let gold = try ctx.evaluate(rule(#"{"measure": "shallow_vs_deep", "policy": "ds", "metric": "gold_ll"}"#))
         #expect(gold.agrees == .yes && gold.measurement.contains(String(format: "%+.3f", expected)), "\(gold.measurement)")
