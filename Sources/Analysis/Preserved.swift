@@ -20,7 +20,11 @@ public struct PreservedEntry: Equatable, Sendable {
     public var task: String
     public var base: Double
     public var score: Double
-    public init(task: String, base: Double, score: Double) { self.task = task; self.base = base; self.score = score }
+    public init(task: String, base: Double, score: Double) {
+        self.task = task
+        self.base = base
+        self.score = score
+    }
 }
 
 /// What the average covers and what it leaves out, with the reason.
@@ -35,14 +39,17 @@ public struct PreservedAverage: Equatable, Sendable {
 /// 100 × mean over the scored benchmarks of score / base (uncapped). LAMBADA and tasks without a primary
 /// metric are excluded; so is a task whose base is 0 (the ratio is undefined), named in `excluded`.
 public func averagePreserved(_ entries: [PreservedEntry]) -> PreservedAverage {
-    var ratios: [Double] = [], included: [String] = [], excluded: [String: String] = [:]
+    var ratios: [Double] = []
+    var included: [String] = []
+    var excluded: [String: String] = [:]
     for e in entries {
         if e.task == "lambada" || primaryMetric(task: e.task) == nil {
             excluded[e.task] = "not a scored benchmark (Table 2 averages the 12 non-LAMBADA benchmarks)"
         } else if e.base == 0 || !e.base.isFinite || !e.score.isFinite {
             excluded[e.task] = "base score is 0 or missing (the ratio is undefined)"
         } else {
-            ratios.append(e.score / e.base); included.append(e.task)
+            ratios.append(e.score / e.base)
+            included.append(e.task)
         }
     }
     return PreservedAverage(percent: ratios.isEmpty ? .nan : 100 * mean(ratios), included: included, excluded: excluded)

@@ -15,7 +15,11 @@ public struct Estimate: Codable, Equatable, Sendable {
     public var n: Int
 
     public init(value: Double, se: Double, low: Double? = nil, high: Double? = nil, n: Int) {
-        self.value = value; self.se = se; self.low = low; self.high = high; self.n = n
+        self.value = value
+        self.se = se
+        self.low = low
+        self.high = high
+        self.n = n
     }
 
     /// "0.0412 ± 0.0031" with `digits` decimals (× `scale`, e.g. 100 for percentages).
@@ -62,7 +66,8 @@ public func percentile(_ v: [Double], _ q: Double) -> Double {
     let s = v.sorted()
     guard !s.isEmpty else { return .nan }
     let pos = q * Double(s.count - 1)
-    let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
+    let lo = Int(pos.rounded(.down))
+    let hi = min(lo + 1, s.count - 1)
     return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
 }
 
@@ -83,7 +88,9 @@ public func bootstrap(n: Int, resamples: Int = 1000, seed: UInt64, statistic: ([
     }
     let finite = values.filter(\.isFinite)
     let m = mean(finite)
-    let sd = finite.count > 1 ? (finite.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(finite.count - 1)).squareRoot() : .nan
+    let sd =
+        finite.count > 1
+        ? (finite.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(finite.count - 1)).squareRoot() : .nan
     return Estimate(value: full, se: sd, low: percentile(finite, 0.025), high: percentile(finite, 0.975), n: n)
 }
 
@@ -101,7 +108,9 @@ public func bootstrapMeanVector(_ perSample: [[Double]], resamples: Int = 1000, 
 
 /// The number of k whose sample-mean of `perSample[s][k]` is below `threshold`, with its bootstrap
 /// distribution (resampling samples, not pairs): the "adjacent pairs < 0.05" count of a report.
-public func bootstrapCountBelow(_ perSample: [[Double]], threshold: Double, resamples: Int = 1000, seed: UInt64) -> Estimate {
+public func bootstrapCountBelow(
+    _ perSample: [[Double]], threshold: Double, resamples: Int = 1000, seed: UInt64
+) -> Estimate {
     guard let width = perSample.first?.count else { return Estimate(value: .nan, se: .nan, n: 0) }
     return bootstrap(n: perSample.count, resamples: resamples, seed: seed) { idx in
         var below = 0
@@ -116,7 +125,8 @@ public func bootstrapCountBelow(_ perSample: [[Double]], threshold: Double, resa
 /// Paired difference of two measurements on the same samples or documents: mean of a[i] − b[i] with the
 /// analytic s.e. of that mean (the per-item differences' standard deviation / √n).
 public func pairedDifference(_ a: [Double], _ b: [Double]) -> Estimate {
-    precondition(a.count == b.count, "a paired difference needs the same items on both sides (\(a.count) vs \(b.count))")
+    precondition(
+        a.count == b.count, "a paired difference needs the same items on both sides (\(a.count) vs \(b.count))")
     return meanEstimate(zip(a, b).map { $0 - $1 })
 }
 

@@ -15,7 +15,9 @@ public func goldContinuation(_ spec: TaskSpec, _ doc: Document, references: [Str
     if spec.extraction == .gsm8k, case .text(let answer)? = doc.fields["answer"] {
         let plain = answer.replacingOccurrences(of: #"<<[^>]*>>"#, with: "", options: .regularExpression)
         let parts = plain.components(separatedBy: "####")
-        let steps = parts[0].split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let steps = parts[0].split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         let final = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespacesAndNewlines) : nil
         return " " + (steps + (final.map { ["The answer is \($0)."] } ?? [])).joined(separator: " ")
     }
@@ -25,8 +27,10 @@ public func goldContinuation(_ spec: TaskSpec, _ doc: Document, references: [Str
 /// Adds `gold_log_likelihood` to a generation document's scores: log p(gold continuation | context) with the
 /// run's policies. Left out (not an error) when the task has no gold text or context + gold exceed the model's
 /// context length. The scorer starts the document afresh, so the value does not depend on what ran before.
-func addGoldLogLikelihood(_ r: DocumentResult, spec: TaskSpec, doc: Document, context: String, references: [String],
-                          scorer: ContextScorer) throws -> DocumentResult {
+func addGoldLogLikelihood(
+    _ r: DocumentResult, spec: TaskSpec, doc: Document, context: String, references: [String],
+    scorer: ContextScorer
+) throws -> DocumentResult {
     guard let gold = goldContinuation(spec, doc, references: references) else { return r }
     let (c, k) = scorer.encodePair(context: context, continuation: gold)
     guard !k.isEmpty, c.count + k.count <= scorer.transformer.config.contextLength else { return r }

@@ -4,7 +4,10 @@ import Foundation
 public struct HeatmapPanel {
     public var title: String
     public var matrix: [[Double]]
-    public init(title: String, matrix: [[Double]]) { self.title = title; self.matrix = matrix }
+    public init(title: String, matrix: [[Double]]) {
+        self.title = title
+        self.matrix = matrix
+    }
 }
 
 /// Layer×layer JS heatmaps (FIGURES.md Fig 3): deep red = low JSD = similar, yellow = dissimilar,
@@ -19,11 +22,14 @@ public enum Heatmap {
     /// `measure` names what the colour shows, e.g. "S1 JSD".
     @discardableResult
     /// `xlabel`/`ylabel`: the axes (x = the matrix's column index b, y = its row index a).
-    public static func draw(_ panels: [HeatmapPanel], globalLayers: [Int], title: String, measure: String = "JSD",
-                            xlabel: String = "layer (0-based)", ylabel: String = "layer (0-based)", to base: URL) throws -> [URL] {
+    public static func draw(
+        _ panels: [HeatmapPanel], globalLayers: [Int], title: String, measure: String = "JSD",
+        xlabel: String = "layer (0-based)", ylabel: String = "layer (0-based)", to base: URL
+    ) throws -> [URL] {
         let width = max(640, panelWidth * panels.count + 110)
-        let wrapped = Gnuplot.wrap(title + ". White contours: JSD = 0.05 (solid) and 0.1 (dashed), labelled.",
-                                   width: Gnuplot.titleWidth(width))
+        let wrapped = Gnuplot.wrap(
+            title + ". White contours: JSD = 0.05 (solid) and 0.1 (dashed), labelled.",
+            width: Gnuplot.titleWidth(width))
         let titleLines = wrapped.components(separatedBy: "\\n").count
         var body = """
             set multiplot layout 1,\(panels.count) title "\(wrapped)"
@@ -53,7 +59,9 @@ public enum Heatmap {
             let step = n > 20 ? 4 : 2
             // One colour bar (last panel) and one y label (first panel), so labels do not overlap.
             // The last panel keeps room for the colour bar and its label inside its own cell.
-            body += (i == 0 ? "" : "unset ylabel\n") + (i == panels.count - 1 ? "set colorbox\nset rmargin 12\nunset y2tics\n" : "unset colorbox\n")
+            body +=
+                (i == 0 ? "" : "unset ylabel\n")
+                + (i == panels.count - 1 ? "set colorbox\nset rmargin 12\nunset y2tics\n" : "unset colorbox\n")
             // G on the right axis too, except beside the colour bar (the top axis marks the same layers)
             if !globalLayers.isEmpty, i < panels.count - 1 { body += "set y2tics (\(y2)) out\n" }
             body += """
@@ -80,7 +88,9 @@ public enum Heatmap {
 
                     """
                 layers.append("'\(cont.path)' with lines lc rgb \"white\" lw 1.4 dt \(lv.dash)")
-                layers.append("'\(cont.path)' every 80::12 using 1:2:(\"\(lv.value)\") with labels tc rgb \"white\" font \",7\" offset 0,0.35")
+                layers.append(
+                    "'\(cont.path)' every 80::12 using 1:2:(\"\(lv.value)\") with labels tc rgb \"white\" font \",7\" offset 0,0.35"
+                )
             }
             body += "unset contour\nset surface\nplot " + layers.joined(separator: ", \\\n  ") + "\n"
         }

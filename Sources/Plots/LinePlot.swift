@@ -10,9 +10,16 @@ public struct LineSeries {
     public var se: [Double]?
     /// The `Gnuplot.style` line type (default: the series' position + 1).
     public var lineType: Int?
-    public init(title: String, x: [Double], y: [Double], band: (low: [Double], high: [Double])? = nil, se: [Double]? = nil,
-                lineType: Int? = nil) {
-        self.title = title; self.x = x; self.y = y; self.band = band; self.se = se; self.lineType = lineType
+    public init(
+        title: String, x: [Double], y: [Double], band: (low: [Double], high: [Double])? = nil, se: [Double]? = nil,
+        lineType: Int? = nil
+    ) {
+        self.title = title
+        self.x = x
+        self.y = y
+        self.band = band
+        self.se = se
+        self.lineType = lineType
     }
 }
 
@@ -20,7 +27,10 @@ public struct LineSeries {
 public struct PlotMarker {
     public var x: Double
     public var label: String
-    public init(x: Double, label: String) { self.x = x; self.label = label }
+    public init(x: Double, label: String) {
+        self.x = x
+        self.label = label
+    }
 }
 
 /// Line plots: S2 alignments and sub-module cosine against the layer pair (Fig 5), and attention
@@ -29,9 +39,11 @@ public struct PlotMarker {
 /// so a caller puts the key series last to draw it on top; shaded bands go below every line.
 public enum LinePlot {
     @discardableResult
-    public static func draw(_ series: [LineSeries], title: String, xlabel: String, ylabel: String,
-                            yrange: (Double, Double)? = nil, logY: Bool = false, keyOutside: Bool = false,
-                            markers: [PlotMarker] = [], to base: URL) throws -> [URL] {
+    public static func draw(
+        _ series: [LineSeries], title: String, xlabel: String, ylabel: String,
+        yrange: (Double, Double)? = nil, logY: Bool = false, keyOutside: Bool = false,
+        markers: [PlotMarker] = [], to base: URL
+    ) throws -> [URL] {
         let width = keyOutside ? 960 : 760
         // the title centres over the plot area, which an outside key narrows by about 300 px
         let wrapped = Gnuplot.wrap(title, width: Gnuplot.titleWidth(keyOutside ? width - 300 : width))
@@ -47,10 +59,13 @@ public enum LinePlot {
         if let yr = yrange { body += "set yrange [\(yr.0):\(yr.1)]\n" }
         if logY { body += "set logscale y\n" }
         for (i, m) in markers.enumerated() {
-            body += "set arrow \(i + 1) from \(m.x), graph 0 to \(m.x), graph 1 nohead dt 3 lw 1 lc rgb \"#888888\" back\n"
-            body += "set label \(i + 1) \"\(Gnuplot.quoted(m.label))\" at \(m.x), graph 1 offset 0,0.6 center tc rgb \"#555555\"\n"
+            body +=
+                "set arrow \(i + 1) from \(m.x), graph 0 to \(m.x), graph 1 nohead dt 3 lw 1 lc rgb \"#888888\" back\n"
+            body +=
+                "set label \(i + 1) \"\(Gnuplot.quoted(m.label))\" at \(m.x), graph 1 offset 0,0.6 center tc rgb \"#555555\"\n"
         }
-        var bands: [String] = [], parts: [String] = []
+        var bands: [String] = []
+        var parts: [String] = []
         for (i, s) in series.enumerated() {
             let lt = s.lineType ?? i + 1
             let sb = base.deletingPathExtension().appendingPathExtension("series\(i)")
@@ -65,13 +80,18 @@ public enum LinePlot {
             if s.se != nil { header += ["se"] }
             let dat = try Gnuplot.writeColumns(header, rows, to: sb)
             if s.band != nil {
-                bands.append("'\(dat.path)' skip 1 using 1:3:4 with filledcurves lt \(lt) fs transparent solid 0.15 noborder notitle")
+                bands.append(
+                    "'\(dat.path)' skip 1 using 1:3:4 with filledcurves lt \(lt) fs transparent solid 0.15 noborder notitle"
+                )
             }
             if s.se != nil {
                 let c = s.band != nil ? 5 : 3
-                parts.append("'\(dat.path)' skip 1 using 1:2:\(c) with yerrorlines lt \(lt) title \"\(Gnuplot.quoted(s.title))\"")
+                parts.append(
+                    "'\(dat.path)' skip 1 using 1:2:\(c) with yerrorlines lt \(lt) title \"\(Gnuplot.quoted(s.title))\""
+                )
             } else {
-                parts.append("'\(dat.path)' skip 1 using 1:2 with linespoints lt \(lt) title \"\(Gnuplot.quoted(s.title))\"")
+                parts.append(
+                    "'\(dat.path)' skip 1 using 1:2 with linespoints lt \(lt) title \"\(Gnuplot.quoted(s.title))\"")
             }
         }
         body += "plot " + (bands + parts).joined(separator: ", \\\n  ") + "\n"

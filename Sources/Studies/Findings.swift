@@ -10,13 +10,25 @@ import Store
 public enum Findings {
     /// The four findings, as the paper states them.
     public static let statements: [(id: String, text: String)] = [
-        ("a", "Attention is very similar across layers, above all between adjacent ones: most adjacent-layer S1 JSDs are small "
-              + "(\"below 0.05\", most scores \"lower around 0.1\") (§3.2, Fig 3, Fig 11)."),
-        ("b", "Aligning heads by position is no better than random pairing (JSD ≈ 0.2), while aligning each head with its most "
-              + "similar head recovers the similarity (< 0.1) (§3.2, Fig 5b–d)."),
-        ("c", "Shallow layers are sensitive to DS and uniform attention; deep layers tolerate even uniform attention "
-              + "(§4.1, Figs 6 and 13)."),
-        ("d", "LiSA keeps the performance where DS collapses (§5.4, Table 2: 96.77 % vs 46.67 % preserved on LLaMA3-8B)."),
+        (
+            "a",
+            "Attention is very similar across layers, above all between adjacent ones: most adjacent-layer S1 JSDs are small "
+                + "(\"below 0.05\", most scores \"lower around 0.1\") (§3.2, Fig 3, Fig 11)."
+        ),
+        (
+            "b",
+            "Aligning heads by position is no better than random pairing (JSD ≈ 0.2), while aligning each head with its most "
+                + "similar head recovers the similarity (< 0.1) (§3.2, Fig 5b–d)."
+        ),
+        (
+            "c",
+            "Shallow layers are sensitive to DS and uniform attention; deep layers tolerate even uniform attention "
+                + "(§4.1, Figs 6 and 13)."
+        ),
+        (
+            "d",
+            "LiSA keeps the performance where DS collapses (§5.4, Table 2: 96.77 % vs 46.67 % preserved on LLaMA3-8B)."
+        ),
     ]
 
     /// One study file's claims for one finding, with its verdicts on the newest finished run (nil: no run yet).
@@ -29,24 +41,37 @@ public enum Findings {
 
     /// Builds FINDINGS.md from every study file in `studiesDir` and the runs in `store`.
     public static func markdown(store: LisaStore, studiesDir: String, reportsLink: String = ".") throws -> String {
-        let files = try FileManager.default.contentsOfDirectory(atPath: studiesDir).filter { $0.hasSuffix(".yaml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: studiesDir).filter { $0.hasSuffix(".yaml") }
+            .sorted()
         var entries: [String: [Entry]] = [:]
         var models: [String] = []
         var problems: [String] = []
         var stale: Set<String> = []
         for f in files {
             let path = (studiesDir as NSString).appendingPathComponent(f)
-            let name: String, model: String, claims: [ClaimSpec], tasks: [String], seed: UInt64, params: String
+            let name: String
+            let model: String
+            let claims: [ClaimSpec]
+            let tasks: [String]
+            let seed: UInt64
+            let params: String
             do {
                 if studyKind(path) == "sensitivity" {
                     let s = try SensitivityStudySpec.load(path)
-                    (name, model, claims, tasks, seed, params) = (s.name, s.model, s.claims ?? [], s.tasks.map(\.task), s.seed, s.parametersJSON())
+                    (name, model, claims, tasks, seed, params) = (
+                        s.name, s.model, s.claims ?? [], s.tasks.map(\.task), s.seed, s.parametersJSON()
+                    )
                 } else {
                     let s = try StudySpec.load(path)
-                    (name, model, claims, tasks, seed, params) = (s.name, s.model, s.claims ?? [], try s.tasks().map(\.rawValue), s.seed,
-                                                                  s.parametersJSON())
+                    (name, model, claims, tasks, seed, params) = (
+                        s.name, s.model, s.claims ?? [], try s.tasks().map(\.rawValue), s.seed,
+                        s.parametersJSON()
+                    )
                 }
-            } catch { problems.append("\(f): \(error)"); continue }
+            } catch {
+                problems.append("\(f): \(error)")
+                continue
+            }
             let tagged = claims.filter { $0.finding != nil }
             guard !tagged.isEmpty else { continue }
             let modelName = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
@@ -62,21 +87,27 @@ public enum Findings {
                 verdicts = ctx.evaluate(tagged)
             }
             for id in Set(tagged.compactMap(\.finding)) {
-                entries[id, default: []].append(Entry(study: name, file: "studies/\(f)", model: modelName,
-                                                      verdicts: verdicts?.filter { $0.claim.finding == id }))
+                entries[id, default: []].append(
+                    Entry(
+                        study: name, file: "studies/\(f)", model: modelName,
+                        verdicts: verdicts?.filter { $0.claim.finding == id }))
             }
         }
         var s = "# The paper's four core findings on our two models\n\n"
-        s += "Generated by `lisa findings` from the study files (`claims:` with `finding:`) and the newest finished run of each "
+        s +=
+            "Generated by `lisa findings` from the study files (`claims:` with `finding:`) and the newest finished run of each "
             + "study in the database. Each cell: the verdict (yes / partly / no; n/a = nothing to judge) of every tagged claim, "
             + "with our measurement ± one standard error and the study report; rules in studies/VERDICTS.md. "
             + "A difference inside 2 s.e. is \"inside the noise\" and counts as partly.\n\n"
         // Gemma first (the workbench's default model), then the others by name
-        models.sort { ($0.lowercased().contains("gemma") ? 0 : 1, $0) < ($1.lowercased().contains("gemma") ? 0 : 1, $1) }
+        models.sort {
+            ($0.lowercased().contains("gemma") ? 0 : 1, $0) < ($1.lowercased().contains("gemma") ? 0 : 1, $1)
+        }
         func cell(_ id: String, _ model: String) -> String {
             if id == "d" && (entries["d"] ?? []).filter({ $0.model == model && $0.verdicts != nil }).isEmpty {
                 if model.lowercased().contains("qwen") {
-                    return "pending: the LiSA work trains Gemma only (FIGURES.md Table 2: LiSA rows Gemma only; Qwen training "
+                    return
+                        "pending: the LiSA work trains Gemma only (FIGURES.md Table 2: LiSA rows Gemma only; Qwen training "
                         + "manages a few 10⁴ tokens per hour on this CPU); no Qwen checkpoint exists yet"
                 }
                 return "pending: needs the LiSA issue's trained checkpoints evaluated against DS on the same documents "
@@ -96,15 +127,25 @@ public enum Findings {
                     + ": " + parts.joined(separator: " / ")
             }.joined(separator: "<br>")
         }
-        s += "| finding | " + models.map(displayName).joined(separator: " | ") + " |\n|---|" + models.map { _ in "---|" }.joined() + "\n"
+        s +=
+            "| finding | " + models.map(displayName).joined(separator: " | ") + " |\n|---|"
+            + models.map { _ in "---|" }.joined() + "\n"
         for (id, text) in statements {
-            s += "| (\(id)) \(text) | " + models.map { cell(id, $0).replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+            s +=
+                "| (\(id)) \(text) | "
+                + models.map { cell(id, $0).replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ")
+                + " |\n"
         }
         s += "\n## Overall\n\n"
         for (id, _) in statements {
             let judged = (entries[id] ?? []).compactMap(\.verdicts).flatMap { $0 }.map(\.agrees)
-            s += "- (\(id)): " + (judged.isEmpty ? "no verdict yet" : Agreement.combine(judged).rawValue
-                + " (\(judged.count) claim\(judged.count == 1 ? "" : "s") over \(Set((entries[id] ?? []).filter { $0.verdicts != nil }.map(\.model)).count) model(s))") + "\n"
+            s +=
+                "- (\(id)): "
+                + (judged.isEmpty
+                    ? "no verdict yet"
+                    : Agreement.combine(judged).rawValue
+                        + " (\(judged.count) claim\(judged.count == 1 ? "" : "s") over \(Set((entries[id] ?? []).filter { $0.verdicts != nil }.map(\.model)).count) model(s))")
+                + "\n"
         }
         if !problems.isEmpty { s += "\nStudy files that could not be read: " + problems.joined(separator: "; ") + "\n" }
         return s

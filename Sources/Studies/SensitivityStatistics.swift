@@ -42,7 +42,8 @@ func goldLogLikelihood(_ d: DocumentResult) -> Double? {
 /// The units of a sensitivity study run for one task, baseline first, in stored order.
 public func sensitivityUnits(store: LisaStore, runId: Int64, task: String, metric: String) throws -> [SensitivityUnit] {
     try store.evalRuns(studyRunId: runId).filter { $0.task == task && $0.status == .finished }.map { r in
-        var m: [Int: Double] = [:], g: [Int: Double] = [:]
+        var m: [Int: Double] = [:]
+        var g: [Int: Double] = [:]
         for rec in try store.evalDocuments(runId: r.id!) {
             let d = try documentResult(rec)
             if let s = d.scores[metric] { m[d.index] = s }
@@ -50,8 +51,9 @@ public func sensitivityUnits(store: LisaStore, runId: Int64, task: String, metri
         }
         let label = r.unit ?? "baseline"
         let parts = label.split(separator: " ", maxSplits: 1).map(String.init)
-        return SensitivityUnit(label: label, policy: parts.count == 2 ? parts[0] : "standard",
-                               pairLabel: parts.count == 2 ? parts[1] : nil, metric: m, goldLL: g)
+        return SensitivityUnit(
+            label: label, policy: parts.count == 2 ? parts[0] : "standard",
+            pairLabel: parts.count == 2 ? parts[1] : nil, metric: m, goldLL: g)
     }
 }
 
@@ -72,7 +74,9 @@ public func pairwiseDifferences(_ units: [SensitivityUnit], gold: Bool) -> [[Est
 /// Fig 9 ranking's noise statement: which ranked entries differ beyond 2 s.e. (paired), or that none do.
 /// `ranked` is in ranking order; the sentence names pairs by their 1-based labels.
 public func rankingNoiseStatement(_ ranked: [SensitivityUnit], gold: Bool, what: String) -> String {
-    let docs = ranked.map { Set((gold ? $0.goldLL : $0.metric).keys) }.reduce(Set(ranked.first.map { Array((gold ? $0.goldLL : $0.metric).keys) } ?? [])) { $0.intersection($1) }
+    let docs = ranked.map { Set((gold ? $0.goldLL : $0.metric).keys) }.reduce(
+        Set(ranked.first.map { Array((gold ? $0.goldLL : $0.metric).keys) } ?? [])
+    ) { $0.intersection($1) }
     if docs.count < 10 {
         return "By \(what): \(docs.count) documents, too few for a noise check (10 at least); no ranking."
     }

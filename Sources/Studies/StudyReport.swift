@@ -16,7 +16,11 @@ public struct StudyReport {
     let modelPath: String?
 
     public init(store: LisaStore, spec: StudySpec, runId: Int64, reportsDir: String, modelPath: String? = nil) {
-        self.store = store; self.spec = spec; self.runId = runId; self.reportsDir = reportsDir; self.modelPath = modelPath
+        self.store = store
+        self.spec = spec
+        self.runId = runId
+        self.reportsDir = reportsDir
+        self.modelPath = modelPath
     }
 
     /// Returns the report files written (report.md, CSVs, PNGs and SVGs).
@@ -25,18 +29,22 @@ public struct StudyReport {
         let stale = try analyses.outdated()
         if !stale.isEmpty { try analyses.run(only: stale) }
         let folder = try ReportFolder(reportsDir: reportsDir, study: spec.name)
-        let dir = folder.dir, tmp = folder.tmp
+        let dir = folder.dir
+        let tmp = folder.tmp
         let run = try store.run(id: runId)
         let model = try store.model(id: run.modelId)
         let tasks = try spec.tasks().map(\.rawValue)
-        let globals = (try store.result(runId: runId, task: "_model", kind: "layout"))
+        let globals =
+            (try store.result(runId: runId, task: "_model", kind: "layout"))
             .flatMap { try? ResultJSON.decode([String: [Int]].self, $0)["globalLayers"] } ?? []
         func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: String) throws -> T? {
             try store.result(runId: runId, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
         }
         let modelName = (model?.fileName ?? "model").replacingOccurrences(of: ".gguf", with: "")
         let seed = spec.seed ^ 0xB0075_7A9
-        var images: [String] = [], published: [String] = [], notes: [String] = []
+        var images: [String] = []
+        var published: [String] = []
+        var notes: [String] = []
         func keep(_ urls: [URL], kind: String) throws {
             for u in urls {
                 let dest = try folder.publish(u)
@@ -52,15 +60,21 @@ public struct StudyReport {
         var csv: [String] = []
         for t in tasks {
             if let r = try get(S1Result.self, t, "s1") { csv += try data.s1(r, task: t, kind: "s1") }
-            if let r = try get(S1Result.self, t, "s1_excl_first") { csv += try data.s1(r, task: t, kind: "s1_excl_first") }
+            if let r = try get(S1Result.self, t, "s1_excl_first") {
+                csv += try data.s1(r, task: t, kind: "s1_excl_first")
+            }
             if let r = try get(TwoSentenceResult.self, t, "two_sentence") { csv += try data.twoSentence(r, task: t) }
             if let r = try get(S2Result.self, t, "s2") { csv += try data.s2(r, task: t) }
             if let r = try get(CosineResult.self, t, "cosine") { csv += try data.cosine(r, task: t) }
-            if let r = try get(DistributionsResult.self, t, "distributions") { csv += try data.distributions(r, task: t) }
+            if let r = try get(DistributionsResult.self, t, "distributions") {
+                csv += try data.distributions(r, task: t)
+            }
             if let r = try get(TopKResult.self, t, "top_k") { csv += try data.topK(r, name: t) }
         }
         for step in spec.generation?.steps ?? [] {
-            if let g = try get(GenerationTopKResult.self, "story", "top_k_step\(step)") { csv += try data.topK(g.topK, name: "story_step\(step)") }
+            if let g = try get(GenerationTopKResult.self, "story", "top_k_step\(step)") {
+                csv += try data.topK(g.topK, name: "story_step\(step)")
+            }
         }
 
         for plot in spec.plots {
@@ -70,45 +84,63 @@ public struct StudyReport {
                 var panels: [HeatmapPanel] = []
                 for t in tasks {
                     if kind == "two_sentence" {
-                        if let r = try get(TwoSentenceResult.self, t, kind) { panels.append(HeatmapPanel(title: "\(t) (\(r.pairs) pairs)", matrix: r.matrix)) }
+                        if let r = try get(TwoSentenceResult.self, t, kind) {
+                            panels.append(HeatmapPanel(title: "\(t) (\(r.pairs) pairs)", matrix: r.matrix))
+                        }
                     } else if let r = try get(S1Result.self, t, kind) {
                         panels.append(HeatmapPanel(title: "\(t) (N = \(r.samples))", matrix: r.matrix))
                     }
                 }
                 guard !panels.isEmpty else {
                     if kind == "two_sentence" {
-                        notes.append("No two-sentence heatmap: no two samples of any task have the same token count (Fig 4a needs "
-                            + "equal-length pairs); more samples make such pairs likely.")
+                        notes.append(
+                            "No two-sentence heatmap: no two samples of any task have the same token count (Fig 4a needs "
+                                + "equal-length pairs); more samples make such pairs likely.")
                         continue
                     }
                     throw StudyError.noResults(study: spec.name, what: kind)
                 }
-                let label = ["s1": "S1 JSD of the last token's head-averaged attention",
-                             "s1_excl_first": "S1 JSD with the first key dropped and renormalised (Fig 4b)",
-                             "two_sentence": "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)"][kind]!
+                let label = [
+                    "s1": "S1 JSD of the last token's head-averaged attention",
+                    "s1_excl_first": "S1 JSD with the first key dropped and renormalised (Fig 4b)",
+                    "two_sentence": "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)",
+                ][kind]!
                 let two = kind == "two_sentence"
-                try keep(Heatmap.draw(panels, globalLayers: globals, title: "\(spec.name): \(label); \(modelName)\(gMark)",
-                                      measure: two ? "JSD" : "S1 JSD",
-                                      xlabel: two ? "layer b of the second input (0-based)" : "layer (0-based)",
-                                      ylabel: two ? "layer a of the first input (0-based)" : "layer (0-based)",
-                                      to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
+                try keep(
+                    Heatmap.draw(
+                        panels, globalLayers: globals, title: "\(spec.name): \(label); \(modelName)\(gMark)",
+                        measure: two ? "JSD" : "S1 JSD",
+                        xlabel: two ? "layer b of the second input (0-based)" : "layer (0-based)",
+                        ylabel: two ? "layer a of the first input (0-based)" : "layer (0-based)",
+                        to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
             case .s2Lines:
                 for t in tasks {
                     guard let r = try get(S2Result.self, t, "s2") else { continue }
                     // Drawing order: the reference lines first, the key "similarity" line last (on top).
-                    let names = [("position", "position"), ("randomExpectation", "random pair (expectation)"),
-                                 ("static", "static map (ours)"), ("similarity", "similarity (per sample)")]
+                    let names = [
+                        ("position", "position"), ("randomExpectation", "random pair (expectation)"),
+                        ("static", "static map (ours)"), ("similarity", "similarity (per sample)"),
+                    ]
                     let series = names.compactMap { key, title -> LineSeries? in
                         guard let y = r.curves[key] else { return nil }
                         let x = (1...y.count).map(Double.init)
                         var band: (low: [Double], high: [Double])?
-                        if key != "static", let ph = r.perHead[key] { band = (ph.map { quantile($0, 0.25) }, ph.map { quantile($0, 0.75) }) }
-                        return LineSeries(title: title, x: x, y: y, band: band, se: s2Estimates(r, scheme: key, seed: seed)?.map(\.se))
+                        if key != "static", let ph = r.perHead[key] {
+                            band = (ph.map { quantile($0, 0.25) }, ph.map { quantile($0, 0.75) })
+                        }
+                        return LineSeries(
+                            title: title, x: x, y: y, band: band, se: s2Estimates(r, scheme: key, seed: seed)?.map(\.se)
+                        )
                     }
-                    try keep(LinePlot.draw(series, title: "\(spec.name) \(t): S2 JSD of adjacent layers (n-1, n) by head alignment, N = \(r.samples), \(modelName); bars ±1 s.e. (bootstrap), band = IQR over heads",
-                                           xlabel: "layer n (0-based) of the pair (n-1, n)" + (globals.isEmpty ? "" : "; G: layer n is global"),
-                                           ylabel: "mean JSD (nats)", keyOutside: true, markers: markers(globals),
-                                           to: tmp.appendingPathComponent("\(spec.name)-s2-\(t)")), kind: plot.rawValue)
+                    try keep(
+                        LinePlot.draw(
+                            series,
+                            title:
+                                "\(spec.name) \(t): S2 JSD of adjacent layers (n-1, n) by head alignment, N = \(r.samples), \(modelName); bars ±1 s.e. (bootstrap), band = IQR over heads",
+                            xlabel: "layer n (0-based) of the pair (n-1, n)"
+                                + (globals.isEmpty ? "" : "; G: layer n is global"),
+                            ylabel: "mean JSD (nats)", keyOutside: true, markers: markers(globals),
+                            to: tmp.appendingPathComponent("\(spec.name)-s2-\(t)")), kind: plot.rawValue)
                 }
             case .cosineLines:
                 for t in tasks {
@@ -118,13 +150,20 @@ public struct StudyReport {
                     // A in line type 1 (blue, as the paper's QK^T line), the others in 2…7
                     let series = order.enumerated().compactMap { k, n -> LineSeries? in
                         guard let y = r.curves[n] else { return nil }
-                        return LineSeries(title: n == "A" ? "A = QK^T s" : n == "C" ? "C = PV" : n == "O" ? "O = C W_O" : n,
-                                          x: (1...y.count).map(Double.init), y: y, se: r.se?[n], lineType: n == "A" ? 1 : k + 2)
+                        return LineSeries(
+                            title: n == "A" ? "A = QK^T s" : n == "C" ? "C = PV" : n == "O" ? "O = C W_O" : n,
+                            x: (1...y.count).map(Double.init), y: y, se: r.se?[n], lineType: n == "A" ? 1 : k + 2)
                     }
-                    try keep(LinePlot.draw(series, title: "\(spec.name) \(t): cosine of attention sub-modules between layers n-1 and n, N = \(r.samples), \(modelName); bars ±1 s.e.",
-                                           xlabel: "layer n (0-based) of the pair (n-1, n)" + (globals.isEmpty ? "" : "; G: layer n is global"),
-                                           ylabel: "cosine similarity", yrange: (-1.0, 1.1), keyOutside: true, markers: markers(globals),
-                                           to: tmp.appendingPathComponent("\(spec.name)-cosine-\(t)")), kind: plot.rawValue)
+                    try keep(
+                        LinePlot.draw(
+                            series,
+                            title:
+                                "\(spec.name) \(t): cosine of attention sub-modules between layers n-1 and n, N = \(r.samples), \(modelName); bars ±1 s.e.",
+                            xlabel: "layer n (0-based) of the pair (n-1, n)"
+                                + (globals.isEmpty ? "" : "; G: layer n is global"),
+                            ylabel: "cosine similarity", yrange: (-1.0, 1.1), keyOutside: true,
+                            markers: markers(globals),
+                            to: tmp.appendingPathComponent("\(spec.name)-cosine-\(t)")), kind: plot.rawValue)
                 }
             case .distributions:
                 for t in tasks {
@@ -132,11 +171,20 @@ public struct StudyReport {
                     for p in r.pairs {
                         let x = p.pa.indices.map(Double.init)
                         func name(_ l: Int) -> String { "layer \(l)" + (globals.contains(l) ? " (global)" : "") }
-                        let s = [LineSeries(title: name(p.a), x: x, y: p.pa), LineSeries(title: name(p.b), x: x, y: p.pb)]
+                        let s = [
+                            LineSeries(title: name(p.a), x: x, y: p.pa), LineSeries(title: name(p.b), x: x, y: p.pb),
+                        ]
                         let tag = String(format: "%.2f", p.target)
-                        try keep(LinePlot.draw(s, title: String(format: "%@ %@ record %d: head-averaged attention of layers %d and %d, JSD = %.3f nats (target %.2f)", spec.name, t, r.recordIndex, p.a, p.b, p.jsd, p.target),
-                                               xlabel: "key position (0-based)", ylabel: "attention weight",
-                                               to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-target\(tag)")), kind: plot.rawValue)
+                        try keep(
+                            LinePlot.draw(
+                                s,
+                                title: String(
+                                    format:
+                                        "%@ %@ record %d: head-averaged attention of layers %d and %d, JSD = %.3f nats (target %.2f)",
+                                    spec.name, t, r.recordIndex, p.a, p.b, p.jsd, p.target),
+                                xlabel: "key position (0-based)", ylabel: "attention weight",
+                                to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-target\(tag)")),
+                            kind: plot.rawValue)
                     }
                 }
             }
@@ -146,8 +194,9 @@ public struct StudyReport {
         md.dataFiles = csv
         md.notes = notes
         if !stale.isEmpty {
-            md.notes.append("Recomputed from the stored attention rows for this report (they predated per-sample statistics): "
-                + stale.map(\.rawValue).sorted().joined(separator: ", ") + ".")
+            md.notes.append(
+                "Recomputed from the stored attention rows for this report (they predated per-sample statistics): "
+                    + stale.map(\.rawValue).sorted().joined(separator: ", ") + ".")
         }
         let mdURL = dir.appendingPathComponent("report.md")
         try writeAtomically(Data(try md.text().utf8), to: mdURL.path)
@@ -164,6 +213,7 @@ func quantile(_ v: [Double], _ q: Double) -> Double {
     let s = v.sorted()
     guard !s.isEmpty else { return 0 }
     let pos = q * Double(s.count - 1)
-    let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
+    let lo = Int(pos.rounded(.down))
+    let hi = min(lo + 1, s.count - 1)
     return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
 }

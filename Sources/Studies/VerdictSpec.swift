@@ -46,8 +46,10 @@ public struct VerdictRule: Codable, Equatable, Sendable {
     /// accuracy | gold_ll (sensitivity measures; accuracy = the task's primary metric).
     public var metric: String?
 
-    public static let measures = ["s1_adjacent_below", "s1_adjacent_mean_below", "s1_offdiagonal_mean_below", "s2_mean_below",
-                                  "s2_compare", "two_sentence_above", "cosine_mean", "shallow_vs_deep", "deep_keeps"]
+    public static let measures = [
+        "s1_adjacent_below", "s1_adjacent_mean_below", "s1_offdiagonal_mean_below", "s2_mean_below",
+        "s2_compare", "two_sentence_above", "cosine_mean", "shallow_vs_deep", "deep_keeps",
+    ]
 }
 
 /// A quoted claim of the paper with its section, the finding it belongs to and its rules.
@@ -88,7 +90,10 @@ public struct RuleOutcome: Codable, Sendable {
     public var n: Int?
 
     public init(measurement: String, agrees: Agreement, why: String, n: Int? = nil) {
-        self.measurement = measurement; self.agrees = agrees; self.why = why; self.n = n
+        self.measurement = measurement
+        self.agrees = agrees
+        self.why = why
+        self.n = n
     }
 }
 
@@ -106,17 +111,23 @@ public struct ClaimVerdict: Codable, Sendable {
 /// Checks a study file's rules before anything runs: unknown measures and missing parameters are errors.
 func validateClaims(_ claims: [ClaimSpec]?, file: String) throws {
     for (i, c) in (claims ?? []).enumerated() {
-        if c.rules.isEmpty { throw StudyError.malformed(file: file, reason: "claims[\(i)] has no verdict rule (verdict: or verdicts:)") }
+        if c.rules.isEmpty {
+            throw StudyError.malformed(file: file, reason: "claims[\(i)] has no verdict rule (verdict: or verdicts:)")
+        }
         if let f = c.finding, !["a", "b", "c", "d"].contains(f) {
             throw StudyError.malformed(file: file, reason: "claims[\(i)].finding must be a, b, c or d, got \"\(f)\"")
         }
         for r in c.rules {
             guard VerdictRule.measures.contains(r.measure) else {
-                throw StudyError.malformed(file: file, reason: "claims[\(i)]: unknown measure \"\(r.measure)\" "
-                    + "(known: \(VerdictRule.measures.joined(separator: ", ")); see studies/VERDICTS.md)")
+                throw StudyError.malformed(
+                    file: file,
+                    reason: "claims[\(i)]: unknown measure \"\(r.measure)\" "
+                        + "(known: \(VerdictRule.measures.joined(separator: ", ")); see studies/VERDICTS.md)")
             }
-            let needsThreshold = ["s1_adjacent_below", "s1_adjacent_mean_below", "s1_offdiagonal_mean_below", "s2_mean_below",
-                                  "cosine_mean", "deep_keeps"]
+            let needsThreshold = [
+                "s1_adjacent_below", "s1_adjacent_mean_below", "s1_offdiagonal_mean_below", "s2_mean_below",
+                "cosine_mean", "deep_keeps",
+            ]
             if needsThreshold.contains(r.measure), r.threshold == nil {
                 throw StudyError.malformed(file: file, reason: "claims[\(i)]: measure \(r.measure) needs threshold:")
             }
@@ -124,13 +135,16 @@ func validateClaims(_ claims: [ClaimSpec]?, file: String) throws {
                 throw StudyError.malformed(file: file, reason: "claims[\(i)]: measure \(r.measure) needs scheme:")
             }
             if r.measure == "s2_compare", r.than == nil || !["greater", "equal"].contains(r.expect ?? "") {
-                throw StudyError.malformed(file: file, reason: "claims[\(i)]: s2_compare needs than: and expect: greater or equal")
+                throw StudyError.malformed(
+                    file: file, reason: "claims[\(i)]: s2_compare needs than: and expect: greater or equal")
             }
             if ["shallow_vs_deep", "deep_keeps"].contains(r.measure), !["ds", "uniform"].contains(r.policy ?? "") {
-                throw StudyError.malformed(file: file, reason: "claims[\(i)]: measure \(r.measure) needs policy: ds or uniform")
+                throw StudyError.malformed(
+                    file: file, reason: "claims[\(i)]: measure \(r.measure) needs policy: ds or uniform")
             }
             if r.measure == "cosine_mean", r.submodule == nil || !["above", "below"].contains(r.expect ?? "") {
-                throw StudyError.malformed(file: file, reason: "claims[\(i)]: cosine_mean needs submodule: and expect: above or below")
+                throw StudyError.malformed(
+                    file: file, reason: "claims[\(i)]: cosine_mean needs submodule: and expect: above or below")
             }
         }
     }

@@ -20,7 +20,10 @@ import Testing
         // 200 values, spread like a skewed JSD sample; the bootstrap s.e. of the mean estimates
         // σ̂/√n with σ̂ the plug-in (n) deviation: analytic × √((n − 1)/n). 2,000 resamples have a Monte Carlo
         // error of about 1/√(2 · 2000) ≈ 1.6 % relative; 6 % is the tolerance.
-        let v = (0..<200).map { i -> Double in let x = Double((i * 37) % 101) / 100; return 0.02 + 0.3 * x * x }
+        let v = (0..<200).map { i -> Double in
+            let x = Double((i * 37) % 101) / 100
+            return 0.02 + 0.3 * x * x
+        }
         let analytic = standardErrorOfMean(v) * (199.0 / 200).squareRoot()
         let b = bootstrapMean(v, resamples: 2000, seed: 42)
         #expect(abs(b.value - mean(v)) < 1e-12)
@@ -32,7 +35,8 @@ import Testing
 
     @Test func bootstrapIsSeededAndDeterministic() {
         let v = (0..<50).map { Double($0 % 9) }
-        let a = bootstrapMean(v, resamples: 300, seed: 7), b = bootstrapMean(v, resamples: 300, seed: 7)
+        let a = bootstrapMean(v, resamples: 300, seed: 7)
+        let b = bootstrapMean(v, resamples: 300, seed: 7)
         let c = bootstrapMean(v, resamples: 300, seed: 8)
         #expect(a == b)
         #expect(a.se != c.se)
@@ -90,7 +94,7 @@ import Testing
     }
 
     @Test func percentilesAndMajorityClass() {
-        #expect(percentile([1, 2, 3, 4], 0.25) == 1.75)   // numpy.percentile(…, 25)
+        #expect(percentile([1, 2, 3, 4], 0.25) == 1.75)  // numpy.percentile(…, 25)
         #expect(percentile([4, 1, 3, 2], 0.5) == 2.5)
         #expect(percentile([], 0.5).isNaN)
         #expect(majorityClassRate([1, 1, 0, 1]) == 0.75)
@@ -107,16 +111,21 @@ import Testing
 /// Table 2's "Avg. Perf. Preserved" (FIGURES.md C9, issue 17 item 6), checked against the paper's own rows.
 @Suite struct PreservedTests {
     // Table 2, LLaMA3-8B: PIQA, BoolQ, WinoGrande, CoQA, OBQA, ARC-E, ARC-C, HellaSwag, TriviaQA, NQ, MMLU, GSM8K, LAMBADA (ppl)
-    let tasks = ["piqa", "boolq", "winogrande", "coqa", "openbookqa", "arc_easy", "arc_challenge", "hellaswag", "triviaqa",
-                 "nq_open", "mmlu", "gsm8k", "lambada"]
+    let tasks = [
+        "piqa", "boolq", "winogrande", "coqa", "openbookqa", "arc_easy", "arc_challenge", "hellaswag", "triviaqa",
+        "nq_open", "mmlu", "gsm8k", "lambada",
+    ]
     let base = [80.69, 81.13, 73.40, 67.40, 46.60, 77.61, 59.30, 82.26, 63.39, 29.14, 64.98, 51.71, 3.48]
     let ds17 = [68.61, 75.72, 65.19, 12.67, 30.20, 41.04, 29.86, 50.00, 0.73, 1.11, 23.96, 1.74, 936.10]
     let lisa17 = [79.87, 81.65, 73.95, 63.53, 46.20, 79.29, 58.96, 81.17, 57.66, 27.17, 61.22, 45.94, 3.79]
 
-    func entries(_ s: [Double]) -> [PreservedEntry] { tasks.indices.map { PreservedEntry(task: tasks[$0], base: base[$0], score: s[$0]) } }
+    func entries(_ s: [Double]) -> [PreservedEntry] {
+        tasks.indices.map { PreservedEntry(task: tasks[$0], base: base[$0], score: s[$0]) }
+    }
 
     @Test func reproducesThePapersAverages() {
-        let ds = averagePreserved(entries(ds17)), lisa = averagePreserved(entries(lisa17))
+        let ds = averagePreserved(entries(ds17))
+        let lisa = averagePreserved(entries(lisa17))
         // the paper prints 46.67 and 96.77: the mean of the 12 ratios, LAMBADA excluded
         #expect(abs(ds.percent - 46.67) < 0.005, "\(ds.percent)")
         #expect(abs(lisa.percent - 96.77) < 0.005, "\(lisa.percent)")
@@ -128,22 +137,30 @@ import Testing
 
     @Test func undefinedRatiosAreLeftOutAndNamed() {
         // ours: GSM8K base 0 (Gemma 3 270M), LAMBADA accuracy given as a task row
-        let r = averagePreserved([PreservedEntry(task: "piqa", base: 0.655, score: 0.605),
-                                  PreservedEntry(task: "boolq", base: 0.61, score: 0.62),
-                                  PreservedEntry(task: "gsm8k", base: 0, score: 0),
-                                  PreservedEntry(task: "lambada", base: 0.395, score: 0.005)])
+        let r = averagePreserved([
+            PreservedEntry(task: "piqa", base: 0.655, score: 0.605),
+            PreservedEntry(task: "boolq", base: 0.61, score: 0.62),
+            PreservedEntry(task: "gsm8k", base: 0, score: 0),
+            PreservedEntry(task: "lambada", base: 0.395, score: 0.005),
+        ])
         // 100 × (0.605/0.655 + 0.62/0.61) / 2 = 100 × (0.923664… + 1.016393…) / 2 = 97.0029
         #expect(abs(r.percent - 100 * (0.605 / 0.655 + 0.62 / 0.61) / 2) < 1e-9)
         #expect(abs(r.percent - 97.0029) < 1e-3)
         #expect(r.included == ["piqa", "boolq"])
-        #expect(r.excluded["gsm8k"]?.contains("0") == true && r.excluded["lambada"]?.contains("not a scored benchmark") == true)
+        #expect(
+            r.excluded["gsm8k"]?.contains("0") == true
+                && r.excluded["lambada"]?.contains("not a scored benchmark") == true)
         #expect(averagePreserved([]).percent.isNaN)
     }
 
     @Test func onePrimaryMetricPerTask() {
-        #expect(["arc_easy", "hellaswag", "piqa", "openbookqa"].map { primaryMetric(task: $0) } == Array(repeating: "acc_norm", count: 4))
+        #expect(
+            ["arc_easy", "hellaswag", "piqa", "openbookqa"].map { primaryMetric(task: $0) }
+                == Array(repeating: "acc_norm", count: 4))
         #expect(["boolq", "mmlu"].map { primaryMetric(task: $0) } == ["acc", "acc"])
-        #expect(["gsm8k", "triviaqa", "nq_open"].map { primaryMetric(task: $0) } == Array(repeating: "exact_match", count: 3))
+        #expect(
+            ["gsm8k", "triviaqa", "nq_open"].map { primaryMetric(task: $0) }
+                == Array(repeating: "exact_match", count: 3))
         #expect(primaryMetric(task: "lambada") == nil)
     }
 }

@@ -2,31 +2,41 @@ import Evaluation
 import Foundation
 import Store
 import Studies
-import Testing
 import TestSupport
+import Testing
 
 /// Verdict rules (studies/VERDICTS.md), the paired sensitivity statistics and FINDINGS.md, on hand-made
 /// stored results whose outcomes are known by construction.
 @Suite struct VerdictTests {
     func store() throws -> (LisaStore, Int64) {
         let s = try LisaStore()
-        let m = try s.registerModel(ModelRecord(sha256: "ab", fileName: "m.gguf", arch: "gemma3", nLayers: 4, nHeads: 2, nKVHeads: 1, headDim: 8))
+        let m = try s.registerModel(
+            ModelRecord(
+                sha256: "ab", fileName: "m.gguf", arch: "gemma3", nLayers: 4, nHeads: 2, nKVHeads: 1, headDim: 8))
         let run = try s.createRun(study: "v", modelId: m.id!, parameters: "{}", seed: 5, toolVersion: "t")
         return (s, run.id!)
     }
 
-    func json(_ o: Any) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) }
+    func json(_ o: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self)
+    }
 
     /// An S1 result whose per-sample adjacent JSDs are `per` ([sample][pair]); the means are filled in.
     func putS1(_ s: LisaStore, _ run: Int64, task: String = "piqa", _ per: [[Double]]) throws {
         let k = per[0].count
         let adj = (0..<k).map { j in per.map { $0[j] }.reduce(0, +) / Double(per.count) }
-        try s.putResult(runId: run, task: task, kind: "s1", value: json([
-            "samples": per.count, "meanTokens": 10, "matrix": [[0.0]], "adjacent": adj, "adjacentMean": adj.reduce(0, +) / Double(k),
-            "offDiagonalMean": 0.05, "perSampleAdjacent": per, "perSampleOffDiagonal": per.map { _ in 0.05 }]))
+        try s.putResult(
+            runId: run, task: task, kind: "s1",
+            value: json([
+                "samples": per.count, "meanTokens": 10, "matrix": [[0.0]], "adjacent": adj,
+                "adjacentMean": adj.reduce(0, +) / Double(k),
+                "offDiagonalMean": 0.05, "perSampleAdjacent": per, "perSampleOffDiagonal": per.map { _ in 0.05 },
+            ]))
     }
 
-    func rule(_ text: String) throws -> VerdictRule { try JSONDecoder().decode(VerdictRule.self, from: Data(text.utf8)) }
+    func rule(_ text: String) throws -> VerdictRule {
+        try JSONDecoder().decode(VerdictRule.self, from: Data(text.utf8))
+    }
 
     @Test func adjacentCountsAndMeansAgainstThresholds() throws {
         let (s, run) = try store()
@@ -61,35 +71,58 @@ import TestSupport
     @Test func s2ComparisonsArePaired() throws {
         let (s, run) = try store()
         // 20 samples × 2 pairs; position 0.2 ± per-sample swing, random = position + 0.001, similarity 0.05
-        let pos = (0..<20).map { i -> [Double] in let x = 0.2 + (i % 2 == 0 ? 0.05 : -0.05); return [x, x] }
-        let rnd = pos.map { $0.map { $0 + 0.001 } }, sim = pos.map { _ in [0.05, 0.05] }
-        try s.putResult(runId: run, task: "gsm8k", kind: "s2", value: json([
-            "samples": 20, "curves": ["position": [0.2, 0.2]], "perHead": [String: Any](), "staticMap": [[Int]](), "staticPerHead": [[Double]](),
-            "perSample": ["position": pos, "randomExpectation": rnd, "similarity": sim]]))
+        let pos = (0..<20).map { i -> [Double] in
+            let x = 0.2 + (i % 2 == 0 ? 0.05 : -0.05)
+            return [x, x]
+        }
+        let rnd = pos.map { $0.map { $0 + 0.001 } }
+        let sim = pos.map { _ in [0.05, 0.05] }
+        try s.putResult(
+            runId: run, task: "gsm8k", kind: "s2",
+            value: json([
+                "samples": 20, "curves": ["position": [0.2, 0.2]], "perHead": [String: Any](), "staticMap": [[Int]](),
+                "staticPerHead": [[Double]](),
+                "perSample": ["position": pos, "randomExpectation": rnd, "similarity": sim],
+            ]))
         let ctx = VerdictContext(store: s, runId: run, tasks: ["gsm8k"], seed: 2)
-        let ratio = try ctx.evaluate(rule(#"{"measure": "s2_compare", "scheme": "position", "than": "similarity", "expect": "greater", "factor": 2}"#))
+        let ratio = try ctx.evaluate(
+            rule(
+                #"{"measure": "s2_compare", "scheme": "position", "than": "similarity", "expect": "greater", "factor": 2}"#
+            ))
         #expect(ratio.agrees == .yes && ratio.measurement.contains("ratio 4.00"), "\(ratio.measurement)")
-        let tooBig = try ctx.evaluate(rule(#"{"measure": "s2_compare", "scheme": "position", "than": "similarity", "expect": "greater", "factor": 5}"#))
+        let tooBig = try ctx.evaluate(
+            rule(
+                #"{"measure": "s2_compare", "scheme": "position", "than": "similarity", "expect": "greater", "factor": 5}"#
+            ))
         #expect(tooBig.agrees == .partly && tooBig.why.contains("below the claimed"))
         // position − random = −0.001 in every sample: beyond 2 s.e. (s.e. 0) but 0.5 % relative → equal
-        let eq = try ctx.evaluate(rule(#"{"measure": "s2_compare", "scheme": "position", "than": "randomExpectation", "expect": "equal"}"#))
+        let eq = try ctx.evaluate(
+            rule(#"{"measure": "s2_compare", "scheme": "position", "than": "randomExpectation", "expect": "equal"}"#))
         #expect(eq.agrees == .yes && eq.measurement.contains("paired difference -0.0010 ± 0.0000"), "\(eq.measurement)")
-        #expect(try ctx.evaluate(rule(#"{"measure": "s2_mean_below", "scheme": "similarity", "threshold": 0.1}"#)).agrees == .yes)
-        #expect(try ctx.evaluate(rule(#"{"measure": "s2_mean_below", "scheme": "position", "threshold": 0.1}"#)).agrees == .no)
+        #expect(
+            try ctx.evaluate(rule(#"{"measure": "s2_mean_below", "scheme": "similarity", "threshold": 0.1}"#)).agrees
+                == .yes)
+        #expect(
+            try ctx.evaluate(rule(#"{"measure": "s2_mean_below", "scheme": "position", "threshold": 0.1}"#)).agrees
+                == .no)
     }
 
     /// A sensitivity run: baseline and DS on four pairs (two shallow, two deep), 20 documents each.
     func sensitivityRun() throws -> (LisaStore, Int64) {
         let (s, run) = try store()
         func unit(_ label: String, acc: (Int) -> Double, gold: (Int) -> Double) throws {
-            let r = try s.createEvalRun(EvalRunRecord(modelId: 1, studyRunId: run, unit: label, task: "piqa", shots: 0, seed: 1,
-                                                      docLimit: 20, policies: "{}", sharing: nil, parameters: label, n: 20,
-                                                      primaryMetric: "acc_norm", toolVersion: "t"))
+            let r = try s.createEvalRun(
+                EvalRunRecord(
+                    modelId: 1, studyRunId: run, unit: label, task: "piqa", shots: 0, seed: 1,
+                    docLimit: 20, policies: "{}", sharing: nil, parameters: label, n: 20,
+                    primaryMetric: "acc_norm", toolVersion: "t"))
             for d in 0..<20 {
                 // two choices, gold 0: the gold log-likelihood is the first entry
-                try s.storeEvalDocument(EvalDocumentRecord(evalRunId: r.id!, ordinal: d, docIndex: 100 + d,
-                                                           logLikelihoods: "[\(gold(d)),-50]", gold: 0, prediction: "0",
-                                                           scores: "{\"acc_norm\":\(acc(d))}", seconds: 0, tokens: 1))
+                try s.storeEvalDocument(
+                    EvalDocumentRecord(
+                        evalRunId: r.id!, ordinal: d, docIndex: 100 + d,
+                        logLikelihoods: "[\(gold(d)),-50]", gold: 0, prediction: "0",
+                        scores: "{\"acc_norm\":\(acc(d))}", seconds: 0, tokens: 1))
             }
             try s.finishEvalRun(id: r.id!, n: 20, metrics: "{}", stderr: "{}", seconds: 0, tokens: 0)
         }
@@ -119,7 +152,8 @@ import TestSupport
 
     @Test func shallowVersusDeepAndTheRankingsNoise() throws {
         let (s, run) = try sensitivityRun()
-        let ctx = VerdictContext(store: s, runId: run, tasks: ["piqa"], seed: 1, sensitivityMetrics: ["piqa": "acc_norm"])
+        let ctx = VerdictContext(
+            store: s, runId: run, tasks: ["piqa"], seed: 1, sensitivityMetrics: ["piqa": "acc_norm"])
         // per document: mean(deep) − mean(shallow) = (−11 + 0.1·(d mod 3) − 10.5)/2 − (−38 + 2·(d mod 2))/2
         let perDoc = (0..<20).map { (d: Int) -> Double in
             let deep: Double = (-11 + 0.1 * Double(d % 3) - 10.5) / 2
@@ -128,9 +162,10 @@ import TestSupport
         }
         let expected = perDoc.reduce(0, +) / 20
         let gold = try ctx.evaluate(rule(#"{"measure": "shallow_vs_deep", "policy": "ds", "metric": "gold_ll"}"#))
-        #expect(gold.agrees == .yes && gold.measurement.contains(String(format: "%+.3f", expected)), "\(gold.measurement)")
+        #expect(
+            gold.agrees == .yes && gold.measurement.contains(String(format: "%+.3f", expected)), "\(gold.measurement)")
         let acc = try ctx.evaluate(rule(#"{"measure": "shallow_vs_deep", "policy": "ds", "metric": "accuracy"}"#))
-        #expect(acc.agrees == .yes, "\(acc)")   // deep 14.5/20 vs shallow 8.5/20 solved on average: +30 points
+        #expect(acc.agrees == .yes, "\(acc)")  // deep 14.5/20 vs shallow 8.5/20 solved on average: +30 points
         #expect(acc.measurement.contains("+30.000"), "\(acc.measurement)")
         let units = try sensitivityUnits(store: s, runId: run, task: "piqa", metric: "acc_norm")
         let byAcc = rankingNoiseStatement(Array(units.dropFirst()), gold: false, what: "acc_norm")
@@ -147,25 +182,28 @@ import TestSupport
         let studies = dir.appendingPathComponent("studies")
         try FileManager.default.createDirectory(at: studies, withIntermediateDirectories: true)
         try """
-            name: v
-            title: T
-            model: models/small-model.gguf
-            seed: 5
-            datasets: [{task: piqa, samples: 12}]
-            analyses: [s1]
-            plots: []
-            claims:
-              - quote: "below 0.05"
-                section: "§3.2"
-                finding: a
-                verdict: {measure: s1_adjacent_below, threshold: 0.05, expect: most}
-            """.write(to: studies.appendingPathComponent("v.yaml"), atomically: true, encoding: .utf8)
+        name: v
+        title: T
+        model: models/small-model.gguf
+        seed: 5
+        datasets: [{task: piqa, samples: 12}]
+        analyses: [s1]
+        plots: []
+        claims:
+          - quote: "below 0.05"
+            section: "§3.2"
+            finding: a
+            verdict: {measure: s1_adjacent_below, threshold: 0.05, expect: most}
+        """.write(to: studies.appendingPathComponent("v.yaml"), atomically: true, encoding: .utf8)
         let spec = try StudySpec.load(studies.appendingPathComponent("v.yaml").path)
-        let (s, old) = try store()   // a finished run with other parameters than the file: flagged
+        let (s, old) = try store()  // a finished run with other parameters than the file: flagged
         try putS1(s, old, (0..<12).map { _ in [0.3, 0.3, 0.3] })
         try s.finishRun(id: old, captureSeconds: 1, analysisSeconds: 0, tokens: 1)
-        #expect(try Findings.markdown(store: s, studiesDir: studies.path).contains("(run with other parameters than the study file; re-run it): **no**"))
-        let run = try s.createRun(study: "v", modelId: 1, parameters: spec.parametersJSON(), seed: 5, toolVersion: "t").id!
+        #expect(
+            try Findings.markdown(store: s, studiesDir: studies.path).contains(
+                "(run with other parameters than the study file; re-run it): **no**"))
+        let run = try s.createRun(study: "v", modelId: 1, parameters: spec.parametersJSON(), seed: 5, toolVersion: "t")
+            .id!
         try putS1(s, run, (0..<12).map { _ in [0.01, 0.02, 0.3] })
         try s.finishRun(id: run, captureSeconds: 1, analysisSeconds: 0, tokens: 1)
         let md = try Findings.markdown(store: s, studiesDir: studies.path)
@@ -175,16 +213,19 @@ import TestSupport
         #expect(md.contains("- (a): yes (1 claim over 1 model(s))"))
         // a bad rule is refused when the study file is read
         try """
-            name: w
-            title: T
-            model: m.gguf
-            seed: 5
-            datasets: [{task: piqa, samples: 12}]
-            analyses: [s1]
-            plots: []
-            claims: [{quote: q, section: s, verdict: {measure: s1_adjacent_blow, threshold: 0.05}}]
-            """.write(to: studies.appendingPathComponent("w.yaml"), atomically: true, encoding: .utf8)
-        do { _ = try StudySpec.load(studies.appendingPathComponent("w.yaml").path); Issue.record("no error") } catch {
+        name: w
+        title: T
+        model: m.gguf
+        seed: 5
+        datasets: [{task: piqa, samples: 12}]
+        analyses: [s1]
+        plots: []
+        claims: [{quote: q, section: s, verdict: {measure: s1_adjacent_blow, threshold: 0.05}}]
+        """.write(to: studies.appendingPathComponent("w.yaml"), atomically: true, encoding: .utf8)
+        do {
+            _ = try StudySpec.load(studies.appendingPathComponent("w.yaml").path)
+            Issue.record("no error")
+        } catch {
             #expect("\(error)".contains("unknown measure \"s1_adjacent_blow\""), "\(error)")
         }
     }
