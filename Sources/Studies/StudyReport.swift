@@ -182,7 +182,7 @@ public struct StudyReport {
                                     format:
                                         "%@ %@ record %d: head-averaged attention of layers %d and %d, JSD = %.3f nats (target %.2f)",
                                     spec.name, t, r.recordIndex, p.a, p.b, p.jsd, p.target),
-                                xlabel: "key position (0-based)", ylabel: "attention weight",
+                                xlabel: "key position (0-based)", ylabel: "attention weight", keyOutside: true,
                                 to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-target\(tag)")),
                             kind: plot.rawValue)
                     }
