@@ -86,7 +86,7 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
     if options.batch > 1, scoreProviders.isEmpty, !nf, let first = docs.first,
        case .generation = try task.request(first, shots: options.shots, seed: options.seed) { batched = true }
     if batched {
-        var byIndex: [Int: DocumentResult] = [:], jobs: [BatchedGenerator.Job] = [], jobDocs: [(Int, Document, [String])] = []
+        var byIndex: [Int: DocumentResult] = [:], jobs: [BatchedGenerator.Job] = [], jobDocs: [(Int, Document, [String], String)] = []
         for (i, doc) in docs.enumerated() {
             if let k = known[doc.index] {
                 byIndex[doc.index] = k.result; storedSeconds += k.seconds; storedTokens += k.tokens; continue
@@ -94,13 +94,14 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
             guard case let .generation(context, until, maxTokens, references) = try task.request(doc, shots: options.shots, seed: options.seed)
             else { throw EvalError.emptyContinuation(task: task.spec.name, document: doc.index) }
             jobs.append(BatchedGenerator.Job(context: scorer.encode(context), until: until, maxTokens: maxTokens))
-            jobDocs.append((i, doc, references))
+            jobDocs.append((i, doc, references, context))
         }
         var finished = byIndex.count
         progress?(finished, docs.count)
         try BatchedGenerator(model: model, policies: options.policies, batch: options.batch).run(jobs) { j, raw, tokens, seconds in
-            let (i, doc, refs) = jobDocs[j]
-            let r = generationResult(task.spec, doc, raw: raw, references: refs)
+            let (i, doc, refs, context) = jobDocs[j]
+            let r = try addGoldLogLikelihood(generationResult(task.spec, doc, raw: raw, references: refs), spec: task.spec, doc: doc,
+                                             context: context, references: refs, scorer: scorer)
             byIndex[doc.index] = r; batchedTokens += tokens; finished += 1
             try each?(ScoredDocument(result: r, seconds: seconds, tokens: tokens), i)
             progress?(finished, docs.count)
@@ -154,7 +155,8 @@ public func scoreDocument(_ task: EvalTask, _ doc: Document, scorer: ContextScor
                               scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb])
     case let .generation(context, until, maxTokens, references):
         let raw = try scorer.generate(context: scorer.encode(context), until: until, maxTokens: maxTokens)
-        return generationResult(spec, doc, raw: raw, references: references)
+        return try addGoldLogLikelihood(generationResult(spec, doc, raw: raw, references: references), spec: spec, doc: doc,
+                                        context: context, references: references, scorer: scorer)
     }
 }
 

@@ -31,11 +31,14 @@ public struct Table9Row: Codable, Sendable, Equatable {
     public var score: Double
     public var loss: Double?
     public var level: LossLevel?
+    /// The majority-class rate of the documents (BoolQ: "always yes"), printed beside the base score (C8).
+    public var majorityRate: Double?
 
-    public init(task: String, metric: String, n: Int, base: Double, score: Double) {
-        self.task = task; self.metric = metric; self.n = n; self.base = base; self.score = score
+    public init(task: String, metric: String, n: Int, base: Double, score: Double, majorityRate: Double? = nil) {
+        self.task = task; self.metric = metric; self.n = n; self.base = base; self.score = score; self.majorityRate = majorityRate
         loss = performanceLoss(base: base, score: score, lowerIsBetter: metric == "perplexity")
-        level = loss.map { LossLevel(loss: $0) }
+        // Table 9 levels its 12 scored tasks; LAMBADA (perplexity) is reported apart, with a loss but no level.
+        level = task == "lambada" ? nil : loss.map { LossLevel(loss: $0) }
     }
 }
 
@@ -45,9 +48,11 @@ public func table9Markdown(_ rows: [Table9Row], configLabel: String) -> String {
     var lines = ["| task | metric | n | base | \(configLabel) | Perf. Loss % | level |", "|---|---|---:|---:|---:|---:|---|"]
     for r in sorted {
         let scale = r.metric == "perplexity" ? 1.0 : 100.0
-        lines.append(String(format: "| %@ | %@ | %d | %.2f | %.2f | %@ | %@ |", r.task, r.metric, r.n, scale * r.base, scale * r.score,
+        let base = String(format: "%.2f", scale * r.base)
+            + (r.task == "boolq" ? r.majorityRate.map { String(format: " (majority class %.1f)", 100 * $0) } ?? "" : "")
+        lines.append(String(format: "| %@ | %@ | %d | %@ | %.2f | %@ | %@ |", r.task, r.metric, r.n, base, scale * r.score,
                             r.loss.map { String(format: "%.1f", $0) } ?? "undefined (base 0)",
-                            r.level.map { "\($0.rawValue) (\($0.colour))" } ?? "–"))
+                            r.level.map { "\($0.rawValue) (\($0.colour))" } ?? (r.task == "lambada" ? "– (reported apart)" : "–")))
     }
     return lines.joined(separator: "\n")
 }

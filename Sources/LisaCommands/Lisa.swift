@@ -64,7 +64,8 @@ public struct Lisa: ParsableCommand {
         version: lisaVersion,
         subcommands: [Inspect.self, Tokenize.self, Generate.self, AttentionCommand.self, PerplexityCommand.self,
                       DataCommand.self, Bench.self, StudyCommand.self, ReportCommand.self, ExportCommand.self,
-                      Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Train.self, SiteCommand.self])
+                      Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Train.self, SiteCommand.self,
+                      FindingsCommand.self])
     public init() {}
 }
 

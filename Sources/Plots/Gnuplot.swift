@@ -21,6 +21,37 @@ public enum PlotError: Error, CustomStringConvertible {
 
 /// Runs gnuplot scripts; each figure is written as PNG and SVG from one script body.
 public enum Gnuplot {
+    /// The one style every workbench figure uses (issue 17, item 5): Paul Tol's colour-blind-safe "bright"
+    /// palette, each line type with its own dash pattern and point type, so no two series share a look and
+    /// a series stays identifiable in greyscale. Applied before every figure body, in PNG and SVG alike.
+    public static let style = """
+        set linetype 1 lc rgb "#4477AA" lw 2 dt 1 pt 7 ps 0.8
+        set linetype 2 lc rgb "#EE6677" lw 2 dt 2 pt 5 ps 0.8
+        set linetype 3 lc rgb "#228833" lw 2 dt 4 pt 9 ps 0.9
+        set linetype 4 lc rgb "#AA3377" lw 2.5 dt 1 pt 11 ps 0.9
+        set linetype 5 lc rgb "#66CCEE" lw 2 dt 3 pt 13 ps 0.9
+        set linetype 6 lc rgb "#CCBB44" lw 2 dt 5 pt 4 ps 0.8
+        set linetype 7 lc rgb "#555555" lw 2 dt 2 pt 6 ps 0.8
+        set linetype 8 lc rgb "#000000" lw 2 dt 4 pt 8 ps 0.8
+        set linetype cycle 8
+        set border lw 1
+        set tics nomirror
+        """
+
+    /// Splits `title` at spaces into lines of at most `width` characters (gnuplot "\n" line breaks), so a
+    /// title never runs past the figure's edges.
+    public static func wrap(_ title: String, width: Int) -> String {
+        var lines: [String] = [], line = ""
+        for word in quoted(title).split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > max(width, 10) { lines.append(line); line = "" }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.joined(separator: "\\n")
+    }
+
+    /// Characters of a 10-point title that fit across `pixels` (≈ 7 px per character, with margins).
+    public static func titleWidth(_ pixels: Int) -> Int { max(20, (pixels - 40) / 7) }
     static func executable() -> String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         for p in paths + ["/usr/bin", "/usr/local/bin"] {
@@ -39,6 +70,7 @@ public enum Gnuplot {
         let script = """
             set terminal pngcairo size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(png.path)'
+            \(style)
             \(body)
             unset output
             set terminal svg size \(size.0),\(size.1) font "Sans,10" noenhanced
@@ -51,11 +83,13 @@ public enum Gnuplot {
         let full = body.contains("multiplot") ? """
             set terminal pngcairo size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(png.path)'
+            \(style)
             \(body)
             unset output
             reset
             set terminal svg size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(svg.path)'
+            \(style)
             \(body)
             unset output
 

@@ -9,6 +9,13 @@ public struct S1Result: Codable {
     public var adjacent: [Double]
     public var adjacentMean: Double
     public var offDiagonalMean: Double
+    /// [sample][pair k]: each sample's adjacent JSDs, for bootstrap standard errors (absent in results stored
+    /// before issue 17; `lisa report` recomputes them from the stored rows).
+    public var perSampleAdjacent: [[Double]]?
+    /// [sample]: each sample's off-diagonal mean.
+    public var perSampleOffDiagonal: [Double]?
+    /// [a][b]: the analytic s.e. of each cell's mean over samples (sd / √N).
+    public var matrixSE: [[Double]]?
 }
 
 public struct S2Result: Codable {
@@ -21,11 +28,18 @@ public struct S2Result: Codable {
     /// FIGURES.md C5 extension: one fixed map j*(i) per pair and its mean JSD per head.
     public var staticMap: [[Int]]
     public var staticPerHead: [[Double]]
+    /// scheme → [sample][pair]: each sample's head-mean S2 per adjacent pair ("static" included), for
+    /// bootstrap and paired standard errors (absent in results stored before issue 17).
+    public var perSample: [String: [[Double]]]?
 }
 
 public struct TwoSentenceResult: Codable {
     public var pairs: Int
     public var matrix: [[Double]]
+    /// [sentence pair][k] = B(k, k+1) of that pair of sentences (for standard errors; absent before issue 17).
+    public var perPairAdjacent: [[Double]]?
+    /// [sentence pair][l] = B(l, l): the same layer of two unrelated sentences.
+    public var perPairDiagonal: [[Double]]?
 }
 
 public struct TopEntry: Codable { public var index: Int; public var weight: Double; public var piece: String }

@@ -34,11 +34,15 @@ public struct SensitivityStudySpec: Codable, Sendable {
     public var pairs: [String]?
     public var claim: String?
     public var deviations: [String]?
+    /// Quoted claims with verdict rules (studies/VERDICTS.md).
+    public var claims: [ClaimSpec]?
 
     public init(name: String, kind: String = "sensitivity", title: String, model: String, seed: UInt64, figure: Figure,
-                tasks: [SensitivityTaskEntry], policies: [String], pairs: [String]? = nil, claim: String? = nil, deviations: [String]? = nil) {
+                tasks: [SensitivityTaskEntry], policies: [String], pairs: [String]? = nil, claim: String? = nil, deviations: [String]? = nil,
+                claims: [ClaimSpec]? = nil) {
         self.name = name; self.kind = kind; self.title = title; self.model = model; self.seed = seed; self.figure = figure
         self.tasks = tasks; self.policies = policies; self.pairs = pairs; self.claim = claim; self.deviations = deviations
+        self.claims = claims
     }
 
     public static func load(_ path: String) throws -> SensitivityStudySpec {
@@ -49,6 +53,7 @@ public struct SensitivityStudySpec: Codable, Sendable {
             throw StudyError.malformed(file: path, reason: "policies: \"\(p)\" is neither ds nor uniform")
         }
         guard s.policies.contains("ds") else { throw StudyError.malformed(file: path, reason: "policies must include ds") }
+        try validateClaims(s.claims, file: path)
         return s
     }
 
@@ -167,6 +172,9 @@ public enum SensitivityStudy {
                                           pairs: scores, seconds: secs)
             try store.putResult(runId: runId, task: task.spec.name, kind: "sensitivity", value: canonicalJSON(sweep))
         }
+        let c = model.config
+        try store.putResult(runId: runId, task: "_model", kind: "layout", value: ResultJSON.encode(
+            ["globalLayers": c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)]))
         try store.putResult(runId: runId, task: "_machine", kind: "loadavg",
                             value: canonicalJSON(["before": loadBefore, "after": loadAverage()]))
         try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)

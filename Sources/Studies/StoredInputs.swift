@@ -89,7 +89,10 @@ public struct StoredInputs {
             let bm = try dec.decode([String: Double].self, from: Data(b.metrics.utf8))
             let sm = try dec.decode([String: Double].self, from: Data(s.metrics.utf8))
             let key = bm[s.primaryMetric] != nil ? s.primaryMetric : (bm["perplexity"] != nil ? "perplexity" : s.primaryMetric)
-            rows.append(Table9Row(task: task, metric: key, n: s.n, base: bm[key] ?? .nan, score: sm[key] ?? .nan))
+            // the majority-class rate of the documents (BoolQ's "always yes" rate, FIGURES.md C8)
+            let golds = try store.evalDocuments(runId: b.id!).compactMap(\.gold)
+            let majority = golds.isEmpty ? nil : Double(Dictionary(grouping: golds, by: { $0 }).values.map(\.count).max()!) / Double(golds.count)
+            rows.append(Table9Row(task: task, metric: key, n: s.n, base: bm[key] ?? .nan, score: sm[key] ?? .nan, majorityRate: majority))
         }
         return rows
     }

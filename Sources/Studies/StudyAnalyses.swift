@@ -11,7 +11,8 @@ struct StudyAnalyses {
     /// Token id → piece (Table 11 labels); nil when no tokenizer is at hand.
     let piece: ((Int) -> String)?
 
-    func run() throws {
+    /// `only`: recompute just these analyses (`lisa report` upgrading results stored before issue 17).
+    func run(only: Set<StudyAnalysis>? = nil) throws {
         for (di, task) in try spec.tasks().enumerated() {
             let captured = try store.capturedRows(runId: runId, task: task.rawValue)
             guard !captured.isEmpty else { continue }
@@ -21,7 +22,7 @@ struct StudyAnalyses {
                 try store.putResult(runId: runId, task: key, kind: kind, value: ResultJSON.encode(v))
             }
             let meanTokens = Double(captured.map(\.sample.nTokens).reduce(0, +)) / Double(captured.count)
-            for a in spec.analyses {
+            for a in spec.analyses where only?.contains(a) ?? true {
                 switch a {
                 case .s1: try put("s1", s1(try probs.map(s1Matrix), meanTokens))
                 case .s1ExclFirst: try put("s1_excl_first", s1(try probs.map(s1MatrixExcludingFirst), meanTokens))
@@ -36,45 +37,77 @@ struct StudyAnalyses {
         }
     }
 
+    /// The analyses whose stored results lack the per-sample values standard errors need (results written
+    /// before issue 17); `lisa report` recomputes them from the stored rows (no tokenizer needed).
+    func outdated() throws -> Set<StudyAnalysis> {
+        var out: Set<StudyAnalysis> = []
+        for task in try spec.tasks().map(\.rawValue) {
+            func get<T: Decodable>(_ t: T.Type, _ kind: String) throws -> T? {
+                try store.result(runId: runId, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
+            }
+            if let r = try get(S1Result.self, "s1"), r.perSampleAdjacent == nil { out.insert(.s1) }
+            if let r = try get(S1Result.self, "s1_excl_first"), r.perSampleAdjacent == nil { out.insert(.s1ExclFirst) }
+            if let r = try get(S2Result.self, "s2"), r.perSample == nil { out.insert(.s2) }
+            if let r = try get(TwoSentenceResult.self, "two_sentence"), r.perPairAdjacent == nil { out.insert(.twoSentence) }
+            if let r = try get(CosineResult.self, "cosine"), r.se == nil { out.insert(.submoduleCosine) }
+        }
+        return out
+    }
+
     /// Fig 5a: the per-sample cosines stored at capture, averaged over samples.
     private func cosine(task: String) throws -> CosineResult? {
         let perSample = try store.results(runId: runId).filter { $0.task == task && $0.kind == "cosine" && $0.sampleId != 0 }
             .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
         guard let first = perSample.first else { return nil }
-        var curves: [String: [Double]] = [:]
-        for name in first.keys { curves[name] = try meanVector(perSample.map { $0[name] ?? [] }) }
-        return CosineResult(samples: perSample.count, curves: curves)
+        var curves: [String: [Double]] = [:], se: [String: [Double]] = [:]
+        for name in first.keys {
+            let v = perSample.map { $0[name] ?? [] }
+            curves[name] = try meanVector(v)
+            se[name] = (0..<(curves[name]?.count ?? 0)).map { k in standardErrorOfMean(v.map { $0[k] }.filter(\.isFinite)) }
+        }
+        return CosineResult(samples: perSample.count, curves: curves, se: se)
     }
 
     private func s1(_ matrices: [[[Double]]], _ meanTokens: Double) throws -> S1Result {
         let m = try meanMatrix(matrices)
         let adj = adjacentPairs(m)
+        let se = m.indices.map { a in m[a].indices.map { b in standardErrorOfMean(matrices.map { $0[a][b] }) } }
         return S1Result(samples: matrices.count, meanTokens: meanTokens, matrix: m, adjacent: adj,
-                        adjacentMean: mean(adj), offDiagonalMean: offDiagonalMean(m))
+                        adjacentMean: mean(adj), offDiagonalMean: offDiagonalMean(m),
+                        perSampleAdjacent: matrices.map(adjacentPairs), perSampleOffDiagonal: matrices.map(offDiagonalMean),
+                        matrixSE: se)
     }
 
     /// S2 per adjacent pair (n−1, n), averaged over samples then heads (FIGURES.md C5).
     private func s2(_ probs: [LastRows], seed: UInt64) throws -> S2Result {
-        var curves: [String: [Double]] = [:], perHead: [String: [[Double]]] = [:]
+        var curves: [String: [Double]] = [:], perHead: [String: [[Double]]] = [:], perSampleMean: [String: [[Double]]] = [:]
         for scheme in S2Scheme.allCases {
             let perSample = try probs.map { try s2Adjacent($0, scheme: scheme).map(\.perHead) }  // [s][pair][head]
             let ph = try (0..<perSample[0].count).map { k in try meanVector(perSample.map { $0[k] }) }
             perHead[scheme.rawValue] = ph
             curves[scheme.rawValue] = ph.map(mean)
+            perSampleMean[scheme.rawValue] = perSample.map { $0.map(mean) }
         }
         var rng = SeededGenerator(seed: seed)
         let single = try probs.map { try s2AdjacentRandomPair($0, repetitions: 1, using: &rng).map(\.perHead) }
         let singlePH = try (0..<single[0].count).map { k in try meanVector(single.map { $0[k] }) }
         perHead["randomSingleDraw"] = singlePH
         curves["randomSingleDraw"] = singlePH.map(mean)
+        perSampleMean["randomSingleDraw"] = single.map { $0.map(mean) }
         let layers = probs[0].count
         var staticMap: [[Int]] = [], staticPH: [[Double]] = []
+        var staticPerSample = [[Double]](repeating: [], count: probs.count)   // [s][pair]
         for n in 1..<layers {
-            let a = try staticSimilarityMap(probs.map { headJSDMatrix(current: $0[n], previous: $0[n - 1]) })
+            let d = probs.map { headJSDMatrix(current: $0[n], previous: $0[n - 1]) }
+            let a = try staticSimilarityMap(d)
             staticMap.append(a.match ?? []); staticPH.append(a.perHead)
+            // each sample's JSD under the one fixed map (the map itself is fitted on all samples)
+            for s in d.indices { staticPerSample[s].append(mean((a.match ?? []).enumerated().map { d[s][$0.offset][$0.element] })) }
         }
         curves["static"] = staticPH.map(mean)
-        return S2Result(samples: probs.count, curves: curves, perHead: perHead, staticMap: staticMap, staticPerHead: staticPH)
+        perSampleMean["static"] = staticPerSample
+        return S2Result(samples: probs.count, curves: curves, perHead: perHead, staticMap: staticMap, staticPerHead: staticPH,
+                        perSample: perSampleMean)
     }
 
     /// Fig 4a: pairs of distinct samples with identical token counts (bucket by length, seeded shuffle,
@@ -92,7 +125,8 @@ struct StudyAnalyses {
         }
         guard !pairs.isEmpty else { return nil }
         let ms = try pairs.map { try twoSentenceMatrix(probs[$0.0], probs[$0.1]) }
-        return TwoSentenceResult(pairs: pairs.count, matrix: try meanMatrix(ms))
+        return TwoSentenceResult(pairs: pairs.count, matrix: try meanMatrix(ms), perPairAdjacent: ms.map(adjacentPairs),
+                                 perPairDiagonal: ms.map { m in m.indices.map { m[$0][$0] } })
     }
 
     /// Table 11: the five keys with the highest head-averaged weight per layer (ties → lower index).

@@ -1,10 +1,13 @@
+import Analysis
 import Foundation
 import GGUF
 import Plots
 import Store
 
-/// Draws a run's plots from stored results and writes reports/<study>/report.md (no recomputation).
-/// Data files, scripts and SVGs go to reports/<study>/tmp/ (git-ignored); PNGs are copied beside report.md.
+/// Draws a run's plots from stored results and writes reports/<study>/report.md with tidy CSVs of the numbers
+/// behind every figure and table (no recomputation, except that results stored before per-sample statistics
+/// existed are recomputed once from the stored attention rows). Gnuplot data and scripts go to
+/// reports/<study>/tmp/ (git-ignored); PNG and SVG are published beside report.md.
 public struct StudyReport {
     let store: LisaStore
     let spec: StudySpec
@@ -13,32 +16,67 @@ public struct StudyReport {
     let modelPath: String?
 
     public init(store: LisaStore, spec: StudySpec, runId: Int64, reportsDir: String, modelPath: String? = nil) {
-        self.store = store; self.spec = spec; self.runId = runId; self.reportsDir = reportsDir; self.modelPath = modelPath
+        self.store = store
+        self.spec = spec
+        self.runId = runId
+        self.reportsDir = reportsDir
+        self.modelPath = modelPath
     }
 
-    /// Returns the report files written (report.md and PNGs).
+    /// Returns the report files written (report.md, CSVs, PNGs and SVGs).
     public func write() throws -> [String] {
+        let analyses = StudyAnalyses(store: store, runId: runId, spec: spec, piece: nil)
+        let stale = try analyses.outdated()
+        if !stale.isEmpty { try analyses.run(only: stale) }
         let folder = try ReportFolder(reportsDir: reportsDir, study: spec.name)
-        let dir = folder.dir, tmp = folder.tmp
+        let dir = folder.dir
+        let tmp = folder.tmp
         let run = try store.run(id: runId)
         let model = try store.model(id: run.modelId)
         let tasks = try spec.tasks().map(\.rawValue)
-        let globals = (try store.result(runId: runId, task: "_model", kind: "layout"))
+        let globals =
+            (try store.result(runId: runId, task: "_model", kind: "layout"))
             .flatMap { try? ResultJSON.decode([String: [Int]].self, $0)["globalLayers"] } ?? []
         func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: String) throws -> T? {
             try store.result(runId: runId, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
         }
-        let modelName = model?.fileName ?? "model"
+        let modelName = (model?.fileName ?? "model").replacingOccurrences(of: ".gguf", with: "")
+        let seed = spec.seed ^ 0xB0075_7A9
         var images: [String] = []
+        var published: [String] = []
+        var notes: [String] = []
         func keep(_ urls: [URL], kind: String) throws {
             for u in urls {
-                try store.addPlot(runId: runId, kind: kind, path: u.path)
-                if u.pathExtension == "png" {
-                    _ = try folder.publish(u)
-                    images.append(u.lastPathComponent)
-                }
+                let dest = try folder.publish(u)
+                try store.addPlot(runId: runId, kind: kind, path: dest.path)
+                published.append(dest.path)
+                if u.pathExtension == "png" { images.append(u.lastPathComponent) }
             }
         }
+        let gMark = globals.isEmpty ? "" : "; G = global (full-attention) layer"
+
+        // Data beside every figure and table.
+        let data = StudyData(dir: dir, seed: seed, globals: Set(globals))
+        var csv: [String] = []
+        for t in tasks {
+            if let r = try get(S1Result.self, t, "s1") { csv += try data.s1(r, task: t, kind: "s1") }
+            if let r = try get(S1Result.self, t, "s1_excl_first") {
+                csv += try data.s1(r, task: t, kind: "s1_excl_first")
+            }
+            if let r = try get(TwoSentenceResult.self, t, "two_sentence") { csv += try data.twoSentence(r, task: t) }
+            if let r = try get(S2Result.self, t, "s2") { csv += try data.s2(r, task: t) }
+            if let r = try get(CosineResult.self, t, "cosine") { csv += try data.cosine(r, task: t) }
+            if let r = try get(DistributionsResult.self, t, "distributions") {
+                csv += try data.distributions(r, task: t)
+            }
+            if let r = try get(TopKResult.self, t, "top_k") { csv += try data.topK(r, name: t) }
+        }
+        for step in spec.generation?.steps ?? [] {
+            if let g = try get(GenerationTopKResult.self, "story", "top_k_step\(step)") {
+                csv += try data.topK(g.topK, name: "story_step\(step)")
+            }
+        }
+
         for plot in spec.plots {
             switch plot {
             case .s1Heatmap, .s1ExclFirstHeatmap, .twoSentenceHeatmap:
@@ -46,61 +84,128 @@ public struct StudyReport {
                 var panels: [HeatmapPanel] = []
                 for t in tasks {
                     if kind == "two_sentence" {
-                        if let r = try get(TwoSentenceResult.self, t, kind) { panels.append(HeatmapPanel(title: "\(t) (\(r.pairs) pairs)", matrix: r.matrix)) }
+                        if let r = try get(TwoSentenceResult.self, t, kind) {
+                            panels.append(HeatmapPanel(title: "\(t) (\(r.pairs) pairs)", matrix: r.matrix))
+                        }
                     } else if let r = try get(S1Result.self, t, kind) {
-                        panels.append(HeatmapPanel(title: "\(t) (N=\(r.samples))", matrix: r.matrix))
+                        panels.append(HeatmapPanel(title: "\(t) (N = \(r.samples))", matrix: r.matrix))
                     }
                 }
-                guard !panels.isEmpty else { throw StudyError.noResults(study: spec.name, what: kind) }
-                let label = ["s1": "S1 JSD, last token", "s1_excl_first": "S1 JSD, first token dropped (Fig 4b)",
-                             "two_sentence": "two-sentence baseline (Fig 4a)"][kind]!
-                try keep(Heatmap.draw(panels, globalLayers: globals, title: "\(spec.name): \(label), \(modelName)" + (globals.isEmpty ? "" : "; G = global layer"),
-                                      to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
+                guard !panels.isEmpty else {
+                    if kind == "two_sentence" {
+                        notes.append(
+                            "No two-sentence heatmap: no two samples of any task have the same token count (Fig 4a needs "
+                                + "equal-length pairs); more samples make such pairs likely.")
+                        continue
+                    }
+                    throw StudyError.noResults(study: spec.name, what: kind)
+                }
+                let label = [
+                    "s1": "S1 JSD of the last token's head-averaged attention",
+                    "s1_excl_first": "S1 JSD with the first key dropped and renormalised (Fig 4b)",
+                    "two_sentence": "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)",
+                ][kind]!
+                let two = kind == "two_sentence"
+                try keep(
+                    Heatmap.draw(
+                        panels, globalLayers: globals, title: "\(spec.name): \(label); \(modelName)\(gMark)",
+                        measure: two ? "JSD" : "S1 JSD",
+                        xlabel: two ? "layer b of the second input (0-based)" : "layer (0-based)",
+                        ylabel: two ? "layer a of the first input (0-based)" : "layer (0-based)",
+                        to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
             case .s2Lines:
                 for t in tasks {
                     guard let r = try get(S2Result.self, t, "s2") else { continue }
-                    let names = [("position", "position"), ("randomExpectation", "random pair (expectation)"),
-                                 ("similarity", "similarity (per sample)"), ("static", "static map (ours)")]
+                    // Drawing order: the reference lines first, the key "similarity" line last (on top).
+                    let names = [
+                        ("position", "position"), ("randomExpectation", "random pair (expectation)"),
+                        ("static", "static map (ours)"), ("similarity", "similarity (per sample)"),
+                    ]
                     let series = names.compactMap { key, title -> LineSeries? in
                         guard let y = r.curves[key] else { return nil }
                         let x = (1...y.count).map(Double.init)
                         var band: (low: [Double], high: [Double])?
-                        if let ph = r.perHead[key] { band = (ph.map { quantile($0, 0.25) }, ph.map { quantile($0, 0.75) }) }
-                        return LineSeries(title: title, x: x, y: y, band: band)
+                        if key != "static", let ph = r.perHead[key] {
+                            band = (ph.map { quantile($0, 0.25) }, ph.map { quantile($0, 0.75) })
+                        }
+                        return LineSeries(
+                            title: title, x: x, y: y, band: band, se: s2Estimates(r, scheme: key, seed: seed)?.map(\.se)
+                        )
                     }
-                    try keep(LinePlot.draw(series, title: "\(spec.name) \(t): S2 of layer pair (n-1, n), N=\(r.samples), \(modelName); band = IQR over heads",
-                                           xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "mean JSD (nats)", keyOutside: true,
-                                           to: tmp.appendingPathComponent("\(spec.name)-s2-\(t)")), kind: plot.rawValue)
+                    try keep(
+                        LinePlot.draw(
+                            series,
+                            title:
+                                "\(spec.name) \(t): S2 JSD of adjacent layers (n-1, n) by head alignment, N = \(r.samples), \(modelName); bars ±1 s.e. (bootstrap), band = IQR over heads",
+                            xlabel: "layer n (0-based) of the pair (n-1, n)"
+                                + (globals.isEmpty ? "" : "; G: layer n is global"),
+                            ylabel: "mean JSD (nats)", keyOutside: true, markers: markers(globals),
+                            to: tmp.appendingPathComponent("\(spec.name)-s2-\(t)")), kind: plot.rawValue)
                 }
             case .cosineLines:
                 for t in tasks {
                     guard let r = try get(CosineResult.self, t, "cosine") else { continue }
-                    let series = submoduleNames.compactMap { n -> LineSeries? in
+                    // A (the paper's QK^T line) last, so it draws on top.
+                    let order = submoduleNames.filter { $0 != "A" } + ["A"]
+                    // A in line type 1 (blue, as the paper's QK^T line), the others in 2…7
+                    let series = order.enumerated().compactMap { k, n -> LineSeries? in
                         guard let y = r.curves[n] else { return nil }
-                        return LineSeries(title: n == "A" ? "A = QK^T s" : n == "C" ? "C = PV" : n == "O" ? "O = C W_O" : n, x: (1...y.count).map(Double.init), y: y)
+                        return LineSeries(
+                            title: n == "A" ? "A = QK^T s" : n == "C" ? "C = PV" : n == "O" ? "O = C W_O" : n,
+                            x: (1...y.count).map(Double.init), y: y, se: r.se?[n], lineType: n == "A" ? 1 : k + 2)
                     }
-                    try keep(LinePlot.draw(series, title: "\(spec.name) \(t): cosine of sub-modules, layers (n-1, n), N=\(r.samples), \(modelName)",
-                                           xlabel: "layer n (0-based), pair (n-1, n)", ylabel: "cosine similarity", yrange: (-1.0, 1.05), keyOutside: true,
-                                           to: tmp.appendingPathComponent("\(spec.name)-cosine-\(t)")), kind: plot.rawValue)
+                    try keep(
+                        LinePlot.draw(
+                            series,
+                            title:
+                                "\(spec.name) \(t): cosine of attention sub-modules between layers n-1 and n, N = \(r.samples), \(modelName); bars ±1 s.e.",
+                            xlabel: "layer n (0-based) of the pair (n-1, n)"
+                                + (globals.isEmpty ? "" : "; G: layer n is global"),
+                            ylabel: "cosine similarity", yrange: (-1.0, 1.1), keyOutside: true,
+                            markers: markers(globals),
+                            to: tmp.appendingPathComponent("\(spec.name)-cosine-\(t)")), kind: plot.rawValue)
                 }
             case .distributions:
                 for t in tasks {
                     guard let r = try get(DistributionsResult.self, t, "distributions") else { continue }
                     for p in r.pairs {
                         let x = p.pa.indices.map(Double.init)
-                        let s = [LineSeries(title: "layer \(p.a)", x: x, y: p.pa), LineSeries(title: "layer \(p.b)", x: x, y: p.pb)]
+                        func name(_ l: Int) -> String { "layer \(l)" + (globals.contains(l) ? " (global)" : "") }
+                        let s = [
+                            LineSeries(title: name(p.a), x: x, y: p.pa), LineSeries(title: name(p.b), x: x, y: p.pb),
+                        ]
                         let tag = String(format: "%.2f", p.target)
-                        try keep(LinePlot.draw(s, title: String(format: "%@ record %d: layers %d vs %d, JSD = %.3f nats (target %.2f)", t, r.recordIndex, p.a, p.b, p.jsd, p.target),
-                                               xlabel: "key position (0-based)", ylabel: "head-averaged attention",
-                                               to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-\(tag)")), kind: plot.rawValue)
+                        try keep(
+                            LinePlot.draw(
+                                s,
+                                title: String(
+                                    format:
+                                        "%@ %@ record %d: head-averaged attention of layers %d and %d, JSD = %.3f nats (target %.2f)",
+                                    spec.name, t, r.recordIndex, p.a, p.b, p.jsd, p.target),
+                                xlabel: "key position (0-based)", ylabel: "attention weight", keyOutside: true,
+                                to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-target\(tag)")),
+                            kind: plot.rawValue)
                     }
                 }
             }
         }
-        let md = try ReportMarkdown(store: store, spec: spec, run: run, model: model, tasks: tasks, images: images).text()
+        var md = ReportMarkdown(store: store, spec: spec, run: run, model: model, tasks: tasks, images: images)
+        md.globals = globals
+        md.dataFiles = csv
+        md.notes = notes
+        if !stale.isEmpty {
+            md.notes.append(
+                "Recomputed from the stored attention rows for this report (they predated per-sample statistics): "
+                    + stale.map(\.rawValue).sorted().joined(separator: ", ") + ".")
+        }
         let mdURL = dir.appendingPathComponent("report.md")
-        try writeAtomically(Data(md.utf8), to: mdURL.path)
-        return [mdURL.path] + images.map { dir.appendingPathComponent($0).path }
+        try writeAtomically(Data(try md.text().utf8), to: mdURL.path)
+        return [mdURL.path] + csv.map { dir.appendingPathComponent($0).path } + published
+    }
+
+    /// Global layers as vertical markers on a plot whose x is layer n of the pair (n − 1, n).
+    private func markers(_ globals: [Int]) -> [PlotMarker] {
+        globals.filter { $0 > 0 }.map { PlotMarker(x: Double($0), label: "G") }
     }
 }
 
@@ -108,6 +213,7 @@ func quantile(_ v: [Double], _ q: Double) -> Double {
     let s = v.sorted()
     guard !s.isEmpty else { return 0 }
     let pos = q * Double(s.count - 1)
-    let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
+    let lo = Int(pos.rounded(.down))
+    let hi = min(lo + 1, s.count - 1)
     return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
 }

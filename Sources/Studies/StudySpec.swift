@@ -45,6 +45,8 @@ public struct StudySpec: Codable, Sendable {
     public var claim: String?
     /// Deviations from the paper / FIGURES.md defaults, listed in report.md.
     public var deviations: [String]?
+    /// Quoted claims with machine-checkable verdict rules (studies/VERDICTS.md); report.md's verdict table.
+    public var claims: [ClaimSpec]?
     /// Table 11's story-prompt columns: a prompt decoded greedily, top-k rows at the given steps.
     public var generation: StudyGeneration?
 
@@ -90,6 +92,7 @@ extension StudySpec {
         let spec: StudySpec = try decodeStudyFile(path)
         guard !spec.datasets.isEmpty else { throw StudyError.emptyStudy(file: path) }
         _ = try spec.tasks()
+        try validateClaims(spec.claims, file: path)
         for d in spec.datasets where !(1...10_000).contains(d.samples) { throw StudyError.badSampleCount(task: d.task, count: d.samples) }
         if let g = spec.generation, g.steps.isEmpty || g.steps.contains(where: { !(1...8192).contains($0) }) {
             throw StudyError.malformed(file: path, reason: "generation.steps must be 1 to 8192, got \(g.steps)")

@@ -66,4 +66,6 @@ public struct CosineResult: Codable {
     public var samples: Int
     /// X → [pair k], mean over samples of cos(X_k, X_{k+1}).
     public var curves: [String: [Double]]
+    /// X → [pair k], the analytic s.e. of that mean over samples (absent before issue 17).
+    public var se: [String: [Double]]?
 }

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Store
+import Studies
+
+/// `lisa findings`: reports/FINDINGS.md, the paper's four core findings × our models, from the study files'
+/// tagged claims and the newest finished run of each study (no recomputation).
+struct FindingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "findings",
+        abstract:
+            "Write reports/FINDINGS.md: the four core findings × models, with verdicts from the stored study runs.")
+    @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
+    @Option(help: "Folder of study files.") var studies = "studies"
+    @Option(help: "Where to write the markdown.") var out = "reports/FINDINGS.md"
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw CLIError("The study database \(db) does not exist; run `lisa study run` first.")
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: studies, isDirectory: &isDir), isDir.boolValue else {
+            throw CLIError("--studies \(studies) is not a folder of study files.")
+        }
+        do {
+            let store = try LisaStore(path: db)
+            try Findings.write(store: store, studiesDir: studies, out: out)
+            print(out)
+        } catch let e as CLIError { throw e } catch { throw CLIError(sentence(error)) }
+    }
+}
