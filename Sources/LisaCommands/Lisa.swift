@@ -63,7 +63,8 @@ public struct Lisa: ParsableCommand {
         version: lisaVersion,
         subcommands: [Inspect.self, Tokenize.self, Generate.self, AttentionCommand.self, PerplexityCommand.self,
                       DataCommand.self, Bench.self, StudyCommand.self, ReportCommand.self, ExportCommand.self,
-                      Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Train.self])
+                      Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Train.self,
+                      MergeCommand.self, SlurmCommand.self])
     public init() {}
 }
 
