@@ -60,8 +60,8 @@ public enum ShardError: Error, CustomStringConvertible, Equatable {
         case .duplicated(let s, let dbs):
             return "Shard \(s) is given twice (\(dbs.joined(separator: " and "))); give each shard's database once."
         case .missing(let s, let n):
-            return "Shard\(s.count > 1 ? "s" : "") \(s.joined(separator: ", ")) of \(n) \(s.count > 1 ? "are" : "is") missing; "
-                + "run \(s.count > 1 ? "them" : "it") (`--shard I/\(n)`) and give every shard's database."
+            return "Shard\(s.count > 1 ? "s" : "") \(s.joined(separator: ", ")) \(s.count > 1 ? "are" : "is") missing; "
+                + "run \(s.count > 1 ? "them" : "it") (`--shard \(s[0])`\(s.count > 1 ? ", …" : "")) and give all \(n) shards' databases."
         case .unfinished(let db, let s):
             return "Shard \(s) in \(db) has not finished; continue it with the same command and --resume, then merge."
         case .incomplete(let db, let s, let e, let f):
