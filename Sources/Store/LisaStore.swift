@@ -16,6 +16,7 @@ public final class LisaStore {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw StoreError.cannotOpen(path: path, reason: "it is a directory, not a database file")
         }
+        try Self.checkBeforeOpening(path)
         var config = Configuration()
         // Two processes may write one file (a study and an eval): WAL lets readers and one writer proceed
         // together, and a writer waits up to 10 s for the other's transaction (each is one unit of work).
@@ -39,6 +40,26 @@ public final class LisaStore {
         do { try Schema.migrator.migrate(dbQueue) } catch let e as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
         }
+    }
+
+    /// GRDB's WAL set-up writes to the file as it opens it (it creates and drops a table so that the -wal file
+    /// exists), before any query of ours: an existing file is checked through a read-only connection first, so
+    /// damage anywhere (not only in the schema pages) is reported before anything is written.
+    static func checkBeforeOpening(_ path: String) throws {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > 0 else { return }
+        var ro = Configuration()
+        ro.readonly = true
+        let problems: [String]
+        do {
+            let probe = try DatabaseQueue(path: path, configuration: ro)
+            problems = try probe.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
+            try probe.close()
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT {
+            throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
+        } catch let e as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
+        }
+        guard problems == ["ok"] else { throw StoreError.damaged(path: path, problems: Array(problems.prefix(3))) }
     }
 
     /// The database this process opened last, named in SQLite errors that reach the user without one.

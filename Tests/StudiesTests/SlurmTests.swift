@@ -25,16 +25,19 @@ enum LocalSlurm {
         return nil
     }
 
+    /// Runs scripts/slurm-local; its output goes to a file, not a pipe (the daemons it starts outlive it).
     static func script(_ args: [String]) throws -> (status: Int32, output: String) {
+        let log = try TestPaths.tempDir("slurm-local").appendingPathComponent("out.txt")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let h = try FileHandle(forWritingTo: log)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = [TestPaths.repoRoot.appendingPathComponent("scripts/slurm-local").path] + args
-        let out = Pipe()
-        p.standardOutput = out; p.standardError = out
+        p.standardOutput = h; p.standardError = h
         try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try h.close()
+        return (p.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
     /// `scontrol show job ID`'s JobState (e.g. PENDING, RUNNING, COMPLETED, FAILED) for each job or array task.
