@@ -69,14 +69,17 @@ public struct ScoredDocument: Sendable, Equatable {
 /// Runs `task` on `model`. Documents in `resumed` (matched by index) are not scored again; the aggregate
 /// is computed over all documents in run order, so a resumed run equals an uninterrupted one.
 /// `nf`: NF decoding (§5.2) with the score providers — contexts prefilled with standard attention.
-/// `each(doc, ordinal)` after each newly scored document (it may throw to stop the run);
-/// `progress(done, total)` after every document.
+/// `ordinals`: score only the documents at these positions of the run order (a shard); nil: all.
+/// `each(doc, ordinal)` after each newly scored document (it may throw to stop the run), `ordinal` being its
+/// position in the whole run's order; `progress(done, total)` after every document.
 public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions, resumed: [ScoredDocument] = [],
-                     scoreProviders: LayerScoreProviders = [:], nf: Bool = false,
+                     scoreProviders: LayerScoreProviders = [:], nf: Bool = false, ordinals: ((Int) -> Bool)? = nil,
                      each: ((ScoredDocument, Int) throws -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
     let start = Date()
     let scorer = ContextScorer(model: model, policies: options.policies, scoreProviders: scoreProviders, nf: nf)
-    let docs = selectDocuments(task, options: options)
+    let all = selectDocuments(task, options: options)
+    let picked = all.indices.filter { ordinals?($0) ?? true }   // positions in the whole run's order
+    let docs = picked.map { all[$0] }
     let known = Dictionary(resumed.map { ($0.result.index, $0) }, uniquingKeysWith: { a, _ in a })
     var results: [DocumentResult] = []
     var storedSeconds = 0.0, storedTokens = 0
@@ -94,7 +97,7 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
             guard case let .generation(context, until, maxTokens, references) = try task.request(doc, shots: options.shots, seed: options.seed)
             else { throw EvalError.emptyContinuation(task: task.spec.name, document: doc.index) }
             jobs.append(BatchedGenerator.Job(context: scorer.encode(context), until: until, maxTokens: maxTokens))
-            jobDocs.append((i, doc, references, context))
+            jobDocs.append((picked[i], doc, references, context))
         }
         var finished = byIndex.count
         progress?(finished, docs.count)
@@ -116,10 +119,22 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
             try scorer.beginDocument()
             results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
             try each?(ScoredDocument(result: results[results.count - 1], seconds: Date().timeIntervalSince(t0),
-                                     tokens: scorer.tokensRun - tok0), i)
+                                     tokens: scorer.tokensRun - tok0), picked[i])
         }
         progress?(i + 1, docs.count)
     }
+    let (metrics, errs) = aggregate(results)
+    let pol = options.policies.byLayer.sorted { $0.key < $1.key }.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
+    return TaskResult(task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
+                      standardErrors: errs, primaryMetric: task.spec.primaryMetric,
+                      seconds: storedSeconds + Date().timeIntervalSince(start), tokensRun: storedTokens + scorer.tokensRun + batchedTokens,
+                      policies: pol, documents: results)
+}
+
+/// A run's metrics and their standard errors from its documents in run order (the order fixes the sums' last
+/// bits): the mean of each score, lm-eval's mean_stderr, and perplexity from the log-likelihoods. `lisa merge`
+/// recomputes a sharded run's aggregate with this from the merged documents, as the unsharded run did.
+public func aggregate(_ results: [DocumentResult]) -> (metrics: [String: Double], standardErrors: [String: Double]) {
     var metrics: [String: Double] = [:], errs: [String: Double] = [:]
     for key in Set(results.flatMap { $0.scores.keys }) {
         let v = results.compactMap { $0.scores[key] }
@@ -130,11 +145,7 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
             errs[key] = Metrics.standardError(v)
         }
     }
-    let pol = options.policies.byLayer.sorted { $0.key < $1.key }.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
-    return TaskResult(task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
-                      standardErrors: errs, primaryMetric: task.spec.primaryMetric,
-                      seconds: storedSeconds + Date().timeIntervalSince(start), tokensRun: storedTokens + scorer.tokensRun + batchedTokens,
-                      policies: pol, documents: results)
+    return (metrics, errs)
 }
 
 /// Scores one document (lm-eval process_results for its output type).

@@ -29,6 +29,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Store the run and every document's result in this SQLite database (one transaction per document).") var db: String?
     @Flag(help: "With --db: continue the newest run with the same parameters, skipping stored documents.") var resume = false
     @Option(help: .hidden) var stopAfter: Int?
+    @Option(help: "With --db: score only shard I of N (0-based) of the documents; then `lisa merge` the shards' databases.")
+    var shard: String?
     @Option(help: "generate_until documents decoded together (1: one at a time; results are the same).") var batch = 8
     @Flag(help: "Print JSON.") var json = false
 
@@ -36,6 +38,12 @@ struct Eval: ParsableCommand {
         try validateSampling(limit: limit, shots: shots)
         if resume, db == nil { throw ValidationError("--resume needs --db FILE (the database holding the stopped run).") }
         if nf, lisa == nil { throw ValidationError("--nf needs --lisa CHECKPOINT (NF switches the LiSA layers off for the prefill).") }
+        if try parseShard(shard) != nil {
+            if db == nil { throw ValidationError("--shard needs --db FILE (each shard writes its own database; `lisa merge` joins them).") }
+            if out != nil || partial != nil {
+                throw ValidationError("--out and --partial would hold one shard's documents; merge the shards, then run with --db ALL --resume --out.")
+            }
+        }
     }
 
     func run() throws {
@@ -58,7 +66,8 @@ struct Eval: ParsableCommand {
         guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, policies: pol, batch: batch)
         try checkLimit(limit, task: evalTask, shots: opts.shots)
-        let progress = Progress(total: selectDocuments(evalTask, options: opts).count, label: spec.name)
+        let total = selectDocuments(evalTask, options: opts).count
+        let progress = Progress(total: try parseShard(shard)?.units(of: total).count ?? total, label: spec.name)
         let log = try partial.map { p -> FileHandle in
             _ = FileManager.default.createFile(atPath: p, contents: nil)  // failure surfaces as the nil handle below
             guard let h = FileHandle(forWritingAtPath: p) else { throw CLIError("--partial \(p) cannot be opened for writing: \(FileProblem.writing(p)).") }
@@ -71,7 +80,8 @@ struct Eval: ParsableCommand {
         if let store {
             let rec = try EvalRecorder.open(store: store, modelPath: modelOptions.model, model: m)
             do {
-                let o = try rec.run(evalTask, model: m, options: opts, sharing: sharingJSON, resume: resume, stopAfter: stopAfter) { done, _ in
+                let o = try rec.run(evalTask, model: m, options: opts, sharing: sharingJSON, resume: resume, stopAfter: stopAfter,
+                                  shard: parseShard(shard)) { done, _ in
                     progress.update(done)
                 }
                 r = o.result
@@ -86,6 +96,7 @@ struct Eval: ParsableCommand {
         }
         progress.finish()
         if let out { try writeJSON(r, to: out) }
+        if let shard { FileHandle.standardError.write(Data("shard \(shard): its documents only; `lisa merge` the shards for the run's result\n".utf8)) }
         print(json ? try summaryJSON(r) : summaryLine(r))
     }
 }

@@ -3,6 +3,8 @@ import Datasets
 import Evaluation
 import Foundation
 import Models
+import Store
+import Studies
 
 /// `lisa sensitivity`: Fig 6 / Fig 9 — DS and uniform attention on successive layer pairs.
 struct SensitivityCommand: ParsableCommand {
@@ -18,8 +20,24 @@ struct SensitivityCommand: ParsableCommand {
     @Option(help: "Data folder (default LISA_DATA, else ../shared/data).") var data: String?
     @Option(help: "Write the sweep as JSON (input of `lisa recommend`).") var out: String?
     @Option(help: "generate_until documents decoded together (1: one at a time; results are the same).") var batch = 8
+    @Option(help: "Store every configuration's documents and the sweep in this SQLite database (a study run, resumable).")
+    var db: String?
+    @Flag(help: "With --db: continue a stopped run with the same parameters.") var resume = false
+    @Option(help: "With --db: run only shard I of N (0-based) of the configurations; then `lisa merge` the shards' databases.")
+    var shard: String?
+    @Option(help: "With --db: folder that receives sensitivity-<task>/report.md and the figure.") var reports = "reports"
 
-    func validate() throws { try validateSampling(limit: limit, shots: shots) }
+    func validate() throws {
+        try validateSampling(limit: limit, shots: shots)
+        if db == nil, resume || shard != nil { throw ValidationError("--resume and --shard need --db FILE.") }
+        if try parseShard(shard) != nil, out != nil {
+            throw ValidationError("--out would hold one shard's configurations; merge the shards, then run with --db ALL --resume --out.")
+        }
+        if db != nil, modelOptions.weights != .quantized || modelOptions.kv != nil || modelOptions.products != nil {
+            throw ValidationError("--weights, --kv and --products are not available with --db (a stored sweep runs the defaults).")
+        }
+        try checkFolder(reports, option: "--reports")
+    }
 
     func run() throws {
         let spec = try TasksFolder().spec(task)
@@ -30,6 +48,12 @@ struct SensitivityCommand: ParsableCommand {
         guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, batch: batch)
         try checkLimit(limit, task: evalTask, shots: opts.shots)
+        if let db {
+            let n = min(limit ?? Int.max, evalTask.evaluable(shots: opts.shots).count)
+            let s = try storedSweep(SensitivityTaskEntry(task: task, limit: n, shots: shots, metric: metric, file: nil), db: db)
+            if let s { if let out { try writeJSON(s, to: out) }; print(sensitivityTable(s)) }
+            return
+        }
         let m = try modelOptions.load()
         let pairs = LayerPair.sweep(nLayers: m.config.nLayers)
         let progress = Progress(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
@@ -37,6 +61,29 @@ struct SensitivityCommand: ParsableCommand {
         progress.finish()
         if let out { try writeJSON(r, to: out) }
         print(sensitivityTable(r))
+    }
+}
+
+extension SensitivityCommand {
+    /// The sweep as a sensitivity study of one task in `db` (DS and uniform on every pair), run or resumed;
+    /// nil for a shard, whose configurations wait for `lisa merge`.
+    func storedSweep(_ entry: SensitivityTaskEntry, db: String) throws -> SensitivityResult? {
+        let spec = SensitivityStudySpec(name: "sensitivity-\(task)", title: "lisa sensitivity --task \(task)", model: modelOptions.model,
+                                        seed: seed, figure: .ranking, tasks: [entry], policies: ["ds", "uniform"])
+        do {
+            let s = try SensitivityStudy.run(spec: spec, specPath: "lisa sensitivity", options: StudyRunOptions(
+                modelPath: modelOptions.model, dbPath: db, dataDir: data, reportsDir: reports, resume: resume,
+                threads: modelOptions.threads, shard: parseShard(shard)))
+            if let shard {
+                print("run \(s.runId): shard \(shard): \(s.samplesCaptured) documents scored, \(s.samplesResumed) resumed; merge with `lisa merge`")
+                return nil
+            }
+            return try storedSweeps(store: LisaStore(path: db), runId: s.runId)[task]
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw CLIError(sentence(error))
+        }
     }
 }
 

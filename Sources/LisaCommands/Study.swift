@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Store
 import Studies
 
 /// `lisa study run|list`: study files → capture → store → analyses → plots → reports/<study>/.
@@ -22,19 +23,24 @@ struct StudyRun: ParsableCommand {
     @Flag(help: "Continue an interrupted run of the same study and parameters.") var resume = false
     @Flag(help: "Recompute even if a finished run exists (a new run; old ones stay).") var force = false
     @Option(help: "tasks/ folder for `kind: sensitivity` studies (default: LISA_TASKS or ./tasks).") var tasks: String?
+    @Option(help: "Run only shard I of N (0-based): its samples (configurations of a sensitivity study) into --db; then `lisa merge`.")
+    var shard: String?
     @Option(help: .hidden) var throttleMs = 0
 
     func validate() throws {
         try validateThreads(threads)
         try checkFolder(reports, option: "--reports")
+        _ = try parseShard(shard)
     }
 
     func run() throws {
         do {
             let s = try StudyRunner.run(specPath: file, options: StudyRunOptions(
                 modelPath: model, dbPath: db, dataDir: data, reportsDir: reports, resume: resume, force: force,
-                threads: threads, throttleMilliseconds: throttleMs, tasksDir: tasks))
-            if !s.alreadyFinished {
+                threads: threads, throttleMilliseconds: throttleMs, tasksDir: tasks, shard: parseShard(shard)))
+            if let shard, !s.alreadyFinished {
+                print("run \(s.runId): shard \(shard): \(s.samplesCaptured) units run, \(s.samplesResumed) resumed; merge with `lisa merge`")
+            } else if !s.alreadyFinished {
                 print("run \(s.runId): \(s.samplesCaptured) samples captured, \(s.samplesResumed) resumed; report: \(s.reportFiles.first ?? "-")")
             } else {
                 print("run \(s.runId): already finished")
@@ -67,4 +73,9 @@ struct StudyList: ParsableCommand {
             }
         }
     }
+}
+
+/// `--shard I/N` of study run, eval and sensitivity.
+func parseShard(_ text: String?) throws -> Shard? {
+    do { return try text.map(Shard.init(parsing:)) } catch let e as ShardError { throw ValidationError(e.description) }
 }

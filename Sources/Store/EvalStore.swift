@@ -72,18 +72,23 @@ public struct EvalDocumentRecord: Codable, FetchableRecord, PersistableRecord, E
 }
 
 extension LisaStore {
-    /// The newest evaluation run with exactly these parameters (and, for studies, this study run and unit).
-    public func latestEvalRun(parameters: String, modelId: Int64, studyRunId: Int64? = nil) throws -> EvalRunRecord? {
+    /// The newest evaluation run with exactly these parameters (and, for studies, this study run and unit): an
+    /// unsharded one, or with `shard` the newest run of that shard of the documents.
+    public func latestEvalRun(parameters: String, modelId: Int64, studyRunId: Int64? = nil, shard: Shard? = nil) throws -> EvalRunRecord? {
         try dbQueue.read { db in
             var q = EvalRunRecord.filter(Column("parameters") == parameters && Column("modelId") == modelId)
             q = studyRunId.map { q.filter(Column("studyRunId") == $0) } ?? q.filter(Column("studyRunId") == nil)
-            return try q.order(Column("id").desc).fetchOne(db)
+            return try q.filter(shardOf: "evalRunId", shard).order(Column("id").desc).fetchOne(db)
         }
     }
 
-    public func createEvalRun(_ r: EvalRunRecord) throws -> EvalRunRecord {
+    /// A new evaluation run; with `shard`, marked in the same transaction as that shard of `units` documents.
+    public func createEvalRun(_ r: EvalRunRecord, shard: Shard? = nil, units: Int = 0) throws -> EvalRunRecord {
         var new = r
-        try dbQueue.write { try new.insert($0) }
+        try dbQueue.write { db in
+            try new.insert(db)
+            if let shard { try ShardRecord(evalRunId: new.id!, shard: shard, units: units).insert(db) }
+        }
         return new
     }
 

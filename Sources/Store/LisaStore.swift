@@ -16,6 +16,7 @@ public final class LisaStore {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw StoreError.cannotOpen(path: path, reason: "it is a directory, not a database file")
         }
+        try Self.checkBeforeOpening(path)
         var config = Configuration()
         // Two processes may write one file (a study and an eval): WAL lets readers and one writer proceed
         // together, and a writer waits up to 10 s for the other's transaction (each is one unit of work).
@@ -39,6 +40,26 @@ public final class LisaStore {
         do { try Schema.migrator.migrate(dbQueue) } catch let e as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
         }
+    }
+
+    /// GRDB's WAL set-up writes to the file as it opens it (it creates and drops a table so that the -wal file
+    /// exists), before any query of ours: an existing file is checked through a read-only connection first, so
+    /// damage anywhere (not only in the schema pages) is reported before anything is written.
+    static func checkBeforeOpening(_ path: String) throws {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > 0 else { return }
+        var ro = Configuration()
+        ro.readonly = true
+        let problems: [String]
+        do {
+            let probe = try DatabaseQueue(path: path, configuration: ro)
+            problems = try probe.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
+            try probe.close()
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT {
+            throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
+        } catch let e as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
+        }
+        guard problems == ["ok"] else { throw StoreError.damaged(path: path, problems: Array(problems.prefix(3))) }
     }
 
     /// The database this process opened last, named in SQLite errors that reach the user without one.
@@ -97,19 +118,20 @@ public final class LisaStore {
 
     // MARK: runs
 
-    /// The newest run of `study` on `modelId` with exactly these parameters.
-    public func latestRun(study: String, modelId: Int64, parameters: String) throws -> RunRecord? {
+    /// The newest run of `study` on `modelId` with exactly these parameters: an unsharded one, or with `shard`
+    /// the newest run of that shard.
+    public func latestRun(study: String, modelId: Int64, parameters: String, shard: Shard? = nil) throws -> RunRecord? {
         try dbQueue.read { db in
             try RunRecord.filter(Column("study") == study && Column("modelId") == modelId && Column("parameters") == parameters)
-                .order(Column("id").desc).fetchOne(db)
+                .filter(shardOf: "runId", shard).order(Column("id").desc).fetchOne(db)
         }
     }
 
-    /// The newest finished run of `study` (what `lisa report` redraws).
+    /// The newest finished unsharded run of `study` (what `lisa report` redraws; a shard holds no analyses).
     public func latestFinishedRun(study: String) throws -> RunRecord? {
         try dbQueue.read { db in
             try RunRecord.filter(Column("study") == study && Column("status") == RunStatus.finished.rawValue)
-                .order(Column("id").desc).fetchOne(db)
+                .filter(shardOf: "runId", nil).order(Column("id").desc).fetchOne(db)
         }
     }
 
@@ -120,11 +142,16 @@ public final class LisaStore {
 
     public func allRuns() throws -> [RunRecord] { try dbQueue.read { try RunRecord.order(Column("id")).fetchAll($0) } }
 
-    public func createRun(study: String, modelId: Int64, parameters: String, seed: UInt64, toolVersion: String) throws -> RunRecord {
+    /// A new run; with `shard`, marked in the same transaction as that shard of a run of `units` work units.
+    public func createRun(study: String, modelId: Int64, parameters: String, seed: UInt64, toolVersion: String,
+                          shard: Shard? = nil, units: Int = 0) throws -> RunRecord {
         var r = RunRecord(id: nil, study: study, modelId: modelId, parameters: parameters, seed: Int64(bitPattern: seed),
                           status: .running, toolVersion: toolVersion, startedAt: Date(), finishedAt: nil,
                           captureSeconds: 0, analysisSeconds: 0, tokens: 0)
-        try dbQueue.write { try r.insert($0) }
+        try dbQueue.write { db in
+            try r.insert(db)
+            if let shard { try ShardRecord(runId: r.id!, shard: shard, units: units).insert(db) }
+        }
         return r
     }
 
@@ -158,25 +185,33 @@ public final class LisaStore {
                             tokenIds: [Int], ordinal: Int, seconds: Double, rows: [[[Float]]],
                             results: [(kind: String, value: String)] = []) throws {
         try dbQueue.write { db in
-            var ds = try DatasetRecord.filter(Column("task") == task && Column("file") == file).fetchOne(db)
-            if ds == nil { var d = DatasetRecord(id: nil, task: task, file: file); try d.insert(db); ds = d }
-            var sample = try SampleRecord.filter(Column("datasetId") == ds!.id! && Column("modelId") == modelId
-                                                 && Column("recordIndex") == recordIndex).fetchOne(db)
-            if sample == nil {
-                let ids = String(data: try JSONEncoder().encode(tokenIds), encoding: .utf8)!
-                var s = SampleRecord(id: nil, datasetId: ds!.id!, modelId: modelId, recordIndex: recordIndex, text: text,
-                                     tokenIds: ids, nTokens: tokenIds.count)
-                try s.insert(db); sample = s
-            }
-            let sid = sample!.id!
-            try RunSampleRecord(runId: runId, sampleId: sid, task: task, ordinal: ordinal, seconds: seconds).insert(db)
-            for (l, heads) in rows.enumerated() {
-                for (h, row) in heads.enumerated() {
-                    try AttentionRowRecord(runId: runId, sampleId: sid, layer: l, head: h, probs: FloatBlob.encode(row)).insert(db)
-                }
-            }
-            for r in results { try ResultRecord(runId: runId, task: task, kind: r.kind, sampleId: sid, value: r.value).save(db) }
+            try Self.insertSample(db, runId: runId, modelId: modelId, task: task, file: file, recordIndex: recordIndex, text: text,
+                                  tokenIds: tokenIds, ordinal: ordinal, seconds: seconds, rows: rows, results: results)
         }
+    }
+
+    /// `storeSample`'s rows, written inside the caller's transaction (`lisa merge` writes many samples in one).
+    static func insertSample(_ db: Database, runId: Int64, modelId: Int64, task: String, file: String, recordIndex: Int, text: String,
+                             tokenIds: [Int], ordinal: Int, seconds: Double, rows: [[[Float]]],
+                             results: [(kind: String, value: String)]) throws {
+        var ds = try DatasetRecord.filter(Column("task") == task && Column("file") == file).fetchOne(db)
+        if ds == nil { var d = DatasetRecord(id: nil, task: task, file: file); try d.insert(db); ds = d }
+        var sample = try SampleRecord.filter(Column("datasetId") == ds!.id! && Column("modelId") == modelId
+                                             && Column("recordIndex") == recordIndex).fetchOne(db)
+        if sample == nil {
+            let ids = String(data: try JSONEncoder().encode(tokenIds), encoding: .utf8)!
+            var s = SampleRecord(id: nil, datasetId: ds!.id!, modelId: modelId, recordIndex: recordIndex, text: text,
+                                 tokenIds: ids, nTokens: tokenIds.count)
+            try s.insert(db); sample = s
+        }
+        let sid = sample!.id!
+        try RunSampleRecord(runId: runId, sampleId: sid, task: task, ordinal: ordinal, seconds: seconds).insert(db)
+        for (l, heads) in rows.enumerated() {
+            for (h, row) in heads.enumerated() {
+                try AttentionRowRecord(runId: runId, sampleId: sid, layer: l, head: h, probs: FloatBlob.encode(row)).insert(db)
+            }
+        }
+        for r in results { try ResultRecord(runId: runId, task: task, kind: r.kind, sampleId: sid, value: r.value).save(db) }
     }
 
     /// The captured samples of one task in a run, in capture order, with rows [L][H][T].

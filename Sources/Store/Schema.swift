@@ -127,6 +127,20 @@ enum Schema {
                 t.primaryKey(["evalRunId", "docIndex"])
             }
         }
+        // `--shard I/N`: which part of the unsharded run a run (study) or an evaluation run (`lisa eval`) holds,
+        // and how many work units the whole run has, so `lisa merge` can check that none is missing or doubled.
+        m.registerMigration("v3-shards") { db in
+            try db.create(table: "shards") { t in
+                // No unique index: one row per run is written with the run, in its transaction (and an index as the
+                // file's last page would make DamagedStoreTests damage an index, which GRDB's WAL set-up writes over).
+                t.column("runId", .integer).references("runs", onDelete: .cascade)
+                t.column("evalRunId", .integer).references("evalRuns", onDelete: .cascade)
+                t.column("shardIndex", .integer).notNull()
+                t.column("shardCount", .integer).notNull()
+                t.column("units", .integer).notNull()
+                t.check(sql: "(runId IS NULL) != (evalRunId IS NULL)")
+            }
+        }
         return m
     }
 }

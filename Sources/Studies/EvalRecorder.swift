@@ -52,19 +52,22 @@ public struct EvalRecorder {
     /// Evaluates `task`. With `resume`, continues the newest run with the same parameters (a finished one is
     /// re-aggregated from its stored documents without scoring); otherwise starts a new run.
     /// `stopAfter` stops with an error after that many newly stored documents (tests of --resume).
+    /// `shard`: score only that shard's documents (their ordinals stay those of the whole run), in a run marked as
+    /// the shard; its metrics are over its own documents until `lisa merge` recomputes them over all.
     public func run(_ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: String? = nil,
-                    studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil,
+                    studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil, shard: Shard? = nil,
                     progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         let params = Self.parameters(task: task, options: options, sharing: sharing)
+        let total = selectDocuments(task, options: options).count
         var run: EvalRunRecord
-        if resume, let old = try store.latestEvalRun(parameters: params, modelId: modelId, studyRunId: studyRunId) {
+        if resume, let old = try store.latestEvalRun(parameters: params, modelId: modelId, studyRunId: studyRunId, shard: shard) {
             run = old
         } else {
             run = try store.createEvalRun(EvalRunRecord(
                 modelId: modelId, studyRunId: studyRunId, unit: unit, task: task.spec.name, shots: options.shots,
                 seed: options.seed, docLimit: options.limit, policies: canonicalJSON(policyMap(options.policies)),
-                sharing: sharing, parameters: params, n: selectDocuments(task, options: options).count,
-                primaryMetric: task.spec.primaryMetric, toolVersion: studiesToolVersion))
+                sharing: sharing, parameters: params, n: shard?.units(of: total).count ?? total,
+                primaryMetric: task.spec.primaryMetric, toolVersion: studiesToolVersion), shard: shard, units: total)
         }
         let runId = run.id!
         let stored = try store.evalDocuments(runId: runId).map { d -> ScoredDocument in
@@ -72,7 +75,8 @@ public struct EvalRecorder {
             catch { throw EvalStoreError.damagedDocument(runId: runId, docIndex: d.docIndex, db: store.path) }
         }
         var fresh = 0
-        let r = try evaluate(task, model: model, options: options, resumed: stored, each: { doc, ordinal in
+        let r = try evaluate(task, model: model, options: options, resumed: stored, ordinals: shard.map { s in { s.owns($0) } },
+                             each: { doc, ordinal in
             try store.storeEvalDocument(Self.record(doc, runId: runId, ordinal: ordinal))
             fresh += 1
             if let stopAfter, fresh >= stopAfter { throw EvalStoreError.stoppedEarly(after: fresh, db: store.path) }

@@ -15,6 +15,10 @@ public struct SensitivityTaskEntry: Codable, Equatable, Sendable {
     public var metric: String?
     /// Another data file of the same format, e.g. gsm8k/train.jsonl (Fig 9 uses GSM8K train items).
     public var file: String?
+
+    public init(task: String, limit: Int, shots: Int? = nil, metric: String? = nil, file: String? = nil) {
+        self.task = task; self.limit = limit; self.shots = shots; self.metric = metric; self.file = file
+    }
 }
 
 /// A study file with `kind: sensitivity` (Figs 6, 9, 13): DS (and uniform) attention on each layer pair.
@@ -89,7 +93,11 @@ public func studyKind(_ path: String) -> String {
 /// evaluation run stored as a unit of the study run (resumable per document), then the sweep and the report.
 public enum SensitivityStudy {
     public static func run(specPath: String, options o: StudyRunOptions) throws -> StudyRunSummary {
-        let spec = try SensitivityStudySpec.load(specPath)
+        try run(spec: SensitivityStudySpec.load(specPath), specPath: specPath, options: o)
+    }
+
+    /// Runs `spec` (read from `specPath`, or built by `lisa sensitivity --db`, which names its options there).
+    public static func run(spec: SensitivityStudySpec, specPath: String, options o: StudyRunOptions) throws -> StudyRunSummary {
         let modelPath = o.modelPath ?? spec.model
         guard FileManager.default.fileExists(atPath: modelPath) else { throw StudyError.modelMissing(modelPath) }
         let folder = try TasksFolder(path: o.tasksDir)
@@ -106,9 +114,15 @@ public enum SensitivityStudy {
         let pairs = try spec.layerPairs(nLayers: model.config.nLayers, file: specPath)
         let recorder = try EvalRecorder.open(store: store, modelPath: modelPath, model: model)
         let params = spec.parametersJSON()
+        let units = unitPlan(spec, pairs: pairs)
         var run: RunRecord
-        if let old = try store.latestRun(study: spec.name, modelId: recorder.modelId, parameters: params), !o.force {
+        if let old = try store.latestRun(study: spec.name, modelId: recorder.modelId, parameters: params, shard: o.shard), !o.force {
             if old.status == .finished {
+                guard o.shard == nil else {
+                    o.log("\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); merge it with `lisa merge`.")
+                    return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                                           tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
+                }
                 o.log("study \(spec.name): run \(old.id!) already finished in \(o.dbPath); redrawing its report (use --force to recompute).")
                 let files = try SensitivityReport(store: store, spec: spec, runId: old.id!, reportsDir: o.reportsDir).write()
                 return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
@@ -118,71 +132,100 @@ public enum SensitivityStudy {
             run = old
         } else {
             run = try store.createRun(study: spec.name, modelId: recorder.modelId, parameters: params, seed: spec.seed,
-                                      toolVersion: studiesToolVersion)
+                                      toolVersion: studiesToolVersion, shard: o.shard, units: units.count)
         }
         let runId = run.id!
         let loadBefore = loadAverage()
 
-        // Units: per task, the baseline then (pair, policy) in sweep order (FIGURES.md Fig 6 steps 1–3).
-        struct Unit { let task: Int; let label: String; let pair: LayerPair?; let policy: String; let policies: AttentionPolicies }
-        var units: [Unit] = []
-        for t in tasks.indices {
-            units.append(Unit(task: t, label: "baseline", pair: nil, policy: "standard", policies: AttentionPolicies()))
-            for p in pairs {
-                for pol in spec.policies {
-                    units.append(Unit(task: t, label: "\(pol) \(p.label)", pair: p, policy: pol,
-                                      policies: pairPolicies(p, pol == "ds" ? .directShare(headMap: nil) : .uniform)))
-                }
-            }
-        }
         func options(_ t: Int, _ p: AttentionPolicies) -> EvalOptions {
             EvalOptions(shots: spec.tasks[t].shots ?? tasks[t].spec.defaultShots, limit: spec.tasks[t].limit, seed: spec.seed, policies: p)
         }
+        let mine = units.indices.filter { o.shard?.owns($0) ?? true }   // a shard runs its configurations only
         let perUnit = units.map { selectDocuments(tasks[$0.task], options: options($0.task, $0.policies)).count }
-        let progress = StudyProgress(total: perUnit.reduce(0, +), label: "sensitivity \(spec.name)")
+        let progress = StudyProgress(total: mine.reduce(0) { $0 + perUnit[$1] }, label: "sensitivity \(spec.name)")
         var done = 0, resumed = 0, fresh = 0, tokens = 0, seconds = 0.0
-        var outcomes: [TaskResult] = []
-        for (k, u) in units.enumerated() {
-            let base = done
+        var outcomes: [UnitScore] = []
+        for k in mine {
+            let u = units[k], base = done
             let out = try recorder.run(tasks[u.task], model: model, options: options(u.task, u.policies), studyRunId: runId,
                                        unit: u.label, resume: true) { d, _ in progress.update(base + d, newTokens: 0) }
             done += perUnit[k]; resumed += out.resumedDocuments; fresh += out.result.n - out.resumedDocuments
             tokens += out.result.tokensRun; seconds += out.result.seconds
-            outcomes.append(out.result)
+            let r = out.result
+            outcomes.append(UnitScore(task: u.task, label: u.label, metrics: r.metrics, standardErrors: r.standardErrors, n: r.n,
+                                      shots: r.shots, primaryMetric: r.primaryMetric, seconds: r.seconds))
             if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }
         }
         progress.finish()
-
-        // One sweep per task, from the stored units, kept as a study result (input of `lisa recommend --db`).
-        for (t, task) in tasks.enumerated() {
-            let key = spec.tasks[t].metric ?? task.spec.primaryMetric
-            func score(_ label: String) -> (Double, Double) {
-                guard let i = units.indices.first(where: { units[$0].task == t && units[$0].label == label }) else { return (.nan, .nan) }
-                return (outcomes[i].metrics[key] ?? .nan, outcomes[i].standardErrors[key] ?? .nan)
-            }
-            let (b, bse) = score("baseline")
-            let scores = pairs.map { p -> PairScore in
-                let (d, dse) = score("ds \(p.label)"), (u, use) = score("uniform \(p.label)")
-                return PairScore(pair: p, ds: d, dsStandardError: dse, uniform: u, uniformStandardError: use)
-            }
-            let secs = units.indices.filter { units[$0].task == t }.reduce(0.0) { $0 + outcomes[$1].seconds }
-            let sweep = SensitivityResult(task: task.spec.name, metric: key, shots: options(t, AttentionPolicies()).shots,
-                                          n: outcomes[units.firstIndex { $0.task == t }!].n, seed: spec.seed,
-                                          nLayers: model.config.nLayers, baseline: b, baselineStandardError: bse,
-                                          pairs: scores, seconds: secs)
-            try store.putResult(runId: runId, task: task.spec.name, kind: "sensitivity", value: canonicalJSON(sweep))
-        }
-        let c = model.config
-        try store.putResult(runId: runId, task: "_model", kind: "layout", value: ResultJSON.encode(
-            ["globalLayers": c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)]))
         try store.putResult(runId: runId, task: "_machine", kind: "loadavg",
                             value: canonicalJSON(["before": loadBefore, "after": loadAverage()]))
+        if let shard = o.shard {
+            try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
+            o.log("\(o.label(spec.name)): run \(runId) stored, \(mine.count) of \(units.count) configurations; "
+                  + "merge the \(shard.count) shards with `lisa merge`")
+            return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: fresh, samplesResumed: resumed,
+                                   tokens: tokens, captureSeconds: seconds, reportFiles: [])
+        }
+        // One sweep per task, from the stored units, kept as a study result (input of `lisa recommend --db`).
+        for sweep in sweeps(spec, nLayers: model.config.nLayers, pairs: pairs, units: outcomes) {
+            try store.putResult(runId: runId, task: sweep.task, kind: "sensitivity", value: canonicalJSON(sweep))
+        }
+        let c = model.config   // which layers are global, for the plots' markers
+        try store.putResult(runId: runId, task: "_model", kind: "layout", value: ResultJSON.encode(
+            ["globalLayers": c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)]))
         try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
         o.log(String(format: "study %@: run %lld stored, %d configurations, %d documents scored (%d resumed), %.1f s",
                      spec.name, runId, units.count, fresh, resumed, seconds))
         let files = try SensitivityReport(store: store, spec: spec, runId: runId, reportsDir: o.reportsDir).write()
         return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: fresh, samplesResumed: resumed,
                                tokens: tokens, captureSeconds: seconds, reportFiles: files)
+    }
+
+    /// One configuration of the study: task (index into `spec.tasks`), label, and its attention policies.
+    struct Unit { let task: Int; let label: String; let policies: AttentionPolicies }
+
+    /// The work units in run order: per task, the baseline then (pair, policy) in sweep order (FIGURES.md Fig 6
+    /// steps 1–3). A shard's units are numbered in this order.
+    static func unitPlan(_ spec: SensitivityStudySpec, pairs: [LayerPair]) -> [Unit] {
+        var units: [Unit] = []
+        for t in spec.tasks.indices {
+            units.append(Unit(task: t, label: "baseline", policies: AttentionPolicies()))
+            for p in pairs {
+                for pol in spec.policies {
+                    units.append(Unit(task: t, label: "\(pol) \(p.label)",
+                                      policies: pairPolicies(p, pol == "ds" ? .directShare(headMap: nil) : .uniform)))
+                }
+            }
+        }
+        return units
+    }
+
+    /// A configuration's outcome as the sweep reads it: scored now, or a stored evaluation run (`lisa merge`).
+    struct UnitScore {
+        let task: Int; let label: String
+        let metrics: [String: Double]; let standardErrors: [String: Double]
+        let n: Int; let shots: Int; let primaryMetric: String; let seconds: Double
+    }
+
+    /// One sweep per task of `spec` from its units' scores, given in run order (the seconds are summed in it).
+    static func sweeps(_ spec: SensitivityStudySpec, nLayers: Int, pairs: [LayerPair], units: [UnitScore]) -> [SensitivityResult] {
+        spec.tasks.indices.compactMap { t -> SensitivityResult? in
+            let mine = units.filter { $0.task == t }
+            guard let first = mine.first else { return nil }
+            let key = spec.tasks[t].metric ?? first.primaryMetric
+            func score(_ label: String) -> (Double, Double) {
+                guard let u = mine.first(where: { $0.label == label }) else { return (.nan, .nan) }
+                return (u.metrics[key] ?? .nan, u.standardErrors[key] ?? .nan)
+            }
+            let (b, bse) = score("baseline")
+            let scores = pairs.map { p -> PairScore in
+                let (d, dse) = score("ds \(p.label)"), (u, use) = score("uniform \(p.label)")
+                return PairScore(pair: p, ds: d, dsStandardError: dse, uniform: u, uniformStandardError: use)
+            }
+            return SensitivityResult(task: spec.tasks[t].task, metric: key, shots: first.shots, n: first.n, seed: spec.seed,
+                                     nLayers: nLayers, baseline: b, baselineStandardError: bse, pairs: scores,
+                                     seconds: mine.reduce(0.0) { $0 + $1.seconds })
+        }
     }
 }
 

@@ -17,15 +17,21 @@ public struct StudyRunOptions {
     public var throttleMilliseconds: Int
     /// tasks/ folder for sensitivity studies (default: LISA_TASKS, ./tasks or beside the executable).
     public var tasksDir: String?
+    /// Run only this shard's work units (samples; configurations of a sensitivity study) into `dbPath`; the
+    /// analyses and the report wait for `lisa merge`.
+    public var shard: Shard?
     public var log: (String) -> Void
 
     public init(modelPath: String? = nil, dbPath: String = "reports/lisa.sqlite", dataDir: String? = nil,
                 reportsDir: String = "reports", resume: Bool = false, force: Bool = false, threads: Int = 2,
-                throttleMilliseconds: Int = 0, tasksDir: String? = nil, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+                throttleMilliseconds: Int = 0, tasksDir: String? = nil, shard: Shard? = nil, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.modelPath = modelPath; self.dbPath = dbPath; self.dataDir = dataDir; self.reportsDir = reportsDir
         self.resume = resume; self.force = force; self.threads = threads
-        self.throttleMilliseconds = throttleMilliseconds; self.tasksDir = tasksDir; self.log = log
+        self.throttleMilliseconds = throttleMilliseconds; self.tasksDir = tasksDir; self.shard = shard; self.log = log
     }
+
+    /// "study fig3" or "study fig3, shard 1/4" for messages.
+    func label(_ study: String) -> String { "study \(study)" + (shard.map { ", shard \($0)" } ?? "") }
 }
 
 /// What a study run did.
@@ -71,16 +77,17 @@ public enum StudyRunner {
                                                            nKVHeads: c.nKVHeads, headDim: c.headDim))
         let params = spec.parametersJSON()
         var run: RunRecord
-        if let old = try store.latestRun(study: spec.name, modelId: modelRec.id!, parameters: params), !o.force {
+        if let old = try store.latestRun(study: spec.name, modelId: modelRec.id!, parameters: params, shard: o.shard), !o.force {
             if old.status == .finished {
-                o.log("study \(spec.name): run \(old.id!) already finished in \(o.dbPath); nothing to do (use --force to recompute, `lisa report` to redraw).")
+                o.log("\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); nothing to do (use --force to recompute, `lisa report` to redraw).")
                 return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
                                        tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
             }
             guard o.resume else { throw StudyError.interruptedRun(study: spec.name, runId: old.id!, db: o.dbPath) }
             run = old
         } else {
-            run = try store.createRun(study: spec.name, modelId: modelRec.id!, parameters: params, seed: spec.seed, toolVersion: studiesToolVersion)
+            run = try store.createRun(study: spec.name, modelId: modelRec.id!, parameters: params, seed: spec.seed,
+                                      toolVersion: studiesToolVersion, shard: o.shard, units: inputs.count)
         }
         let runId = run.id!
         let globals = c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)
@@ -90,8 +97,9 @@ public enum StudyRunner {
         let done = try store.capturedSamples(runId: runId)
         var seconds = done.values.reduce(0) { $0 + $1.seconds }
         var tokens = done.values.reduce(0) { $0 + $1.tokens }
-        let todo = inputs.enumerated().filter { done["\($0.element.task.rawValue)/\($0.element.recordIndex)"] == nil }
-        if !done.isEmpty { o.log("study \(spec.name): resuming run \(runId), \(done.count) of \(inputs.count) samples already stored") }
+        let mine = inputs.enumerated().filter { o.shard?.owns($0.offset) ?? true }
+        let todo = mine.filter { done["\($0.element.task.rawValue)/\($0.element.recordIndex)"] == nil }
+        if !done.isEmpty { o.log("\(o.label(spec.name)): resuming run \(runId), \(done.count) of \(mine.count) samples already stored") }
         let progress = StudyProgress(total: todo.count, label: "capture \(spec.name)")
         for (k, (ordinal, input)) in todo.enumerated() {
             let m = try model()
@@ -113,9 +121,17 @@ public enum StudyRunner {
         }
         progress.finish()
 
-        if let g = spec.generation {
+        // The story prompt's generation is one more unit, shard 0's.
+        if let g = spec.generation, (o.shard?.index ?? 0) == 0 {
             o.log("study \(spec.name): generating \(g.steps.max() ?? 0) tokens for the story prompt")
             try GenerationTopK.run(g, model: try model(), store: store, runId: runId)
+        }
+        if let shard = o.shard {
+            try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
+            o.log("\(o.label(spec.name)): run \(runId) stored, \(mine.count) of \(inputs.count) samples; "
+                  + "merge the \(shard.count) shards with `lisa merge`")
+            return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: todo.count, samplesResumed: done.count,
+                                   tokens: tokens, captureSeconds: seconds, reportFiles: [])
         }
         let a0 = Date()
         let tk = try model().tokenizer

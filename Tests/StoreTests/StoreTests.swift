@@ -10,7 +10,8 @@ import TestSupport
 
     @Test func migrationsAreNamedAndApplied() throws {
         let store = try LisaStore()
-        #expect(store.appliedMigrations == ["v1-models-datasets-samples", "v1-runs-rows-results-plots", "v2-eval-runs-documents"])
+        #expect(store.appliedMigrations == ["v1-models-datasets-samples", "v1-runs-rows-results-plots", "v2-eval-runs-documents",
+                                            "v3-shards"])
         #expect(try store.integrityCheck() == "ok")
     }
 
