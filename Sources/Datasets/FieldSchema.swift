@@ -90,10 +90,10 @@ public struct FieldSpec: Equatable, Sendable, Decodable {
         case "object": base = .object(fields ?? [:])
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription:
-                "the field type \(text.debugDescription) is not one of string, int, number, bool, object, any (with [] for a list, ? for optional)"))
+                "is \(text.debugDescription), not one of the types string, int, number, bool, object, any (with [] for a list, ? for optional)"))
         }
         if fields != nil, t != "object" {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "only an object type can declare fields"))
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "declares fields but is not an object type"))
         }
         for _ in 0..<depth { base = .list(base) }
         return FieldSpec(type: base, optional: optional)

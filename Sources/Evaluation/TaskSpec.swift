@@ -90,10 +90,12 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
     /// The metric FIGURES.md C8 reports for this task (acc, acc_norm, exact_match, perplexity).
     public var primaryMetric: String
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, source, dataFile, fields, outputType, choicesAreContexts, description, docToText, docToTarget, docToChoice
         case targetDelimiter, fewshotDelimiter, defaultShots, pool, poolSize, poolFile, until, maxTokens, extraction, filters
         case ignoreCase, ignorePunctuation, regexesToIgnore, primaryMetric
+
+        static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
     }
 
     /// Keys of task files before issue 19, refused with what replaces them.
@@ -124,10 +126,10 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
         let all = try decoder.container(keyedBy: AnyKey.self)
         for key in all.allKeys.map(\.stringValue).sorted() {
             if let hint = Self.retiredKeys[key] {
-                throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(key)], debugDescription: "the key \(key) is no longer read: \(hint)"))
+                throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(key)], debugDescription: "is no longer read: \(hint)"))
             }
             if CodingKeys(rawValue: key) == nil {
-                throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(key)], debugDescription: "the key \(key) is unknown"))
+                throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(key)], debugDescription: "is not a task file key (\(CodingKeys.allNames))"))
             }
         }
         self.init(name: try c.decode(String.self, forKey: .name), dataFile: try c.decode(String.self, forKey: .dataFile),
@@ -171,24 +173,28 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
 
     /// Checks the definition, naming `path` (the task file) in every error: output type and its keys, metric, and that
     /// every template is in the supported Jinja subset.
-    public func validate(path: String) throws {
+    /// `lmEvalKeys`: name the keys as an lm-eval YAML does (doc_to_text, …).
+    public func validate(path: String, lmEvalKeys: Bool = false) throws {
+        func key(_ k: String) -> String {
+            lmEvalKeys ? ["docToText": "doc_to_text", "docToTarget": "doc_to_target", "docToChoice": "doc_to_choice"][k] ?? k : k
+        }
         if outputType == .multipleChoice, docToChoice == nil {
-            throw EvalError.badTaskFile(path: path, reason: "a multiple_choice task needs docToChoice")
+            throw EvalError.badTaskFile(path: path, reason: "a multiple_choice task needs \(key("docToChoice"))")
         }
         if choicesAreContexts, outputType != .multipleChoice {
             throw EvalError.badTaskFile(path: path, reason: "choicesAreContexts (partial scoring) needs outputType multiple_choice")
         }
         if outputType != .multipleChoice, docToTarget.isEmpty {
-            throw EvalError.badTaskFile(path: path, reason: "a \(outputType.rawValue) task needs docToTarget")
+            throw EvalError.badTaskFile(path: path, reason: "a \(outputType.rawValue) task needs \(key("docToTarget"))")
         }
         guard metricNames.contains(primaryMetric) else {
             throw EvalError.badTaskFile(path: path, reason: "primaryMetric \"\(primaryMetric)\" is not one of the task's metrics "
                 + "(\(metricNames.joined(separator: ", ")))")
         }
-        for (key, template) in [("description", description), ("docToText", docToText), ("docToTarget", docToTarget)] {
-            try Template.check(template, file: path, key: key)
+        for (k, template) in [("description", description), ("docToText", docToText), ("docToTarget", docToTarget)] {
+            try Template.check(template, file: path, key: key(k))
         }
-        for t in docToChoice?.templates ?? [] { try Template.check(t, file: path, key: "docToChoice") }
+        for t in docToChoice?.templates ?? [] { try Template.check(t, file: path, key: key("docToChoice")) }
         for f in filters ?? [] { try f.validate(path: path) }
     }
 
