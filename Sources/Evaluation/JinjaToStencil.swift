@@ -3,10 +3,14 @@ import Foundation
 /// Rewrites a parsed Jinja expression into a Stencil filter expression (`base.path|filter:arg,arg`), which Stencil
 /// then resolves. Stencil has no method calls, negative or computed subscripts, slices, list literals or operators,
 /// so those become filters of `PythonFilters` (Python semantics, as lm-eval's Jinja has them). Every string literal
-/// is hoisted into a context variable (`__l0`, …): Stencil's own literals have no escapes and split on spaces.
+/// is hoisted into a context variable (`__l0`, …): Stencil's own literals have no escapes and split on spaces. A
+/// computed filter argument (`labels.index(key.strip())`) is hoisted too, as a variable whose value is the compiled
+/// argument (`__c0`), which Stencil resolves when the filter reads it.
 struct StencilEmitter {
     /// Hoisted literals by variable name.
     private(set) var literals: [String: Any] = [:]
+    /// Hoisted computed arguments: variable name → Stencil filter expression.
+    private(set) var computed: [String: String] = [:]
 
     /// A Stencil variable (base) and the filters applied to it.
     struct Chain {
@@ -55,14 +59,14 @@ struct StencilEmitter {
             if case .int(let n) = i, n >= 0, c.isPath, c.filters.isEmpty {
                 c.base += ".\(n)"
             } else {
-                c.filters.append("py_get:" + (try argument(i, "a computed subscript")))
+                c.filters.append("py_get:" + (try argument(i, "a subscript")))
                 c.isPath = false
             }
             return c
         case .slice(let b, let lo, let hi):
             var c = try emit(b)
-            let l = try lo.map { try argument($0, "a computed slice bound") } ?? "__none"
-            let h = try hi.map { try argument($0, "a computed slice bound") } ?? "__none"
+            let l = try lo.map { try argument($0, "a slice bound") } ?? "__none"
+            let h = try hi.map { try argument($0, "a slice bound") } ?? "__none"
             c.filters.append("py_slice:\(l),\(h)"); c.isPath = false
             return c
         case .call(.string(let sep), "join", let args) where args.count == 1:
@@ -81,18 +85,11 @@ struct StencilEmitter {
             guard let f = Self.filters[name] else { throw JinjaError(construct: "the filter |\(name)") }
             return try apply(f, to: b, args, what: "an argument of |\(name)")
         case .binary(let op, let a, let b):
-            let (forward, reverse) = op == "~" ? ("py_concat", "py_rconcat") : op == "+" ? ("py_add", "py_radd") : ("py_sub", "")
-            if let rhs = try? argument(b, "") {
-                var c = try emit(a)
-                c.filters.append("\(forward):\(rhs)"); c.isPath = false
-                return c
-            }
-            if !reverse.isEmpty, let lhs = try? argument(a, "") {
-                var c = try emit(b)
-                c.filters.append("\(reverse):\(lhs)"); c.isPath = false
-                return c
-            }
-            throw JinjaError(construct: "\(op) between two computed values (one side must be a field or a literal)")
+            let forward = op == "~" ? "py_concat" : op == "+" ? "py_add" : "py_sub"
+            let rhs = try argument(b, "an operand of \(op)")
+            var c = try emit(a)
+            c.filters.append("\(forward):\(rhs)"); c.isPath = false
+            return c
         }
     }
 
@@ -104,11 +101,14 @@ struct StencilEmitter {
         return c
     }
 
-    /// An expression usable as a Stencil filter argument (a field path or a literal).
+    /// An expression as a Stencil filter argument: a field path or a literal, else a hoisted computed variable.
     private mutating func argument(_ e: JinjaExpr, _ what: String) throws -> String {
         if case .list = e { throw JinjaError(construct: "a list literal as \(what)") }
-        guard let a = try emit(e).argument else { throw JinjaError(construct: "a computed value as \(what)") }
-        return a
+        let c = try emit(e)
+        if let a = c.argument { return a }
+        let name = "__c\(computed.count)"
+        computed[name] = c.text
+        return name
     }
 
     /// Python string/list methods → filters.

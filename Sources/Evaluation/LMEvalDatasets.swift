@@ -19,7 +19,7 @@ public enum LMEvalDatasets {
 
     /// The evaluation task of an lm-eval YAML: its spec (with the pool settings of the mapped built-in task, FIGURES.md
     /// C8) and its documents.
-    public static func evalTask(_ y: LMEvalTask, data: String?, tasks: TasksFolder) throws -> EvalTask {
+    public static func evalTask(_ y: LMEvalTask, data: String?, tasks folder: () throws -> TasksFolder) throws -> EvalTask {
         var isDir: ObjCBool = false
         if let data, FileManager.default.fileExists(atPath: data, isDirectory: &isDir), !isDir.boolValue {
             return try direct(y, file: URL(fileURLWithPath: data))
@@ -30,6 +30,7 @@ public enum LMEvalDatasets {
         if let found = candidates.map({ dir.url.appendingPathComponent($0) }).first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
             return try direct(y, file: found)
         }
+        let tasks = try folder()
         let mapPath = tasks.url.appendingPathComponent("lm-eval/datasets.json").path
         let entries = try readMap(mapPath)
         let key = [y.datasetPath, y.datasetName].compactMap { $0 }.joined(separator: " ")
@@ -113,7 +114,8 @@ public enum LMEvalDatasets {
 
 extension EvalTask {
     /// The task of `--task-file`: an lm-eval YAML (`.yaml`/`.yml`, `LMEvalTask`) or a task JSON in the tasks/ format.
-    public static func load(taskFile: String, data: String?, tasks: TasksFolder) throws -> EvalTask {
+    /// `tasks` finds the tasks folder (read only for a YAML mapped through tasks/lm-eval/datasets.json).
+    public static func load(taskFile: String, data: String?, tasks: () throws -> TasksFolder) throws -> EvalTask {
         let lower = taskFile.lowercased()
         if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
             let y = try LMEvalTask.load(path: taskFile)

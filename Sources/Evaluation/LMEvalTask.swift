@@ -72,6 +72,7 @@ public struct LMEvalTask: Sendable {
             case .list?, .map?, .bool?: throw fail("\(key) should be a template string")
             }
         }
+        let text = try template("doc_to_text") ?? "", target = try template("doc_to_target") ?? ""
         var choices: TaskSpec.Choices?
         switch map["doc_to_choice"] {
         case nil, .null?: break
@@ -92,8 +93,8 @@ public struct LMEvalTask: Sendable {
         default: throw fail("doc_to_choice should be a template or a list")
         }
         var spec = TaskSpec(name: name, source: "lm-eval YAML \(path)", dataFile: "", outputType: outputType,
-                            docToText: try template("doc_to_text") ?? "")
-        spec.docToTarget = try template("doc_to_target") ?? ""
+                            docToText: text)
+        spec.docToTarget = target
         spec.docToChoice = choices
         spec.description = try string("description") ?? ""
         spec.targetDelimiter = try string("target_delimiter") ?? " "

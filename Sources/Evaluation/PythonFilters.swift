@@ -15,9 +15,15 @@ enum PythonFilters {
     static let environment: Environment = {
         let ext = Extension()
         func reg(_ name: String, _ f: @escaping (Any, [Any?]) throws -> Any?) {
-            ext.registerFilter(name) { (value: Any?, args: [Any?]) in
-                guard let value else { throw UndefinedValue() }
-                return try f(value, args)
+            ext.registerFilter(name) { (value: Any?, args: [Any?], context: Context) in
+                // Stencil rewraps a filter's error as a TemplateSyntaxError: keep the original for `unwrapping`.
+                do {
+                    guard let value else { throw UndefinedValue() }
+                    return try f(value, args)
+                } catch {
+                    context[failureKey] = Failure(error: error)
+                    throw error
+                }
             }
         }
         reg("py_str") { v, _ in str(v) }
@@ -83,10 +89,6 @@ enum PythonFilters {
         }
         reg("py_list") { v, _ in (v as? String).map { $0.map { String($0) } } ?? v }
         reg("py_add") { v, a in try add(v, a.first ?? nil) }
-        reg("py_radd") { v, a in
-            guard let lhs = a.first ?? nil else { throw UndefinedValue() }
-            return try add(lhs, v)
-        }
         reg("py_sub") { v, a in
             guard let x = int(v), let y = a.first.flatMap({ $0 }).flatMap(int) else {
                 throw PythonValueError(reason: "- needs two integers")
@@ -96,10 +98,6 @@ enum PythonFilters {
         reg("py_concat") { v, a in
             guard let rhs = a.first ?? nil else { throw UndefinedValue() }
             return str(v) + str(rhs)
-        }
-        reg("py_rconcat") { v, a in
-            guard let lhs = a.first ?? nil else { throw UndefinedValue() }
-            return str(lhs) + str(v)
         }
         reg("py_regex_replace") { v, a in
             guard a.count >= 2, let p = a[0], let r = a[1] else { throw PythonValueError(reason: "regex_replace needs a pattern and a replacement") }
@@ -115,6 +113,17 @@ enum PythonFilters {
         }
         return Environment(extensions: [ext])
     }()
+
+    static let failureKey = "__failure"
+    struct Failure { var error: Error }
+
+    /// Runs `body`, rethrowing a filter's own error (UndefinedValue, PythonValueError) instead of Stencil's wrapper.
+    static func unwrapping<T>(_ context: Context, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            if let f = context[failureKey] as? Failure { throw f.error }
+            throw error
+        }
+    }
 
     static func typeName(_ v: Any) -> String {
         switch v {

@@ -38,9 +38,11 @@ public final class CompiledTemplate: @unchecked Sendable {   // immutable after 
                 }
             }
         }
-        literals = emitter.literals
-        fieldPaths = paths
         let env = PythonFilters.environment
+        var hoisted = emitter.literals
+        for (name, chain) in emitter.computed { hoisted[name] = try env.compileFilter(chain) }
+        literals = hoisted
+        fieldPaths = paths
         let stencil = Stencil.Template(templateString: items == nil ? stencilText : "", environment: env)
         nodes = try TokenParser(tokens: stencil.tokens, environment: env).parse()
         self.single = try single.map { try env.compileFilter($0) }
@@ -69,12 +71,17 @@ public final class CompiledTemplate: @unchecked Sendable {   // immutable after 
     /// The rendered text (lm-eval `apply_template`).
     func render(_ doc: Document) throws -> String {
         if items != nil { return PythonFilters.repr(try value(doc)) }
-        return try renderNodes(nodes, context(doc))
+        let ctx = context(doc)
+        return try PythonFilters.unwrapping(ctx) { try renderNodes(nodes, ctx) }
     }
 
     /// The template's value: a list for a list literal, the expression's value for a single expression, else the text.
     func value(_ doc: Document) throws -> Any {
         let ctx = context(doc)
+        return try PythonFilters.unwrapping(ctx) { try value(ctx) }
+    }
+
+    private func value(_ ctx: Context) throws -> Any {
         if let items {
             return try items.map { r -> Any in
                 guard let v = try r.resolve(ctx) else { throw UndefinedValue() }
