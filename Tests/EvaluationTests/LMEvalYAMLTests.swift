@@ -170,3 +170,24 @@ import TestSupport
         }
     }
 }
+
+/// `lisa eval --task-file piqa.yaml` scores as `--task piqa` does: the same documents, log-likelihoods and metrics.
+@Suite struct LMEvalYAMLEvalTests {
+    @Test(.needsGemma) func taskFileScoresEqualTheBuiltInTask() throws {
+        let dir = try TestPaths.tempDir("yamleval")
+        var results: [TaskResult] = []
+        for (i, args) in [["--task", "piqa"], ["--task-file", LMEvalYAMLTests.yamls.appendingPathComponent("piqa/piqa.yaml").path]].enumerated() {
+            let out = dir.appendingPathComponent("\(i).json").path
+            let r = try LisaBinary.run(["eval", TestPaths.gemma] + args + ["--limit", "3", "--threads", "1", "--data", TestPaths.data.path,
+                                                                          "--out", out],
+                                       environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path])
+            #expect(r.status == 0, "\(r.stderr)")
+            results.append(try JSONDecoder().decode(TaskResult.self, from: Data(contentsOf: URL(fileURLWithPath: out))))
+        }
+        #expect(results[0].documents.map(\.index) == results[1].documents.map(\.index) && results[0].n == 3)
+        #expect(results[0].documents.map(\.logLikelihoods) == results[1].documents.map(\.logLikelihoods))
+        #expect(results[0].metrics == results[1].metrics && results[1].primaryMetric == "acc_norm")
+        let both = try LisaBinary.run(["eval", TestPaths.gemma, "--task", "piqa", "--task-file", "x.yaml"])
+        #expect(both.status != 0 && both.stderr.contains("Give exactly one of --task NAME and --task-file FILE."))
+    }
+}
