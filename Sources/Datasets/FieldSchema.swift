@@ -177,7 +177,14 @@ public func readJSONLObjects(from url: URL, schema: RecordSchema?) throws -> [[S
     var out: [[String: JSONValue]] = []
     out.reserveCapacity(lines.count)
     for (i, line) in lines.enumerated() {
-        let value = try decodeLine(JSONValue.self, line, file: url.path, line: i + 1, decoder: decoder)
+        // Lines decode as an object directly (most are); anything else goes through JSONValue for the error sentence.
+        // (JSONSerialization would be faster, but on Linux it drops some U+FEFF characters inside strings.)
+        let value: JSONValue
+        if let o = try? decoder.decode([String: JSONValue].self, from: Data(line.utf8)) {
+            value = .object(o)
+        } else {
+            value = try decodeLine(JSONValue.self, line, file: url.path, line: i + 1, decoder: decoder)
+        }
         guard case .object(let o) = value else {
             throw DatasetError.badJSON(file: url.path, line: i + 1, reason: "expected a JSON object at the top level")
         }

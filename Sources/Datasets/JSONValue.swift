@@ -14,10 +14,11 @@ public indirect enum JSONValue: Equatable, Sendable, Decodable, CustomStringConv
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }
-        // Strings first: they are most fields; a failed attempt costs a thrown error.
+        // The commonest kinds first (a failed attempt costs a thrown error): strings, integers, lists of strings.
         if let s = try? c.decode(String.self) { self = .text(s); return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
         if let i = try? c.decode(Int.self) { self = .number(i); return }
+        if let l = try? c.decode([String].self) { self = .list(l.map(JSONValue.text)); return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
         if let d = try? c.decode(Double.self) { self = .real(d); return }
         if let l = try? c.decode([JSONValue].self) { self = .list(l); return }
         self = .object(try c.decode([String: JSONValue].self))

@@ -11,9 +11,14 @@ public struct Document: Equatable, Sendable {
     /// The data file (for errors naming file:line); empty for built-in exemplars.
     public let file: String
 
+    /// The fields as Stencil context values, converted once (templates read each document several times).
+    private let converted: ConvertedFields
+
     public init(index: Int, fields: [String: DocValue], file: String = "") {
-        self.index = index; self.fields = fields; self.file = file
+        self.index = index; self.fields = fields; self.file = file; converted = ConvertedFields(fields)
     }
+
+    public static func == (a: Document, b: Document) -> Bool { a.index == b.index && a.fields == b.fields && a.file == b.file }
 
     /// The value at a dotted path ("choices.text", "choices[0]").
     public func value(at path: String) -> DocValue? { DocValue.object(fields).value(at: path) }
@@ -32,8 +37,24 @@ public struct Document: Equatable, Sendable {
         }
     }
 
-    /// The fields as Stencil context values.
-    var stencilFields: [String: Any] { fields.mapValues(\.stencilValue) }
+    var stencilFields: [String: Any] { converted.value }
+}
+
+/// A document's fields as Stencil values, computed on first use (immutable afterwards).
+final class ConvertedFields: @unchecked Sendable {
+    private let fields: [String: DocValue]
+    private let lock = NSLock()
+    private var cached: [String: Any]?
+
+    init(_ fields: [String: DocValue]) { self.fields = fields }
+
+    var value: [String: Any] {
+        lock.lock(); defer { lock.unlock() }
+        if let cached { return cached }
+        let v = fields.mapValues(\.stencilValue)
+        cached = v
+        return v
+    }
 }
 
 extension JSONValue {

@@ -60,7 +60,7 @@ public struct EvalTask: Sendable {
 
     /// doc_to_text (with partial scoring, the gold choice: an exemplar's text).
     public func text(_ doc: Document) throws -> String {
-        if spec.choicesAreContexts { return try choices(doc)[try gold(doc)] }
+        if spec.choicesAreContexts { let ch = try choices(doc); return ch[try gold(doc, choices: ch)] }
         let v = try Template.value(spec.docToText, doc, task: spec.name)
         return PythonFilters.str(v)
     }
@@ -81,10 +81,11 @@ public struct EvalTask: Sendable {
 
     /// The gold index of a multiple-choice task: doc_to_target (doc_to_text with partial scoring) as an index, a
     /// string of digits, or the text of one of the choices (lm-eval process_results).
-    public func gold(_ doc: Document) throws -> Int {
+    /// `choices`: the document's choices when the caller has them already.
+    public func gold(_ doc: Document, choices known: [String]? = nil) throws -> Int {
         let template = spec.choicesAreContexts ? spec.docToText : spec.docToTarget
         let v = try Template.value(template, doc, task: spec.name)
-        let ch = try choices(doc)
+        let ch = try known ?? choices(doc)
         var g: Int?
         if let i = PythonFilters.int(v) { g = i }
         if let s = v as? String { g = s.allSatisfy(\.isASCII) && !s.isEmpty && s.allSatisfy(\.isNumber) ? Int(s) : ch.firstIndex(of: s) }
@@ -99,7 +100,7 @@ public struct EvalTask: Sendable {
     public func exemplarTarget(_ doc: Document) throws -> String {
         switch spec.outputType {
         case .multipleChoice where spec.choicesAreContexts: return try continuationText(doc)
-        case .multipleChoice: return try choices(doc)[try gold(doc)]
+        case .multipleChoice: let ch = try choices(doc); return ch[try gold(doc, choices: ch)]
         case .loglikelihood: return try continuationText(doc)
         case .generateUntil:
             // The GSM8K CoT exemplars are {question, target} (lm-eval: `... if answer is defined else target`).
@@ -156,14 +157,14 @@ public struct EvalTask: Sendable {
             // lm-eval multiple_input_context: the shared prefix + each choice, then " " + the continuation.
             let p = try prefix(doc, shots: shots, seed: seed), ch = try choices(doc)
             return .partial(contexts: ch.map { p + $0 }, continuation: spec.targetDelimiter + (try continuationText(doc)),
-                            choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc))
+                            choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc, choices: ch))
         }
         let ctx = try context(doc, shots: shots, seed: seed)
         switch spec.outputType {
         case .multipleChoice:
             let ch = try choices(doc)
             return .multipleChoice(context: ctx, continuations: ch.map { spec.targetDelimiter + $0 },
-                                   choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc))
+                                   choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc, choices: ch))
         case .loglikelihood:
             // lm-eval passes (context, doc_to_target) for loglikelihood tasks: no target delimiter.
             return .loglikelihood(context: ctx, continuation: try continuationText(doc))

@@ -73,6 +73,9 @@ enum Jinja {
                 let body = after.dropFirst()
                 guard let close = closingBraces(body) else { throw JinjaError(construct: "an unclosed {{") }
                 let source = String(body[..<close]).trimmingCharacters(in: .whitespacesAndNewlines)
+                if source.hasPrefix("-") || source.hasSuffix("-") || source.hasPrefix("+") {
+                    throw JinjaError(construct: "whitespace control ({{- … -}})")
+                }
                 if !text.isEmpty { parts.append(.text(text)); text = "" }
                 parts.append(.expression(try parseExpression(source), source: source))
                 rest = body[body.index(close, offsetBy: 2)...]

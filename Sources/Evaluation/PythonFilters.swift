@@ -21,7 +21,7 @@ enum PythonFilters {
                     guard let value else { throw UndefinedValue() }
                     return try f(value, args)
                 } catch {
-                    context[failureKey] = Failure(error: error)
+                    (context[failureKey] as? FailureBox)?.error = error
                     throw error
                 }
             }
@@ -102,7 +102,7 @@ enum PythonFilters {
         reg("py_regex_replace") { v, a in
             guard a.count >= 2, let p = a[0], let r = a[1] else { throw PythonValueError(reason: "regex_replace needs a pattern and a replacement") }
             let pattern = try string(p, "regex_replace"), repl = try string(r, "regex_replace")
-            guard let re = try? NSRegularExpression(pattern: pattern) else {
+            guard let re = regex(pattern) else {
                 throw PythonValueError(reason: "regex_replace: \(pattern.debugDescription) is not a valid regular expression")
             }
             // Python's \1 group references → NSRegularExpression's $1 (a literal $ escaped).
@@ -114,16 +114,21 @@ enum PythonFilters {
         return Environment(extensions: [ext])
     }()
 
-    static let failureKey = "__failure"
-    struct Failure { var error: Error }
+    private static let regexLock = NSLock()
+    nonisolated(unsafe) private static var regexes: [String: NSRegularExpression] = [:]
 
-    /// Runs `body`, rethrowing a filter's own error (UndefinedValue, PythonValueError) instead of Stencil's wrapper.
-    static func unwrapping<T>(_ context: Context, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch {
-            if let f = context[failureKey] as? Failure { throw f.error }
-            throw error
-        }
+    /// Compiled once per pattern (HellaSwag's preprocessing runs a regex on every text of every document).
+    static func regex(_ pattern: String) -> NSRegularExpression? {
+        regexLock.lock(); defer { regexLock.unlock() }
+        if let r = regexes[pattern] { return r }
+        let r = try? NSRegularExpression(pattern: pattern)
+        regexes[pattern] = r
+        return r
     }
+
+    /// Where a filter leaves its own error (UndefinedValue, PythonValueError): Stencil rethrows it wrapped.
+    static let failureKey = "__failure"
+    final class FailureBox { var error: Error? }
 
     static func typeName(_ v: Any) -> String {
         switch v {

@@ -61,24 +61,29 @@ public final class CompiledTemplate: @unchecked Sendable {   // immutable after 
         return t
     }
 
-    func context(_ doc: Document) -> Context {
-        var dict = doc.stencilFields
-        dict["__root"] = dict
-        for (k, v) in literals { dict[k] = v }
-        return Context(dictionary: dict, environment: PythonFilters.environment)
+    /// The document's fields, with the hoisted literals, `__root` (the fields again) and a failure box pushed on top:
+    /// a field named like a literal ("__l0") cannot hide it, and `StencilEmitter` reads such fields through `__root`.
+    func withContext<T>(_ doc: Document, _ body: (Context) throws -> T) throws -> T {
+        let fields = doc.stencilFields
+        var top = literals
+        let failure = PythonFilters.FailureBox()
+        top[PythonFilters.failureKey] = failure
+        top["__root"] = fields
+        let ctx = Context(dictionary: fields, environment: PythonFilters.environment)
+        do { return try ctx.push(dictionary: top) { try body(ctx) } } catch {
+            throw failure.error ?? error   // the filter's own error, not Stencil's wrapper
+        }
     }
 
     /// The rendered text (lm-eval `apply_template`).
     func render(_ doc: Document) throws -> String {
         if items != nil { return PythonFilters.repr(try value(doc)) }
-        let ctx = context(doc)
-        return try PythonFilters.unwrapping(ctx) { try renderNodes(nodes, ctx) }
+        return try withContext(doc) { try renderNodes(nodes, $0) }
     }
 
     /// The template's value: a list for a list literal, the expression's value for a single expression, else the text.
     func value(_ doc: Document) throws -> Any {
-        let ctx = context(doc)
-        return try PythonFilters.unwrapping(ctx) { try value(ctx) }
+        try withContext(doc) { try value($0) }
     }
 
     private func value(_ ctx: Context) throws -> Any {

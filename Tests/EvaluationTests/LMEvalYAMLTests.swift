@@ -94,6 +94,7 @@ import TestSupport
         ("doc_to_text: \"{{goal|wordwrap(3)}}\"", "the filter |wordwrap"),
         ("doc_to_text: \"{{goal.zfill(3)}}\"", "the method .zfill()"),
         ("doc_to_text: \"{{goal == sol1}}\"", "the comparison =="),
+        ("doc_to_text: \"{{- goal }}\"", "whitespace control ({{- … -}})"),
     ])
     func unsupportedJinjaIsNamed(_ line: String, _ construct: String) throws {
         let p = try write(Self.piqaHead + line + "\n")
