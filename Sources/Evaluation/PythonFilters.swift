@@ -188,14 +188,27 @@ enum PythonFilters {
                 case "\r": out += "\\r"
                 case "\t": out += "\\t"
                 case _ where Character(c) == q: out += "\\\(q)"
-                case _ where c.value < 0x20 || c.value == 0x7f: out += String(format: "\\x%02x", c.value)
+                case _ where c != " " && !printable(c):   // Python escapes what str.isprintable() refuses
+                    out += c.value < 0x100 ? String(format: "\\x%02x", c.value)
+                        : c.value < 0x10000 ? String(format: "\\u%04x", c.value) : String(format: "\\U%08x", c.value)
                 default: out.unicodeScalars.append(c)
                 }
             }
             return out + String(q)
         case let l as [Any]: return "[" + l.map(repr).joined(separator: ", ") + "]"
         case let d as [String: Any]: return "{" + d.keys.sorted().map { "\(repr($0)): \(repr(d[$0]!))" }.joined(separator: ", ") + "}"
-        default: return str(v)
+        case is String, is Bool, is Int, is Double, is PyNone: return str(v)
+        default: return "\(v)"
+        }
+    }
+
+    /// Python's str.isprintable() for one character: not a control, format, surrogate, private-use, unassigned,
+    /// line/paragraph separator or space separator (the ASCII space aside, which the caller keeps).
+    static func printable(_ c: Unicode.Scalar) -> Bool {
+        switch c.properties.generalCategory {
+        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+            return false
+        default: return true
         }
     }
 
