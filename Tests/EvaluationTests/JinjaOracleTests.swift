@@ -85,6 +85,27 @@ import TestSupport
         #expect(mismatches == 0 && cases.count == 28 * 60)
     }
 
+    /// The lm-eval YAMLs' own templates (`{{choices.label.index(answerKey.lstrip())}}`, `{{[sol1, sol2]}}`, …) on the
+    /// documents as the dataset map presents them (the Hugging Face fields rebuilt from ours).
+    @Test(.enabled(if: hasJinja2, "Python's jinja2 is not installed (pip install jinja2 to run this comparison)"))
+    func lmEvalYAMLTemplatesRenderAsJinja2Does() throws {
+        var cases: [(String, Document)] = []
+        for yaml in ["piqa/piqa.yaml", "super_glue/boolq/default.yaml", "arc/arc_easy.yaml", "hellaswag/hellaswag.yaml",
+                     "openbookqa/openbookqa.yaml"] {
+            let t = try LMEvalYAMLTests.yamlTask(yaml)
+            var templates = [t.spec.docToText, t.spec.docToTarget]
+            if case .template(let c)? = t.spec.docToChoice { templates.append(c) }
+            for doc in t.records.prefix(60) {
+                for template in templates where template.contains("{{") { cases.append((template, doc)) }
+            }
+        }
+        let expected = try Self.jinja2(cases)
+        #expect(cases.count == 60 * (2 + 1 + 3 + 2 + 2))   // bare field names (label, question_stem) are not templates
+        for ((template, doc), want) in zip(cases, expected) {
+            #expect(try Template.render(template, doc, task: "oracle") == want, "\(template) on line \(doc.index + 1)")
+        }
+    }
+
     @Test(.enabled(if: hasJinja2, "Python's jinja2 is not installed (pip install jinja2 to run this comparison)"))
     func handWrittenCasesRenderAsJinja2Does() throws {
         let templates = [
