@@ -26,9 +26,7 @@ indirect enum JinjaExpr: Equatable {
         case .name(let n): return [n]
         case .string, .int: return []
         case .list(let items): return items.flatMap(\.fieldPaths)
-        case .attribute(let base, let key):
-            _ = key
-            return plainPath.map { [$0] } ?? base.fieldPaths
+        case .attribute(let base, _): return plainPath.map { [$0] } ?? base.fieldPaths
         case .index(let base, let i):
             if let p = plainPath { return [p] }
             return base.fieldPaths + i.fieldPaths
