@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+        // Jinja-style templates of task files and lm-eval task YAMLs (issue 19).
+        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
     ],
     targets: [
         // cblas from Debian's libopenblas-dev (pkg-config openblas).
@@ -38,7 +40,9 @@ let package = Package(
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
         .target(name: "Analysis"),
         // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
-        .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers", "GGUF"]),
+        .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers", "GGUF",
+                                                  .product(name: "Stencil", package: "Stencil"),
+                                                  .product(name: "Yams", package: "Yams")]),
         // LiSA (Section 5): alignment FFN, low-rank Q/K difference, hand-written backward passes, trainer, checkpoints.
         .target(name: "LiSA", dependencies: ["Models", "Numerics", "GGUF", "Tokenizers", "Datasets"]),
         // gnuplot scripts and data files → PNG/SVG.

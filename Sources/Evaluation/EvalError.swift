@@ -22,7 +22,12 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case promptTooLong(task: String, document: Int, tokens: Int, context: Int)
     /// A continuation encodes to no tokens.
     case emptyContinuation(task: String, document: Int)
-    /// A sharing config file is invalid.
+    /// A template uses a Jinja construct outside the supported subset (`Jinja`); names the task file and its key.
+    case unsupportedTemplate(file: String, key: String, template: String, construct: String)
+    /// A template reads a field a document lacks (lm-eval's StrictUndefined).
+    case missingDocumentField(task: String, file: String, line: Int, field: String, template: String)
+    /// An lm-eval YAML cannot be used: `reason` names the key or construct.
+    case badLMEvalYAML(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -46,6 +51,15 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
             return "Task \(task): \(requested) few-shot exemplars requested but the pool holds only \(available)."
         case .promptTooLong(let task, let document, let tokens, let context):
             return "Task \(task), document \(document): \(tokens) tokens exceed the model's context of \(context)."
+        case .unsupportedTemplate(let file, let key, let template, let construct):
+            return "\(file): \(key) \(template.debugDescription) uses \(construct), which lisa's Jinja subset does not support "
+                + "(README: task files; supported: fields and paths, subscripts and slices, string and list literals, + ~ -, "
+                + "string methods and the filters join trim lower upper replace first last length int regex_replace)."
+        case .missingDocumentField(let task, let file, let line, let field, let template):
+            return "\(file.isEmpty ? "task \(task)" : file):\(line): the record has no field \"\(field)\", which the template "
+                + "\(template.debugDescription) of task \(task) reads."
+        case .badLMEvalYAML(let path, let reason):
+            return "The lm-eval task file \(path) cannot be used: \(reason)."
         case .emptyContinuation(let task, let document):
             return "Task \(task), document \(document): a continuation encodes to no tokens."
         }

@@ -159,6 +159,13 @@ public func scoreDocument(_ task: EvalTask, _ doc: Document, scorer: ContextScor
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
         return DocumentResult(index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
                               scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
+    case let .partial(contexts, continuation, lengths, gold):
+        // lm-eval winogrande: the same continuation after each context; acc_norm divides by the choices' lengths.
+        let pairs = try contexts.map { try pairIDs(scorer, $0, continuation, spec: spec, doc: doc) }
+        let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }).map(\.logProb)
+        let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
+        return DocumentResult(index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
+                              scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
     case let .loglikelihood(context, continuation):
         let (c, k) = try pairIDs(scorer, context, continuation, spec: spec, doc: doc)
         let r = try scorer.logLikelihood(context: c, continuation: k)
@@ -176,6 +183,13 @@ func generationResult(_ spec: TaskSpec, _ doc: Document, raw: String, references
     func em(_ p: String, _ refs: [String]) -> Double {
         Metrics.exactMatch(p, references: refs, ignoreCase: spec.ignoreCase, ignorePunctuation: spec.ignorePunctuation,
                            regexesToIgnore: spec.regexesToIgnore) ? 1 : 0
+    }
+    if let filters = spec.filters {
+        // lm-eval filter_list: each pipeline's answer scored on its own; the first one's is the prediction.
+        var scores: [String: Double] = [:]
+        for (i, f) in filters.enumerated() { scores[OutputFilter.metricName(filters, i)] = em(f.apply(raw), references) }
+        return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: filters.first.map { $0.apply(raw) } ?? raw,
+                              scores: scores)
     }
     switch spec.extraction {
     case .removeWhitespace:

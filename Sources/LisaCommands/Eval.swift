@@ -13,7 +13,9 @@ struct Eval: ParsableCommand {
         abstract: "Score a model on a benchmark with lm-evaluation-harness conventions (tasks/*.json).",
         discussion: "Example: lisa eval models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100 --json")
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "Task name (a file tasks/<task>.json; folder from LISA_TASKS, ./tasks or beside the executable).") var task: String
+    @Option(help: "Task name (a file tasks/<task>.json; folder from LISA_TASKS, ./tasks or beside the executable).") var task: String?
+    @Option(help: "A task file instead of --task: an lm-eval task YAML (its dataset from --data, README) or a task JSON.")
+    var taskFile: String?
     @Option(help: "Few-shot exemplars (default: the task's, FIGURES.md C8).") var shots: Int?
     @Option(help: "Evaluate a seeded sample of this many documents.") var limit: Int?
     @Option(help: "Seed for the --limit sample and the exemplar draw.") var seed: UInt64 = 1234
@@ -35,6 +37,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
+        if (task == nil) == (taskFile == nil) { throw ValidationError("Give exactly one of --task NAME and --task-file FILE.") }
         try validateSampling(limit: limit, shots: shots)
         if resume, db == nil { throw ValidationError("--resume needs --db FILE (the database holding the stopped run).") }
         if nf, lisa == nil { throw ValidationError("--nf needs --lisa CHECKPOINT (NF switches the LiSA layers off for the prefill).") }
@@ -47,8 +50,9 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let spec = try TasksFolder().spec(task)
-        let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
+        let evalTask = try taskFile.map { try EvalTask.load(taskFile: $0, data: data, tasks: { try TasksFolder() }) }
+            ?? EvalTask(spec: TasksFolder().spec(task ?? ""), data: DataDirectory(path: data))
+        let spec = evalTask.spec
         // The database is opened before the model loads, so a bad --db path fails at once.
         let store = try db.map { p -> LisaStore in
             do { return try LisaStore(path: p) } catch { throw CLIError("--db: \(sentence(error))") }

@@ -9,8 +9,9 @@ import TestSupport
 /// Issue 15: task files, task names, gold indices, metrics and sharing configs that were unclear or silently accepted.
 @Suite struct BadTaskTests {
     static let piqa = """
-        {"name": "piqa", "dataFile": "piqa/validation.jsonl", "record": "piqa", "outputType": "multiple_choice",
-         "docToText": "Question: {goal}\\nAnswer:", "docToTarget": "{label}", "docToChoice": ["{sol1}", "{sol2}"],
+        {"name": "piqa", "dataFile": "piqa/validation.jsonl", "outputType": "multiple_choice",
+         "fields": {"goal": "string", "sol1": "string", "sol2": "string", "label": {"type": "int", "oneOf": [0, 1]}},
+         "docToText": "Question: {{goal}}\\nAnswer:", "docToTarget": "{{label}}", "docToChoice": ["{{sol1}}", "{{sol2}}"],
          "defaultShots": 0, "primaryMetric": "acc_norm"}
         """
 
@@ -20,11 +21,15 @@ import TestSupport
         return try TasksFolder(path: dir.path)
     }
 
-    @Test func unknownRecordKindNamesTheTaskFile() throws {
-        let f = try folder(["odd": Self.piqa.replacingOccurrences(of: "\"record\": \"piqa\"", with: "\"record\": \"winogrande\"")])
+    /// Issue 19: record kinds are gone; a task file written for them says what replaces the key.
+    @Test func retiredRecordKeyNamesItsReplacement() throws {
+        let f = try folder(["odd": Self.piqa.replacingOccurrences(of: "\"outputType\"", with: "\"record\": \"piqa\", \"outputType\"")])
         let path = f.url.appendingPathComponent("odd.json").path
-        #expect(throws: EvalError.badTaskFile(path: path, reason: "the record kind \"winogrande\" is unknown (piqa, boolq, arc_easy, "
-            + "openbookqa, hellaswag, mmlu, lambada, triviaqa, nq_open, gsm8k)")) { try f.spec("odd") }
+        #expect(throws: EvalError.badTaskFile(path: path, reason: "the field \"record\" is no longer read: declare the data file's fields "
+            + "under \"fields\" instead (README: adding a task)")) { try f.spec("odd") }
+        let typo = try folder(["odd": Self.piqa.replacingOccurrences(of: "\"docToTarget\"", with: "\"docTotarget\"")])
+        #expect(throws: (any Error).self) { try typo.spec("odd") }
+        do { _ = try typo.spec("odd") } catch { #expect("\(error)".contains("the field \"docTotarget\" is not a task file key (name, source,")) }
     }
 
     @Test func primaryMetricMustBeOneTheTaskReports() throws {
@@ -52,8 +57,8 @@ import TestSupport
 
     @Test func goldIndexOutsideTheChoicesIsNamed() throws {
         let spec = try folder(["arc": """
-            {"name": "arc_easy", "dataFile": "arc_easy/test.jsonl", "record": "arc_easy", "outputType": "multiple_choice",
-             "docToText": "Question: {question}\\nAnswer:", "docToTarget": "{answer}", "choicesField": "choices",
+            {"name": "arc_easy", "dataFile": "arc_easy/test.jsonl", "outputType": "multiple_choice",
+             "docToText": "Question: {{question}}\\nAnswer:", "docToTarget": "{{answer}}", "docToChoice": "{{choices}}",
              "defaultShots": 0, "primaryMetric": "acc_norm"}
             """]).spec("arc")
         let doc = Document(index: 4, fields: ["question": .text("q"), "choices": .list(["a", "b", "c"]), "answer": .number(3)])
