@@ -126,6 +126,9 @@ class Run:
             raise TrainError(f"--ffn {a.ffn} needs a hidden size of at least 2 × {c.num_attention_heads} heads "
                              f"(it is {a.hidden}); use --ffn sl or --ffn plus for this model.")
         self.steps, self.local_steps, self.settings = plan(a)
+        use_bf16 = a.precision == "bf16" or (a.precision == "auto" and self.device.type == "cuda")
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16)
+        self.precision = "bf16" if use_bf16 else "fp32"
         self.net = LiSANetwork(b, self.sharing, rank=self.rank_r, ffn=a.ffn, hidden=a.hidden, use_rope=not a.no_rope)
         self.net.initialize(a.seed, align_only=a.align_only)
         self.net.to(self.device)
@@ -141,9 +144,6 @@ class Run:
             from torch.nn.parallel import DistributedDataParallel
             self.model = DistributedDataParallel(self.net, device_ids=[self.device.index] if self.device.type == "cuda"
                                                  else None)
-        use_bf16 = a.precision == "bf16" or (a.precision == "auto" and self.device.type == "cuda")
-        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16)
-        self.precision = "bf16" if use_bf16 else "fp32"
 
     def named(self) -> dict[str, torch.nn.Parameter]:
         """Trainable tensors under their checkpoint names (layers.<n>.<name>)."""
