@@ -22,8 +22,10 @@ extension LocalKDTrainer {
         for (b, seq) in batch.enumerated() { for (t, id) in seq.enumerated() { tokens[b * T + t] = Float(id) } }
         var list: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
         for (k, t) in tensorNames.enumerated() {
-            list.append(("param." + t.name, t.shape, UnsafeBufferPointer(start: t.buffer.pointer, count: t.buffer.count)))
-            list.append(("grad." + t.name, t.shape, UnsafeBufferPointer(start: flatGrads[k].pointer, count: flatGrads[k].count)))
+            let g = flatGrads[k]
+            let p = t.buffer
+            list.append(("param." + t.name, t.shape, UnsafeBufferPointer(start: p.pointer, count: p.count)))
+            list.append(("grad." + t.name, t.shape, UnsafeBufferPointer(start: g.pointer, count: g.count)))
         }
         let meta = ["step": String(optimizer.step), "phase": joint ? "joint" : "local", "kd": String(parts.kd),
                     "lm": String(parts.lm), "total": String(parts.total), "beta": String(beta),
@@ -47,7 +49,8 @@ extension LocalKDTrainer {
 extension LiSARuntime {
     /// Logits [T, V] of `tokens` through the path `lisa eval --lisa CKPT --sharing CONFIG` takes: the checkpoint's
     /// LiSA layers as score providers, its DS layers (if any) as direct sharing.
-    public static func logits(checkpoint url: URL, model: Transformer, modelSHA: String, tokens: [Int]) throws -> [Float] {
+    public static func logits(checkpoint url: URL, model: Transformer, modelSHA: String,
+                              tokens: [Int]) throws -> [Float] {
         let rt = try load(checkpoint: url, model: model, modelSHA: modelSHA)
         return try model.forward(tokens, cache: model.makeCache(), logits: .all, policies: rt.sharing.policies,
                                  scoreProviders: rt.providers).values

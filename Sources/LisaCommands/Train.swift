@@ -41,8 +41,9 @@ struct Train: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = 2
     @Option(help: "The frozen base's matrices: quantized (in their GGUF blocks, products exact through dequantized tiles) or f32.")
     var weights: WeightFormat = .quantized
-    @Option(help: ArgumentHelp("Diagnostic (trainer comparisons): write this step's losses, gradients, parameters and batch"
-        + " (with --resume also the checkpoint's runtime logits) to FILE and stop without updating.", visibility: .hidden))
+    @Option(help: ArgumentHelp("Diagnostic (trainer comparisons): write this step's losses, gradients, parameters and"
+        + " batch (with --resume also the checkpoint's runtime logits) to FILE and stop without updating.",
+        visibility: .hidden))
     var dumpStep: String?
 
     func validate() throws {
@@ -146,8 +147,10 @@ struct Train: ParsableCommand {
         if let dumpStep {
             guard method == "lisa" else { throw CLIError("--dump-step works with --method lisa only.") }
             let s = lisa.optimizer.step, b = windows.batch(step: s, size: batch)
-            let logits = resume ? try LiSARuntime.logits(checkpoint: outURL, model: m.transformer, modelSHA: sha, tokens: b[0]) : nil
-            try lisa.dumpStep(batch: b, joint: s >= localSteps, beta: beta, runtimeLogits: logits, to: URL(fileURLWithPath: dumpStep))
+            let logits = resume
+                ? try LiSARuntime.logits(checkpoint: outURL, model: m.transformer, modelSHA: sha, tokens: b[0]) : nil
+            try lisa.dumpStep(batch: b, joint: s >= localSteps, beta: beta, runtimeLogits: logits,
+                              to: URL(fileURLWithPath: dumpStep))
             log("wrote \(dumpStep): step \(s) (\(s >= localSteps ? "joint" : "local")), no update")
             return
         }

@@ -27,7 +27,8 @@ class ForwardState:
 
     def __init__(self, teacher: bool, keep_scores: set[int], keep_inputs: set[int] = frozenset(),
                  stop_after: int | None = None):
-        self.teacher, self.keep_scores, self.keep_inputs, self.stop_after = teacher, keep_scores, keep_inputs, stop_after
+        self.teacher, self.keep_scores, self.keep_inputs = teacher, keep_scores, keep_inputs
+        self.stop_after = stop_after
         self.scores: dict[int, torch.Tensor] = {}
         self.inputs: dict[int, torch.Tensor] = {}
 

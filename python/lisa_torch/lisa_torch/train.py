@@ -33,11 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lisa_torch.train", description=__doc__.split("\n\n")[0])
     a = p.add_argument
     a("--model", required=True, help="GGUF file (loaded with transformers' gguf_file=) or a Hugging Face folder")
-    a("--base-gguf", help="with a Hugging Face folder: the GGUF that `lisa eval` will run (its SHA-256 goes in the header)")
+    a("--base-gguf", help="with a Hugging Face folder: the GGUF that `lisa eval` will run (its SHA-256 goes in the "
+      "header)")
     a("--base-sha256", help="with a Hugging Face folder: the SHA-256 of that GGUF, when the file is not at hand")
     a("--config", help="sharing config JSON (from `lisa recommend`); its lisa layers train, its ds layers share")
     a("--layers", help="fallback when no --config: LiSA layers, comma-separated (each shares from n-1)")
-    a("--tokens", type=int, required=True, help="training tokens of the whole run (steps = ceil(tokens / (batch·seq-len)))")
+    a("--tokens", type=int, required=True,
+      help="training tokens of the whole run (steps = ceil(tokens / (batch·seq-len)))")
     a("--out", required=True, help="output checkpoint (safetensors, the workbench's format)")
     a("--phase", default="both", choices=["local", "joint", "both"])
     a("--joint-share", type=float, default=0.25, help="with --phase both: the fraction of steps run as the joint phase")
@@ -117,7 +119,8 @@ class Run:
             try:
                 idx = [int(x) for x in a.layers.split(",")]
             except ValueError:
-                raise TrainError(f"--layers: {a.layers!r} is not a list of 0-based layer indices (e.g. --layers 3,5,7).") from None
+                raise TrainError(f"--layers: {a.layers!r} is not a list of 0-based layer indices "
+                                 "(e.g. --layers 3,5,7).") from None
             self.sharing = SharingConfig.from_lisa_layers(idx, b.n_layers, b.sha256, b.arch)
             self.sharing.validate("--layers")
         self.sharing.validate_for_training(b.n_layers, [b.window(i) for i in range(b.n_layers)], a.seq_len)
@@ -173,12 +176,14 @@ class Run:
             options["rank"] = a.rank
         if a.align_only:
             options["alignOnly"] = True
-        extra = {"phase": a.phase, "local_steps": str(self.local_steps), "joint_steps": str(self.steps - self.local_steps),
+        extra = {"phase": a.phase, "local_steps": str(self.local_steps),
+                 "joint_steps": str(self.steps - self.local_steps),
                  "beta": repr(a.beta), "seq_len": str(a.seq_len), "batch": str(a.batch),
                  "trainer": f"lisa_torch {__version__} (torch {torch.__version__}, {self.world} process"
                             f"{'es' if self.world > 1 else ''}, {self.precision})"}
         return header(sharing=self.sharing, rank=self.rank_r, ffn=a.ffn, hidden=a.hidden, rope=not a.no_rope,
-                      align_only=a.align_only, sha256=self.base.sha256, step=self.opt.step, options=options, extra=extra)
+                      align_only=a.align_only, sha256=self.base.sha256, step=self.opt.step, options=options,
+                      extra=extra)
 
     def _resume(self) -> None:
         tensors, meta = load(self.a.out)

@@ -27,7 +27,8 @@ class Result(unittest.TextTestResult):
         super().startTest(test)
 
     def _line(self, word: str, test, extra: str = "") -> None:
-        self.stream.write(f"lisa_torch: {word} {test.id().removeprefix('test_')}{extra} ({time.time() - self.started:.1f} s)\n")
+        took = time.time() - self.started
+        self.stream.write(f"lisa_torch: {word} {test.id().removeprefix('test_')}{extra} ({took:.1f} s)\n")
         self.stream.flush()
 
     def addSuccess(self, test):

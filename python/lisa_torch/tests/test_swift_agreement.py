@@ -27,7 +27,8 @@ def swift_train(m: dict, config: str, out: str, tokens: int, *extra: str):
 def torch_args(m: dict, config: str, out: str, tokens: int, *extra: str):
     from lisa_torch.train import build_parser
     return build_parser().parse_args(["--model", m["gguf"], "--config", config, "--tokens", str(tokens),
-                                      "--seq-len", str(SEQ), "--batch", str(BATCH), "--rank", str(RANK), "--lr", str(LR),
+                                      "--seq-len", str(SEQ), "--batch", str(BATCH), "--rank", str(RANK),
+                                      "--lr", str(LR),
                                       "--token-file", token_file(m), "--out", out, *extra])
 
 
@@ -77,7 +78,8 @@ class SwiftAgreementTests(unittest.TestCase):
         total, kd, lm = net(tensors["tokens"].long(), phase, float(meta["beta"]))
         total.backward()
         worst = 0.0
-        for name, got, want in [("total", total.detach(), meta["total"]), ("kd", kd, meta["kd"]), ("lm", lm, meta["lm"])]:
+        for name, got, want in [("total", total.detach(), meta["total"]), ("kd", kd, meta["kd"]),
+                                ("lm", lm, meta["lm"])]:
             if want == "nan":
                 self.assertTrue(bool(torch.isnan(got)), name)
                 continue
