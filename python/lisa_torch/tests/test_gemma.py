@@ -1,7 +1,7 @@
-"""One check on the real Gemma 3 270M (Q4_K_M, its k-quants dequantized by gguf-py in transformers and by the Swift
+"""Two checks on the real Gemma 3 270M (Q4_K_M, its k-quants dequantized by gguf-py in transformers and by the Swift
 engine): a joint step (β = 0.25, LiSA on layers 7 and 8, 2 × 32 tokens of the shared text corpus) gives the same
 L_KD, L_LM and total, and the same alignment-FFN gradients, in both trainers. At the DS-equivalent init W_LR's
-gradient is exactly zero in both."""
+gradient is exactly zero in both. And transformers' tokenizer from the GGUF gives the Swift tokenizer's ids."""
 from __future__ import annotations
 
 import os
@@ -51,6 +51,31 @@ class GemmaTests(unittest.TestCase):
             worst = max(worst, rel_norm(p.grad, g))
             self.assertLessEqual(rel_norm(p.grad, g), 1e-3, n)
         print(f"  Gemma 3 270M: {'; '.join(report)}; FFN gradients within {worst:.1e}")
+
+    def test_hf_tokenizer_gives_swift_ids_on_the_corpus(self):
+        """`--corpus` (transformers' conversion of the GGUF vocabulary) cuts the same windows as `lisa train`."""
+        import struct
+
+        from lisa_torch.data import Windows, documents, read_token_cache, tokenize_corpora
+        from transformers import AutoTokenizer
+        d = os.path.join(workdir(), "gemma-tokens")
+        lisa("train", "--model", GEMMA, "--layers", "7,8", "--tokens", "40960", "--seq-len", "128", "--batch", "4",
+             "--phase", "local", "--data", DATA, "--token-cache", f"{d}/tokens", "--out", f"{d}/unused.safetensors",
+             "--dump-step", f"{d}/step0.st", "--threads", "2")
+        cache = os.path.join(d, "tokens", os.listdir(f"{d}/tokens")[0])
+        swift = read_token_cache(cache)
+        with open(cache, "rb") as f:
+            n_docs = struct.unpack("<Q", f.read(16)[8:])[0]
+        folder, name = os.path.split(GEMMA)
+        tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        corpus = os.path.join(DATA, "text_corpus", "train.jsonl")
+        self.assertGreater(len(documents(corpus)), n_docs)
+        hf = tokenize_corpora([corpus], tok, len(swift))
+        self.assertEqual(hf.tolist(), swift.tolist())
+        tensors, _ = load_dump(f"{d}/step0.st")
+        self.assertEqual(Windows(hf, 128, 4, 2).batch(0, 4).tolist(), tensors["tokens"].long().tolist())
+        print(f"  Gemma 3 270M: the HF tokenizer gives Swift's {len(swift)} ids on the corpus's first {n_docs} "
+              "documents")
 
 
 if __name__ == "__main__":

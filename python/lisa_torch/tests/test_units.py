@@ -98,6 +98,29 @@ class UnitTests(unittest.TestCase):
             std = LiSANetwork(base, SharingConfig(lisa.model_sha256, "gemma3", 6, ()), rank=4).logits(tokens)
             self.assertGreater(float((std - want).abs().max()), 1e-2)     # DS is not the original model
 
+    def test_bf16_autocast_path_runs_close_to_fp32(self):
+        """The GPU path (bf16 autocast) on CPU: no GPU was lent to this task, so this is its only run here."""
+        import torch
+        from lisa_torch.base import load_base
+        from lisa_torch.network import LiSANetwork
+        from lisa_torch.sharing import SharingConfig
+        m = tiny_model()
+        net = LiSANetwork(load_base(m["gguf"]), SharingConfig.load(m["mixed"]), rank=4)
+        net.initialize(0)
+        tokens = torch.randint(0, 300, (2, 16), generator=torch.Generator().manual_seed(0))
+        for phase in ("local", "joint"):
+            want = [float(x.detach()) for x in net(tokens, phase)]
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                got = net(tokens, phase)
+            got[0].backward()
+            for g, w in zip(got, want):
+                if not math.isnan(w):
+                    self.assertLess(abs(float(g.detach()) - w), 1e-2 * abs(w), f"{phase}: bf16 {float(g)} vs {w}")
+            for n, p in net.lisa.named_parameters():
+                self.assertEqual(p.grad.dtype, torch.float32, n)
+                self.assertTrue(bool(torch.isfinite(p.grad).all()), n)
+                p.grad = None
+
     def test_bad_sharing_config_is_a_sentence(self):
         import contextlib
         import io
