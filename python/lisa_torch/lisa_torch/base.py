@@ -87,10 +87,20 @@ def load_base(model: str, *, base_gguf: str | None = None, base_sha256: str | No
               dtype: torch.dtype = torch.float32) -> BaseModel:
     """`model`: a .gguf file, or a Hugging Face folder (config.json + safetensors); for a folder, `base_gguf` (the
     GGUF it corresponds to, hashed) or `base_sha256` names the model checkpoints are made for."""
-    from transformers import AutoConfig, AutoModelForCausalLM
-
     if not os.path.exists(model):
         raise BaseModelError(f"There is no model at {model} (no such file or folder).")
+    try:
+        return _load(model, base_gguf, base_sha256, dtype)
+    except BaseModelError:
+        raise
+    except Exception as e:      # transformers and gguf-py raise many kinds; the user gets one sentence
+        why = str(e).rstrip(".")
+        raise BaseModelError(f"{model} cannot be loaded as a causal LM ({type(e).__name__}: {why}).") from None
+
+
+def _load(model: str, base_gguf: str | None, base_sha256: str | None, dtype: torch.dtype) -> BaseModel:
+    from transformers import AutoConfig, AutoModelForCausalLM
+
     gguf_path = model if os.path.isfile(model) else base_gguf
     if os.path.isfile(model):
         if not model.endswith(".gguf"):

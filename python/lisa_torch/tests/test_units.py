@@ -136,6 +136,14 @@ class UnitTests(unittest.TestCase):
                        "--token-file", "/nonexistent", "--out", os.path.join(m["dir"], "x.safetensors")])
         self.assertEqual(rc, 1)
         self.assertIn(f"was made for a model with SHA-256 00, but the base model has {m['sha']}", err.getvalue())
+        junk = os.path.join(m["dir"], "junk.gguf")
+        with open(junk, "wb") as f:
+            f.write(b"not a gguf file at all")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            rc = main(["--model", junk, "--layers", "2", "--tokens", "64", "--out", os.path.join(m["dir"], "y.st")])
+        self.assertEqual(rc, 1)
+        self.assertIn(f"{junk} cannot be loaded as a causal LM", err.getvalue())
 
 
 if __name__ == "__main__":
