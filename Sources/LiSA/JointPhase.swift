@@ -26,9 +26,9 @@ extension LocalKDTrainer {
     /// The joint phase (eq 7): L = β·L_KD + (1−β)·L_LM through the whole network with the LiSA layers in
     /// place. L_KD is eq 5's Huber loss between each LiSA layer's A_n (now fed the network's own H and A_{n−1})
     /// and the original model's A_n*, averaged over visible entries and LiSA layers; L_LM the mean next-token
-    /// cross-entropy. With `update`, backpropagates (TrainingGraphBackward.swift) and steps AdamW.
+    /// cross-entropy. With `update`, backpropagates (TrainingGraphBackward.swift) and (with `apply`) steps AdamW.
     @discardableResult
-    public func jointStep(batch: [[Int]], beta: Float, update: Bool = true) throws -> LossParts {
+    public func jointStep(batch: [[Int]], beta: Float, update: Bool = true, apply: Bool = true) throws -> LossParts {
         for g in flatGrads { g.zero() }
         let graph = TrainingGraph(model: model, modules: jointModules)
         let mg = ModuleGrads(lisa: layers, grads: grads)
@@ -57,7 +57,7 @@ extension LocalKDTrainer {
             }
             if update { prof.time(.backward) { graph.backward(lmScale: (1 - beta) / B, scoreGrads: scoreGrads, grads: mg) } }
         }
-        if update { prof.time(.optimizer) { optimizer.update(grads: flatGrads) } }
+        if update && apply { prof.time(.optimizer) { optimizer.update(grads: flatGrads) } }
         let kd = kdSum / Double(B), lm = lmSum / Double(B)
         return LossParts(total: Double(beta) * kd + Double(1 - beta) * lm, kd: kd, lm: lm)
     }

@@ -61,9 +61,10 @@ public final class LocalKDTrainer {
     }
 
     /// L_KD (eq 5) on a batch of token sequences: mean over LiSA layers of the Huber loss averaged over each
-    /// layer's visible (h, a, b) entries, averaged over sequences. With `update`, backpropagates and steps.
+    /// layer's visible (h, a, b) entries, averaged over sequences. With `update`, backpropagates and (with `apply`)
+    /// steps; `apply: false` leaves the gradients in place for `dumpStep` (StepDump.swift).
     @discardableResult
-    public func step(batch: [[Int]], update: Bool = true) throws -> Double {
+    public func step(batch: [[Int]], update: Bool = true, apply: Bool = true) throws -> Double {
         for g in flatGrads { g.zero() }
         var total = 0.0
         let scale = 1 / Float(batch.count * layers.count)
@@ -87,7 +88,7 @@ public final class LocalKDTrainer {
                                       grads: grads[k], dPrevScores: nil, dInput: nil)
             }
         }
-        if update { optimizer.update(grads: flatGrads) }
+        if update && apply { optimizer.update(grads: flatGrads) }
         return total / Double(batch.count * layers.count)
     }
 

@@ -37,6 +37,9 @@ public struct TrainingRunConfig: Sendable {
     public var tokenCache: URL?
     public var threads = 2
     public var weights: WeightFormat = .quantized
+    /// Diagnostic (trainer comparisons, python/lisa_torch): write the next step's losses, gradients, parameters and
+    /// batch (with `resume` also the checkpoint's runtime logits) to this file and stop without updating.
+    public var dumpStep: URL?
 
     public init(model: String, tokens: Int, out: URL, corpora: [URL]) {
         self.model = model; self.tokens = tokens; self.out = out; self.corpora = corpora
@@ -133,6 +136,14 @@ public enum LiSATraining {
                 return try lisa.jointStep(batch: b, beta: c.beta)
             }
             optimizer = lisa.optimizer; save = { try lisa.save(to: c.out, modelSHA: sha) }
+        }
+        if let dump = c.dumpStep {
+            guard c.method == .lisa else { throw CheckpointError.config("--dump-step works with --method lisa only.") }
+            let s = lisa.optimizer.step, b = windows.batch(step: s, size: c.batch)
+            let logits = resume ? try LiSARuntime.logits(checkpoint: c.out, model: m.transformer, modelSHA: sha, tokens: b[0]) : nil
+            try lisa.dumpStep(batch: b, joint: s >= localSteps, beta: c.beta, runtimeLogits: logits, to: dump)
+            log("wrote \(dump.path): step \(s) (\(s >= localSteps ? "joint" : "local")), no update")
+            return
         }
         log("\(steps) steps × \(c.batch) × \(c.seqLen) tokens, lr \(c.lr), warm-up \(o.optimizer.warmupSteps); \(windows.windows.count) windows")
         let start = Date(), first = optimizer.step

@@ -84,7 +84,8 @@ struct SlurmEval: ParsableCommand {
 
     func run() throws {
         let inner = try parseInner(Eval.self, arguments, "eval")
-        try slurm.finish(try reservedCheck { try SlurmJob.eval(task: inner.task, arguments: arguments, settings: slurm.settings) })
+        try slurm.finish(try reservedCheck { try SlurmJob.eval(task: inner.task ?? URL(fileURLWithPath: inner.taskFile ?? "task").deletingPathExtension().lastPathComponent,
+                                                                    arguments: arguments, settings: slurm.settings) })
     }
 }
 

@@ -42,6 +42,10 @@ struct Train: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = 2
     @Option(help: "The frozen base's matrices: quantized (in their GGUF blocks, products exact through dequantized tiles) or f32.")
     var weights: WeightFormat = .quantized
+    @Option(help: ArgumentHelp("Diagnostic (trainer comparisons): write this step's losses, gradients, parameters and"
+        + " batch (with --resume also the checkpoint's runtime logits) to FILE and stop without updating.",
+        visibility: .hidden))
+    var dumpStep: String?
 
     func validate() throws {
         try validateThreads(threads)
@@ -82,6 +86,7 @@ struct Train: ParsableCommand {
         c.seed = seed; c.ffn = AlignFFNKind(rawValue: ffn)!; c.rank = rank; c.loraRank = loraRank; c.useRoPE = !noRope
         c.alignOnly = alignOnly; c.checkpointEvery = checkpointEvery; c.resume = resume; c.threads = threads; c.weights = weights
         c.tokenCache = noTokenCache ? nil : tokenCache.map { URL(fileURLWithPath: $0) } ?? TrainingRunConfig.defaultTokenCache()
+        c.dumpStep = dumpStep.map { URL(fileURLWithPath: $0) }
         try LiSATraining.run(c) { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
     }
 }
