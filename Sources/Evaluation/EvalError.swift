@@ -53,7 +53,7 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
             return "Task \(task), document \(document): \(tokens) tokens exceed the model's context of \(context)."
         case .unsupportedTemplate(let file, let key, let template, let construct):
             return "\(file): \(key) \(template.debugDescription) uses \(construct), which lisa's Jinja subset does not support "
-                + "(README: task files; supported: fields and paths, subscripts and slices, string and list literals, + ~ -, "
+                + "(docs/evaluation.md: task files; supported: fields and paths, subscripts and slices, string and list literals, + ~ -, "
                 + "string methods and the filters join trim lower upper replace first last length int regex_replace)."
         case .missingDocumentField(let task, let file, let line, let field, let template):
             return "\(file.isEmpty ? "task \(task)" : file):\(line): the record has no field \"\(field)\", which the template "

@@ -100,7 +100,7 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
 
     /// Keys of task files before issue 19, refused with what replaces them.
     static let retiredKeys: [String: String] = [
-        "record": "declare the data file's fields under \"fields\" instead (README: adding a task)",
+        "record": "declare the data file's fields under \"fields\" instead (docs/evaluation.md: adding a task)",
         "choicesField": "write \"docToChoice\": \"{{ field }}\" instead",
         "choiceFilter": "apply the filter inside docToChoice, e.g. \"{{ endings }}\" items through a filter",
         "referencesField": "write \"docToTarget\": \"{{ field }}\" instead",

@@ -14,7 +14,7 @@ struct Eval: ParsableCommand {
         discussion: "Example: lisa eval models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100 --json")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Task name (a file tasks/<task>.json; folder from LISA_TASKS, ./tasks or beside the executable).") var task: String?
-    @Option(help: "A task file instead of --task: an lm-eval task YAML (its dataset from --data, README) or a task JSON.")
+    @Option(help: "A task file instead of --task: an lm-eval task YAML (its dataset from --data, docs/evaluation.md) or a task JSON.")
     var taskFile: String?
     @Option(help: "Few-shot exemplars (default: the task's, FIGURES.md C8).") var shots: Int?
     @Option(help: "Evaluate a seeded sample of this many documents.") var limit: Int?

@@ -26,7 +26,7 @@ import TestSupport
         let f = try folder(["odd": Self.piqa.replacingOccurrences(of: "\"outputType\"", with: "\"record\": \"piqa\", \"outputType\"")])
         let path = f.url.appendingPathComponent("odd.json").path
         #expect(throws: EvalError.badTaskFile(path: path, reason: "the field \"record\" is no longer read: declare the data file's fields "
-            + "under \"fields\" instead (README: adding a task)")) { try f.spec("odd") }
+            + "under \"fields\" instead (docs/evaluation.md: adding a task)")) { try f.spec("odd") }
         let typo = try folder(["odd": Self.piqa.replacingOccurrences(of: "\"docToTarget\"", with: "\"docTotarget\"")])
         #expect(throws: (any Error).self) { try typo.spec("odd") }
         do { _ = try typo.spec("odd") } catch { #expect("\(error)".contains("the field \"docTotarget\" is not a task file key (name, source,")) }

@@ -102,7 +102,7 @@ import TestSupport
 
     /// The README's ```python blocks after the pandas marker, with the example paths replaced.
     static func snippets(db: String, export: String) throws -> [String] {
-        let readme = try String(contentsOf: TestPaths.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try String(contentsOf: TestPaths.repoRoot.appendingPathComponent("docs/studies.md"), encoding: .utf8)
         guard let start = readme.range(of: "<!-- pandas snippet") else { return [] }
         let blocks = readme[start.upperBound...].components(separatedBy: "```python\n").dropFirst().prefix(2)
         return blocks.map { b in
@@ -156,7 +156,7 @@ import TestSupport
         #expect(rows == 2 * 18 * 18)
 
         let code = try Self.snippets(db: t.db.path, export: t.out.path)
-        #expect(code.count == 2, "README.md has no pandas snippet (marker `<!-- pandas snippet`, two ```python blocks)")
+        #expect(code.count == 2, "docs/studies.md has no pandas snippet (marker `<!-- pandas snippet`, two ```python blocks)")
         guard code.count == 2 else { return }
         #expect(code[0].contains("pandas") && code[1].contains("csv.DictReader"))
         #expect(code.allSatisfy { $0.split(separator: "\n").count == 3 }, "each snippet is three lines")
