@@ -60,6 +60,27 @@ public enum LisaBinary {
         return p
     }
 
+    /// Runs several lisa processes at the same time (each with its arguments, in the repository root) and waits for
+    /// all: (exit status, the tail of stderr) per process, in order. For faults that need concurrent writers.
+    public static func runTogether(_ argsList: [[String]]) throws -> [(status: Int32, stderr: String)] {
+        let exe = try executable()
+        let procs = try argsList.map { args -> (Process, Pipe) in
+            let p = Process(), err = Pipe()
+            p.executableURL = exe
+            p.arguments = args
+            p.currentDirectoryURL = TestPaths.repoRoot
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = err
+            try p.run()
+            return (p, err)
+        }
+        return procs.map { p, err in
+            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, String(log.suffix(400)))
+        }
+    }
+
     /// Runs lisa with `args` in the repository root; `environment` entries are added to (or, with nil, removed from) this process's.
     /// `fileSizeLimitKB` runs it under `ulimit -f` with SIGXFSZ ignored (a full disk: writes past the limit fail with EFBIG).
     @discardableResult

@@ -19,21 +19,8 @@ import Glibc
     @Test(.needsGemma) func twoProcessesWritingOneDatabaseLoseNothing() throws {
         let dir = try TestPaths.tempDir("eval-two"); defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("shared.sqlite")
-        let exe = try LisaBinary.executable()
-        let procs = try ["piqa", "boolq"].map { task -> (Process, Pipe) in
-            let p = Process(), err = Pipe()
-            p.executableURL = exe
-            p.arguments = evalArgs(db, task: task, limit: 6)
-            p.currentDirectoryURL = TestPaths.repoRoot
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = err
-            try p.run()
-            return (p, err)
-        }
-        for (p, err) in procs {
-            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "\(log.suffix(400))")
+        for r in try LisaBinary.runTogether(["piqa", "boolq"].map { evalArgs(db, task: $0, limit: 6) }) {
+            #expect(r.status == 0, "\(r.stderr)")
         }
         let store = try LisaStore(path: db.path)
         let runs = try store.evalRuns()

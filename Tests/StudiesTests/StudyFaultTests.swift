@@ -16,23 +16,10 @@ import TestSupport
     @Test(.needsGemma) func studyAndEvalWritingOneDatabaseLoseNothing() throws {
         let dir = try TestPaths.tempDir("study-eval"); defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("shared.sqlite")
-        let exe = try LisaBinary.executable()
         let evalArgs = ["eval", TestPaths.gemma, "--task", "boolq", "--limit", "6", "--data", TestPaths.data.path,
                         "--db", db.path, "--threads", "1"]
-        let procs = try [studyArgs(db, reports: dir.appendingPathComponent("reports")), evalArgs].map { args in
-            let p = Process(), err = Pipe()
-            p.executableURL = exe
-            p.arguments = args
-            p.currentDirectoryURL = TestPaths.repoRoot
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = err
-            try p.run()
-            return (p, err)
-        }
-        for (p, err) in procs {
-            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "\(log.suffix(400))")
+        for r in try LisaBinary.runTogether([studyArgs(db, reports: dir.appendingPathComponent("reports")), evalArgs]) {
+            #expect(r.status == 0, "\(r.stderr)")
         }
         let store = try LisaStore(path: db.path)
         let study = try #require(try store.latestFinishedRun(study: "tiny"))
