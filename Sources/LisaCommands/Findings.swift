@@ -9,7 +9,8 @@ struct FindingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "findings",
         abstract:
-            "Write reports/FINDINGS.md: the four core findings × models, with verdicts from the stored study runs.")
+            "Write reports/FINDINGS.md: the four core findings × models, with verdicts from the stored study runs.",
+        discussion: "Example: lisa findings --db reports/lisa.sqlite --out reports/FINDINGS.md")
     @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
     @Option(help: "Folder of study files.") var studies = "studies"
     @Option(help: "Where to write the markdown.") var out = "reports/FINDINGS.md"

@@ -6,7 +6,8 @@ import Studies
 /// `lisa merge SHARD.sqlite… --into ALL.sqlite`: the shard databases of one run → one database.
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "merge",
-        abstract: "Merge the shard databases of one run (`--shard I/N` of study run, eval or sensitivity) into one database.")
+        abstract: "Merge the shard databases of one run (`--shard I/N` of study run, eval or sensitivity) into one database.",
+        discussion: "Example: lisa merge shard-0.sqlite shard-1.sqlite --into reports/lisa.sqlite")
     @Argument(help: "The shard databases, one per shard (any order).") var shards: [String] = []
     @Option(help: "The merged database (created if absent; it may hold other runs).") var into: String
     @Option(help: "The model file, for a study's Table 11 labels (default: the path the shards recorded).") var model: String?

@@ -7,8 +7,9 @@ struct SlurmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "slurm",
         abstract: "Write (and with --submit submit) a Slurm job array of shards and a dependent merge job.",
         discussion: """
-            Give the command's own arguments as you would to it; lisa slurm adds --shard, --db and --resume to each \
-            task. Example: lisa slurm study studies/fig3.yaml --model M --shards 8 --partition cpu --time 1:00:00 --cpus 4 --submit
+            Give the command's own arguments as you would to it; lisa slurm adds --shard, --db and --resume to each task.
+
+            Example: lisa slurm study studies/fig3.yaml --shards 8 --partition cpu --time 1:00:00 --cpus 4
             """,
         subcommands: [SlurmStudy.self, SlurmEval.self, SlurmSensitivity.self])
 }
@@ -64,7 +65,9 @@ func reservedCheck(_ f: () throws -> SlurmJob) throws -> SlurmJob {
 }
 
 struct SlurmStudy: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "study", abstract: "Shards of `lisa study run FILE …` (samples or configurations).")
+    static let configuration = CommandConfiguration(commandName: "study",
+        abstract: "Shards of `lisa study run FILE …` (samples or configurations).",
+        discussion: "Example: lisa slurm study studies/tiny.yaml --shards 2 --cpus 1")
     @OptionGroup var slurm: SlurmOptions
     @Argument(parsing: .allUnrecognized, help: "The study file and `lisa study run` options.") var arguments: [String] = []
 
@@ -78,7 +81,9 @@ struct SlurmStudy: ParsableCommand {
 }
 
 struct SlurmEval: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Shards of `lisa eval MODEL --task T …` (documents).")
+    static let configuration = CommandConfiguration(commandName: "eval",
+        abstract: "Shards of `lisa eval MODEL --task T …` (documents).",
+        discussion: "Example: lisa slurm eval models/gemma-3-270m-q4_k_m.gguf --task piqa --shards 4")
     @OptionGroup var slurm: SlurmOptions
     @Argument(parsing: .allUnrecognized, help: "The model and `lisa eval` options.") var arguments: [String] = []
 
@@ -91,7 +96,8 @@ struct SlurmEval: ParsableCommand {
 
 struct SlurmSensitivity: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sensitivity",
-        abstract: "Shards of `lisa sensitivity MODEL --task T …` (configurations).")
+        abstract: "Shards of `lisa sensitivity MODEL --task T …` (configurations).",
+        discussion: "Example: lisa slurm sensitivity models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100 --shards 4")
     @OptionGroup var slurm: SlurmOptions
     @Argument(parsing: .allUnrecognized, help: "The model and `lisa sensitivity` options.") var arguments: [String] = []
 
