@@ -84,3 +84,28 @@ int lk_dequant_rows(uint32_t type, const void *src, size_t row_bytes, int64_t ro
     }
     return 0;
 }
+
+// y[i·ldy + r] = Σ_j W[r, j]·x_i[j] for rows r in [r0, r1) and activation rows i < m, each weight row dequantized
+// exactly (lk_dequant_rows) into `scratch` [k] and dotted in Float32 with 16 independent partial sums (lanes) per
+// activation row, added in a fixed order: the exact path's few-row products without dequantizing the whole matrix.
+LK_DQ_CLONES
+int lk_dequant_gemv(uint32_t type, const void *w, size_t row_bytes, int64_t k, int64_t r0, int64_t r1,
+                    const float *x, int64_t m, float *y, int64_t ldy, float *scratch) {
+    if (!lk_type_supported(type) || k % lk_block_elems(type) != 0) return -1;
+    for (int64_t r = r0; r < r1; r++) {
+        lk_dequant_rows(type, (const uint8_t *)w + (size_t)r * row_bytes, row_bytes, 1, k, scratch);
+        for (int64_t i = 0; i < m; i++) {
+            const float *xi = x + i * k;
+            float lane[16] = {0};
+            int64_t j = 0;
+            for (; j + 16 <= k; j += 16)
+                for (int l = 0; l < 16; l++) lane[l] += scratch[j + l] * xi[j + l];
+            float tail = 0;
+            for (; j < k; j++) tail += scratch[j] * xi[j];
+            float s = 0;
+            for (int l = 0; l < 16; l++) s += lane[l];
+            y[i * ldy + r] = s + tail;
+        }
+    }
+    return 0;
+}

@@ -57,7 +57,7 @@ extension LocalKDTrainer {
             }
             if update { prof.time(.backward) { graph.backward(lmScale: (1 - beta) / B, scoreGrads: scoreGrads, grads: mg) } }
         }
-        if update && apply { prof.time(.optimizer) { optimizer.update(grads: flatGrads) } }
+        if update && apply { _ = prof.time(.optimizer) { optimizer.update(grads: flatGrads) } }
         let kd = kdSum / Double(B), lm = lmSum / Double(B)
         return LossParts(total: Double(beta) * kd + Double(1 - beta) * lm, kd: kd, lm: lm)
     }

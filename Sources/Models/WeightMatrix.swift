@@ -61,6 +61,8 @@ public final class WeightMatrix: @unchecked Sendable {
     nonisolated(unsafe) public static var threads = 2
     /// Activation rows up to which the integer kernels run; more rows take the dequantized-tile sgemm.
     nonisolated(unsafe) public static var integerRowLimit = 8
+    /// Activation rows up to which the exact mode dots dequantized rows directly; more rows take the tile sgemm.
+    nonisolated(unsafe) public static var exactRowLimit = 8
 
     public init(name: String, rows: Int, cols: Int, f32: FloatBuffer) {
         self.name = name; self.rows = rows; self.cols = cols; self.type = .f32; self.f32 = f32
@@ -94,6 +96,8 @@ public final class WeightMatrix: @unchecked Sendable {
             return
         }
         if mode == .integer || (mode == .auto && m <= Self.integerRowLimit) { integerForward(x, m: m, y: y, ldy: ldy); return }
+        // exact, few rows: dequantize one weight row at a time and dot in Float32, instead of the whole matrix per call
+        if m <= Self.exactRowLimit { exactFewRows(x, m: m, y: y, ldy: ldy); return }
         forEachTile { r0, r1, tile in
             BLAS.gemmNT(m: m, n: r1 - r0, k: cols, a: x, lda: cols, b: tile, ldb: cols, c: y + r0, ldc: ldy)
         }
@@ -173,6 +177,21 @@ public final class WeightMatrix: @unchecked Sendable {
             guard r0 < r1 else { return }
             _ = lk_gemv(path, t, w, rb, Int64(k), Int64(r0), Int64(r1), xqc, Int64(m), y, Int64(ldy))
         }
+    }
+
+    /// The exact product for m ≤ exactRowLimit activation rows (lk_dequant_gemv), rows split over the threads.
+    private func exactFewRows(_ x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+        let t = type.rawValue, w = blocks!, rb = rowBytes, k = cols, n = rows
+        let workers = min(Self.threads, max(1, n / 64))
+        let chunks = workers <= 1 ? 1 : workers * 4, per = (n + chunks - 1) / chunks
+        let run: (Int) -> Void = { c in
+            let r0 = c * per, r1 = min(n, r0 + per)
+            guard r0 < r1 else { return }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k)   // [k] one dequantized weight row
+            defer { scratch.deallocate() }
+            _ = lk_dequant_gemv(t, w, rb, Int64(k), Int64(r0), Int64(r1), x, Int64(m), y, Int64(ldy), scratch)
+        }
+        if chunks == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: run) }
     }
 
     /// Calls body(r0, r1, tile) for consecutive row panels, tile = rows [r0, r1) dequantized [(r1 − r0), cols].

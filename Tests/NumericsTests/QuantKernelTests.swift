@@ -136,6 +136,32 @@ struct RandomBlocks {
         #expect(lk_dequant_rows(t.rawValue, [UInt8](repeating: 0, count: 4 * cols), 4 * cols, 1, Int64(cols - 1), &out) == (t.blockSize > 1 ? -1 : 0))
     }
 
+    /// The exact path's few-row product (each weight row dequantized exactly, Float32 dots) equals the Double
+    /// product of the GGUF reader's dequantized weights with the activations to Float32 rounding (1e-5 of Σ|w·x|),
+    /// for every type and 1 … 8 rows.
+    @Test(arguments: RandomBlocks.types) func exactFewRowProductsMatchTheDequantizedProduct(_ t: GGMLType) throws {
+        let w = RandomBlocks.make(t, rows: rows, cols: cols, seed: 31)
+        let wf = try dequantized(t, w)
+        var rng = SeededGenerator(seed: 9)
+        let rb = cols / t.blockSize * t.blockBytes
+        for m in [1, 3, 8] {
+            let x = (0..<(m * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
+            var y = [Float](repeating: .nan, count: m * rows)
+            var scratch = [Float](repeating: 0, count: cols)
+            w.withUnsafeBytes { wp in
+                #expect(lk_dequant_gemv(t.rawValue, wp.baseAddress!, rb, Int64(cols), 0, Int64(rows), x, Int64(m), &y, Int64(rows),
+                                        &scratch) == 0)
+            }
+            for i in 0..<m {
+                for r in 0..<rows {
+                    var exact = 0.0, mag = 0.0
+                    for j in 0..<cols { let p = Double(wf[r * cols + j]) * Double(x[i * cols + j]); exact += p; mag += abs(p) }
+                    #expect(abs(Double(y[i * rows + r]) - exact) <= 1e-5 * max(mag, 1e-6), "\(t.name) m \(m) row \(r)")
+                }
+            }
+        }
+    }
+
     /// Each product equals the exact Float product Σ w·x within the 8-bit activation rounding bound:
     /// |err| ≤ Σ_j |w_j| · d_a / 2 with d_a ≤ max|x| / 127 (plus Float accumulation slack).
     @Test(arguments: RandomBlocks.types) func productsAreWithinTheActivationRoundingBound(_ t: GGMLType) throws {

@@ -56,6 +56,12 @@ int lk_dequant_row(uint32_t type, const void *src, float *dst, int64_t k);
 /// arithmetic, bit for bit the GGUF reader's (the exact path's tiles). Returns 0, or −1 for an unsupported type.
 int lk_dequant_rows(uint32_t type, const void *src, size_t row_bytes, int64_t rows, int64_t k, float *dst);
 
+/// y[i·ldy + r] = Σ_j W[r, j]·x_i[j] for rows r in [r0, r1) and m Float32 activation rows x [m, k]: each weight row
+/// dequantized exactly into `scratch` [k], then Float32 dot products (16 lanes, fixed order). The exact path's
+/// product for few rows (a decoding step, a last-row LM head). Returns 0, or −1 for an unsupported type.
+int lk_dequant_gemv(uint32_t type, const void *w, size_t row_bytes, int64_t k, int64_t r0, int64_t r1,
+                    const float *x, int64_t m, float *y, int64_t ldy, float *scratch);
+
 /// One query row's attention products (decoding steps, where a BLAS call costs more than the work and its
 /// spinning threads take the cores from the quantized kernels):
 /// scores[s] = scale · Σ_j q[j]·K[s·ldk + j] for s < S, and out[j] = Σ_s p[s]·V[s·ldv + j] for j < hd.
