@@ -80,11 +80,12 @@ struct Eval: ParsableCommand {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let r: TaskResult
-        if store != nil, lisa != nil { throw CLIError("--lisa cannot be combined with --db yet: run it without --db (use --out/--partial).") }
         if let store {
             let rec = try EvalRecorder.open(store: store, modelPath: modelOptions.model, model: m)
+            let checkpoint = try lisa.map { EvalRecorder.Checkpoint(sha256: try SHA256.hex(ofFile: $0), providers: providers, nf: nf) }
             do {
-                let o = try rec.run(evalTask, model: m, options: opts, sharing: sharingJSON, resume: resume, stopAfter: stopAfter,
+                let o = try rec.run(evalTask, model: m, options: opts, sharing: sharingJSON, checkpoint: checkpoint,
+                                  resume: resume, stopAfter: stopAfter,
                                   shard: parseShard(shard)) { done, _ in
                     progress.update(done)
                 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GGUF
 import GRDB
 
@@ -37,8 +40,21 @@ public final class LisaStore {
             throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
         }
         guard problems == ["ok"] else { throw StoreError.damaged(path: path, problems: Array(problems.prefix(3))) }
-        do { try Schema.migrator.migrate(dbQueue) } catch let e as DatabaseError {
-            throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
+        try Self.migrate(dbQueue, path: path)
+    }
+
+    /// Applies pending migrations. Two processes opening a new file at once both find it unmigrated; each migration
+    /// runs in its own transaction, so the later one fails on a schema object the first has just created. It then
+    /// reads the applied migrations again and continues from there (a few rounds at most: one per migration).
+    static func migrate(_ dbQueue: DatabaseQueue, path: String) throws {
+        for attempt in 0... {
+            do { try Schema.migrator.migrate(dbQueue); return } catch let e as DatabaseError {
+                let raced = (e.message ?? "").contains("already exists") || (e.message ?? "").contains("duplicate column")
+                guard raced, attempt < 10 else {
+                    throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
+                }
+                usleep(20_000)
+            }
         }
     }
 

@@ -36,14 +36,27 @@ public struct EvalRecorder {
         return EvalRecorder(store: store, modelId: rec.id!)
     }
 
-    /// Canonical JSON of what determines the numbers: task, data file, shots, seed, limit, policies, sharing.
-    public static func parameters(task: EvalTask, options: EvalOptions, sharing: String?) -> String {
+    /// A trained checkpoint an evaluation runs with (`lisa eval --lisa`): its layers as score providers, identified
+    /// in the run's parameters by the file's SHA-256 (and whether NF decoding ran).
+    public struct Checkpoint {
+        public let sha256: String
+        public let providers: LayerScoreProviders
+        public let nf: Bool
+        public init(sha256: String, providers: LayerScoreProviders, nf: Bool) {
+            self.sha256 = sha256; self.providers = providers; self.nf = nf
+        }
+    }
+
+    /// Canonical JSON of what determines the numbers: task, data file, shots, seed, limit, policies, sharing, and a
+    /// checkpoint's SHA-256 and NF flag (absent without one, so runs stored before keep their identity).
+    public static func parameters(task: EvalTask, options: EvalOptions, sharing: String?, checkpoint: Checkpoint? = nil) -> String {
         struct P: Encodable {
             let task: String; let dataFile: String; let shots: Int; let seed: UInt64; let limit: Int?
-            let policies: [String: String]; let sharing: String?
+            let policies: [String: String]; let sharing: String?; let checkpointSHA256: String?; let nf: Bool?
         }
         return canonicalJSON(P(task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
-                               limit: options.limit, policies: policyMap(options.policies), sharing: sharing))
+                               limit: options.limit, policies: policyMap(options.policies), sharing: sharing,
+                               checkpointSHA256: checkpoint?.sha256, nf: checkpoint.map(\.nf)))
     }
 
     /// What happened: the result, the stored run and how many documents came from the database.
@@ -55,9 +68,10 @@ public struct EvalRecorder {
     /// `shard`: score only that shard's documents (their ordinals stay those of the whole run), in a run marked as
     /// the shard; its metrics are over its own documents until `lisa merge` recomputes them over all.
     public func run(_ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: String? = nil,
+                    checkpoint: Checkpoint? = nil,
                     studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil, shard: Shard? = nil,
                     progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
-        let params = Self.parameters(task: task, options: options, sharing: sharing)
+        let params = Self.parameters(task: task, options: options, sharing: sharing, checkpoint: checkpoint)
         let total = selectDocuments(task, options: options).count
         var run: EvalRunRecord
         if resume, let old = try store.latestEvalRun(parameters: params, modelId: modelId, studyRunId: studyRunId, shard: shard) {
@@ -75,7 +89,9 @@ public struct EvalRecorder {
             catch { throw EvalStoreError.damagedDocument(runId: runId, docIndex: d.docIndex, db: store.path) }
         }
         var fresh = 0
-        let r = try evaluate(task, model: model, options: options, resumed: stored, ordinals: shard.map { s in { s.owns($0) } },
+        let r = try evaluate(task, model: model, options: options, resumed: stored,
+                             scoreProviders: checkpoint?.providers ?? [:], nf: checkpoint?.nf ?? false,
+                             ordinals: shard.map { s in { s.owns($0) } },
                              each: { doc, ordinal in
             try store.storeEvalDocument(Self.record(doc, runId: runId, ordinal: ordinal))
             fresh += 1
