@@ -27,7 +27,7 @@ public final class LisaStore {
         config.journalMode = .wal
         Self.lastOpened.set(path)
         do {
-            dbQueue = try DatabaseQueue(path: path, configuration: config)
+            dbQueue = try Self.retryingWhileBusy { try DatabaseQueue(path: path, configuration: config) }
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT {
             throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
         } catch let e as DatabaseError {
@@ -48,12 +48,24 @@ public final class LisaStore {
     /// reads the applied migrations again and continues from there (a few rounds at most: one per migration).
     static func migrate(_ dbQueue: DatabaseQueue, path: String) throws {
         for attempt in 0... {
-            do { try Schema.migrator.migrate(dbQueue); return } catch let e as DatabaseError {
+            do { try retryingWhileBusy { try Schema.migrator.migrate(dbQueue) }; return } catch let e as DatabaseError {
                 let raced = (e.message ?? "").contains("already exists") || (e.message ?? "").contains("duplicate column")
                 guard raced, attempt < 10 else {
                     throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
                 }
                 usleep(20_000)
+            }
+        }
+    }
+
+    /// Runs `body` again while SQLite reports the file busy or locked past the busy timeout (a new file being set up
+    /// by several processes at once: switching it to WAL takes an exclusive lock), for up to a minute in all.
+    static func retryingWhileBusy<T>(_ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            do { return try body() } catch let e as DatabaseError
+                where (e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED) && Date() < deadline {
+                usleep(50_000)
             }
         }
     }
