@@ -36,7 +36,7 @@ public final class LisaStore {
         // Writing into a damaged file would bury the damage under new rows: check first (quick_check is
         // O(file size) but skips the index cross-checks of integrity_check).
         let problems: [String]
-        do { problems = try dbQueue.read { try String.fetchAll($0, sql: "PRAGMA quick_check") } } catch let e as DatabaseError {
+        do { problems = try Self.retryingWhileBusy { try dbQueue.read { try String.fetchAll($0, sql: "PRAGMA quick_check") } } } catch let e as DatabaseError {
             throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
         }
         guard problems == ["ok"] else { throw StoreError.damaged(path: path, problems: Array(problems.prefix(3))) }
@@ -79,9 +79,12 @@ public final class LisaStore {
         ro.readonly = true
         let problems: [String]
         do {
-            let probe = try DatabaseQueue(path: path, configuration: ro)
-            problems = try probe.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
-            try probe.close()
+            // Another process may be switching the new file to WAL this moment (an exclusive lock): wait for it.
+            problems = try retryingWhileBusy {
+                let probe = try DatabaseQueue(path: path, configuration: ro)
+                defer { try? probe.close() }
+                return try probe.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
+            }
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT {
             throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
         } catch let e as DatabaseError {
