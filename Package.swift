@@ -25,6 +25,9 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // Float32 buffers, BLAS products and the transformer kernels (and their backward passes). The only target
         // built -Ounchecked: pure numeric code that parses no input (issue 15).
+        // Small helpers every layer may use and that belong to none: SHA-256, the seeded generator, atomic writes,
+        // file faults as sentences, the one canonical JSON encoding.
+        .target(name: "Basics"),
         .target(name: "Numerics", dependencies: ["COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // GGUF v2/v3: memory-mapped reader, writer, exact dequantization.
@@ -32,29 +35,29 @@ let package = Package(
         // SentencePiece-BPE and GPT-2 byte-level BPE built from plain vocab/merges/scores.
         .target(name: "Tokenizers", dependencies: ["GGUF"]),
         // Architectures (llama, qwen2, gemma3), forward pass, KV cache, taps, attention policies, generation.
-        .target(name: "Models", dependencies: ["Numerics", "GGUF", "Tokenizers", "CKernels"]),
+        .target(name: "Models", dependencies: ["Basics", "Numerics", "GGUF", "Tokenizers", "CKernels"]),
         // Task records from the data dir, deterministic sampling, prompt builders (lm-eval conventions).
-        .target(name: "Datasets", dependencies: ["Numerics"]),
+        .target(name: "Datasets", dependencies: ["Basics"]),
         // One SQLite file through GRDB: named migrations, records, resume bookkeeping.
-        .target(name: "Store", dependencies: ["GGUF", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["Basics", .product(name: "GRDB", package: "GRDB.swift")]),
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
-        .target(name: "Analysis"),
+        .target(name: "Analysis", dependencies: ["Basics"]),
         // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
-        .target(name: "Evaluation", dependencies: ["Models", "Datasets", "Tokenizers", "GGUF",
+        .target(name: "Evaluation", dependencies: ["Basics", "Models", "Datasets", "Tokenizers", "GGUF",
                                                   .product(name: "Stencil", package: "Stencil"),
                                                   .product(name: "Yams", package: "Yams")]),
         // LiSA (Section 5): alignment FFN, low-rank Q/K difference, hand-written backward passes, trainer, checkpoints.
-        .target(name: "LiSA", dependencies: ["Models", "Numerics", "GGUF", "Tokenizers", "Datasets"]),
+        .target(name: "LiSA", dependencies: ["Basics", "Models", "Numerics", "GGUF", "Tokenizers", "Datasets"]),
         // gnuplot scripts and data files → PNG/SVG.
         .target(name: "Plots"),
         // Study files (YAML) → capture → store → analyses → plots → reports.
-        .target(name: "Studies", dependencies: ["Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers", "Evaluation",
+        .target(name: "Studies", dependencies: ["Basics", "Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers", "Evaluation", "LiSA",
                                                 .product(name: "Yams", package: "Yams")]),
         // `lisa site`: the committed reports/ as a static HTML site (Markdown through Ink), no server, relative links.
-        .target(name: "Site", dependencies: ["Store", .product(name: "Ink", package: "Ink"), .product(name: "Yams", package: "Yams")]),
+        .target(name: "Site", dependencies: ["Basics", "Store", .product(name: "Ink", package: "Ink"), .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
-            "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation", "LiSA", "Site",
+            "Basics", "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation", "LiSA", "Site",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),
@@ -64,22 +67,24 @@ let package = Package(
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], path: "Tests/GGUFTests"),
         .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers", "GGUF"], path: "Tests/TokenizersTests"),
-        .testTarget(name: "NumericsTests", dependencies: ["TestSupport", "Numerics", "CKernels", "GGUF"], path: "Tests/NumericsTests"),
+        .testTarget(name: "NumericsTests", dependencies: ["Basics", "Numerics", "CKernels", "GGUF"], path: "Tests/NumericsTests"),
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis"], path: "Tests/AnalysisTests"),
-        .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Numerics"], path: "Tests/DatasetsTests"),
-        .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store"], path: "Tests/StoreTests"),
-        .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Studies", "Store", "Plots", "Models", "LisaCommands",
-                                                     "Evaluation", "Datasets"],
+        .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Basics", "Datasets"], path: "Tests/DatasetsTests"),
+        .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store", .product(name: "GRDB", package: "GRDB.swift")],
+                    path: "Tests/StoreTests"),
+        .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Basics", "Studies", "Store", "Analysis", "Models",
+                                                     "Evaluation", "Datasets", "GGUF"],
                     path: "Tests/StudiesTests"),
         .testTarget(name: "SiteTests", dependencies: ["TestSupport", "Site"], path: "Tests/SiteTests"),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "LisaCommands",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     path: "Tests/CLITests"),
-        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "Datasets", "GGUF"],
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Basics", "Evaluation", "Models", "Datasets", "GGUF"],
                     path: "Tests/EvaluationTests"),
-        .testTarget(name: "LiSATests", dependencies: ["TestSupport", "LiSA", "Models", "Numerics", "GGUF", "Evaluation", "Tokenizers"],
+        .testTarget(name: "LiSATests", dependencies: ["TestSupport", "Basics", "LiSA", "Models", "Numerics", "GGUF", "Evaluation",
+                                                  "Tokenizers"],
                     path: "Tests/LiSATests"),
-        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Analysis", "GGUF", "Tokenizers", "Numerics", "LisaCommands"],
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Analysis", "GGUF", "Tokenizers", "CKernels"],
                     path: "Tests/ModelsTests"),
     ],
     swiftLanguageModes: [.v5]

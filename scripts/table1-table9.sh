@@ -25,7 +25,7 @@ mkdir -p reports/table1 reports/table9
     echo "|---|---|---|---|"
     for F in 0.53 0.65 0.84; do
       N=$(python3 -c "print(round($F*18))")
-      ERR=$("$LISA" recommend --model "$MODEL" --db "$DB" --target "$F" "${EXTRA[@]}" --out "reports/table1/$PREFIX-$F.json" 2>&1 >/dev/null)
+      ERR=$("$LISA" recommend "$MODEL" --db "$DB" --target "$F" "${EXTRA[@]}" --out "reports/table1/$PREFIX-$F.json" 2>&1 >/dev/null)
       ENTRY=$(echo "$ERR" | sed -n 's/^ranked by [^;]*; \(.*\) of [0-9]* layers.*/\1/p')
       NOTE=$(echo "$ERR" | grep -o '(target [0-9]* not reachable[^)]*)' || true)
       SRC=$(echo "$ERR" | sed -n 's/^layer sources (0-based, LCKV style): //p')

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 // S2 (paper §3.1, Fig. 2 right, Fig. 5b–d; FIGURES.md C5): align the heads of layer n with those of

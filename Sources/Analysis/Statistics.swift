@@ -1,8 +1,9 @@
+import Basics
 import Foundation
 
 // Standard errors for every number a report prints (issue 17, item 2): the analytic s.e. of a mean, a seeded
 // bootstrap over samples for any statistic of per-sample values, and paired differences for comparisons on
-// the same samples or documents. Pure functions; the generator is the workbench's SplitMix64 (`StatRNG`),
+// the same samples or documents. Pure functions; the generator is the workbench's SplitMix64 (`SeededGenerator`),
 // so a bootstrap gives the same numbers on every platform.
 
 /// A measured value with its standard error (and, from a bootstrap, a 95 % percentile interval).
@@ -31,20 +32,6 @@ public struct Estimate: Codable, Equatable, Sendable {
 
     /// |value| > k · se: the value differs from 0 beyond k standard errors (k = 2: "outside the noise").
     public func beyond(_ k: Double = 2) -> Bool { se.isFinite && abs(value) > k * se }
-}
-
-/// SplitMix64: the bootstrap's seeded generator (the same stream as Numerics' SeededGenerator, kept here so
-/// Analysis needs no other module).
-public struct StatRNG: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// The analytic standard error of a mean: sample standard deviation (n − 1) / √n; lm-eval's `mean_stderr`
@@ -78,7 +65,7 @@ public func bootstrap(n: Int, resamples: Int = 1000, seed: UInt64, statistic: ([
     let all = Array(0..<n)
     let full = n > 0 ? statistic(all) : .nan
     guard n > 1, resamples > 1 else { return Estimate(value: full, se: .nan, n: n) }
-    var rng = StatRNG(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     var values: [Double] = []
     values.reserveCapacity(resamples)
     var idx = [Int](repeating: 0, count: n)

@@ -1,9 +1,5 @@
 import Foundation
-import Numerics
-
-/// The workbench's seeded generator (SplitMix64, defined once in Numerics), re-exported so that
-/// `import Datasets` is enough to draw samples.
-public typealias SeededGenerator = Numerics.SeededGenerator
+import Basics
 
 /// The default number of instances per task for the similarity study (paper §3.1: 100 random instances).
 public let defaultSampleSize = 100

@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Foundation
 import Models
@@ -42,7 +43,11 @@ public struct TaskResult: Codable, Sendable {
     public var primaryMetric: String
     public var seconds: Double
     public var tokensRun: Int
-    public var policies: [String: String]
+    public var policies: AttentionPolicies
+    /// The sharing config whose shared layers ran as DS (`--sharing`), nil without one.
+    public var sharing: SharingConfig?
+    /// The trained checkpoint the run used (`--lisa`), nil without one.
+    public var checkpoint: CheckpointIdentity?
     public var documents: [DocumentResult]
 }
 
@@ -124,11 +129,10 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
         progress?(i + 1, docs.count)
     }
     let (metrics, errs) = aggregate(results)
-    let pol = options.policies.byLayer.sorted { $0.key < $1.key }.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
     return TaskResult(task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
                       standardErrors: errs, primaryMetric: task.spec.primaryMetric,
                       seconds: storedSeconds + Date().timeIntervalSince(start), tokensRun: storedTokens + scorer.tokensRun + batchedTokens,
-                      policies: pol, documents: results)
+                      policies: options.policies, sharing: nil, checkpoint: nil, documents: results)
 }
 
 /// A run's metrics and their standard errors from its documents in run order (the order fixes the sums' last

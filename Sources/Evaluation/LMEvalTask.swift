@@ -1,5 +1,5 @@
+import Basics
 import Datasets
-import GGUF
 import Models
 import Foundation
 import Yams

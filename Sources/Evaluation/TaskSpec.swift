@@ -1,6 +1,6 @@
+import Basics
 import Datasets
 import Foundation
-import GGUF
 import Models
 
 /// One evaluation task as data (`tasks/<name>.json`, or an lm-eval YAML through `LMEvalTask`), mirroring the fields of

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Models
 import Numerics
@@ -81,7 +82,7 @@ public final class DSLoRATrainer {
         let p = url.path
         guard let sha = meta["base_model_sha256"] else { throw CheckpointError.malformed(path: p, reason: "no base_model_sha256 in __metadata__") }
         guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
-        guard let sj = meta["sharing"], let sharing = try? JSONDecoder().decode(SharingConfig.self, from: Data(sj.utf8)),
+        guard let sj = meta["sharing"], let sharing = try? CanonicalJSON.decoder().decode(SharingConfig.self, from: Data(sj.utf8)),
               let rank = Int(meta["lora_rank"] ?? "") else {
             throw CheckpointError.malformed(path: p, reason: "sharing or lora_rank in __metadata__ cannot be read")
         }

@@ -1,3 +1,4 @@
+import Basics
 import CKernels
 import Foundation
 import GGUF
@@ -196,7 +197,7 @@ public final class LiSARuntime {
         let sha = try field("base_model_sha256")
         guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
         let sharing: SharingConfig
-        do { sharing = try JSONDecoder().decode(SharingConfig.self, from: Data(try field("sharing").utf8)) }
+        do { sharing = try CanonicalJSON.decoder().decode(SharingConfig.self, from: Data(try field("sharing").utf8)) }
         catch let e as CheckpointError { throw e }
         catch { throw CheckpointError.malformed(path: p, reason: "the sharing config in __metadata__ cannot be decoded") }
         try sharing.validate(path: p)

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Models
 import Numerics
@@ -95,11 +96,10 @@ public final class LocalKDTrainer {
     // MARK: checkpoints
 
     func metadata(modelSHA: String) -> [String: String] {
-        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         return ["format": "lisa-local-kd-v1", "sharing": sharing.json, "rank": String(layers[0].rank),
                 "ffn": options.ffn.rawValue, "hidden": String(options.hidden), "rope": String(options.useRoPE),
                 "base_model_sha256": modelSHA, "step": String(optimizer.step),
-                "options": String(data: try! enc.encode(options), encoding: .utf8)!, "method": "lisa",
+                "options": CanonicalJSON.string(options), "method": "lisa",
                 "align_only": String(options.alignOnly ?? false)]
             .merging(extraMetadata) { a, _ in a }
     }

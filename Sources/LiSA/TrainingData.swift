@@ -1,6 +1,6 @@
+import Basics
 import Datasets
 import Foundation
-import GGUF
 import Tokenizers
 
 /// Fixed-length training windows from one or more corpora, tokenized once and cached: the documents' tokens

@@ -1,6 +1,6 @@
+import Basics
 import Datasets
 import Foundation
-import GGUF
 import Models
 
 /// Everything a `lisa train` run needs, already parsed: the library entry point `LiSATraining.run` takes it.
@@ -24,7 +24,8 @@ public struct TrainingRunConfig: Sendable {
     public var lr: Float = 3e-4
     /// Warm-up steps (nil: the paper's share, 1,500 of 40,000 steps = 3.75 %, at least 1).
     public var warmup: Int?
-    public var seed: UInt64 = 0
+    /// The CLI's one default seed (`--seed`).
+    public var seed: UInt64 = 1234
     public var ffn: AlignFFNKind = .dl
     public var rank: Int?, loraRank: Int?
     public var useRoPE = true, alignOnly = false

@@ -1,6 +1,6 @@
+import Basics
 import ArgumentParser
 import Foundation
-import GGUF
 import LiSA
 import Models
 import Numerics

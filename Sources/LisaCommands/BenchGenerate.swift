@@ -1,6 +1,6 @@
+import Basics
 import ArgumentParser
 import Foundation
-import GGUF
 import LiSA
 import Models
 import Numerics
@@ -27,11 +27,11 @@ struct BenchGenerate: ParsableCommand {
     var vsLlamaBench: String?
 
     func settings() throws -> [(prompt: Int, gen: Int)] {
-        let parts = io.split(separator: ",").map { $0.split(separator: ":").compactMap { Int($0) } }
-        guard !parts.isEmpty, parts.allSatisfy({ $0.count == 2 && $0[0] >= 1 && $0[1] >= 1 }) else {
-            throw ValidationError("--io must look like 128:512,512:1024 (prompt:generated, positive), got '\(io)'.")
+        try commaList(io, option: "--io", expected: "prompt:generated with two positive lengths (e.g. 128:512)") { e in
+            let p = e.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard p.count == 2, let a = p[0], let b = p[1], a >= 1, b >= 1 else { return nil }
+            return (prompt: a, gen: b)
         }
-        return parts.map { ($0[0], $0[1]) }
     }
 
     func validate() throws {
@@ -63,7 +63,7 @@ struct BenchGenerate: ParsableCommand {
                 }
                 return b
             }
-            let progress = Progress(total: repeats * sides.count * g, label: "bench \(p):\(g)")
+            let progress = ProgressReporter(total: repeats * sides.count * g, label: "bench \(p):\(g)")
             var best: [Int: GenerationTiming] = [:]
             var llamaTG: [Double] = [], ourDecode: [Double] = []
             for r in 0..<repeats {

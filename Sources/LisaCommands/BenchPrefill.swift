@@ -28,11 +28,7 @@ struct BenchPrefill: ParsableCommand {
     ]
 
     func lengths() throws -> [Int] {
-        let v = tokens.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !v.isEmpty, v.allSatisfy({ $0 >= 1 && $0 <= 1 << 16 }), v.count == tokens.split(separator: ",").count else {
-            throw ValidationError("--tokens must be a comma-separated list of positive lengths, got '\(tokens)'.")
-        }
-        return v
+        try commaIntegers(tokens, option: "--tokens", expected: "a prompt length from 1 to 65536", range: 1...(1 << 16))
     }
 
     func validate() throws { _ = try lengths(); guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1.") } }

@@ -13,12 +13,7 @@ struct BenchRoof: ParsableCommand {
     @Option(help: "Comma-separated activation row counts.") var rows = "1,8,32,128,512"
 
     func run() throws {
-        let ms = try rows.split(separator: ",").map { s -> Int in
-            guard let v = Int(s.trimmingCharacters(in: .whitespaces)), v >= 1 else {
-                throw ValidationError("--rows: '\(s)' is not a positive integer.")
-            }
-            return v
-        }
+        let ms = try commaIntegers(rows, option: "--rows", expected: "a positive row count", range: 1...Int.max)
         let m = try modelOptions.load()
         let t = modelOptions.threads
         print("kernel path \(KernelPath.name) (supported: \(KernelPath.supported.map(KernelPath.name).joined(separator: ", "))), "

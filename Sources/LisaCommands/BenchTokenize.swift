@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import Datasets
 import Foundation
@@ -9,15 +10,15 @@ struct BenchTokenize: ParsableCommand {
         abstract: "Encode a large English text on one thread and report MB/s and tokens/s.",
         discussion: "Example: lisa bench tokenize models/gemma-3-270m-q4_k_m.gguf")
 
-    @Argument(help: "Path to a .gguf file.") var model: String
+    @OptionGroup var modelArgument: ModelArgument
+    var model: String { modelArgument.model }
     @Option(help: "Text file to encode (default: <data>/wikitext2/test.txt).") var file: String?
-    @Option(name: .customLong("data"), help: "The shared data folder (default: env LISA_DATA, else ../shared/data).")
-    var dataDir: String?
+    @OptionGroup var dataOption: DataOption
     @Flag(help: "Print one JSON line.") var json = false
 
     var textPath: String {
         if let file { return file }
-        return DataDirectory(path: dataDir).url.appendingPathComponent("wikitext2/test.txt").path
+        return DataDirectory(path: dataOption.data).url.appendingPathComponent("wikitext2/test.txt").path
     }
 
     func run() throws {
@@ -53,8 +54,7 @@ struct BenchTokenizeResult {
             "load_seconds": loadSeconds, "encode_seconds": encodeSeconds,
             "mb_per_s": megabytesPerSecond, "tokens_per_s": tokensPerSecond,
         ]
-        let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return CanonicalJSON.line(fields)
     }
 }
 

@@ -18,10 +18,10 @@ struct DataCheck: ParsableCommand {
         abstract: "Validate every data file: each line a JSON object with the expected fields.",
         discussion: "Example: lisa data check --data ../shared/data")
 
-    @Option(help: "The data folder (default: $LISA_DATA, else ../shared/data).") var data: String?
+    @OptionGroup var dataOption: DataOption
 
     func run() throws {
-        let dir = DataDirectory(path: data)
+        let dir = DataDirectory(path: dataOption.data)
         print("data dir: \(dir.url.path)")
         let results = checkDataDirectory(dir)
         for r in results {

@@ -14,7 +14,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Write tidy CSV files and README.md (their columns).") var csv = false
     @Flag(help: "Write one JSON file.") var json = false
     @Flag(help: "Write the tidy CSVs of a study report (S1 matrices, S2 curves, cosines, sensitivity sweeps, with s.e.).") var tidy = false
-    @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
+    @OptionGroup var database: DatabaseOption
     @Argument(help: "Output folder.") var dir: String
 
     func validate() throws {
@@ -25,9 +25,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else { throw CLIError("The study database \(db) does not exist.") }
         do {
-            let store = try LisaStore(path: db), out = URL(fileURLWithPath: dir)
+            let store = try database.openExisting(), out = URL(fileURLWithPath: dir)
             let files = try evalRunId.map { try StudyExport.writeEval(store: store, evalRunId: $0, to: out) }
                 ?? (tidy ? TidyExport.write(store: store, runId: runId!, to: out)
                          : StudyExport.write(store: store, runId: runId!, format: csv ? .csv : .json, to: out))

@@ -11,20 +11,18 @@ struct FindingsCommand: ParsableCommand {
         abstract:
             "Write reports/FINDINGS.md: the four core findings × models, with verdicts from the stored study runs.",
         discussion: "Example: lisa findings --db reports/lisa.sqlite --out reports/FINDINGS.md")
-    @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
-    @Option(help: "Folder of study files.") var studies = "studies"
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var studiesOption: StudiesOption
+    var studies: String { studiesOption.studies }
     @Option(help: "Where to write the markdown.") var out = "reports/FINDINGS.md"
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw CLIError("The study database \(db) does not exist; run `lisa study run` first.")
-        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: studies, isDirectory: &isDir), isDir.boolValue else {
             throw CLIError("--studies \(studies) is not a folder of study files.")
         }
         do {
-            let store = try LisaStore(path: db)
+            let store = try database.openExisting()
             try Findings.write(store: store, studiesDir: studies, out: out)
             print(out)
         } catch let e as CLIError { throw e } catch { throw CLIError(sentence(error)) }

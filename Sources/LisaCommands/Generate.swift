@@ -1,6 +1,6 @@
+import Basics
 import ArgumentParser
 import Foundation
-import GGUF
 import LiSA
 import Models
 
@@ -13,7 +13,7 @@ struct Generate: ParsableCommand {
     @Flag(help: "Greedy decoding (argmax).") var greedy = false
     @Option(help: "Sampling temperature (0 = greedy).") var temperature: Float = 0.8
     @Option(help: "Nucleus sampling mass.") var topP: Float = 0.95
-    @Option(help: "Sampling seed.") var seed: UInt64 = 42
+    @OptionGroup var seedOption: SeedOption
     @Option(help: "Stop when this string appears (repeatable).") var stop: [String] = []
     @Flag(help: "Keep going past end-of-generation tokens.") var ignoreEos = false
     @Flag(help: "Print JSON {prompt_ids, ids, text}.") var json = false
@@ -33,7 +33,7 @@ struct Generate: ParsableCommand {
     func run() throws {
         let m = try modelOptions.load()
         let ids = try promptOptions.ids(m)
-        let sampler = greedy || temperature == 0 ? Sampler.greedy() : Sampler(temperature: temperature, topP: topP, seed: seed)
+        let sampler = greedy || temperature == 0 ? Sampler.greedy() : Sampler(temperature: temperature, topP: topP, seed: seedOption.seed)
         var providers: LayerScoreProviders = [:]
         if let lisa {
             let rt = try LiSARuntime.load(checkpoint: URL(fileURLWithPath: lisa), model: m.transformer,

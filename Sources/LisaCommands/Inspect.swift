@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import Foundation
 import GGUF
@@ -41,9 +42,7 @@ struct Inspect: ParsableCommand {
         }
         let summary = GGUFSummary(try GGUFFile(path: model))
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try enc.encode(summary), as: UTF8.self))
+            print(String(decoding: CanonicalJSON.data(summary, pretty: true), as: UTF8.self))
         } else {
             print(Inspect.text(summary))
         }

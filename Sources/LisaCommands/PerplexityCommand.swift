@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import Foundation
 import Models
@@ -21,7 +22,7 @@ struct PerplexityCommand: ParsableCommand {
         guard ids.count >= 2 * c else {
             throw CLIError("\(file): \(ids.count) tokens are fewer than two chunks of \(c) (-c).")
         }
-        let progress = Progress(total: ids.count / c, label: "perplexity")
+        let progress = ProgressReporter(total: ids.count / c, label: "perplexity")
         let start = Date()
         let r = try m.transformer.perplexity(tokens: ids, context: c, bos: m.tokenizer.addBOSByDefault ? m.tokenizer.bosID : nil,
                                              progress: { done, _ in progress.update(done) })

@@ -9,18 +9,15 @@ struct ReportCommand: ParsableCommand {
         discussion: "Example: lisa report --study fig3 --db reports/lisa.sqlite")
     @Option(help: "Study name (e.g. fig3).") var study: String
     @Option(help: "Study file (default: studies/<study>.yaml).") var file: String?
-    @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
-    @Option(help: "Folder that receives <study>/report.md and images.") var reports = "reports"
-
-    func validate() throws { try checkFolder(reports, option: "--reports") }
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var reportsOption: ReportsOption
 
     func run() throws {
         do {
-            guard FileManager.default.fileExists(atPath: db) else { throw CLIError("The study database \(db) does not exist; run `lisa study run` first.") }
             let spec = try StudySpec.load(file ?? "studies/\(study).yaml")
-            let store = try LisaStore(path: db)
-            guard let run = try store.latestFinishedRun(study: study) else { throw StoreError.noRun(study: study, path: db) }
-            let files = try StudyReport(store: store, spec: spec, runId: run.id!, reportsDir: reports).write()
+            let store = try database.openExisting()
+            guard let run = try store.latestFinishedRun(study: study) else { throw StoreError.noRun(study: study, path: database.path) }
+            let files = try StudyReport(store: store, spec: spec, runId: run.id!, reportsDir: reportsOption.reports).write()
             print("run \(run.id!): " + files.joined(separator: " "))
         } catch let e as CLIError {
             throw e

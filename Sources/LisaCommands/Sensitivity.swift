@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import Datasets
 import Evaluation
@@ -15,28 +16,30 @@ struct SensitivityCommand: ParsableCommand {
     @Option(help: "Task name (tasks/<task>.json).") var task = "piqa"
     @Option(help: "Few-shot exemplars (default: the task's).") var shots: Int?
     @Option(help: "Evaluate a seeded sample of this many documents (the same for every configuration).") var limit: Int?
-    @Option(help: "Seed for the sample and the exemplar draw.") var seed: UInt64 = 1234
+    @OptionGroup var seedOption: SeedOption
     @Option(help: "Metric to compare (default: the task's primary metric, FIGURES.md C8).") var metric: String?
-    @Option(help: "Data folder (default LISA_DATA, else ../shared/data).") var data: String?
+    @OptionGroup var dataOption: DataOption
     @Option(help: "Write the sweep as JSON (input of `lisa recommend`).") var out: String?
     @Option(help: "generate_until documents decoded together (1: one at a time; results are the same).") var batch = 8
-    @Option(help: "Store every configuration's documents and the sweep in this SQLite database (a study run, resumable).")
-    var db: String?
-    @Flag(help: "With --db: continue a stopped run with the same parameters.") var resume = false
-    @Option(help: "With --db: run only shard I of N (0-based) of the configurations; then `lisa merge` the shards' databases.")
-    var shard: String?
-    @Option(help: "With --db: folder that receives sensitivity-<task>/report.md and the figure.") var reports = "reports"
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var resumeFlag: ResumeFlag
+    @OptionGroup var shardOption: ShardOption
+    @OptionGroup var reportsOption: ReportsOption
+
+    var db: String? { database.db }
+    var resume: Bool { resumeFlag.resume }
+    var shard: String? { shardOption.shard }
+    var seed: UInt64 { seedOption.seed }
 
     func validate() throws {
         try validateSampling(limit: limit, shots: shots)
         if db == nil, resume || shard != nil { throw ValidationError("--resume and --shard need --db FILE.") }
-        if try parseShard(shard) != nil, out != nil {
+        if try shardOption.parsed() != nil, out != nil {
             throw ValidationError("--out would hold one shard's configurations; merge the shards, then run with --db ALL --resume --out.")
         }
         if db != nil, modelOptions.weights != .quantized || modelOptions.kv != nil || modelOptions.products != nil {
             throw ValidationError("--weights, --kv and --products are not available with --db (a stored sweep runs the defaults).")
         }
-        try checkFolder(reports, option: "--reports")
     }
 
     func run() throws {
@@ -44,7 +47,7 @@ struct SensitivityCommand: ParsableCommand {
         if let metric, !spec.metricNames.contains(metric) {
             throw EvalError.unknownMetric(task: spec.name, metric: metric, known: spec.metricNames)
         }
-        let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: data))
+        let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: dataOption.data))
         guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, batch: batch)
         try checkLimit(limit, task: evalTask, shots: opts.shots)
@@ -56,7 +59,7 @@ struct SensitivityCommand: ParsableCommand {
         }
         let m = try modelOptions.load()
         let pairs = LayerPair.sweep(nLayers: m.config.nLayers)
-        let progress = Progress(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
+        let progress = ProgressReporter(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
         let r = try runSensitivity(evalTask, model: m, options: opts, metric: metric) { done, _ in progress.update(done) }
         progress.finish()
         if let out { try writeJSON(r, to: out) }
@@ -72,8 +75,8 @@ extension SensitivityCommand {
                                         seed: seed, figure: .ranking, tasks: [entry], policies: ["ds", "uniform"])
         do {
             let s = try SensitivityStudy.run(spec: spec, specPath: "lisa sensitivity", options: StudyRunOptions(
-                modelPath: modelOptions.model, dbPath: db, dataDir: data, reportsDir: reports, resume: resume,
-                threads: modelOptions.threads, shard: parseShard(shard)))
+                modelPath: modelOptions.model, dbPath: db, dataDir: dataOption.data, reportsDir: reportsOption.reports, resume: resume,
+                threads: modelOptions.threads, shard: shardOption.parsed()))
             if let shard {
                 print("run \(s.runId): shard \(shard): \(s.samplesCaptured) documents scored, \(s.samplesResumed) resumed; merge with `lisa merge`")
                 return nil

@@ -12,8 +12,10 @@ struct SiteCommand: ParsableCommand {
 
         Open reports/site/index.html in a browser: no server, no network, relative links only.
         """)
-    @Option(help: "Folder of report folders (each with a report.md) and FINDINGS.md.") var reports = "reports"
-    @Option(help: "Folder of the study files the reports name.") var studies = "studies"
+    @OptionGroup var reportsOption: ReportsOption
+    @OptionGroup var studiesOption: StudiesOption
+    var reports: String { reportsOption.reports }
+    var studies: String { studiesOption.studies }
     @Option(help: "Output folder (replaced when it holds an earlier site; git-ignored by default).") var out = "reports/site"
 
     func validate() throws {

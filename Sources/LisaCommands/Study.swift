@@ -15,29 +15,26 @@ struct StudyRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a study file (capture, analyses, plots, report).",
         discussion: "Example: lisa study run studies/fig3.yaml --resume")
     @Argument(help: "A study file, e.g. studies/fig3.yaml.") var file: String
-    @Option(help: "GGUF model (default: the study file's `model:`).") var model: String?
-    @Option(help: "SQLite database.") var db = "reports/lisa.sqlite"
-    @Option(help: "Data folder (default: LISA_DATA or ../shared/data).") var data: String?
-    @Option(help: "Folder that receives <study>/report.md and images.") var reports = "reports"
-    @Option(help: "BLAS threads.") var threads = 2
-    @Flag(help: "Continue an interrupted run of the same study and parameters.") var resume = false
+    @Argument(help: "Path to a GGUF model file (default: the study file's `model:`).") var model: String?
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var dataOption: DataOption
+    @OptionGroup var reportsOption: ReportsOption
+    @OptionGroup var threadsOption: ThreadsOption
+    @OptionGroup var resumeFlag: ResumeFlag
     @Flag(help: "Recompute even if a finished run exists (a new run; old ones stay).") var force = false
     @Option(help: "tasks/ folder for `kind: sensitivity` studies (default: LISA_TASKS or ./tasks).") var tasks: String?
-    @Option(help: "Run only shard I of N (0-based): its samples (configurations of a sensitivity study) into --db; then `lisa merge`.")
-    var shard: String?
+    @OptionGroup var shardOption: ShardOption
     @Option(help: .hidden) var throttleMs = 0
 
-    func validate() throws {
-        try validateThreads(threads)
-        try checkFolder(reports, option: "--reports")
-        _ = try parseShard(shard)
-    }
+    var reports: String { reportsOption.reports }
+    var shard: String? { shardOption.shard }
 
     func run() throws {
         do {
             let s = try StudyRunner.run(specPath: file, options: StudyRunOptions(
-                modelPath: model, dbPath: db, dataDir: data, reportsDir: reports, resume: resume, force: force,
-                threads: threads, throttleMilliseconds: throttleMs, tasksDir: tasks, shard: parseShard(shard)))
+                modelPath: model, dbPath: database.path, dataDir: dataOption.data, reportsDir: reports, resume: resumeFlag.resume,
+                force: force, threads: threadsOption.threads, throttleMilliseconds: throttleMs, tasksDir: tasks,
+                shard: shardOption.parsed()))
             if let shard, !s.alreadyFinished {
                 print("run \(s.runId): shard \(shard): \(s.samplesCaptured) units run, \(s.samplesResumed) resumed; merge with `lisa merge`")
             } else if !s.alreadyFinished {
@@ -55,15 +52,16 @@ struct StudyRun: ParsableCommand {
 
 struct StudyList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the study files in a folder.",
-        discussion: "Example: lisa study list --dir studies")
-    @Option(help: "Folder of study files.") var dir = "studies"
+        discussion: "Example: lisa study list --studies studies")
+    @OptionGroup var studiesOption: StudiesOption
+    var dir: String { studiesOption.studies }
 
     func run() throws {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
         guard !files.isEmpty else { throw CLIError("\(dir): no study files (*.yaml) found.") }
         for f in files {
             let path = "\(dir)/\(f)"
-            if studyKind(path) == "sensitivity", let s = try? SensitivityStudySpec.load(path) {
+            if studyKind(path) == .sensitivity, let s = try? SensitivityStudySpec.load(path) {
                 print("\(path)\t\(s.name)\t\(s.tasks.map { "\($0.task)×\($0.limit)" }.joined(separator: ", "))\t\(s.title)")
             } else if let s = try? StudySpec.load(path) {
                 let d = s.datasets.map { "\($0.task)×\($0.samples)" }.joined(separator: ", ")

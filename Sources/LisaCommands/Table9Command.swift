@@ -1,7 +1,7 @@
+import Basics
 import ArgumentParser
 import Evaluation
 import Foundation
-import GGUF
 import Models
 import Store
 import Studies
@@ -12,7 +12,7 @@ struct Table9Command: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "table9",
         abstract: "Table 9 from stored evaluation runs: Perf. Loss of DS under a sharing config per task, with levels low/moderate/high.",
         discussion: "Example: lisa table9 --db reports/lisa.sqlite --sharing reports/table1/ds-0.53.json --out table9.md")
-    @Option(help: "Study database with `lisa eval --db` runs: all-standard and `--sharing CONFIG` runs of the same tasks.") var db: String
+    @OptionGroup var database: DatabaseOption
     @Option(help: "The sharing config the DS runs used (`lisa eval --sharing`).") var sharing: String
     @Option(help: "Only runs on this GGUF model (default: any model).") var model: String?
     @Option(help: "Column label (default: DS (n) with n the shared layers).") var label: String?
@@ -20,8 +20,7 @@ struct Table9Command: ParsableCommand {
 
     func run() throws {
         let cfg = try SharingConfig.load(path: sharing)
-        let store: LisaStore
-        do { store = try LisaStore(path: db) } catch { throw CLIError("--db: \(sentence(error))") }
+        let store = try database.open()
         let rows: [Table9Row]
         do { rows = try StoredInputs(store: store).table9Rows(sharing: cfg.json, modelSHA256: try model.map { try SHA256.hex(ofFile: $0) }) }
         catch let e as StoredInputError { throw CLIError(e.description) }

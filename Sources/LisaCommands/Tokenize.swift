@@ -1,6 +1,6 @@
+import Basics
 import ArgumentParser
 import Foundation
-import GGUF
 import Tokenizers
 
 /// A command-line input that could not be read, phrased as a sentence naming it.
@@ -31,7 +31,8 @@ struct Tokenize: ParsableCommand {
         abstract: "Print the token ids a model's tokenizer gives a text (the same ids as llama-tokenize).",
         discussion: "Example: lisa tokenize models/gemma-3-270m-q4_k_m.gguf --text \"Hello world\" --json")
 
-    @Argument(help: "Path to a .gguf file.") var model: String
+    @OptionGroup var modelArgument: ModelArgument
+    var model: String { modelArgument.model }
     @Option(help: "The text to tokenize.") var text: String?
     @Option(name: .customLong("text-file"), help: "A file whose whole content, newlines included, is the text.")
     var textFile: String?

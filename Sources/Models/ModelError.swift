@@ -10,6 +10,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(id: Int, vocab: Int)
     case nonFinite(layer: Int, op: String, position: Int)
     case badPolicy(layer: Int, reason: String)
+    case unknownPolicy(token: String)
     case badSharingConfig(path: String, reason: String)
     case badBatch(reason: String)
     case unsupportedWeightType(tensor: String, type: String)
@@ -28,6 +29,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary (0..<\(v))."
         case let .nonFinite(l, op, p): return "a NaN or Inf first appeared in layer \(l), op '\(op)', position \(p)."
         case let .badPolicy(l, r): return "attention policy for layer \(l): \(r)."
+        case let .unknownPolicy(t):
+            return "\"\(t)\" is not an attention policy (standard, uniform, ds, or ds: and a comma-separated head map)."
         case let .badSharingConfig(p, r): return "The sharing config \(p) is invalid: \(r)."
         case let .badBatch(r): return "the batch cannot run: \(r)."
         case let .unsupportedWeightType(n, t):

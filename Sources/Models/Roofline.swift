@@ -1,7 +1,7 @@
+import Basics
 import CKernels
 import Dispatch
 import Foundation
-import GGUF
 import Numerics
 
 /// Machine roofs and kernel rates, measured on the spot (`lisa bench roof`): sgemm GFLOP/s, streaming read GB/s,

@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 
 /// Which layers share attention, as a file (`lisa recommend` writes it; `lisa eval --sharing` and
 /// `lisa train --config` read it).
@@ -47,8 +47,7 @@ public struct SharingConfig: Codable, Sendable, Equatable {
 
     /// Compact JSON (sorted keys), e.g. for a checkpoint's metadata.
     public var json: String {
-        let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
-        return String(decoding: try! e.encode(self), as: UTF8.self)
+        CanonicalJSON.string(self)
     }
 
     /// Checks the config on its own; `path` names the file in the error.
@@ -78,7 +77,7 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     /// Reads and validates a config; with `modelPath`, also checks it was made for that file.
     public static func load(path: String, modelPath: String? = nil) throws -> SharingConfig {
         let c: SharingConfig
-        do { c = try JSONDecoder().decode(SharingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path))) }
+        do { c = try CanonicalJSON.decoder().decode(SharingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path))) }
         catch let e as DecodingError { throw ModelError.badSharingConfig(path: path, reason: decodingReason(e)) }
         catch { throw ModelError.badSharingConfig(path: path, reason: "it cannot be read: \(FileProblem.reading(path, error))") }
         try c.validate(path: path)
@@ -98,9 +97,7 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     }
 
     public func write(to path: String) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(enc.encode(self), to: path)
+        try writeAtomically(CanonicalJSON.data(self, pretty: true), to: path)
     }
 }
 

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Store
 
@@ -26,7 +27,7 @@ struct EvalResultFile: Decodable {
     /// The file's result, or nil when the JSON is not an evaluation result.
     static func read(_ url: URL) -> EvalResultFile? {
         guard let data = try? Data(contentsOf: url) else { return nil }
-        return try? JSONDecoder().decode(EvalResultFile.self, from: data)
+        return try? CanonicalJSON.decoder().decode(EvalResultFile.self, from: data)
     }
 }
 

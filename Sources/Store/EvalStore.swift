@@ -17,10 +17,12 @@ public struct EvalRunRecord: Codable, FetchableRecord, MutablePersistableRecord,
     public var shots: Int
     public var seed: Int64
     public var docLimit: Int?
-    /// JSON object 0-based layer → policy description.
+    /// JSON object 0-based layer → policy token ("ds", "uniform", …).
     public var policies: String
     /// The sharing config JSON given with --sharing, if any.
     public var sharing: String?
+    /// The SHA-256 of the trained checkpoint the run used (`lisa eval --lisa`), if any.
+    public var checkpointSHA256: String?
     /// Canonical JSON of everything that determines the numbers; a resumed run must match it.
     public var parameters: String
     public var status: RunStatus
@@ -38,10 +40,11 @@ public struct EvalRunRecord: Codable, FetchableRecord, MutablePersistableRecord,
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     public init(modelId: Int64, studyRunId: Int64? = nil, unit: String? = nil, task: String, shots: Int, seed: UInt64,
-                docLimit: Int?, policies: String, sharing: String?, parameters: String, n: Int, primaryMetric: String,
-                toolVersion: String) {
+                docLimit: Int?, policies: String, sharing: String?, checkpointSHA256: String? = nil, parameters: String, n: Int,
+                primaryMetric: String, toolVersion: String) {
         self.modelId = modelId; self.studyRunId = studyRunId; self.unit = unit; self.task = task; self.shots = shots
         self.seed = Int64(bitPattern: seed); self.docLimit = docLimit; self.policies = policies; self.sharing = sharing
+        self.checkpointSHA256 = checkpointSHA256
         self.parameters = parameters; self.status = .running; self.n = n; self.primaryMetric = primaryMetric
         self.metrics = "{}"; self.stderr = "{}"; self.seconds = 0; self.tokens = 0; self.toolVersion = toolVersion
         self.startedAt = Date(); self.finishedAt = nil

@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 import GRDB
 
 /// A tidy CSV table: one observation per row, one variable per column, each column described for README.md.
@@ -149,14 +149,13 @@ public enum RunExport {
             "plots": (tables.first { $0.name == "plots" }?.rows ?? []).map { ["kind": $0[1], "path": $0[2]] },
         ]
         let u = dir.appendingPathComponent("run\(runId).json")
-        try writeAtomically(JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), to: u.path)
+        try writeAtomically(CanonicalJSON.objectData(obj, pretty: true), to: u.path)
         return u
     }
 
     /// Metrics and scores as the evaluation recorder encodes them (NaN and infinities as strings).
     static func decode<T: Decodable>(_ t: T.Type, _ s: String) -> T? {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let d = CanonicalJSON.decoder()
         return try? d.decode(t, from: Data(s.utf8))
     }
 

@@ -1,8 +1,8 @@
+import Basics
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import GGUF
 import GRDB
 
 /// The study database: one SQLite file (FIGURES.md: everything recorded so any figure can be redrawn).
@@ -230,7 +230,7 @@ public final class LisaStore {
         var sample = try SampleRecord.filter(Column("datasetId") == ds!.id! && Column("modelId") == modelId
                                              && Column("recordIndex") == recordIndex).fetchOne(db)
         if sample == nil {
-            let ids = String(data: try JSONEncoder().encode(tokenIds), encoding: .utf8)!
+            let ids = CanonicalJSON.string(tokenIds)
             var s = SampleRecord(id: nil, datasetId: ds!.id!, modelId: modelId, recordIndex: recordIndex, text: text,
                                  tokenIds: ids, nTokens: tokenIds.count)
             try s.insert(db); sample = s

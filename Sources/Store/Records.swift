@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GRDB
 
@@ -52,7 +53,7 @@ public struct SampleRecord: Codable, FetchableRecord, MutablePersistableRecord {
     public var nTokens: Int
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
-    public var ids: [Int] { (try? JSONDecoder().decode([Int].self, from: Data(tokenIds.utf8))) ?? [] }
+    public var ids: [Int] { (try? CanonicalJSON.decoder().decode([Int].self, from: Data(tokenIds.utf8))) ?? [] }
 }
 
 /// Run status: running until every sample and the analyses are stored.

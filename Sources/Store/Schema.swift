@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 // Schema changes only through named migrations. Unique keys make `--resume` idempotent: a sample,
@@ -141,6 +142,39 @@ enum Schema {
                 t.check(sql: "(runId IS NULL) != (evalRunId IS NULL)")
             }
         }
+        // Typed identities (issue 16): a policy is stored as its token ("ds"), no longer as Swift's text of the enum
+        // case ("directShare(headMap: nil)"), in the run's policies and in the parameters a resume looks up; and an
+        // evaluation with a trained checkpoint names it in its own column (its parameters carried it already).
+        m.registerMigration("v4-policy-tokens-checkpoint") { db in
+            try db.alter(table: "evalRuns") { t in t.add(column: "checkpointSHA256", .text) }
+            for row in try Row.fetchAll(db, sql: "SELECT id, policies, parameters FROM evalRuns") {
+                let id: Int64 = row["id"], policies: String = row["policies"], parameters: String = row["parameters"]
+                let sha = PolicyTokens.checkpointSHA256(inParameters: parameters)
+                try db.execute(sql: "UPDATE evalRuns SET policies = ?, parameters = ?, checkpointSHA256 = ? WHERE id = ?",
+                               arguments: [PolicyTokens.rewrite(policies), PolicyTokens.rewrite(parameters), sha, id])
+            }
+        }
         return m
+    }
+}
+
+/// Migration v4's rewrite of stored policy texts to tokens, inside canonical JSON: only the quoted values change,
+/// so the keys keep their sorted order and the text stays what the encoder writes for the new values.
+enum PolicyTokens {
+    /// `"directShare(headMap: nil)"` → `"ds"`; `"directShare(headMap: Optional([1, 0]))"` → `"ds:1,0"`.
+    static func rewrite(_ json: String) -> String {
+        var out = json.replacingOccurrences(of: "\"directShare(headMap: nil)\"", with: "\"ds\"")
+        let open = "\"directShare(headMap: Optional([", close = "]))\""
+        while let a = out.range(of: open), let b = out.range(of: close, range: a.upperBound..<out.endIndex) {
+            let heads = out[a.upperBound..<b.lowerBound].replacingOccurrences(of: " ", with: "")
+            out.replaceSubrange(a.lowerBound..<b.upperBound, with: "\"ds:\(heads)\"")
+        }
+        return out
+    }
+
+    /// The `checkpointSHA256` a run's parameters carry, if any.
+    static func checkpointSHA256(inParameters json: String) -> String? {
+        struct P: Decodable { let checkpointSHA256: String? }
+        return (try? JSONDecoder().decode(P.self, from: Data(json.utf8)))?.checkpointSHA256
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GRDB
 
@@ -59,7 +60,7 @@ extension LisaStore {
                 }
                 let results = try ResultRecord.filter(Column("runId") == runId && Column("sampleId") == sid)
                     .order(Column("task"), Column("kind")).fetchAll(db).map { (kind: $0.kind, value: $0.value) }
-                let ids = try JSONDecoder().decode([Int].self, from: Data((r[5] as String).utf8))
+                let ids = try CanonicalJSON.decoder().decode([Int].self, from: Data((r[5] as String).utf8))
                 return StoredSample(task: r[1], file: r[2], recordIndex: r[3], text: r[4], tokenIds: ids, ordinal: r[6],
                                     seconds: r[7], rows: attention, results: results)
             }

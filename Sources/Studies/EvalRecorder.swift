@@ -1,3 +1,4 @@
+import Basics
 import Evaluation
 import Foundation
 import Models
@@ -7,6 +8,7 @@ import Store
 public enum EvalStoreError: Error, CustomStringConvertible, Equatable {
     case stoppedEarly(after: Int, db: String)
     case damagedDocument(runId: Int64, docIndex: Int, db: String)
+    case unwritableLog(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -14,6 +16,8 @@ public enum EvalStoreError: Error, CustomStringConvertible, Equatable {
             return "Stopped after \(n) new documents as asked (--stop-after); continue with --resume on \(db)."
         case .damagedDocument(let id, let doc, let db):
             return "The stored result of document \(doc) in evaluation run \(id) of \(db) is not valid JSON; the database is damaged."
+        case .unwritableLog(let path, let reason):
+            return "The document log \(path) cannot be opened for writing: \(reason)."
         }
     }
 }
@@ -39,24 +43,23 @@ public struct EvalRecorder {
     /// A trained checkpoint an evaluation runs with (`lisa eval --lisa`): its layers as score providers, identified
     /// in the run's parameters by the file's SHA-256 (and whether NF decoding ran).
     public struct Checkpoint {
-        public let sha256: String
+        public let identity: CheckpointIdentity
         public let providers: LayerScoreProviders
-        public let nf: Bool
-        public init(sha256: String, providers: LayerScoreProviders, nf: Bool) {
-            self.sha256 = sha256; self.providers = providers; self.nf = nf
+        public init(identity: CheckpointIdentity, providers: LayerScoreProviders) {
+            self.identity = identity; self.providers = providers
         }
     }
 
     /// Canonical JSON of what determines the numbers: task, data file, shots, seed, limit, policies, sharing, and a
     /// checkpoint's SHA-256 and NF flag (absent without one, so runs stored before keep their identity).
-    public static func parameters(task: EvalTask, options: EvalOptions, sharing: String?, checkpoint: Checkpoint? = nil) -> String {
+    public static func parameters(task: EvalTask, options: EvalOptions, sharing: SharingConfig?, checkpoint: Checkpoint? = nil) -> String {
         struct P: Encodable {
             let task: String; let dataFile: String; let shots: Int; let seed: UInt64; let limit: Int?
             let policies: [String: String]; let sharing: String?; let checkpointSHA256: String?; let nf: Bool?
         }
-        return canonicalJSON(P(task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
-                               limit: options.limit, policies: policyMap(options.policies), sharing: sharing,
-                               checkpointSHA256: checkpoint?.sha256, nf: checkpoint.map(\.nf)))
+        return CanonicalJSON.string(P(task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
+                               limit: options.limit, policies: options.policies.tokens, sharing: sharing?.json,
+                               checkpointSHA256: checkpoint?.identity.sha256, nf: checkpoint.map(\.identity.nf)))
     }
 
     /// What happened: the result, the stored run and how many documents came from the database.
@@ -67,7 +70,7 @@ public struct EvalRecorder {
     /// `stopAfter` stops with an error after that many newly stored documents (tests of --resume).
     /// `shard`: score only that shard's documents (their ordinals stay those of the whole run), in a run marked as
     /// the shard; its metrics are over its own documents until `lisa merge` recomputes them over all.
-    public func run(_ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: String? = nil,
+    public func run(_ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: SharingConfig? = nil,
                     checkpoint: Checkpoint? = nil,
                     studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil, shard: Shard? = nil,
                     progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
@@ -79,8 +82,8 @@ public struct EvalRecorder {
         } else {
             run = try store.createEvalRun(EvalRunRecord(
                 modelId: modelId, studyRunId: studyRunId, unit: unit, task: task.spec.name, shots: options.shots,
-                seed: options.seed, docLimit: options.limit, policies: canonicalJSON(policyMap(options.policies)),
-                sharing: sharing, parameters: params, n: shard?.units(of: total).count ?? total,
+                seed: options.seed, docLimit: options.limit, policies: CanonicalJSON.string(options.policies.tokens),
+                sharing: sharing?.json, checkpointSHA256: checkpoint?.identity.sha256, parameters: params, n: shard?.units(of: total).count ?? total,
                 primaryMetric: task.spec.primaryMetric, toolVersion: studiesToolVersion), shard: shard, units: total)
         }
         let runId = run.id!
@@ -90,44 +93,35 @@ public struct EvalRecorder {
         }
         var fresh = 0
         let r = try evaluate(task, model: model, options: options, resumed: stored,
-                             scoreProviders: checkpoint?.providers ?? [:], nf: checkpoint?.nf ?? false,
+                             scoreProviders: checkpoint?.providers ?? [:], nf: checkpoint?.identity.nf ?? false,
                              ordinals: shard.map { s in { s.owns($0) } },
                              each: { doc, ordinal in
             try store.storeEvalDocument(Self.record(doc, runId: runId, ordinal: ordinal))
             fresh += 1
             if let stopAfter, fresh >= stopAfter { throw EvalStoreError.stoppedEarly(after: fresh, db: store.path) }
         }, progress: progress)
-        try store.finishEvalRun(id: runId, n: r.n, metrics: canonicalJSON(r.metrics), stderr: canonicalJSON(r.standardErrors),
+        try store.finishEvalRun(id: runId, n: r.n, metrics: CanonicalJSON.string(r.metrics), stderr: CanonicalJSON.string(r.standardErrors),
                                 seconds: r.seconds, tokens: r.tokensRun)
-        return Outcome(result: r, run: try store.evalRun(id: runId), resumedDocuments: stored.count)
+        var result = r
+        result.sharing = sharing
+        result.checkpoint = checkpoint?.identity
+        return Outcome(result: result, run: try store.evalRun(id: runId), resumedDocuments: stored.count)
     }
 
     /// The row stored for one document (JSON via the canonical encoder: doubles round-trip exactly).
     public static func record(_ d: ScoredDocument, runId: Int64, ordinal: Int) -> EvalDocumentRecord {
         EvalDocumentRecord(evalRunId: runId, ordinal: ordinal, docIndex: d.result.index,
-                           logLikelihoods: d.result.logLikelihoods.map { canonicalJSON($0) }, gold: d.result.gold,
-                           prediction: d.result.prediction, scores: canonicalJSON(d.result.scores),
+                           logLikelihoods: d.result.logLikelihoods.map { CanonicalJSON.string($0) }, gold: d.result.gold,
+                           prediction: d.result.prediction, scores: CanonicalJSON.string(d.result.scores),
                            seconds: d.seconds, tokens: d.tokens)
     }
 }
 
 /// The DocumentResult a stored row holds.
 public func documentResult(_ d: EvalDocumentRecord) throws -> DocumentResult {
-    let dec = JSONDecoder()
-    dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let dec = CanonicalJSON.decoder()
     return DocumentResult(index: d.docIndex, logLikelihoods: try d.logLikelihoods.map { try dec.decode([Double].self, from: Data($0.utf8)) },
                           gold: d.gold, prediction: d.prediction, scores: try dec.decode([String: Double].self, from: Data(d.scores.utf8)))
 }
 
-/// 0-based layer → policy, as stored ("2": "directShare(headMap: nil)").
-func policyMap(_ p: AttentionPolicies) -> [String: String] {
-    p.byLayer.reduce(into: [String: String]()) { $0[String($1.key)] = "\($1.value)" }
-}
 
-func canonicalJSON<T: Encodable>(_ v: T) -> String {
-    let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys]
-    // A perplexity over no documents or a −inf log-likelihood must not crash the store.
-    e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return String(decoding: try! e.encode(v), as: UTF8.self)
-}

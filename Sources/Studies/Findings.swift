@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 import Store
 
 // reports/FINDINGS.md (issue 17, item 3): the paper's four core findings × the models of the study files,
@@ -56,7 +56,7 @@ public enum Findings {
             let seed: UInt64
             let params: String
             do {
-                if studyKind(path) == "sensitivity" {
+                if studyKind(path) == .sensitivity {
                     let s = try SensitivityStudySpec.load(path)
                     (name, model, claims, tasks, seed, params) = (
                         s.name, s.model, s.claims ?? [], s.tasks.map(\.task), s.seed, s.parametersJSON()

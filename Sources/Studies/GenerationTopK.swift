@@ -24,7 +24,7 @@ public struct GenerationTopKResult: Codable {
 enum GenerationTopK {
     /// Runs the generation once per run (skipped when its results are stored) and stores one result per step.
     static func run(_ g: StudyGeneration, model m: LoadedModel, store: LisaStore, runId: Int64) throws {
-        let kinds = g.steps.map { "top_k_step\($0)" }
+        let kinds = g.steps.map { ResultKind.topKStep($0).rawValue }
         if try kinds.allSatisfy({ try store.result(runId: runId, task: "story", kind: $0) != nil }) { return }
         let ids = m.encode(g.prompt)
         // Models' StepRowCapture counts the first decode forward as step 1 (query at T₀); FIGURES.md's step s
@@ -42,7 +42,7 @@ enum GenerationTopK {
             }
             let r = GenerationTopKResult(prompt: g.prompt, promptTokens: ids.count, step: step, generated: res.text,
                                          topK: TopKResult(recordIndex: -1, nTokens: ids.count + step - 1, layers: layers))
-            try store.putResult(runId: runId, task: "story", kind: "top_k_step\(step)", value: ResultJSON.encode(r))
+            try store.putResult(r, kind: .topKStep(step), runId: runId, task: "story")
         }
     }
 }

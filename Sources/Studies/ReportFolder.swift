@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 
 /// reports/<study>/ with its git-ignored tmp/ (gnuplot data, scripts, SVGs); PNGs are published beside report.md.
 struct ReportFolder {

@@ -19,8 +19,8 @@ struct ReportMarkdown {
     private var seed: UInt64 { spec.seed ^ 0xB0075_7A9 }
 
     func text() throws -> String {
-        func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: String) throws -> T? {
-            try store.result(runId: run.id!, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
+        func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: ResultKind) throws -> T? {
+            try store.result(t, kind: kind, runId: run.id!, task: task)
         }
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
         func boot(_ v: [Double]?) -> String {
@@ -58,7 +58,7 @@ struct ReportMarkdown {
         var baseRows: [String] = []
         var localRows: [String] = []
         for t in tasks {
-            if let r = try get(S1Result.self, t, "s1") {
+            if let r = try get(S1Result.self, t, .s1) {
                 let est = adjacentEstimates(r, seed: seed)
                 func count(_ th: Double) -> String {
                     let below = r.adjacent.filter { $0 < th }.count
@@ -84,7 +84,7 @@ struct ReportMarkdown {
                     )
                 }
             }
-            if let r = try get(S2Result.self, t, "s2") {
+            if let r = try get(S2Result.self, t, .s2) {
                 func m(_ k: String) -> String {
                     if let per = r.perSample?[k] {
                         return bootstrapMean(per.map(mean), resamples: bootstrapResamples, seed: seed).formatted()
@@ -106,8 +106,8 @@ struct ReportMarkdown {
                     )
                 }
             }
-            let ex = try get(S1Result.self, t, "s1_excl_first")
-            let two = try get(TwoSentenceResult.self, t, "two_sentence")
+            let ex = try get(S1Result.self, t, .s1ExclFirst)
+            let two = try get(TwoSentenceResult.self, t, .twoSentence)
             if ex != nil || two != nil {
                 let twoAdj = two.flatMap { $0.perPairAdjacent?.map(mean) }
                 let twoDiag = two.flatMap { $0.perPairDiagonal?.map(mean) }
@@ -151,9 +151,9 @@ struct ReportMarkdown {
             s += baseRows.joined(separator: "\n") + "\n\n"
         }
         for t in tasks {
-            guard let r = try get(CosineResult.self, t, "cosine") else { continue }
+            guard let r = try get(CosineResult.self, t, .cosine) else { continue }
             let per = try store.results(runId: run.id!).filter {
-                $0.task == t && $0.kind == "cosine" && $0.sampleId != 0
+                $0.task == t && $0.resultKind == .cosine && $0.sampleId != 0
             }
             .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
             s +=
@@ -168,13 +168,13 @@ struct ReportMarkdown {
             s += "\n"
         }
         for t in tasks {
-            guard let r = try get(TopKResult.self, t, "top_k") else { continue }
+            guard let r = try get(TopKResult.self, t, .topK) else { continue }
             s +=
                 "Top-5 attended keys (head mean), \(t) record \(r.recordIndex) (\(r.nTokens) tokens, BOS at index 0), weight / index / piece:\n\n"
             s += topKTable(r) + "\n"
         }
         for t in tasks {
-            guard let r = try get(DistributionsResult.self, t, "distributions") else { continue }
+            guard let r = try get(DistributionsResult.self, t, .distributions) else { continue }
             s +=
                 "Fig 12: layer pairs of \(t) record \(r.recordIndex) (\(r.pairs.first?.pa.count ?? 0) tokens) nearest each target JSD "
                 + "(one sample, so no standard error: these are examples):\n\n"
@@ -183,7 +183,7 @@ struct ReportMarkdown {
             s += "\n"
         }
         for step in spec.generation?.steps ?? [] {
-            guard let g = try get(GenerationTopKResult.self, "story", "top_k_step\(step)") else { continue }
+            guard let g = try get(GenerationTopKResult.self, "story", .topKStep(step)) else { continue }
             s +=
                 "Top-5 attended keys (head mean), story prompt \"\(g.prompt)\" (\(g.promptTokens) tokens with BOS), generation step \(g.step) (query at position \(g.promptTokens - 1 + g.step - 1)), weight / index / piece:\n\n"
             s += topKTable(g.topK) + "\n"

@@ -56,14 +56,14 @@ enum ResultTables {
         }
         for r in results {
             let t = r.task
-            switch r.kind {
-            case "s1", "s1_excl_first":
+            switch r.resultKind {
+            case .s1?, .s1ExclFirst?:
                 let v = try ResultJSON.decode(S1Result.self, r.value)
                 s1.rows += matrix(v.matrix) { [id, t, r.kind, "\($0)", "\($1)", n($2), "\(v.samples)"] }
-            case "two_sentence":
+            case .twoSentence?:
                 let v = try ResultJSON.decode(TwoSentenceResult.self, r.value)
                 two.rows += matrix(v.matrix) { [id, t, "\($0)", "\($1)", n($2), "\(v.pairs)"] }
-            case "s2":
+            case .s2?:
                 let v = try ResultJSON.decode(S2Result.self, r.value)
                 for a in v.curves.keys.sorted() {
                     for (p, x) in v.curves[a]!.enumerated() { s2.rows.append([id, t, a, "\(p)", "\(p + 1)", n(x), "\(v.samples)"]) }
@@ -78,18 +78,18 @@ enum ResultTables {
                 for (p, js) in v.staticMap.enumerated() {
                     for (i, j) in js.enumerated() { map.rows.append([id, t, "\(p)", "\(p + 1)", "\(i)", "\(j)"]) }
                 }
-            case "cosine":
+            case .cosine?:
                 let curves = r.sampleId == 0 ? try ResultJSON.decode(CosineResult.self, r.value).curves
                                              : try ResultJSON.decode([String: [Double]].self, r.value)
                 for s in curves.keys.sorted() {
                     for (p, x) in curves[s]!.enumerated() { cos.rows.append([id, t, "\(r.sampleId)", s, "\(p)", "\(p + 1)", n(x)]) }
                 }
-            case "top_k":
+            case .topK?:
                 top.rows += topRows(try ResultJSON.decode(TopKResult.self, r.value), id: id, task: t, step: "")
-            case let k where k.hasPrefix("top_k_step"):
+            case .topKStep?:
                 let g = try ResultJSON.decode(GenerationTopKResult.self, r.value)
                 top.rows += topRows(g.topK, id: id, task: t, step: "\(g.step)", record: "")
-            case "distributions":
+            case .distributions?:
                 let v = try ResultJSON.decode(DistributionsResult.self, r.value)
                 for p in v.pairs {
                     dist.rows.append([id, t, "\(v.recordIndex)", n(p.target), "\(p.a)", "\(p.b)", n(p.jsd)])

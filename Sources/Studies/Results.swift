@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 // Stored analysis results (JSON in the `results` table). Layers 0-based; pair k = (layer k, layer k+1).
@@ -65,10 +66,6 @@ public struct DistributionsResult: Codable {
 }
 
 enum ResultJSON {
-    static func encode<T: Encodable>(_ v: T) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return String(data: try! e.encode(v), encoding: .utf8)!
-    }
-    static func decode<T: Decodable>(_ t: T.Type, _ s: String) throws -> T { try JSONDecoder().decode(t, from: Data(s.utf8)) }
+    static func encode<T: Encodable>(_ v: T) -> String { CanonicalJSON.string(v) }
+    static func decode<T: Decodable>(_ t: T.Type, _ s: String) throws -> T { try CanonicalJSON.decode(t, s) }
 }

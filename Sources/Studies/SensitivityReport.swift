@@ -1,7 +1,7 @@
+import Basics
 import Analysis
 import Evaluation
 import Foundation
-import GGUF
 import Plots
 import Store
 
@@ -42,17 +42,15 @@ public struct SensitivityReport {
         let run = try store.run(id: runId)
         let model = try store.model(id: run.modelId)
         let sweeps = try storedSweeps(store: store, runId: runId)
-        let load = try store.result(runId: runId, task: "_machine", kind: "loadavg") ?? "{}"
-        let globals =
-            (try store.result(runId: runId, task: "_model", kind: "layout"))
-            .flatMap { try? ResultJSON.decode([String: [Int]].self, $0)["globalLayers"] } ?? []
+        let load = try store.result([String: [Double]].self, kind: .loadavg, runId: runId, task: RunFacts.machine) ?? [:]
+        let globals = store.globalLayers(runId: runId)
         var md = [
             "# \(spec.title)", "",
             "Model: `\(model?.fileName ?? "?")` (sha256 `\(model?.sha256.prefix(16) ?? "")…`), study run \(runId), seed \(spec.seed). "
                 + String(
                     format: "Scoring time %.0f s for all configurations (%.1f h); ", run.captureSeconds,
                     run.captureSeconds / 3600)
-                + "load averages (1/5/15 min) before and after: \(load).", "",
+                + "load averages (1/5/15 min) before and after: \(CanonicalJSON.string(load)).", "",
             "Every configuration scores the same seeded documents as the baseline, so each is compared with the baseline by "
                 + "paired per-document differences (± one s.e.): of the task's primary metric, and of the log-likelihood of the gold "
                 + "continuation (nats per document, summed over its tokens; multiple choice: the gold choice; GSM8K: the reference "

@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Evaluation
 import Foundation
@@ -53,7 +54,7 @@ public struct SensitivityStudySpec: Codable, Sendable {
         let s: SensitivityStudySpec = try decodeStudyFile(path)
         guard !s.tasks.isEmpty else { throw StudyError.emptyStudy(file: path) }
         for t in s.tasks where !(1...10_000).contains(t.limit) { throw StudyError.badSampleCount(task: t.task, count: t.limit) }
-        for p in s.policies where !["ds", "uniform"].contains(p) {
+        for p in s.policies where SweepPolicy(rawValue: p) == nil {
             throw StudyError.malformed(file: path, reason: "policies: \"\(p)\" is neither ds nor uniform")
         }
         guard s.policies.contains("ds") else { throw StudyError.malformed(file: path, reason: "policies must include ds") }
@@ -77,16 +78,21 @@ public struct SensitivityStudySpec: Codable, Sendable {
     /// The study run's identity: everything that determines the numbers.
     public func parametersJSON() -> String {
         struct P: Encodable { let kind: String; let seed: UInt64; let tasks: [SensitivityTaskEntry]; let policies: [String]; let pairs: [String]? }
-        return canonicalJSON(P(kind: kind, seed: seed, tasks: tasks, policies: policies, pairs: pairs))
+        return CanonicalJSON.string(P(kind: kind, seed: seed, tasks: tasks, policies: policies, pairs: pairs))
     }
 }
 
 /// Reads only `kind:` of a study file ("capture" when absent).
-public func studyKind(_ path: String) -> String {
+public func studyKind(_ path: String) -> StudyKind {
     struct K: Decodable { let kind: String? }
     guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
-          let k = try? YAMLDecoder().decode(K.self, from: text) else { return "capture" }
-    return k.kind ?? "capture"
+          let k = try? YAMLDecoder().decode(K.self, from: text) else { return .capture }
+    return StudyKind(rawValue: k.kind ?? "") ?? .capture
+}
+
+/// A study file's `kind:` (absent: capture). An unknown kind reads as capture, whose loader then names the fault.
+public enum StudyKind: String, Sendable {
+    case capture, sensitivity
 }
 
 /// Runs a sensitivity study: for each task the baseline and, per pair, each policy, every configuration an
@@ -142,7 +148,7 @@ public enum SensitivityStudy {
         }
         let mine = units.indices.filter { o.shard?.owns($0) ?? true }   // a shard runs its configurations only
         let perUnit = units.map { selectDocuments(tasks[$0.task], options: options($0.task, $0.policies)).count }
-        let progress = StudyProgress(total: mine.reduce(0) { $0 + perUnit[$1] }, label: "sensitivity \(spec.name)")
+        let progress = ProgressReporter(total: mine.reduce(0) { $0 + perUnit[$1] }, label: "sensitivity \(spec.name)")
         var done = 0, resumed = 0, fresh = 0, tokens = 0, seconds = 0.0
         var outcomes: [UnitScore] = []
         for k in mine {
@@ -152,13 +158,12 @@ public enum SensitivityStudy {
             done += perUnit[k]; resumed += out.resumedDocuments; fresh += out.result.n - out.resumedDocuments
             tokens += out.result.tokensRun; seconds += out.result.seconds
             let r = out.result
-            outcomes.append(UnitScore(task: u.task, label: u.label, metrics: r.metrics, standardErrors: r.standardErrors, n: r.n,
+            outcomes.append(UnitScore(task: u.task, key: u.key, metrics: r.metrics, standardErrors: r.standardErrors, n: r.n,
                                       shots: r.shots, primaryMetric: r.primaryMetric, seconds: r.seconds))
             if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }
         }
         progress.finish()
-        try store.putResult(runId: runId, task: "_machine", kind: "loadavg",
-                            value: canonicalJSON(["before": loadBefore, "after": loadAverage()]))
+        try store.putResult(["before": loadBefore, "after": loadAverage()], kind: .loadavg, runId: runId, task: RunFacts.machine)
         if let shard = o.shard {
             try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
             o.log("\(o.label(spec.name)): run \(runId) stored, \(mine.count) of \(units.count) configurations; "
@@ -167,12 +172,10 @@ public enum SensitivityStudy {
                                    tokens: tokens, captureSeconds: seconds, reportFiles: [])
         }
         // One sweep per task, from the stored units, kept as a study result (input of `lisa recommend --db`).
-        for sweep in sweeps(spec, nLayers: model.config.nLayers, pairs: pairs, units: outcomes) {
-            try store.putResult(runId: runId, task: sweep.task, kind: "sensitivity", value: canonicalJSON(sweep))
+        for sweep in try sweeps(spec, nLayers: model.config.nLayers, pairs: pairs, units: outcomes) {
+            try store.putResult(sweep, kind: .sensitivity, runId: runId, task: sweep.task)
         }
-        let c = model.config   // which layers are global, for the plots' markers
-        try store.putResult(runId: runId, task: "_model", kind: "layout", value: ResultJSON.encode(
-            ["globalLayers": c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)]))
+        try store.putLayout(runId: runId, config: model.config)
         try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
         o.log(String(format: "study %@: run %lld stored, %d configurations, %d documents scored (%d resumed), %.1f s",
                      spec.name, runId, units.count, fresh, resumed, seconds))
@@ -181,19 +184,34 @@ public enum SensitivityStudy {
                                tokens: tokens, captureSeconds: seconds, reportFiles: files)
     }
 
-    /// One configuration of the study: task (index into `spec.tasks`), label, and its attention policies.
-    struct Unit { let task: Int; let label: String; let policies: AttentionPolicies }
+    /// One configuration of the study: task (index into `spec.tasks`), what it runs, and its attention policies.
+    struct Unit {
+        let task: Int; let key: UnitKey; let policies: AttentionPolicies
+        /// The stored evaluation run's `unit` ("baseline", "ds 3–4").
+        var label: String { key.label }
+    }
+
+    /// What a configuration runs: the baseline, or one policy on one layer pair.
+    enum UnitKey: Hashable {
+        case baseline
+        case pair(SweepPolicy, LayerPair)
+        var label: String {
+            switch self {
+            case .baseline: return "baseline"
+            case let .pair(p, pair): return "\(p.rawValue) \(pair.label)"
+            }
+        }
+    }
 
     /// The work units in run order: per task, the baseline then (pair, policy) in sweep order (FIGURES.md Fig 6
     /// steps 1–3). A shard's units are numbered in this order.
     static func unitPlan(_ spec: SensitivityStudySpec, pairs: [LayerPair]) -> [Unit] {
         var units: [Unit] = []
         for t in spec.tasks.indices {
-            units.append(Unit(task: t, label: "baseline", policies: AttentionPolicies()))
+            units.append(Unit(task: t, key: .baseline, policies: AttentionPolicies()))
             for p in pairs {
-                for pol in spec.policies {
-                    units.append(Unit(task: t, label: "\(pol) \(p.label)",
-                                      policies: pairPolicies(p, pol == "ds" ? .directShare(headMap: nil) : .uniform)))
+                for pol in spec.sweepPolicies {
+                    units.append(Unit(task: t, key: .pair(pol, p), policies: pairPolicies(p, pol.policy)))
                 }
             }
         }
@@ -202,24 +220,29 @@ public enum SensitivityStudy {
 
     /// A configuration's outcome as the sweep reads it: scored now, or a stored evaluation run (`lisa merge`).
     struct UnitScore {
-        let task: Int; let label: String
+        let task: Int; let key: UnitKey
         let metrics: [String: Double]; let standardErrors: [String: Double]
         let n: Int; let shots: Int; let primaryMetric: String; let seconds: Double
     }
 
     /// One sweep per task of `spec` from its units' scores, given in run order (the seconds are summed in it).
-    static func sweeps(_ spec: SensitivityStudySpec, nLayers: Int, pairs: [LayerPair], units: [UnitScore]) -> [SensitivityResult] {
-        spec.tasks.indices.compactMap { t -> SensitivityResult? in
+    /// A policy the study does not run (uniform, when only ds is listed) scores NaN ("not measured"); a unit the
+    /// study runs but `units` lacks, or a metric its run did not report, is an error naming it.
+    static func sweeps(_ spec: SensitivityStudySpec, nLayers: Int, pairs: [LayerPair], units: [UnitScore]) throws -> [SensitivityResult] {
+        try spec.tasks.indices.compactMap { t -> SensitivityResult? in
             let mine = units.filter { $0.task == t }
             guard let first = mine.first else { return nil }
             let key = spec.tasks[t].metric ?? first.primaryMetric
-            func score(_ label: String) -> (Double, Double) {
-                guard let u = mine.first(where: { $0.label == label }) else { return (.nan, .nan) }
-                return (u.metrics[key] ?? .nan, u.standardErrors[key] ?? .nan)
+            func score(_ unit: UnitKey) throws -> (Double, Double) {
+                if case let .pair(p, _) = unit, !spec.sweepPolicies.contains(p) { return (.nan, .nan) }
+                guard let u = mine.first(where: { $0.key == unit }), let v = u.metrics[key] else {
+                    throw StudyError.missingUnit(study: spec.name, task: spec.tasks[t].task, unit: unit.label, metric: key)
+                }
+                return (v, u.standardErrors[key] ?? .nan)
             }
-            let (b, bse) = score("baseline")
-            let scores = pairs.map { p -> PairScore in
-                let (d, dse) = score("ds \(p.label)"), (u, use) = score("uniform \(p.label)")
+            let (b, bse) = try score(.baseline)
+            let scores = try pairs.map { p -> PairScore in
+                let (d, dse) = try score(.pair(.ds, p)), (u, use) = try score(.pair(.uniform, p))
                 return PairScore(pair: p, ds: d, dsStandardError: dse, uniform: u, uniformStandardError: use)
             }
             return SensitivityResult(task: spec.tasks[t].task, metric: key, shots: first.shots, n: first.n, seed: spec.seed,
@@ -231,10 +254,9 @@ public enum SensitivityStudy {
 
 /// The stored sweeps of a finished sensitivity study run (task → sweep).
 public func storedSweeps(store: LisaStore, runId: Int64) throws -> [String: SensitivityResult] {
-    let dec = JSONDecoder()
-    dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let dec = CanonicalJSON.decoder()
     var out: [String: SensitivityResult] = [:]
-    for r in try store.results(runId: runId) where r.kind == "sensitivity" {
+    for r in try store.results(runId: runId) where r.resultKind == .sensitivity {
         out[r.task] = try dec.decode(SensitivityResult.self, from: Data(r.value.utf8))
     }
     return out
@@ -244,4 +266,15 @@ public func storedSweeps(store: LisaStore, runId: Int64) throws -> [String: Sens
 func loadAverage() -> [Double] {
     guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return [] }
     return s.split(separator: " ").prefix(3).compactMap { Double($0) }
+}
+
+/// A policy a sensitivity study sweeps over the layer pairs (the study file's `policies:`).
+enum SweepPolicy: String, CaseIterable, Sendable {
+    case ds, uniform
+    var policy: AttentionPolicy { self == .ds ? .directShare(headMap: nil) : .uniform }
+}
+
+extension SensitivityStudySpec {
+    /// `policies` as read (checked when the file was loaded).
+    var sweepPolicies: [SweepPolicy] { policies.compactMap(SweepPolicy.init(rawValue:)) }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Evaluation
 import Foundation
 import Store
@@ -42,7 +43,7 @@ public enum ShardMerge {
         let summary: MergeSummary
         if first.evalRun != nil {
             summary = try mergeEval(parts, into: into, modelFiles: files)
-        } else if studyKindOf(parameters: first.run!.parameters) == "sensitivity" {
+        } else if studyKindOf(parameters: first.run!.parameters) == .sensitivity {
             summary = try mergeSensitivity(parts, into: into, modelFiles: files)
         } else {
             summary = try mergeCapture(parts, into: into, modelFiles: files, modelPath: modelPath, log: log)
@@ -188,7 +189,7 @@ public enum ShardMerge {
     static func storedSpec(_ run: RunRecord, db: String) throws -> StudySpec {
         struct P: Decodable { let datasets: [StudyDataset]; let seed: UInt64; let analyses: [StudyAnalysis]; let generation: StudyGeneration? }
         let p: P
-        do { p = try JSONDecoder().decode(P.self, from: Data(run.parameters.utf8)) } catch {
+        do { p = try CanonicalJSON.decoder().decode(P.self, from: Data(run.parameters.utf8)) } catch {
             throw StudyError.malformed(file: db, reason: "run \(run.id!)'s parameters are not a study's (\(error))")
         }
         return StudySpec(name: run.study, title: run.study, model: "", seed: p.seed, datasets: p.datasets, analyses: p.analyses,
@@ -228,7 +229,7 @@ public enum ShardMerge {
         }
         let (metrics, errs) = aggregate(results)
         var e = first.evalRun!
-        e.n = docs.count; e.metrics = canonicalJSON(metrics); e.stderr = canonicalJSON(errs)
+        e.n = docs.count; e.metrics = CanonicalJSON.string(metrics); e.stderr = CanonicalJSON.string(errs)
         e.seconds = parts.reduce(0) { $0 + $1.evalRun!.seconds }
         e.tokens = parts.reduce(0) { $0 + $1.evalRun!.tokens }
         e.startedAt = parts.map { $0.evalRun!.startedAt }.min()!
@@ -244,7 +245,7 @@ public enum ShardMerge {
         let first = parts[0]
         struct P: Decodable { let seed: UInt64; let tasks: [SensitivityTaskEntry]; let policies: [String]; let pairs: [String]? }
         let p: P
-        do { p = try JSONDecoder().decode(P.self, from: Data(first.run!.parameters.utf8)) } catch {
+        do { p = try CanonicalJSON.decoder().decode(P.self, from: Data(first.run!.parameters.utf8)) } catch {
             throw StudyError.malformed(file: first.path, reason: "run \(first.run!.id!)'s parameters are not a sensitivity study's (\(error))")
         }
         let spec = SensitivityStudySpec(name: first.run!.study, title: first.run!.study, model: "", seed: p.seed, figure: .ranking,
@@ -264,17 +265,16 @@ public enum ShardMerge {
             for (k, r) in zip(part.expected, runs) { byUnit[k] = (r, try part.store.evalDocuments(runId: r.id!)) }
         }
         let units = plan.indices.map { byUnit[$0]! }
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let dec = CanonicalJSON.decoder()
         let scores = try zip(plan, units).map { u, e in
-            SensitivityStudy.UnitScore(task: u.task, label: u.label,
+            SensitivityStudy.UnitScore(task: u.task, key: u.key,
                                        metrics: try dec.decode([String: Double].self, from: Data(e.run.metrics.utf8)),
                                        standardErrors: try dec.decode([String: Double].self, from: Data(e.run.stderr.utf8)),
                                        n: e.run.n, shots: e.run.shots, primaryMetric: e.run.primaryMetric, seconds: e.run.seconds)
         }
         var results = try runResults(parts)
-        for s in SensitivityStudy.sweeps(spec, nLayers: first.model.nLayers, pairs: pairs, units: scores) {
-            results.append((s.task, "sensitivity", canonicalJSON(s)))
+        for s in try SensitivityStudy.sweeps(spec, nLayers: first.model.nLayers, pairs: pairs, units: scores) {
+            results.append((s.task, ResultKind.sensitivity.rawValue, CanonicalJSON.string(s)))
         }
         var run = combined(parts)
         run.status = .finished; run.finishedAt = Date()
@@ -285,8 +285,9 @@ public enum ShardMerge {
     }
 
     /// `kind` of a study run's parameters ("capture" when absent).
-    static func studyKindOf(parameters: String) -> String {
+    static func studyKindOf(parameters: String) -> StudyKind {
         struct K: Decodable { let kind: String? }
-        return (try? JSONDecoder().decode(K.self, from: Data(parameters.utf8)))?.kind ?? "capture"
+        let k = (try? CanonicalJSON.decoder().decode(K.self, from: Data(parameters.utf8)))?.kind
+        return k.flatMap(StudyKind.init(rawValue:)) ?? .capture
     }
 }

@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 import Store
 
 /// `lisa slurm`: a sharded run as a Slurm job array (one task per shard, each writing its own database) and a
@@ -170,7 +170,7 @@ extension SlurmJob {
     /// `lisa slurm study FILE …`: shards of `lisa study run`; after the merge, the report (`lisa report`, or for a
     /// sensitivity study `lisa study run` on the merged database, which redraws a finished run's report).
     public static func study(file: String, arguments: [String], reportsDir: String, settings: Settings) throws -> SlurmJob {
-        let sensitivity = studyKind(file) == "sensitivity"
+        let sensitivity = studyKind(file) == .sensitivity
         let name = sensitivity ? try SensitivityStudySpec.load(file).name : try StudySpec.load(file).name
         let finish: [[String]] = sensitivity ? [["study", "run"] + arguments + ["--db", "{into}"]]
             : [["report", "--study", name, "--file", file, "--db", "{into}", "--reports", reportsDir]]

@@ -1,3 +1,4 @@
+import Basics
 import Evaluation
 import Foundation
 import Store
@@ -40,7 +41,7 @@ public struct StoredInputs {
         let run = try finishedRun(study, modelSHA256: modelSHA256)
         let sweeps = try storedSweeps(store: store, runId: run.id!)
         struct P: Decodable { struct T: Decodable { let task: String }; let tasks: [T]? }
-        let order = (try? JSONDecoder().decode(P.self, from: Data(run.parameters.utf8)))?.tasks?.map(\.task) ?? sweeps.keys.sorted()
+        let order = (try? CanonicalJSON.decoder().decode(P.self, from: Data(run.parameters.utf8)))?.tasks?.map(\.task) ?? sweeps.keys.sorted()
         let name = task ?? order.first ?? ""
         guard let s = sweeps[name] else {
             throw StoredInputError.noTask(study: study, task: name, available: sweeps.keys.sorted(), db: store.path)
@@ -49,15 +50,15 @@ public struct StoredInputs {
     }
 
     /// `adjacent[k]` = JSD(layer k, layer k+1) of `task` from the newest finished run of `study`: the S1
-    /// adjacent entries (head-averaged rows, C5) or, with `scheme` "s2", the S2 position curve.
-    public func adjacentJSD(study: String, task: String, scheme: String, modelSHA256: String?) throws -> [Double] {
+    /// adjacent entries (head-averaged rows, C5) or, with `scheme` s2, the S2 position curve.
+    public func adjacentJSD(study: String, task: String, scheme: JSDScheme, modelSHA256: String?) throws -> [Double] {
         let run = try finishedRun(study, modelSHA256: modelSHA256)
-        let kind = scheme == "s2" ? "s2" : "s1"
-        guard let v = try store.result(runId: run.id!, task: task, kind: kind) else {
-            let have = try store.results(runId: run.id!).filter { $0.kind == kind }.map(\.task)
-            throw StoredInputError.noTask(study: study, task: "\(task) \(kind.uppercased())", available: have, db: store.path)
+        let kind = scheme.kind
+        guard let v = try store.result(runId: run.id!, task: task, kind: kind.rawValue) else {
+            let have = try store.results(runId: run.id!).filter { $0.resultKind == kind }.map(\.task)
+            throw StoredInputError.noTask(study: study, task: "\(task) \(kind.rawValue.uppercased())", available: have, db: store.path)
         }
-        if kind == "s1" { return try ResultJSON.decode(S1Result.self, v).adjacent }
+        if kind == .s1 { return try ResultJSON.decode(S1Result.self, v).adjacent }
         let curves = try ResultJSON.decode(S2Result.self, v).curves
         guard let position = curves["position"] else {
             throw StoredInputError.noTask(study: study, task: "\(task) S2 position curve", available: curves.keys.sorted(), db: store.path)
@@ -84,8 +85,7 @@ public struct StoredInputs {
                 throw StoredInputError.noEvalRuns(what: "for \(task) with all layers standard (same shots, seed and --limit as run \(s.id!))",
                                                   db: store.path)
             }
-            let dec = JSONDecoder()
-            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let dec = CanonicalJSON.decoder()
             let bm = try dec.decode([String: Double].self, from: Data(b.metrics.utf8))
             let sm = try dec.decode([String: Double].self, from: Data(s.metrics.utf8))
             let key = bm[s.primaryMetric] != nil ? s.primaryMetric : (bm["perplexity"] != nil ? "perplexity" : s.primaryMetric)
@@ -96,4 +96,10 @@ public struct StoredInputs {
         }
         return rows
     }
+}
+
+/// Which similarity drives the recommender's rule 1: S1 (head-averaged rows) or S2 (the per-head position curve).
+public enum JSDScheme: String, CaseIterable, Sendable {
+    case s1, s2
+    var kind: ResultKind { self == .s1 ? .s1 : .s2 }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Analysis
 import Datasets
 import Foundation
@@ -18,20 +19,20 @@ struct StudyAnalyses {
             guard !captured.isEmpty else { continue }
             let probs = captured.map { lastRows($0.rows) }
             let key = task.rawValue
-            func put<T: Encodable>(_ kind: String, _ v: T) throws {
-                try store.putResult(runId: runId, task: key, kind: kind, value: ResultJSON.encode(v))
+            func put<T: Encodable>(_ kind: ResultKind, _ v: T) throws {
+                try store.putResult(v, kind: kind, runId: runId, task: key)
             }
             let meanTokens = Double(captured.map(\.sample.nTokens).reduce(0, +)) / Double(captured.count)
             for a in spec.analyses where only?.contains(a) ?? true {
                 switch a {
-                case .s1: try put("s1", s1(try probs.map(s1Matrix), meanTokens))
-                case .s1ExclFirst: try put("s1_excl_first", s1(try probs.map(s1MatrixExcludingFirst), meanTokens))
-                case .s2: try put("s2", try s2(probs, seed: spec.seed &+ UInt64(di)))
+                case .s1: try put(.s1, s1(try probs.map(s1Matrix), meanTokens))
+                case .s1ExclFirst: try put(.s1ExclFirst, s1(try probs.map(s1MatrixExcludingFirst), meanTokens))
+                case .s2: try put(.s2, try s2(probs, seed: spec.seed &+ UInt64(di)))
                 case .twoSentence:
-                    if let r = try twoSentence(probs, seed: spec.seed &+ UInt64(di)) { try put("two_sentence", r) }
-                case .topK: try put("top_k", topK(captured[0].sample.ids, probs[0], recordIndex: captured[0].sample.recordIndex))
-                case .distributions: try put("distributions", try distributions(probs[0], recordIndex: captured[0].sample.recordIndex))
-                case .submoduleCosine: if let r = try cosine(task: key) { try put("cosine", r) }
+                    if let r = try twoSentence(probs, seed: spec.seed &+ UInt64(di)) { try put(.twoSentence, r) }
+                case .topK: try put(.topK, topK(captured[0].sample.ids, probs[0], recordIndex: captured[0].sample.recordIndex))
+                case .distributions: try put(.distributions, try distributions(probs[0], recordIndex: captured[0].sample.recordIndex))
+                case .submoduleCosine: if let r = try cosine(task: key) { try put(.cosine, r) }
                 }
             }
         }
@@ -42,21 +43,21 @@ struct StudyAnalyses {
     func outdated() throws -> Set<StudyAnalysis> {
         var out: Set<StudyAnalysis> = []
         for task in try spec.tasks().map(\.rawValue) {
-            func get<T: Decodable>(_ t: T.Type, _ kind: String) throws -> T? {
-                try store.result(runId: runId, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
+            func get<T: Decodable>(_ t: T.Type, _ kind: ResultKind) throws -> T? {
+                try store.result(t, kind: kind, runId: runId, task: task)
             }
-            if let r = try get(S1Result.self, "s1"), r.perSampleAdjacent == nil { out.insert(.s1) }
-            if let r = try get(S1Result.self, "s1_excl_first"), r.perSampleAdjacent == nil { out.insert(.s1ExclFirst) }
-            if let r = try get(S2Result.self, "s2"), r.perSample == nil { out.insert(.s2) }
-            if let r = try get(TwoSentenceResult.self, "two_sentence"), r.perPairAdjacent == nil { out.insert(.twoSentence) }
-            if let r = try get(CosineResult.self, "cosine"), r.se == nil { out.insert(.submoduleCosine) }
+            if let r = try get(S1Result.self, .s1), r.perSampleAdjacent == nil { out.insert(.s1) }
+            if let r = try get(S1Result.self, .s1ExclFirst), r.perSampleAdjacent == nil { out.insert(.s1ExclFirst) }
+            if let r = try get(S2Result.self, .s2), r.perSample == nil { out.insert(.s2) }
+            if let r = try get(TwoSentenceResult.self, .twoSentence), r.perPairAdjacent == nil { out.insert(.twoSentence) }
+            if let r = try get(CosineResult.self, .cosine), r.se == nil { out.insert(.submoduleCosine) }
         }
         return out
     }
 
     /// Fig 5a: the per-sample cosines stored at capture, averaged over samples.
     private func cosine(task: String) throws -> CosineResult? {
-        let perSample = try store.results(runId: runId).filter { $0.task == task && $0.kind == "cosine" && $0.sampleId != 0 }
+        let perSample = try store.results(runId: runId).filter { $0.task == task && $0.resultKind == .cosine && $0.sampleId != 0 }
             .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
         guard let first = perSample.first else { return nil }
         var curves: [String: [Double]] = [:], se: [String: [Double]] = [:]

@@ -1,6 +1,6 @@
+import Basics
 import Analysis
 import Foundation
-import GGUF
 
 // The numbers behind a capture study's plots and tables, as tidy CSV beside report.md (issue 17, item 4),
 // with the standard errors the report prints: bootstrap over samples (1,000 seeded resamples) for adjacent
@@ -35,7 +35,7 @@ struct StudyData {
     let seed: UInt64
     let globals: Set<Int>
 
-    func s1(_ r: S1Result, task: String, kind: String) throws -> [String] {
+    func s1(_ r: S1Result, task: String, kind: ResultKind) throws -> [String] {
         var rows: [[String]] = []
         for a in r.matrix.indices {
             for b in r.matrix[a].indices {
@@ -46,7 +46,7 @@ struct StudyData {
         }
         var files = [
             try writeCSV(
-                dir, "\(kind)_\(task).csv", header: ["layer_a", "layer_b", "jsd_mean_nats", "jsd_se", "n_samples"],
+                dir, "\(kind.rawValue)_\(task).csv", header: ["layer_a", "layer_b", "jsd_mean_nats", "jsd_se", "n_samples"],
                 rows: rows)
         ]
         let est = adjacentEstimates(r, seed: seed)
@@ -59,7 +59,7 @@ struct StudyData {
         }
         files.append(
             try writeCSV(
-                dir, "\(kind)_adjacent_\(task).csv",
+                dir, "\(kind.rawValue)_adjacent_\(task).csv",
                 header: [
                     "layer_a", "layer_b", "touches_global", "jsd_mean_nats", "jsd_se_bootstrap",
                     "ci95_low", "ci95_high", "n_samples",

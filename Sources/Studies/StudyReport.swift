@@ -1,6 +1,6 @@
+import Basics
 import Analysis
 import Foundation
-import GGUF
 import Plots
 import Store
 
@@ -35,10 +35,9 @@ public struct StudyReport {
         let model = try store.model(id: run.modelId)
         let tasks = try spec.tasks().map(\.rawValue)
         let globals =
-            (try store.result(runId: runId, task: "_model", kind: "layout"))
-            .flatMap { try? ResultJSON.decode([String: [Int]].self, $0)["globalLayers"] } ?? []
-        func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: String) throws -> T? {
-            try store.result(runId: runId, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
+            store.globalLayers(runId: runId)
+        func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: ResultKind) throws -> T? {
+            try store.result(t, kind: kind, runId: runId, task: task)
         }
         let modelName = (model?.fileName ?? "model").replacingOccurrences(of: ".gguf", with: "")
         let seed = spec.seed ^ 0xB0075_7A9
@@ -59,20 +58,20 @@ public struct StudyReport {
         let data = StudyData(dir: dir, seed: seed, globals: Set(globals))
         var csv: [String] = []
         for t in tasks {
-            if let r = try get(S1Result.self, t, "s1") { csv += try data.s1(r, task: t, kind: "s1") }
-            if let r = try get(S1Result.self, t, "s1_excl_first") {
-                csv += try data.s1(r, task: t, kind: "s1_excl_first")
+            if let r = try get(S1Result.self, t, .s1) { csv += try data.s1(r, task: t, kind: .s1) }
+            if let r = try get(S1Result.self, t, .s1ExclFirst) {
+                csv += try data.s1(r, task: t, kind: .s1ExclFirst)
             }
-            if let r = try get(TwoSentenceResult.self, t, "two_sentence") { csv += try data.twoSentence(r, task: t) }
-            if let r = try get(S2Result.self, t, "s2") { csv += try data.s2(r, task: t) }
-            if let r = try get(CosineResult.self, t, "cosine") { csv += try data.cosine(r, task: t) }
-            if let r = try get(DistributionsResult.self, t, "distributions") {
+            if let r = try get(TwoSentenceResult.self, t, .twoSentence) { csv += try data.twoSentence(r, task: t) }
+            if let r = try get(S2Result.self, t, .s2) { csv += try data.s2(r, task: t) }
+            if let r = try get(CosineResult.self, t, .cosine) { csv += try data.cosine(r, task: t) }
+            if let r = try get(DistributionsResult.self, t, .distributions) {
                 csv += try data.distributions(r, task: t)
             }
-            if let r = try get(TopKResult.self, t, "top_k") { csv += try data.topK(r, name: t) }
+            if let r = try get(TopKResult.self, t, .topK) { csv += try data.topK(r, name: t) }
         }
         for step in spec.generation?.steps ?? [] {
-            if let g = try get(GenerationTopKResult.self, "story", "top_k_step\(step)") {
+            if let g = try get(GenerationTopKResult.self, "story", .topKStep(step)) {
                 csv += try data.topK(g.topK, name: "story_step\(step)")
             }
         }
@@ -80,10 +79,10 @@ public struct StudyReport {
         for plot in spec.plots {
             switch plot {
             case .s1Heatmap, .s1ExclFirstHeatmap, .twoSentenceHeatmap:
-                let kind = plot == .s1Heatmap ? "s1" : plot == .s1ExclFirstHeatmap ? "s1_excl_first" : "two_sentence"
+                let kind: ResultKind = plot == .s1Heatmap ? .s1 : plot == .s1ExclFirstHeatmap ? .s1ExclFirst : .twoSentence
                 var panels: [HeatmapPanel] = []
                 for t in tasks {
-                    if kind == "two_sentence" {
+                    if kind == .twoSentence {
                         if let r = try get(TwoSentenceResult.self, t, kind) {
                             panels.append(HeatmapPanel(title: "\(t) (\(r.pairs) pairs)", matrix: r.matrix))
                         }
@@ -92,20 +91,18 @@ public struct StudyReport {
                     }
                 }
                 guard !panels.isEmpty else {
-                    if kind == "two_sentence" {
+                    if kind == .twoSentence {
                         notes.append(
                             "No two-sentence heatmap: no two samples of any task have the same token count (Fig 4a needs "
                                 + "equal-length pairs); more samples make such pairs likely.")
                         continue
                     }
-                    throw StudyError.noResults(study: spec.name, what: kind)
+                    throw StudyError.noResults(study: spec.name, what: kind.rawValue)
                 }
-                let label = [
-                    "s1": "S1 JSD of the last token's head-averaged attention",
-                    "s1_excl_first": "S1 JSD with the first key dropped and renormalised (Fig 4b)",
-                    "two_sentence": "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)",
-                ][kind]!
-                let two = kind == "two_sentence"
+                let two = kind == .twoSentence
+                let label = kind == .s1 ? "S1 JSD of the last token's head-averaged attention"
+                    : kind == .s1ExclFirst ? "S1 JSD with the first key dropped and renormalised (Fig 4b)"
+                    : "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)"
                 try keep(
                     Heatmap.draw(
                         panels, globalLayers: globals, title: "\(spec.name): \(label); \(modelName)\(gMark)",
@@ -115,7 +112,7 @@ public struct StudyReport {
                         to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
             case .s2Lines:
                 for t in tasks {
-                    guard let r = try get(S2Result.self, t, "s2") else { continue }
+                    guard let r = try get(S2Result.self, t, .s2) else { continue }
                     // Drawing order: the reference lines first, the key "similarity" line last (on top).
                     let names = [
                         ("position", "position"), ("randomExpectation", "random pair (expectation)"),
@@ -144,7 +141,7 @@ public struct StudyReport {
                 }
             case .cosineLines:
                 for t in tasks {
-                    guard let r = try get(CosineResult.self, t, "cosine") else { continue }
+                    guard let r = try get(CosineResult.self, t, .cosine) else { continue }
                     // A (the paper's QK^T line) last, so it draws on top.
                     let order = submoduleNames.filter { $0 != "A" } + ["A"]
                     // A in line type 1 (blue, as the paper's QK^T line), the others in 2…7
@@ -167,7 +164,7 @@ public struct StudyReport {
                 }
             case .distributions:
                 for t in tasks {
-                    guard let r = try get(DistributionsResult.self, t, "distributions") else { continue }
+                    guard let r = try get(DistributionsResult.self, t, .distributions) else { continue }
                     for p in r.pairs {
                         let x = p.pa.indices.map(Double.init)
                         func name(_ l: Int) -> String { "layer \(l)" + (globals.contains(l) ? " (global)" : "") }

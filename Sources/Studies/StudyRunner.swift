@@ -1,3 +1,4 @@
+import Basics
 import Analysis
 import Datasets
 import Foundation
@@ -49,7 +50,7 @@ public struct StudyRunSummary {
 public enum StudyRunner {
     public static func run(specPath: String, options o: StudyRunOptions) throws -> StudyRunSummary {
         guard FileManager.default.fileExists(atPath: specPath) else { throw StudyError.missingFile(specPath) }
-        if studyKind(specPath) == "sensitivity" { return try SensitivityStudy.run(specPath: specPath, options: o) }
+        if studyKind(specPath) == .sensitivity { return try SensitivityStudy.run(specPath: specPath, options: o) }
         let spec = try StudySpec.load(specPath)
         let modelPath = o.modelPath ?? spec.model
         guard FileManager.default.fileExists(atPath: modelPath) else { throw StudyError.modelMissing(modelPath) }
@@ -90,8 +91,7 @@ public enum StudyRunner {
                                       toolVersion: studiesToolVersion, shard: o.shard, units: inputs.count)
         }
         let runId = run.id!
-        let globals = c.isSlidingLayer.enumerated().filter { !$0.element && c.slidingWindow != nil }.map(\.offset)
-        try store.putResult(runId: runId, task: "_model", kind: "layout", value: ResultJSON.encode(["globalLayers": globals]))
+        try store.putLayout(runId: runId, config: c)
 
         // Capture: one forward per input, last-token rows of every layer and head (FIGURES.md C3).
         let done = try store.capturedSamples(runId: runId)
@@ -100,7 +100,7 @@ public enum StudyRunner {
         let mine = inputs.enumerated().filter { o.shard?.owns($0.offset) ?? true }
         let todo = mine.filter { done["\($0.element.task.rawValue)/\($0.element.recordIndex)"] == nil }
         if !done.isEmpty { o.log("\(o.label(spec.name)): resuming run \(runId), \(done.count) of \(mine.count) samples already stored") }
-        let progress = StudyProgress(total: todo.count, label: "capture \(spec.name)")
+        let progress = ProgressReporter(total: todo.count, label: "capture \(spec.name)")
         for (k, (ordinal, input)) in todo.enumerated() {
             let m = try model()
             let ids = m.encode(input.text)
@@ -114,7 +114,7 @@ public enum StudyRunner {
                                   file: spec.datasets[tasks.firstIndex(of: input.task)!].file ?? input.task.defaultFile,
                                   recordIndex: input.recordIndex, text: input.text, tokenIds: ids, ordinal: ordinal,
                                   seconds: dt, rows: tap.rows,
-                                  results: cosTap.map { [("cosine", ResultJSON.encode($0.cosine))] } ?? [])
+                                  results: cosTap.map { [(ResultKind.cosine.rawValue, ResultJSON.encode($0.cosine))] } ?? [])
             seconds += dt; tokens += ids.count
             progress.update(k + 1, newTokens: ids.count)
             if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }

@@ -1,6 +1,6 @@
+import Basics
 import Datasets
 import Foundation
-import GGUF
 import Models
 import Yams
 
@@ -69,6 +69,7 @@ public enum StudyError: Error, CustomStringConvertible {
     case interruptedRun(study: String, runId: Int64, db: String)
     case noResults(study: String, what: String)
     case modelMissing(String)
+    case missingUnit(study: String, task: String, unit: String, metric: String)
 
     public var description: String {
         switch self {
@@ -81,7 +82,9 @@ public enum StudyError: Error, CustomStringConvertible {
         case .interruptedRun(let s, let id, let db):
             return "Study \(s) has an interrupted run (id \(id)) in \(db); continue it with --resume or start afresh with --force."
         case .noResults(let s, let what): return "The stored run of \(s) has no \(what); re-run the study with --force."
-        case .modelMissing(let p): return "The model file \(p) does not exist; give --model PATH or fix `model:` in the study file."
+        case .modelMissing(let p): return "The model file \(p) does not exist; give the model after the study file or fix `model:` in it."
+        case let .missingUnit(s, t, u, m):
+            return "Study \(s) has no \(m) for the configuration \"\(u)\" of task \(t); its sweep cannot be computed."
         }
     }
 }
@@ -106,9 +109,7 @@ extension StudySpec {
             let datasets: [StudyDataset]; let seed: UInt64; let analyses: [String]; let capture: String; let generation: StudyGeneration?
         }
         let p = P(datasets: datasets, seed: seed, analyses: analyses.map(\.rawValue), capture: "last_row", generation: generation)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(data: try! enc.encode(p), encoding: .utf8)!
+        return CanonicalJSON.string(p)
     }
 }
 

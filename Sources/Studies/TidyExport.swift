@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 import Store
 
 /// `lisa export --tidy`: the tidy CSVs a study report writes beside report.md (issue 17, item 4), for any
@@ -10,28 +10,23 @@ public enum TidyExport {
     public static func write(store: LisaStore, runId: Int64, to dir: URL) throws -> [URL] {
         let run = try store.run(id: runId)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let globals =
-            (try store.result(runId: runId, task: "_model", kind: "layout"))
-            .flatMap { try? ResultJSON.decode([String: [Int]].self, $0)["globalLayers"] } ?? []
+        let globals = store.globalLayers(runId: runId)
         let data = StudyData(dir: dir, seed: UInt64(bitPattern: run.seed) ^ 0xB0075_7A9, globals: Set(globals))
         var files: [String] = []
         for r in try store.results(runId: runId) where r.sampleId == 0 && !r.task.hasPrefix("_") {
-            switch r.kind {
-            case "s1", "s1_excl_first":
-                files += try data.s1(ResultJSON.decode(S1Result.self, r.value), task: r.task, kind: r.kind)
-            case "two_sentence":
+            switch r.resultKind {
+            case let k? where k == .s1 || k == .s1ExclFirst:
+                files += try data.s1(ResultJSON.decode(S1Result.self, r.value), task: r.task, kind: k)
+            case .twoSentence?:
                 files += try data.twoSentence(ResultJSON.decode(TwoSentenceResult.self, r.value), task: r.task)
-            case "s2": files += try data.s2(ResultJSON.decode(S2Result.self, r.value), task: r.task)
-            case "cosine": files += try data.cosine(ResultJSON.decode(CosineResult.self, r.value), task: r.task)
-            case "distributions":
+            case .s2?: files += try data.s2(ResultJSON.decode(S2Result.self, r.value), task: r.task)
+            case .cosine?: files += try data.cosine(ResultJSON.decode(CosineResult.self, r.value), task: r.task)
+            case .distributions?:
                 files += try data.distributions(ResultJSON.decode(DistributionsResult.self, r.value), task: r.task)
-            case "top_k": files += try data.topK(ResultJSON.decode(TopKResult.self, r.value), name: r.task)
-            default:
-                if r.kind.hasPrefix("top_k_step") {
-                    files += try data.topK(
-                        ResultJSON.decode(GenerationTopKResult.self, r.value).topK,
-                        name: "\(r.task)_\(r.kind.dropFirst(6))")
-                }
+            case .topK?: files += try data.topK(ResultJSON.decode(TopKResult.self, r.value), name: r.task)
+            case .topKStep(let step)?:
+                files += try data.topK(ResultJSON.decode(GenerationTopKResult.self, r.value).topK, name: "\(r.task)_step\(step)")
+            default: break
             }
         }
         for (task, sweep) in try storedSweeps(store: store, runId: runId) {

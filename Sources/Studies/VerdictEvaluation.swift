@@ -27,8 +27,8 @@ public struct VerdictContext {
 
     var bootstrapSeed: UInt64 { seed ^ 0xB0075_7A9 }
 
-    func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: String) throws -> T? {
-        try store.result(runId: runId, task: task, kind: kind).map { try ResultJSON.decode(t, $0) }
+    func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: ResultKind) throws -> T? {
+        try store.result(t, kind: kind, runId: runId, task: task)
     }
 
     public func evaluate(_ claims: [ClaimSpec]) -> [ClaimVerdict] {
@@ -91,7 +91,7 @@ public struct VerdictContext {
     // MARK: capture studies
 
     private func s1AdjacentBelow(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
-        guard let s1 = try get(S1Result.self, t, r.kind ?? "s1") else { return nil }
+        guard let s1 = try get(S1Result.self, t, r.s1Kind) else { return nil }
         guard let per = s1.perSampleAdjacent else { return missing("S1 result") }
         let th = r.threshold!
         let pairs = s1.adjacent.count
@@ -132,7 +132,7 @@ public struct VerdictContext {
     }
 
     private func s1MeanBelow(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
-        guard let s1 = try get(S1Result.self, t, r.kind ?? "s1") else { return nil }
+        guard let s1 = try get(S1Result.self, t, r.s1Kind) else { return nil }
         if r.measure == "s1_offdiagonal_mean_below" {
             guard let per = s1.perSampleOffDiagonal else { return missing("S1 result") }
             return belowThreshold(
@@ -141,11 +141,11 @@ public struct VerdictContext {
         guard let per = s1.perSampleAdjacent else { return missing("S1 result") }
         return belowThreshold(
             bootstrapMean(per.map(mean), seed: bootstrapSeed), r.threshold!,
-            what: (r.kind == "s1_excl_first" ? "first-token-ablated " : "") + "adjacent mean S1 JSD")
+            what: (r.s1Kind == .s1ExclFirst ? "first-token-ablated " : "") + "adjacent mean S1 JSD")
     }
 
     private func s2PerSample(_ t: String, _ scheme: String) throws -> [Double]?? {
-        guard let s2 = try get(S2Result.self, t, "s2") else { return nil }
+        guard let s2 = try get(S2Result.self, t, .s2) else { return nil }
         guard let per = s2.perSample?[scheme] else { return .some(nil) }
         return .some(per.map(mean))
     }
@@ -199,7 +199,7 @@ public struct VerdictContext {
     }
 
     private func twoSentenceAbove(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
-        guard let two = try get(TwoSentenceResult.self, t, "two_sentence"), let s1 = try get(S1Result.self, t, "s1")
+        guard let two = try get(TwoSentenceResult.self, t, .twoSentence), let s1 = try get(S1Result.self, t, .s1)
         else { return nil }
         guard let pa = two.perPairAdjacent, let ps = s1.perSampleAdjacent else {
             return missing("two-sentence or S1 result")
@@ -218,7 +218,7 @@ public struct VerdictContext {
     }
 
     private func cosineMean(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
-        let per = try store.results(runId: runId).filter { $0.task == t && $0.kind == "cosine" && $0.sampleId != 0 }
+        let per = try store.results(runId: runId).filter { $0.task == t && $0.resultKind == .cosine && $0.sampleId != 0 }
             .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
         guard !per.isEmpty else { return nil }
         let sub = r.submodule!

@@ -46,6 +46,9 @@ public struct VerdictRule: Codable, Equatable, Sendable {
     /// accuracy | gold_ll (sensitivity measures; accuracy = the task's primary metric).
     public var metric: String?
 
+    /// The S1 result the s1_* measures read (`kind:`, checked when the file is read).
+    var s1Kind: ResultKind { kind == ResultKind.s1ExclFirst.rawValue ? .s1ExclFirst : .s1 }
+
     public static let measures = [
         "s1_adjacent_below", "s1_adjacent_mean_below", "s1_offdiagonal_mean_below", "s2_mean_below",
         "s2_compare", "two_sentence_above", "cosine_mean", "shallow_vs_deep", "deep_keeps",
@@ -130,6 +133,9 @@ func validateClaims(_ claims: [ClaimSpec]?, file: String) throws {
             ]
             if needsThreshold.contains(r.measure), r.threshold == nil {
                 throw StudyError.malformed(file: file, reason: "claims[\(i)]: measure \(r.measure) needs threshold:")
+            }
+            if let k = r.kind, ![ResultKind.s1.rawValue, ResultKind.s1ExclFirst.rawValue].contains(k) {
+                throw StudyError.malformed(file: file, reason: "claims[\(i)]: kind: \"\(k)\" is neither s1 nor s1_excl_first")
             }
             if ["s2_mean_below", "s2_compare"].contains(r.measure), r.scheme == nil {
                 throw StudyError.malformed(file: file, reason: "claims[\(i)]: measure \(r.measure) needs scheme:")

@@ -83,4 +83,40 @@ import TestSupport
         #expect(r.status != 0)
         #expect(r.stderr.contains("tcsh") && r.stderr.contains("zsh"))
     }
+
+    // Comma-separated options are read strictly (issue 16, item 3): an empty or bad entry is named, never dropped.
+    @Test func commaListsAreStrict() throws {
+        #expect(try commaIntegers("3, 5,7", option: "--layers", expected: "a 0-based layer index") == [3, 5, 7])
+        func message(_ text: String) -> String {
+            do { _ = try commaIntegers(text, option: "--layers", expected: "a 0-based layer index"); return "" } catch { return "\(error)" }
+        }
+        #expect(message("3,x") == "--layers: \"x\" is not a 0-based layer index.")
+        #expect(message("3,,5") == "--layers \"3,,5\" has an empty entry; give a 0-based layer index, comma-separated.")
+        #expect(message("3,") == "--layers \"3,\" has an empty entry; give a 0-based layer index, comma-separated.")
+        #expect(message("-1") == "--layers: \"-1\" is not a 0-based layer index.")
+        #expect(message("") == "--layers \"\" has an empty entry; give a 0-based layer index, comma-separated.")
+    }
+
+    // One declaration per shared option (issue 16, item 3): every command's --db, --data, --seed, --threads has the
+    // same help text, --seed the same default, and the model is an argument, never --model.
+    @Test func sharedOptionsAreDeclaredOnce() throws {
+        var helps: [String: Set<String>] = [:]
+        for (path, type) in Self.commands() where type.configuration.subcommands.isEmpty {
+            let h = Lisa.helpMessage(for: type, columns: 10_000)
+            for line in h.split(separator: "\n") {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                for opt in ["--db <db>", "--data <data>", "--seed <seed>", "--threads <threads>"] where t.hasPrefix(opt + " ") {
+                    helps[opt, default: []].insert(String(t.dropFirst(opt.count)).trimmingCharacters(in: .whitespaces))
+                }
+            }
+            // table9's --model filters the stored runs and merge's names the tokenizer: neither is the model to run.
+            if !["table9", "merge"].contains(path.first ?? "") {
+                #expect(!h.contains("--model <model>"), "\(path.joined(separator: " ")) declares --model")
+            }
+        }
+        for opt in ["--db <db>", "--data <data>", "--seed <seed>", "--threads <threads>"] {
+            #expect(helps[opt]?.count == 1, "\(opt): \(helps[opt] ?? [])")
+        }
+        #expect(helps["--seed <seed>"]?.first?.hasSuffix("(default: 1234)") == true)
+    }
 }

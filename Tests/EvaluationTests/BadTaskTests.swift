@@ -1,7 +1,6 @@
 import Datasets
 import Evaluation
 import Foundation
-import GGUF
 import Models
 import Testing
 import TestSupport

@@ -1,7 +1,7 @@
+import Basics
 import Evaluation
 import Foundation
 import Models
-import GGUF
 import Testing
 import TestSupport
 

@@ -15,7 +15,7 @@ import Testing
         try text.write(to: corpus, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("lisa.safetensors")
         func args(lr: String) -> [String] {
-            ["train", "--model", model, "--layers", "2,3", "--tokens", String(8 * 2 * 16), "--seq-len", "16", "--batch", "2",
+            ["train", model, "--layers", "2,3", "--tokens", String(8 * 2 * 16), "--seq-len", "16", "--batch", "2",
              "--lr", lr, "--rank", "4", "--corpus", corpus.path, "--threads", "1", "--out", out.path]
         }
         let first = try LisaBinary.run(args(lr: "1e-3"))

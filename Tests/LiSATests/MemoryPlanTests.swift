@@ -1,5 +1,4 @@
 import Foundation
-import GGUF
 import LiSA
 import Models
 import Numerics

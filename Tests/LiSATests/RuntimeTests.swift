@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GGUF
 import LiSA
@@ -288,7 +289,7 @@ import Testing
         let saved = 2 * 11 * (2 * 16 * 2 - 2 * 4 * 2)
         #expect(base["cache_bytes"] as! Int - (lisa["cache_bytes"] as! Int) == saved)
         let bad = try LisaBinary.run(["bench", "generate", gguf, "--io", "8"])
-        #expect(bad.status != 0 && bad.stderr.contains("--io must look like"))
+        #expect(bad.status != 0 && bad.stderr.contains("--io: \"8\" is not prompt:generated"))
         // batch 2: both sides decode two sequences together; caches are two sequences' (NF: same cache layout)
         let r2 = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--batch", "2", "--nf", "--json"])
         #expect(r2.status == 0, "\(r2.stderr)")

@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 import TestSupport
 import Testing
 #if canImport(Glibc)
@@ -18,7 +18,7 @@ import Glibc
         let text = (0..<200).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(separator: "\n")
         try text.write(to: corpus, atomically: true, encoding: .utf8)
         func args(_ out: URL) -> [String] {
-            ["train", "--model", model, "--layers", "2,3", "--tokens", String(40 * 2 * 16), "--seq-len", "16", "--batch", "2",
+            ["train", model, "--layers", "2,3", "--tokens", String(40 * 2 * 16), "--seq-len", "16", "--batch", "2",
              "--lr", "1e-2", "--rank", "4", "--corpus", corpus.path, "--threads", "1", "--checkpoint-every", "2", "--out", out.path]
         }
         let full = dir.appendingPathComponent("full.safetensors"), killed = dir.appendingPathComponent("killed.safetensors")
@@ -56,7 +56,7 @@ import Glibc
         try (0..<20).map { "{\"text\":\"the \($0) and a of the heart\"}" }.joined(separator: "\n")
             .write(to: corpus, atomically: true, encoding: .utf8)
         let ckpt = dir.appendingPathComponent("tiny.safetensors").path
-        let r = try LisaBinary.run(["train", "--model", tiny, "--layers", "2", "--tokens", "64", "--seq-len", "16", "--batch", "2",
+        let r = try LisaBinary.run(["train", tiny, "--layers", "2", "--tokens", "64", "--seq-len", "16", "--batch", "2",
                                     "--rank", "4", "--phase", "local", "--corpus", corpus.path, "--threads", "1", "--out", ckpt])
         #expect(r.status == 0, "\(r.stderr)")
         let tinySHA = try SHA256.hex(ofFile: tiny), gemmaSHA = try SHA256.hex(ofFile: TestPaths.gemma)

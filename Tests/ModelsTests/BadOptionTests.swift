@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Foundation
-import GGUF
 import TestSupport
 import Testing
 
@@ -60,7 +59,7 @@ import Testing
     }
 
     @Test(arguments: [["eval", "MODEL", "--task", "piqa"], ["generate", "MODEL", "--prompt", "hi"], ["sensitivity", "MODEL"],
-                      ["study", "run", "studies/tiny.yaml"], ["train", "--model", "MODEL", "--layers", "1", "--tokens", "8", "--out", "x.st"],
+                      ["study", "run", "studies/tiny.yaml"], ["train", "MODEL", "--layers", "1", "--tokens", "8", "--out", "x.st"],
                       ["perplexity", "MODEL", "--file", "x.txt"], ["attention", "MODEL", "--prompt", "hi"]])
     func threadsZeroIsRefusedByEveryCommand(_ args: [String]) throws {
         let r = try lisa(args.map { $0 == "MODEL" ? Self.f.model : $0 } + ["--threads", "0"])
@@ -154,8 +153,8 @@ import Testing
         let dir = try TestPaths.tempDir("badopt-inputs")
         defer { try? FileManager.default.removeItem(at: dir) }
         let sweep = try lisa(["recommend", Self.f.model, "--sensitivity", dir.path, "--target", "1"])
-        #expect(sweep.stderr == "Error: --sensitivity \(dir.path) cannot be read: it is a directory, not a file.\n", "\(sweep.stderr)")
+        #expect(sweep.stderr == "Error: The sweep file \(dir.path) cannot be read: it is a directory, not a file.\n", "\(sweep.stderr)")
         let partial = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data, "--partial", dir.path])
-        #expect(partial.stderr == "Error: --partial \(dir.path) cannot be opened for writing: it is a directory, not a file.\n", "\(partial.stderr)")
+        #expect(partial.stderr == "Error: The document log \(dir.path) cannot be opened for writing: it is a directory, not a file.\n", "\(partial.stderr)")
     }
 }

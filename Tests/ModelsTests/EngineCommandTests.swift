@@ -37,6 +37,6 @@ import Testing
         for p in KernelPath.supported.map(KernelPath.name) { #expect(r.stdout.contains(" \(p) "), "path \(p) missing") }
         #expect(r.stdout.contains("tile+sgemm") && r.stdout.contains("sgemm 1024³:") && r.stdout.contains("read bandwidth:"))
         let bad = try LisaBinary.run(["bench", "roof", TestPaths.gemma, "--rows", "1,x"])
-        #expect(bad.status != 0 && bad.stderr.contains("--rows: 'x' is not a positive integer."))
+        #expect(bad.status != 0 && bad.stderr.contains("--rows: \"x\" is not a positive row count."))
     }
 }

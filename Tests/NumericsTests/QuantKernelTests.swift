@@ -1,3 +1,4 @@
+import Basics
 import CKernels
 import Foundation
 import GGUF

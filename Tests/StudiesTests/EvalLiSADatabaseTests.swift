@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import GGUF
 import Store
 import Testing
 import TestSupport
@@ -17,7 +17,7 @@ import TestSupport
         try (0..<20).map { "{\"text\":\"the \($0) and a of the heart\"}" }.joined(separator: "\n")
             .write(to: corpus, atomically: true, encoding: .utf8)
         let ckpt = dir.appendingPathComponent("tiny.safetensors").path
-        let trained = try LisaBinary.run(["train", "--model", model, "--layers", "2,3", "--tokens", "128", "--seq-len", "16",
+        let trained = try LisaBinary.run(["train", model, "--layers", "2,3", "--tokens", "128", "--seq-len", "16",
                                           "--batch", "2", "--rank", "4", "--lr", "1e-2", "--corpus", corpus.path,
                                           "--threads", "1", "--out", ckpt])
         #expect(trained.status == 0, "\(trained.stderr.suffix(400))")
@@ -26,7 +26,8 @@ import TestSupport
             try LisaBinary.run(["eval", model, "--task", "piqa", "--limit", "3", "--data", TestPaths.data.path,
                                 "--threads", "1", "--json"] + extra)
         }
-        let plain = try eval(["--lisa", ckpt])
+        let outFile = dir.appendingPathComponent("plain.json").path
+        let plain = try eval(["--lisa", ckpt, "--out", outFile])
         let stored = try eval(["--lisa", ckpt, "--db", db])
         let again = try eval(["--lisa", ckpt, "--db", db, "--resume"])
         let base = try eval(["--db", db])
@@ -44,5 +45,14 @@ import TestSupport
         #expect(withCkpt.count == 1)
         #expect(runs.filter { !$0.parameters.contains("checkpointSHA256") }.count == 1)
         #expect(withCkpt.first?.status == .finished && withCkpt.first?.n == 3)
+        #expect(withCkpt.first?.checkpointSHA256 == sha)
+        #expect(runs.filter { $0.checkpointSHA256 == nil }.count == 1)
+        // The --out file names the checkpoint too (it recorded `"policies": {}` and nothing else before issue 16).
+        let out = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outFile))) as? [String: Any]
+        let checkpoint = try #require(out?["checkpoint"] as? [String: Any])
+        #expect(checkpoint["sha256"] as? String == sha)
+        #expect(checkpoint["method"] as? String == "lisa")
+        #expect(checkpoint["nf"] as? Bool == false)
+        #expect(out?["policies"] as? [String: String] == [:])
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Evaluation
 import Foundation
 import Store
@@ -28,7 +29,7 @@ import TestSupport
         let sweep = SensitivityResult(task: "piqa", metric: "acc_norm", shots: 0, n: 30, seed: 1234, nLayers: 6, baseline: 0.6,
                                       baselineStandardError: 0.09, pairs: [PairScore(pair: LayerPair(first: 2, second: 3), ds: 0.5,
                                       dsStandardError: 0.1, uniform: .nan, uniformStandardError: .nan)], seconds: 10)
-        try store.putResult(runId: id, task: "piqa", kind: "sensitivity", value: canonicalJSON(sweep))
+        try store.putResult(runId: id, task: "piqa", kind: "sensitivity", value: CanonicalJSON.string(sweep))
         let ev = try store.createEvalRun(EvalRunRecord(modelId: m.id!, studyRunId: id, unit: "ds 3–4", task: "piqa", shots: 0,
                                                        seed: 1234, docLimit: 2, policies: "{\"2\":\"ds\"}", sharing: nil,
                                                        parameters: "{}", n: 2, primaryMetric: "acc_norm", toolVersion: "t"))
@@ -132,7 +133,7 @@ import TestSupport
     static let tiny: Result<TinyRun, Error> = Result {
         let dir = try TestPaths.tempDir("export-tiny")
         let db = dir.appendingPathComponent("lisa.sqlite"), out = dir.appendingPathComponent("run")
-        let study = try LisaBinary.run(["study", "run", "studies/tiny.yaml", "--model", TestPaths.gemma, "--db", db.path,
+        let study = try LisaBinary.run(["study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path,
                                         "--data", TestPaths.data.path, "--reports", dir.appendingPathComponent("reports").path,
                                         "--threads", "1"])
         guard study.status == 0 else { throw Failed(description: "lisa study run tiny failed: \(study.stderr)") }

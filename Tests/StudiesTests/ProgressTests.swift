@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Studies
 import Testing
@@ -8,7 +9,7 @@ import Testing
 
     @Test func periodicLinesCarryDoneTotalRateAndETA() {
         let out = Lines()
-        let p = StudyProgress(total: 4, label: "piqa", mode: .periodic(seconds: 0), write: { out.all.append($0) })
+        let p = ProgressReporter(total: 4, label: "piqa", mode: .periodic(seconds: 0), write: { out.all.append($0) })
         for i in 1...4 { Thread.sleep(forTimeInterval: 0.01); p.update(i, newTokens: 10) }
         p.finish()
         #expect(out.all.count == 5)
@@ -21,7 +22,7 @@ import Testing
 
     @Test func shortRunsPrintNothing() {
         let out = Lines()
-        let p = StudyProgress(total: 100, label: "x", mode: .periodic(seconds: 3600), write: { out.all.append($0) })
+        let p = ProgressReporter(total: 100, label: "x", mode: .periodic(seconds: 3600), write: { out.all.append($0) })
         for i in 1...100 { p.update(i) }
         p.finish()
         #expect(out.all.isEmpty)
@@ -30,14 +31,14 @@ import Testing
     /// Under swift test stderr is a pipe or a file; run from a terminal the automatic mode differs, so skip then.
     @Test(.enabled(if: isatty(2) == 0, "stderr is a terminal: the automatic progress mode is then the terminal one"))
     func modeFromTheEnvironment() {
-        #expect(StudyProgress.Mode.automatic(environment: [:]) == .periodic(seconds: 30))
-        #expect(StudyProgress.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "5"]) == .periodic(seconds: 5))
-        #expect(StudyProgress.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "off"]) == .off)
+        #expect(ProgressReporter.Mode.automatic(environment: [:]) == .periodic(seconds: 30))
+        #expect(ProgressReporter.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "5"]) == .periodic(seconds: 5))
+        #expect(ProgressReporter.Mode.automatic(environment: ["LISA_PROGRESS_SECONDS": "off"]) == .off)
     }
 
     @Test func durationsReadInUnits() {
-        #expect(StudyProgress.duration(42) == "42 s")
-        #expect(StudyProgress.duration(570) == "9 min 30 s")
-        #expect(StudyProgress.duration(7500) == "2 h 05 min")
+        #expect(ProgressReporter.duration(42) == "42 s")
+        #expect(ProgressReporter.duration(570) == "9 min 30 s")
+        #expect(ProgressReporter.duration(7500) == "2 h 05 min")
     }
 }

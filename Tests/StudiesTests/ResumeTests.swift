@@ -11,7 +11,7 @@ import Glibc
 
 @Suite(.serialized) struct ResumeTests {
     func args(_ db: URL, _ extra: [String] = []) -> [String] {
-        ["study", "run", "studies/tiny.yaml", "--model", TestPaths.gemma, "--db", db.path,
+        ["study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path,
          "--data", TestPaths.data.path, "--reports", db.deletingLastPathComponent().appendingPathComponent("reports").path] + extra
     }
 

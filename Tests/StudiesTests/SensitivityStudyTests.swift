@@ -3,7 +3,7 @@ import Evaluation
 import Foundation
 import Models
 import Store
-import Studies
+@testable import Studies
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -139,5 +139,42 @@ import Glibc
         #expect(try SensitivityStudySpec(name: "x", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
                                          tasks: [], policies: ["ds"], pairs: ["3-4", "17–18"]).layerPairs(nLayers: 18, file: "f")
                 == [LayerPair(first: 2, second: 3), LayerPair(first: 16, second: 17)])
+    }
+
+    // A sweep is built from its units by typed keys (issue 16): a unit the study runs but that is missing, or whose
+    // run lacks the metric, is an error naming it, never a silent NaN; a policy the study does not run is NaN.
+    @Test func aMissingUnitIsNamedAndAnUnrunPolicyIsNaN() throws {
+        let spec = SensitivityStudySpec(name: "s", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
+                                        tasks: [SensitivityTaskEntry(task: "piqa", limit: 2)], policies: ["ds"])
+        let pairs = [LayerPair(first: 2, second: 3), LayerPair(first: 4, second: 5)]
+        let plan = SensitivityStudy.unitPlan(spec, pairs: pairs)
+        #expect(plan.map(\.label) == ["baseline", "ds 3–4", "ds 5–6"])
+        func score(_ u: SensitivityStudy.Unit, _ acc: Double) -> SensitivityStudy.UnitScore {
+            SensitivityStudy.UnitScore(task: u.task, key: u.key, metrics: ["acc": acc], standardErrors: ["acc": 0.1], n: 2, shots: 0,
+                                       primaryMetric: "acc", seconds: 1)
+        }
+        let all = zip(plan, [0.8, 0.7, 0.6]).map { score($0, $1) }
+        let sweep = try #require(try SensitivityStudy.sweeps(spec, nLayers: 8, pairs: pairs, units: all).first)
+        #expect(sweep.baseline == 0.8 && sweep.pairs.map(\.ds) == [0.7, 0.6])
+        #expect(sweep.pairs.allSatisfy { $0.uniform.isNaN && $0.uniformStandardError.isNaN })
+        do {
+            _ = try SensitivityStudy.sweeps(spec, nLayers: 8, pairs: pairs, units: [all[0], all[2]])
+            Issue.record("a missing unit must be an error")
+        } catch {
+            #expect("\(error)" == "Study s has no acc for the configuration \"ds 3–4\" of task piqa; its sweep cannot be computed.")
+        }
+        var noMetric = all
+        noMetric[0] = SensitivityStudy.UnitScore(task: 0, key: .baseline, metrics: [:], standardErrors: [:], n: 2, shots: 0,
+                                                 primaryMetric: "acc", seconds: 1)
+        #expect(throws: StudyError.self) { try SensitivityStudy.sweeps(spec, nLayers: 8, pairs: pairs, units: noMetric) }
+    }
+
+    @Test func resultKindsRoundTripTheirStoredNames() {
+        let kinds: [ResultKind] = [.s1, .s1ExclFirst, .s2, .twoSentence, .topK, .distributions, .cosine, .topKStep(1024),
+                                   .sensitivity, .layout, .loadavg]
+        #expect(kinds.map(\.rawValue) == ["s1", "s1_excl_first", "s2", "two_sentence", "top_k", "distributions", "cosine",
+                                          "top_k_step1024", "sensitivity", "layout", "loadavg"])
+        for k in kinds { #expect(ResultKind(rawValue: k.rawValue) == k) }
+        for bad in ["", "S1", "top_k_step", "top_k_stepx", "s3"] { #expect(ResultKind(rawValue: bad) == nil) }
     }
 }

@@ -55,7 +55,7 @@ func reportText(_ dir: URL, _ study: String) throws -> String {
 }
 
 func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
-    ["study", "run", "studies/tiny.yaml", "--model", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
+    ["study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
      "--reports", reports.path, "--threads", "1"] + extra
 }
 

@@ -57,7 +57,7 @@ enum LocalSlurm {
 
 @Suite(.serialized) struct SlurmTests {
     @Test func scriptsHoldTheArrayTheShardCommandAndTheDependentMerge() throws {
-        let job = try SlurmJob.study(file: "studies/tiny.yaml", arguments: ["studies/tiny.yaml", "--model", "models/my model.gguf"],
+        let job = try SlurmJob.study(file: "studies/tiny.yaml", arguments: ["studies/tiny.yaml", "models/my model.gguf"],
                                      reportsDir: "reports", settings: SlurmJob.Settings(
                                         shards: 3, dir: "slurm/x", into: nil, executable: "/opt/lisa/bin/lisa", workdir: "/work/proj",
                                         partition: "cpu", time: "1:00:00", cpus: 4, sbatchOptions: ["--account=proj"]))
@@ -65,7 +65,7 @@ enum LocalSlurm {
         let array = job.arrayText.split(separator: "\n").map(String.init)
         for line in ["#SBATCH --array=0-2", "#SBATCH --partition=cpu", "#SBATCH --time=1:00:00", "#SBATCH --cpus-per-task=4",
                      "#SBATCH --account=proj", "#SBATCH --chdir=/work/proj", "#SBATCH --output=/work/proj/slurm/x/logs/shard-%a.out",
-                     "exec /opt/lisa/bin/lisa study run studies/tiny.yaml --model 'models/my model.gguf' --threads 4 --shard \"$i/3\" "
+                     "exec /opt/lisa/bin/lisa study run studies/tiny.yaml 'models/my model.gguf' --threads 4 --shard \"$i/3\" "
                         + "--db /work/proj/slurm/x/shard-\"$i\".sqlite --resume"] {
             #expect(array.contains(line), "array.sbatch lacks: \(line)")
         }
@@ -110,7 +110,7 @@ enum LocalSlurm {
         let full = dir.appendingPathComponent("full.sqlite"), merged = dir.appendingPathComponent("merged.sqlite")
         let reports = dir.appendingPathComponent("reports")
         try lisaOK(studyArgs(full, reports: dir.appendingPathComponent("r-full")))
-        let (out, _) = try lisaOK(["slurm", "study", "studies/tiny.yaml", "--model", TestPaths.gemma, "--data", TestPaths.data.path,
+        let (out, _) = try lisaOK(["slurm", "study", "studies/tiny.yaml", TestPaths.gemma, "--data", TestPaths.data.path,
                                    "--reports", reports.path, "--shards", "2", "--cpus", "1", "--dir", dir.appendingPathComponent("job").path,
                                    "--into", merged.path, "--submit"], environment: env)
         let words = out.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)

@@ -9,7 +9,7 @@ import TestSupport
 
 @Suite(.serialized) struct StudyFaultTests {
     func studyArgs(_ db: URL, reports: URL) -> [String] {
-        ["study", "run", "studies/tiny.yaml", "--model", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
+        ["study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
          "--reports", reports.path, "--threads", "1"]
     }
 

@@ -26,9 +26,9 @@ import TestSupport
         for f in files {
             let path = dir.appendingPathComponent(f).path
             // `kind: sensitivity` files (fig6, fig9, fig13, fig9-qwen) have their own schema.
-            if studyKind(path) == "sensitivity" { _ = try SensitivityStudySpec.load(path) } else { _ = try StudySpec.load(path) }
+            if studyKind(path) == .sensitivity { _ = try SensitivityStudySpec.load(path) } else { _ = try StudySpec.load(path) }
         }
-        #expect(files.filter { studyKind(dir.appendingPathComponent($0).path) == "sensitivity" }.sorted() == ["fig13.yaml", "fig6.yaml", "fig9-qwen.yaml", "fig9.yaml"])
+        #expect(files.filter { studyKind(dir.appendingPathComponent($0).path) == .sensitivity }.sorted() == ["fig13.yaml", "fig6.yaml", "fig9-qwen.yaml", "fig9.yaml"])
     }
 
     @Test func goodSpecLoads() throws {

@@ -1,5 +1,4 @@
 import Foundation
-import GGUF
 import TestSupport
 import Testing
 import Tokenizers

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--batch", type=int, default=4, help="global batch (sequences per step, over all processes)")
     a("--lr", type=float, default=3e-4, help="peak learning rate")
     a("--warmup", type=int, help="warm-up steps (default: 3.75%% of the steps, the paper's 1,500 of 40,000, at least 1)")
-    a("--seed", type=int, default=0, help="seed of the initialisation (the same draws as `lisa train --seed`)")
+    a("--seed", type=int, default=1234, help="seed of the initialisation (the same draws as `lisa train --seed`)")
     a("--ffn", default="dl", choices=FFN_KINDS)
     a("--rank", type=int, help="low-rank r per head (default round(d_k/6.4), even)")
     a("--hidden", type=int, default=256, help="hidden size of the DL alignment FFN")

@@ -22,7 +22,7 @@ class DistributedTests(unittest.TestCase):
         d = os.path.join(m["dir"], "ddp")
         os.makedirs(d, exist_ok=True)
         if not os.path.isdir(m["cache"]):      # the token file comes from lisa train's cache
-            lisa("train", "--model", m["gguf"], "--config", m["mixed"], "--tokens", str(BATCH * SEQ), "--seq-len",
+            lisa("train", m["gguf"], "--config", m["mixed"], "--tokens", str(BATCH * SEQ), "--seq-len",
                  str(SEQ), "--batch", str(BATCH), "--corpus", m["corpus"], "--token-cache", m["cache"],
                  "--out", os.path.join(d, "warm.safetensors"), "--phase", "local")
         common = ["--model", m["gguf"], "--config", m["mixed"], "--tokens", str(STEPS * BATCH * SEQ), "--seq-len",

@@ -24,7 +24,7 @@ class GemmaTests(unittest.TestCase):
         os.makedirs(d, exist_ok=True)
         common = ["--model", GEMMA, "--layers", "7,8", "--tokens", "64", "--seq-len", "32", "--batch", "2",
                   "--phase", "joint"]
-        lisa("train", *common, "--data", DATA, "--token-cache", f"{d}/tokens", "--out", f"{d}/unused.safetensors",
+        lisa("train", GEMMA, *common[2:], "--data", DATA, "--token-cache", f"{d}/tokens", "--out", f"{d}/unused.safetensors",
              "--dump-step", f"{d}/step0.st", "--threads", "2")
         tensors, meta = load_dump(f"{d}/step0.st")
         tok = [os.path.join(d, "tokens", f) for f in os.listdir(f"{d}/tokens")]
@@ -59,7 +59,7 @@ class GemmaTests(unittest.TestCase):
         from lisa_torch.data import Windows, documents, read_token_cache, tokenize_corpora
         from transformers import AutoTokenizer
         d = os.path.join(workdir(), "gemma-tokens")
-        lisa("train", "--model", GEMMA, "--layers", "7,8", "--tokens", "40960", "--seq-len", "128", "--batch", "4",
+        lisa("train", GEMMA, "--layers", "7,8", "--tokens", "40960", "--seq-len", "128", "--batch", "4",
              "--phase", "local", "--data", DATA, "--token-cache", f"{d}/tokens", "--out", f"{d}/unused.safetensors",
              "--dump-step", f"{d}/step0.st", "--threads", "2")
         cache = os.path.join(d, "tokens", os.listdir(f"{d}/tokens")[0])

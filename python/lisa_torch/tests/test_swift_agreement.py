@@ -19,7 +19,7 @@ SEQ, BATCH, RANK, LR = 16, 4, 4, 1e-2
 
 
 def swift_train(m: dict, config: str, out: str, tokens: int, *extra: str):
-    return lisa("train", "--model", m["gguf"], "--config", config, "--tokens", str(tokens), "--seq-len", str(SEQ),
+    return lisa("train", m["gguf"], "--config", config, "--tokens", str(tokens), "--seq-len", str(SEQ),
                 "--batch", str(BATCH), "--rank", str(RANK), "--lr", str(LR), "--corpus", m["corpus"],
                 "--token-cache", m["cache"], "--out", out, "--threads", "1", *extra)
 

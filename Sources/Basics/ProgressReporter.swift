@@ -6,7 +6,7 @@ import Glibc
 /// Progress of a long run on stderr, with done/total, rate and ETA. On a terminal one line is redrawn in place;
 /// otherwise (CI, nohup, a pipe) a line is printed every `seconds` (LISA_PROGRESS_SECONDS, default 30; 0 = every
 /// update, "off" = none), so a run is visibly alive without flooding a log. Runs shorter than one interval print nothing.
-public final class StudyProgress {
+public final class ProgressReporter {
     public enum Mode: Equatable, Sendable {
         case terminal
         case periodic(seconds: Double)

@@ -56,7 +56,7 @@ public enum SHA256 {
     /// Hex digest of a file, read in chunks.
     public static func hex(ofFile path: String) throws -> String {
         guard let fh = FileHandle(forReadingAtPath: path) else {
-            throw GGUFError.cannotOpen(path: path, reason: "cannot read the file to compute its SHA-256")
+            throw DigestError(path: path, reason: FileProblem.reading(path))
         }
         defer { try? fh.close() }
         var s = State(), total = 0, pending = Data()
@@ -81,4 +81,11 @@ public enum SHA256 {
         last.withUnsafeBytes { p in for b in 0..<(last.count / 64) { s.block(p, b * 64) } }
         return s.h.map { String(format: "%08x", $0) }.joined()
     }
+}
+
+/// A file whose digest cannot be computed, as a sentence naming it.
+public struct DigestError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): cannot read the file to compute its SHA-256: \(reason)." }
 }
