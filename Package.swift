@@ -43,21 +43,24 @@ let package = Package(
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
         .target(name: "Analysis", dependencies: ["Basics"]),
         // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
-        .target(name: "Evaluation", dependencies: ["Basics", "Models", "Datasets", "Tokenizers", "GGUF",
+        .target(name: "Evaluation", dependencies: ["Basics", "Models", "Datasets", "Tokenizers",
                                                   .product(name: "Stencil", package: "Stencil"),
                                                   .product(name: "Yams", package: "Yams")]),
         // LiSA (Section 5): alignment FFN, low-rank Q/K difference, hand-written backward passes, trainer, checkpoints.
-        .target(name: "LiSA", dependencies: ["Basics", "Models", "Numerics", "GGUF", "Tokenizers", "Datasets"]),
+        .target(name: "LiSA", dependencies: ["Basics", "Models", "Numerics", "CKernels", "GGUF", "Tokenizers", "Datasets"]),
+        // `lisa bench`: prefill, generation, decoding-step and training-step benchmarks, llama-bench side by side.
+        .target(name: "Benchmarks", dependencies: ["Basics", "Models", "Numerics", "LiSA"]),
         // gnuplot scripts and data files → PNG/SVG.
         .target(name: "Plots"),
         // Study files (YAML) → capture → store → analyses → plots → reports.
-        .target(name: "Studies", dependencies: ["Basics", "Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers", "Evaluation", "LiSA",
+        .target(name: "Studies", dependencies: ["Basics", "GGUF", "Models", "Datasets", "Store", "Analysis", "Plots", "Tokenizers", "Evaluation", "LiSA",
                                                 .product(name: "Yams", package: "Yams")]),
         // `lisa site`: the committed reports/ as a static HTML site (Markdown through Ink), no server, relative links.
         .target(name: "Site", dependencies: ["Basics", "Store", .product(name: "Ink", package: "Ink"), .product(name: "Yams", package: "Yams")]),
         // The CLI's commands as a library, so tests can run them in-process.
         .target(name: "LisaCommands", dependencies: [
-            "Basics", "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Analysis", "Plots", "Studies", "Evaluation", "LiSA", "Site",
+            "Basics", "Models", "GGUF", "Tokenizers", "Numerics", "Datasets", "Store", "Studies", "Evaluation", "LiSA", "Site",
+            "Benchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lisa", dependencies: ["LisaCommands"]),

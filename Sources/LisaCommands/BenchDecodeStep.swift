@@ -1,9 +1,7 @@
-import Basics
 import ArgumentParser
 import Foundation
-import LiSA
+import Benchmarks
 import Models
-import Numerics
 
 /// `lisa bench decode-step`: where the time of one decoding step goes. Times the whole step (B sequences at
 /// S cached positions), then runs the same steps with the model's op profile attached: the one block definition
@@ -24,32 +22,7 @@ struct BenchDecodeStep: ParsableCommand {
 
     func run() throws {
         let m = try modelOptions.load()
-        let t = m.transformer, c = t.config, B = batch, S = positions
-        let rt = try lisa.map { try LiSARuntime.load(checkpoint: URL(fileURLWithPath: $0), model: t, modelSHA: SHA256.hex(ofFile: modelOptions.model)) }
-        let lisaLayers = rt?.layers.count ?? 0
-        let prompts = GenerationBench.prompts(batch: B, length: S, vocab: c.vocabSize)
-        let runtimes = (0..<B).map { _ in rt?.replica() }
-        let caches = (0..<B).map { _ in t.makeCache(reserve: S + 2 * repeats + 1) }
-        for b in 0..<B { _ = try t.forward(prompts[b], cache: caches[b], logits: .none, scoreProviders: runtimes[b]?.providers ?? [:]) }
-        let providers = rt == nil ? [] : runtimes.map { $0!.providers }
-        func step() throws { _ = try t.forwardBatch(Array(repeating: [7], count: B), caches: caches, scoreProviders: providers) }
-        var wall: [Double] = []
-        for _ in 0..<repeats {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try step()
-            wall.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-        }
-        let stepMs = wall.sorted()[wall.count / 2]
-        let profile = OpProfile()
-        t.profile = profile
-        for _ in 0..<repeats { try step() }
-        t.profile = nil
-        let rows = profile.rows(model: t, calls: repeats, B: B, T: 1, S: S + repeats, lmRows: 1,
-                                keyLayers: c.nLayers - lisaLayers, wallMs: stepMs)
-        print("model \(modelOptions.model), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), "
-              + "K/V \(t.kvElement.rawValue), kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), "
-              + "\(modelOptions.threads) threads; batch \(B), \(S) cached positions, \(lisaLayers) LiSA layers; medians of \(repeats)")
-        print(String(format: "whole decoding step: %.2f ms (%.2f tok/s)", stepMs, Double(B) * 1000 / stepMs))
-        for line in OpProfile.lines(rows, wallMs: stepMs) { print(line) }
+        let bench = DecodeStepBenchmark(positions: positions, batch: batch, repeats: repeats, checkpoint: lisa)
+        print(try bench.run(m, modelPath: modelOptions.model, threads: modelOptions.threads).text)
     }
 }

@@ -1,9 +1,7 @@
-import Basics
 import ArgumentParser
 import Foundation
-import LiSA
+import Benchmarks
 import Models
-import Numerics
 
 /// `lisa bench generate`: end-to-end generation throughput and latency, the baseline and a LiSA
 /// checkpoint alternated in one run (paper Tables 3–4: throughput = (prompt + generated tokens) /
@@ -47,75 +45,10 @@ struct BenchGenerate: ParsableCommand {
 
     func run() throws {
         let m = try modelOptions.load()
-        let t = m.transformer
-        let runtime = try lisa.map { try LiSARuntime.load(checkpoint: URL(fileURLWithPath: $0), model: t, modelSHA: SHA256.hex(ofFile: modelOptions.model)) }
-        let sides: [(name: String, rt: LiSARuntime?)] = [("baseline", nil)] + (runtime.map { [("lisa", $0)] } ?? [])
-        let plans = sides.map { MemoryPlan(model: t, lisa: $0.rt, nf: nf) }
-        let budget = memoryBudget.flatMap(GenerationBench.parseBytes)
-        var rows: [[String: Any]] = [], tables: [String] = []
-        let reference = vsLlamaBench.map { LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads) }
-        for (p, g) in try settings() {
-            guard p + g <= t.config.contextLength else { throw ModelError.promptTooLong(tokens: p + g, context: t.config.contextLength) }
-            let batches: [Int] = try plans.enumerated().map { i, plan in
-                guard let budget else { return batch ?? 1 }
-                guard let b = plan.largestBatch(budget: budget, prompt: p, generated: g) else {
-                    throw CLIError("--memory-budget \(memoryBudget!): not even one \(sides[i].name) sequence of \(p)+\(g) tokens fits (\(plan.totalBytes(batch: 1, prompt: p, generated: g)) bytes needed).")
-                }
-                return b
-            }
-            let progress = ProgressReporter(total: repeats * sides.count * g, label: "bench \(p):\(g)")
-            var best: [Int: GenerationTiming] = [:]
-            var llamaTG: [Double] = [], ourDecode: [Double] = []
-            for r in 0..<repeats {
-                for (i, side) in sides.enumerated() {
-                    let done = (r * sides.count + i) * g
-                    let prompts = GenerationBench.prompts(batch: batches[i], length: p, vocab: t.config.vocabSize)
-                    let timing = try GenerationBench.run(t, prompts: prompts, gen: g, runtime: side.rt, nf: nf && side.rt != nil,
-                                                         progress: { progress.update(done + $0, extra: side.name) })
-                    if best[i] == nil || timing.latency < best[i]!.latency { best[i] = timing }
-                    if i == 0 { ourDecode.append(Double(batches[0] * max(g - 1, 1)) / max(timing.decodeSeconds, 1e-9)) }   // g − 1 decode steps
-                    // each side's timing as soon as it exists: a long run stopped half-way still reports it
-                    FileHandle.standardError.write(Data(String(format: "\n%d:%d %@ batch %d (repeat %d): prefill %.2f s, decode %.2f s, %.2f tok/s\n",
-                        p, g, side.name, batches[i], r + 1, timing.prefillSeconds, timing.decodeSeconds,
-                        Double(batches[i] * (p + g)) / timing.latency).utf8))
-                }
-                if let reference { llamaTG.append(try reference.tokensPerSecond(prompt: 0, gen: g)) }   // alternated
-            }
-            progress.finish()
-            let baseThroughput = Double(batches[0] * (p + g)) / best[0]!.latency
-            for (i, side) in sides.enumerated() {
-                let r = best[i]!, B = batches[i], tput = Double(B * (p + g)) / r.latency
-                rows.append(["setting": "\(p):\(g)", "mode": side.name, "batch": B, "prefill_s": r.prefillSeconds, "decode_s": r.decodeSeconds,
-                             "throughput_tokens_per_s": tput, "latency_s": r.latency, "cache_bytes": r.cacheBytes,
-                             "planned_total_bytes": plans[i].totalBytes(batch: B, prompt: p, generated: g),
-                             "ratio_to_baseline": tput / baseThroughput])
-                if memoryTable { tables.append(GenerationBench.memoryTable(name: "\(side.name) \(p):\(g)", plan: plans[i], batch: B, prompt: p, gen: g)) }
-            }
-            rows[rows.count - sides.count]["decode_tokens_per_s"] = median(ourDecode)
-            if !llamaTG.isEmpty {
-                rows[rows.count - sides.count]["llama_bench_tg_tokens_per_s"] = median(llamaTG)
-                rows[rows.count - sides.count]["decode_ratio_to_llama_bench"] = median(ourDecode) / median(llamaTG)
-            }
-        }
-        if json {
-            print(try jsonLine(["results": rows, "blas_core": BLAS.coreName, "lisa": lisa ?? NSNull(), "nf": nf,
-                                "memory_budget_bytes": budget ?? NSNull(), "threads": modelOptions.threads]))
-            return
-        }
-        let mode = budget.map { "memory budget \($0) bytes" } ?? "batch \(batch ?? 1)"
-        print("model \(modelOptions.model), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), K/V \(t.kvElement.rawValue), "
-              + "kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(modelOptions.threads) threads, \(mode), greedy\(nf ? ", NF" : "")")
-        print("setting     mode      batch  prefill s  decode s  throughput tok/s  latency s  cache MiB  ratio")
-        for r in rows {
-            print(String(format: "%-10@  %-8@  %5d  %9.2f  %8.2f  %16.2f  %9.2f  %9.2f  %.2fx", r["setting"] as! String, r["mode"] as! String,
-                         r["batch"] as! Int, r["prefill_s"] as! Double, r["decode_s"] as! Double, r["throughput_tokens_per_s"] as! Double,
-                         r["latency_s"] as! Double, Double(r["cache_bytes"] as! Int) / 1_048_576, r["ratio_to_baseline"] as! Double))
-        }
-        for r in rows where r["llama_bench_tg_tokens_per_s"] != nil {
-            print(String(format: "%@ baseline decoding %.2f tok/s (median of %d), llama-bench tg%@ %.2f tok/s (alternated): %.2fx",
-                         r["setting"] as! String, r["decode_tokens_per_s"] as! Double, repeats, String((r["setting"] as! String).split(separator: ":")[1]),
-                         r["llama_bench_tg_tokens_per_s"] as! Double, r["decode_ratio_to_llama_bench"] as! Double))
-        }
-        for table in tables { print("\n" + table) }
+        var bench = GenerateBenchmark(settings: try settings(), repeats: repeats, nf: nf)
+        bench.checkpoint = lisa; bench.batch = batch; bench.memoryBudget = memoryBudget; bench.memoryTable = memoryTable
+        bench.llamaBench = vsLlamaBench.map { LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads) }
+        let report = try bench.run(m, modelPath: modelOptions.model, threads: modelOptions.threads)
+        print(json ? report.jsonLine : report.text)
     }
 }

@@ -1,15 +1,9 @@
 import ArgumentParser
 import Foundation
 import Models
-import Numerics
-#if canImport(Glibc)
-import Glibc
-#endif
+import Benchmarks
 
-/// `lisa bench prefill`: prompt-processing speed with and without last-token attention capture (the capture
-/// runs as a study does: exact products, Float32 K/V), against llama.cpp's llama-bench pp (flash attention off):
-/// run side by side, alternated, with `--vs-llama-bench PATH`, else the figures recorded in
-/// ../shared/oracles/README.md (another machine: Intel, 2026-11).
+/// `lisa bench prefill`: parses, runs `PrefillBenchmark`, prints.
 struct BenchPrefill: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prefill",
         abstract: "Prefill tokens/s without taps and with last-token capture of all layers and heads.",
@@ -21,12 +15,6 @@ struct BenchPrefill: ParsableCommand {
     @Option(help: "A llama-bench binary: run it with the same model, threads and lengths (-fa 0), alternating with ours.")
     var vsLlamaBench: String?
 
-    /// llama-bench pp tokens/s, fa = 0, 2 threads (../shared/oracles/README.md, "Speed anchor").
-    static let reference: [String: [Int: Double]] = [
-        "gemma3": [64: 380.8, 128: 394.7, 512: 383.7],
-        "qwen2": [64: 64.6, 128: 59.8, 512: 65.0],
-    ]
-
     func lengths() throws -> [Int] {
         try commaIntegers(tokens, option: "--tokens", expected: "a prompt length from 1 to 65536", range: 1...(1 << 16))
     }
@@ -35,84 +23,10 @@ struct BenchPrefill: ParsableCommand {
 
     func run() throws {
         let m = try modelOptions.load()
-        let t = m.transformer
-        let reference = vsLlamaBench.map { LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads) }
-        var results: [[String: Any]] = []
-        var profiles: [(tokens: Int, capture: Bool, wallMs: Double, rows: [OpProfileRow])] = []
-        for n in try lengths() {
-            guard n <= t.config.contextLength else { throw ModelError.promptTooLong(tokens: n, context: t.config.contextLength) }
-            // Deterministic pseudo-text ids (the speed does not depend on which ids).
-            let ids = (0..<n).map { ($0 * 7919 + 13) % min(t.config.vocabSize, 30000) + 10 }
-            let loadedMode = t.productMode, loadedKV = t.kvElement
-            /// One timed prefill in tokens/s; `capture`: as a study runs it (exact products, Float32 K/V, a tap).
-            func once(_ capture: Bool) throws -> Double {
-                t.productMode = capture ? .exact : loadedMode
-                defer { t.productMode = loadedMode }
-                let tap = capture ? LastRowCapture(layers: t.config.nLayers) : nil
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = try t.forward(ids, cache: t.makeCache(reserve: n, element: capture ? .f32 : loadedKV), logits: .last, tap: tap)
-                return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            _ = try once(false); _ = try once(true)                     // warm-up
-            var plain: [Double] = [], cap: [Double] = [], llama: [Double] = []
-            for _ in 0..<repeats {                                      // alternated: ours, ours with capture, llama.cpp
-                plain.append(try once(false)); cap.append(try once(true))
-                if let ref = reference { llama.append(try ref.tokensPerSecond(prompt: n, gen: 0)) }
-            }
-            var r: [String: Any] = ["tokens": n, "tokens_per_s": median(plain), "capture_tokens_per_s": median(cap)]
-            // where the time goes: one more run of each kind with the op profile attached
-            for (capture, tps) in [(false, median(plain)), (true, median(cap))] {
-                let profile = OpProfile()
-                t.profile = profile
-                _ = try once(capture)
-                t.profile = nil
-                let wallMs = Double(n) / tps * 1000
-                profiles.append((n, capture, wallMs, profile.rows(model: t, calls: 1, B: 1, T: n, S: n, lmRows: 1,
-                                                                  keyLayers: t.config.nLayers, wallMs: wallMs)))
-            }
-            if !llama.isEmpty {
-                r["llama_bench_tokens_per_s"] = median(llama); r["capture_ratio"] = median(cap) / median(llama)
-                r["reference"] = "measured"
-            } else if let ref = Self.reference[t.config.arch.rawValue]?[n] {
-                r["llama_bench_tokens_per_s"] = ref; r["capture_ratio"] = median(cap) / ref
-                r["reference"] = "recorded"
-            }
-            results.append(r)
-        }
-        let rss = peakRSS()
-        let mem = MemoryBreakdown(model: t, tokens: try lengths().max()!)
-        if json {
-            print(try jsonLine(["results": results, "peak_rss_bytes": rss, "blas_core": BLAS.coreName, "kernel_path": KernelPath.name,
-                                "weights": t.weights.format.rawValue, "products": t.productMode.rawValue, "kv": t.kvElement.rawValue,
-                                "memory": ["weights": mem.weights, "kv": mem.kv, "scratch": mem.scratch, "score_planes": mem.scorePlanes],
-                                "threads": modelOptions.threads, "model": modelOptions.model,
-                                "profile": profiles.map { p in ["tokens": p.tokens, "capture": p.capture,
-                                                                "ms": Dictionary(uniqueKeysWithValues: p.rows.map { ($0.op.rawValue, $0.ms) })] }]))
-            return
-        }
-        print("model \(modelOptions.model) (\(t.config.arch.rawValue)), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), "
-              + "K/V \(t.kvElement.rawValue), kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(modelOptions.threads) threads; "
-              + "medians of \(repeats), alternated")
-        print("capture: last-token attention of every layer and head, as a study runs it (exact products, Float32 K/V)")
-        print("tokens  tok/s   capture tok/s  llama.cpp pp (fa=0)  capture ratio")
-        for r in results {
-            let ref = (r["llama_bench_tokens_per_s"] as? Double).map { ($0, r["reference"] as! String) }
-            print(String(format: "%6d  %6.1f  %13.1f  %19@  %13@", r["tokens"] as! Int, r["tokens_per_s"] as! Double,
-                         r["capture_tokens_per_s"] as! Double, ref.map { String(format: "%.1f (%@)", $0.0, $0.1) } ?? "-",
-                         (r["capture_ratio"] as? Double).map { String(format: "%.2fx", $0) } ?? "-"))
-        }
-        for p in profiles {
-            print("where the time goes, \(p.tokens) tokens" + (p.capture ? ", with capture:" : ", no capture:"))
-            for line in OpProfile.lines(p.rows, wallMs: p.wallMs) { print("  " + line) }
-        }
-        print(String(format: "peak RSS %.0f MiB; memory of a %d-token prefill:", Double(rss) / 1048576, mem.tokens))
-        for l in mem.lines { print("  " + l) }
+        let bench = PrefillBenchmark(lengths: try lengths(), repeats: repeats, llamaBench: vsLlamaBench.map {
+            LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads)
+        })
+        let report = try bench.run(m, modelPath: modelOptions.model, threads: modelOptions.threads)
+        print(json ? report.jsonLine : report.text)
     }
-}
-
-/// Peak resident set size of this process in bytes (VmHWM).
-func peakRSS() -> Int {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
-    return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
 }

@@ -32,7 +32,11 @@ public struct EvalRecorder {
 
     /// Registers the model file (sha256, shape) and returns a recorder for it.
     public static func open(store: LisaStore, modelPath: String, model: LoadedModel) throws -> EvalRecorder {
-        let c = model.config
+        try open(store: store, modelPath: modelPath, config: model.config)
+    }
+
+    /// The same from the model's header alone (before its weights are loaded).
+    public static func open(store: LisaStore, modelPath: String, config c: ModelConfig) throws -> EvalRecorder {
         let rec = try store.registerModel(ModelRecord(sha256: try store.sha256(ofModelAt: modelPath),
                                                       fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
                                                       arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,

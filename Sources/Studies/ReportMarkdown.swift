@@ -116,40 +116,17 @@ struct ReportMarkdown {
                         + "| \(boot(twoAdj)) | \(boot(twoDiag)) | \(two.map { f(meanAll($0.matrix)) } ?? "–") |")
             }
         }
-        if !s1Rows.isEmpty {
-            s += "S1 (head-averaged last-token rows, mean over samples; counts with their 95 % bootstrap interval):\n\n"
-            s +=
-                "| task | N | mean tokens | adjacent mean | adjacent < 0.05 | adjacent < 0.1 | max adjacent | off-diagonal mean |\n|---|---|---|---|---|---|---|---|\n"
-            s += s1Rows.joined(separator: "\n") + "\n\n"
-        }
-        if !localRows.isEmpty {
-            s +=
-                "Adjacent S1 JSD of pairs between two sliding-window layers vs pairs that touch a global layer (a measurement of "
-                + "what Gemma's layer types contribute; paired over samples):\n\n"
-            s +=
-                "| task | local–local pairs | pairs touching a global layer | difference (global − local) |\n|---|---|---|---|\n"
-            s += localRows.joined(separator: "\n") + "\n\n"
-        }
-        if !s2Rows.isEmpty {
-            s +=
-                "S2 over adjacent pairs (per sample: mean over pairs and heads; then mean over samples ± bootstrap s.e.):\n\n"
-            s +=
-                "| task | N | position | random (expectation) | random (one draw) | similarity | Hungarian (ours) | static map (ours) |\n|---|---|---|---|---|---|---|---|\n"
-            s += s2Rows.joined(separator: "\n") + "\n\n"
-        }
-        if !s2Paired.isEmpty {
-            s += "S2 comparisons on the same samples (paired per-sample differences):\n\n"
-            s +=
-                "| task | position − similarity | position / similarity | position − random | position / random |\n|---|---|---|---|---|\n"
-            s += s2Paired.joined(separator: "\n") + "\n\n"
-        }
-        if !baseRows.isEmpty {
-            s +=
-                "Fig 4: first-token ablation (S1 after dropping key 0) and two-sentence baseline (unrelated inputs of equal length):\n\n"
-            s +=
-                "| task | ablation adjacent mean | ablation off-diagonal mean | two-sentence pairs | two-sentence adjacent B(k, k+1) | two-sentence same layer B(l, l) | two-sentence mean (all a, b) |\n|---|---|---|---|---|---|---|\n"
-            s += baseRows.joined(separator: "\n") + "\n\n"
-        }
+        s += markdownTable(intro: "S1 (head-averaged last-token rows, mean over samples; counts with their 95 % bootstrap interval):",
+                           header: "| task | N | mean tokens | adjacent mean | adjacent < 0.05 | adjacent < 0.1 | max adjacent | off-diagonal mean |", rows: s1Rows)
+        s += markdownTable(intro: "Adjacent S1 JSD of pairs between two sliding-window layers vs pairs that touch a global layer (a measurement of "
+                           + "what Gemma's layer types contribute; paired over samples):",
+                           header: "| task | local–local pairs | pairs touching a global layer | difference (global − local) |", rows: localRows)
+        s += markdownTable(intro: "S2 over adjacent pairs (per sample: mean over pairs and heads; then mean over samples ± bootstrap s.e.):",
+                           header: "| task | N | position | random (expectation) | random (one draw) | similarity | Hungarian (ours) | static map (ours) |", rows: s2Rows)
+        s += markdownTable(intro: "S2 comparisons on the same samples (paired per-sample differences):",
+                           header: "| task | position − similarity | position / similarity | position − random | position / random |", rows: s2Paired)
+        s += markdownTable(intro: "Fig 4: first-token ablation (S1 after dropping key 0) and two-sentence baseline (unrelated inputs of equal length):",
+                           header: "| task | ablation adjacent mean | ablation off-diagonal mean | two-sentence pairs | two-sentence adjacent B(k, k+1) | two-sentence same layer B(l, l) | two-sentence mean (all a, b) |", rows: baseRows)
         for t in tasks {
             guard let r = try get(CosineResult.self, t, .cosine) else { continue }
             let per = try store.results(runId: run.id!).filter {
@@ -231,4 +208,11 @@ struct ReportMarkdown {
         let v = m.flatMap { $0 }
         return v.reduce(0, +) / Double(max(v.count, 1))
     }
+}
+
+/// A report table: the sentence that introduces it, its header row and its rows (none: nothing at all).
+func markdownTable(intro: String, header: String, rows: [String]) -> String {
+    guard !rows.isEmpty else { return "" }
+    let columns = header.split(separator: "|").count
+    return intro + "\n\n" + header + "\n|" + String(repeating: "---|", count: columns) + "\n" + rows.joined(separator: "\n") + "\n\n"
 }

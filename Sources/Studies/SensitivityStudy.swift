@@ -2,6 +2,7 @@ import Basics
 import Datasets
 import Evaluation
 import Foundation
+import GGUF
 import Models
 import Store
 import Yams
@@ -115,10 +116,18 @@ public enum SensitivityStudy {
             return try EvalTask(spec: s, data: data)
         }
         let store = try LisaStore(path: o.dbPath)
-        o.log("loading \(modelPath)")
-        let model = try LoadedModel(path: modelPath, threads: o.threads)
-        let pairs = try spec.layerPairs(nLayers: model.config.nLayers, file: specPath)
-        let recorder = try EvalRecorder.open(store: store, modelPath: modelPath, model: model)
+        // The header gives the shape; the weights load only when a configuration is left to score.
+        let config = try ModelConfig.read(from: GGUFFile(path: modelPath))
+        let pairs = try spec.layerPairs(nLayers: config.nLayers, file: specPath)
+        let recorder = try EvalRecorder.open(store: store, modelPath: modelPath, config: config)
+        var loaded: LoadedModel?
+        func model() throws -> LoadedModel {
+            if let loaded { return loaded }
+            o.log("loading \(modelPath)")
+            let m = try LoadedModel(path: modelPath, threads: o.threads)
+            loaded = m
+            return m
+        }
         let params = spec.parametersJSON()
         let units = unitPlan(spec, pairs: pairs)
         var run: RunRecord
@@ -153,7 +162,7 @@ public enum SensitivityStudy {
         var outcomes: [UnitScore] = []
         for k in mine {
             let u = units[k], base = done
-            let out = try recorder.run(tasks[u.task], model: model, options: options(u.task, u.policies), studyRunId: runId,
+            let out = try recorder.run(tasks[u.task], model: model(), options: options(u.task, u.policies), studyRunId: runId,
                                        unit: u.label, resume: true) { d, _ in progress.update(base + d, newTokens: 0) }
             done += perUnit[k]; resumed += out.resumedDocuments; fresh += out.result.n - out.resumedDocuments
             tokens += out.result.tokensRun; seconds += out.result.seconds
@@ -172,10 +181,10 @@ public enum SensitivityStudy {
                                    tokens: tokens, captureSeconds: seconds, reportFiles: [])
         }
         // One sweep per task, from the stored units, kept as a study result (input of `lisa recommend --db`).
-        for sweep in try sweeps(spec, nLayers: model.config.nLayers, pairs: pairs, units: outcomes) {
+        for sweep in try sweeps(spec, nLayers: config.nLayers, pairs: pairs, units: outcomes) {
             try store.putResult(sweep, kind: .sensitivity, runId: runId, task: sweep.task)
         }
-        try store.putLayout(runId: runId, config: model.config)
+        try store.putLayout(runId: runId, config: config)
         try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
         o.log(String(format: "study %@: run %lld stored, %d configurations, %d documents scored (%d resumed), %.1f s",
                      spec.name, runId, units.count, fresh, resumed, seconds))

@@ -157,20 +157,26 @@ public enum ShardMerge {
         return out
     }
 
+    /// Every shard's units (samples, documents) in run order; a shard that lacks one of its units, or holds one that
+    /// is not its own, is an error naming it.
+    static func gather<U>(_ parts: [Part], ordinal: KeyPath<U, Int>, _ fetch: (Part) throws -> [U]) throws -> [U] {
+        var all: [U] = []
+        for p in parts {
+            let units = try fetch(p)
+            guard units.map({ $0[keyPath: ordinal] }) == p.expected else {
+                throw ShardError.incomplete(db: p.path, shard: "\(p.shard)", expected: p.expected.count, found: units.count)
+            }
+            all += units
+        }
+        return all.sorted { $0[keyPath: ordinal] < $1[keyPath: ordinal] }
+    }
+
     // MARK: capture studies
 
     static func mergeCapture(_ parts: [Part], into: LisaStore, modelFiles: [ModelFileRecord], modelPath: String?,
                              log: (String) -> Void) throws -> MergeSummary {
         let first = parts[0]
-        var samples: [StoredSample] = []
-        for p in parts {
-            let s = try p.store.storedSamples(runId: p.run!.id!)
-            guard s.map(\.ordinal) == p.expected else {
-                throw ShardError.incomplete(db: p.path, shard: "\(p.shard)", expected: p.expected.count, found: s.count)
-            }
-            samples += s
-        }
-        samples.sort { $0.ordinal < $1.ordinal }
+        let samples = try gather(parts, ordinal: \.ordinal) { try $0.store.storedSamples(runId: $0.run!.id!) }
         let spec = try storedSpec(first.run!, db: first.path)
         // Table 11's labels need the tokenizer: found before anything is written.
         let piece = try spec.analyses.contains(.topK) ? tokenizer(first, parts: parts, into: into, modelPath: modelPath) : nil
@@ -213,15 +219,7 @@ public enum ShardMerge {
 
     static func mergeEval(_ parts: [Part], into: LisaStore, modelFiles: [ModelFileRecord]) throws -> MergeSummary {
         let first = parts[0]
-        var docs: [EvalDocumentRecord] = []
-        for p in parts {
-            let d = try p.store.evalDocuments(runId: p.evalRun!.id!)
-            guard d.map(\.ordinal) == p.expected else {
-                throw ShardError.incomplete(db: p.path, shard: "\(p.shard)", expected: p.expected.count, found: d.count)
-            }
-            docs += d
-        }
-        docs.sort { $0.ordinal < $1.ordinal }
+        let docs = try gather(parts, ordinal: \.ordinal) { try $0.store.evalDocuments(runId: $0.evalRun!.id!) }
         let results = try docs.map { d -> DocumentResult in
             do { return try documentResult(d) } catch {
                 throw EvalStoreError.damagedDocument(runId: d.evalRunId, docIndex: d.docIndex, db: parts.first { $0.evalRun!.id == d.evalRunId }?.path ?? "")

@@ -2,6 +2,7 @@ import Basics
 import Analysis
 import Datasets
 import Foundation
+import GGUF
 import Models
 import Store
 
@@ -72,7 +73,7 @@ public enum StudyRunner {
             loaded = m
             return m
         }
-        let c = try model().config
+        let c = try ModelConfig.read(from: GGUFFile(path: modelPath))   // the weights load only if samples are left
         let modelRec = try store.registerModel(ModelRecord(sha256: sha, fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
                                                            arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
                                                            nKVHeads: c.nKVHeads, headDim: c.headDim))

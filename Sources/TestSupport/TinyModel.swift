@@ -110,3 +110,19 @@ extension GGUFWriter {
         return (path, dir)
     }
 }
+
+/// What the tests that run `lisa train` start from: a tiny gemma3 GGUF (32-wide, 48-wide FFN) and a JSONL corpus
+/// of `documents` short texts, written into `dir`.
+public struct TinyTrainingFiles {
+    public let model: String
+    public let corpus: String
+
+    public init(in dir: URL, documents: Int) throws {
+        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
+        model = dir.appendingPathComponent("tiny.gguf").path
+        try t.write(to: model)
+        corpus = dir.appendingPathComponent("corpus.jsonl").path
+        try (0..<documents).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(separator: "\n")
+            .write(toFile: corpus, atomically: true, encoding: .utf8)
+    }
+}

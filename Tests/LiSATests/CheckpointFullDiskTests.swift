@@ -7,16 +7,12 @@ import Testing
 @Suite struct CheckpointFullDiskTests {
     @Test func fullDiskLeavesThePreviousCheckpoint() throws {
         let dir = try TestPaths.tempDir("ckpt-full"); defer { try? FileManager.default.removeItem(at: dir) }
-        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
-        let model = dir.appendingPathComponent("tiny.gguf").path
-        try t.write(to: model)
-        let corpus = dir.appendingPathComponent("corpus.jsonl")
-        let text = (0..<100).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(separator: "\n")
-        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        let files = try TinyTrainingFiles(in: dir, documents: 100)
+        let model = files.model, corpus = files.corpus
         let out = dir.appendingPathComponent("lisa.safetensors")
         func args(lr: String) -> [String] {
             ["train", model, "--layers", "2,3", "--tokens", String(8 * 2 * 16), "--seq-len", "16", "--batch", "2",
-             "--lr", lr, "--rank", "4", "--corpus", corpus.path, "--threads", "1", "--out", out.path]
+             "--lr", lr, "--rank", "4", "--corpus", corpus, "--threads", "1", "--out", out.path]
         }
         let first = try LisaBinary.run(args(lr: "1e-3"))
         #expect(first.status == 0, "\(first.stderr.suffix(400))")

@@ -11,15 +11,11 @@ import Glibc
 @Suite struct TrainKillResumeTests {
     @Test func killedTrainingResumesBitForBit() throws {
         let dir = try TestPaths.tempDir("train-kill"); defer { try? FileManager.default.removeItem(at: dir) }
-        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
-        let model = dir.appendingPathComponent("tiny.gguf").path
-        try t.write(to: model)
-        let corpus = dir.appendingPathComponent("corpus.jsonl")
-        let text = (0..<200).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(separator: "\n")
-        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        let files = try TinyTrainingFiles(in: dir, documents: 200)
+        let model = files.model, corpus = files.corpus
         func args(_ out: URL) -> [String] {
             ["train", model, "--layers", "2,3", "--tokens", String(40 * 2 * 16), "--seq-len", "16", "--batch", "2",
-             "--lr", "1e-2", "--rank", "4", "--corpus", corpus.path, "--threads", "1", "--checkpoint-every", "2", "--out", out.path]
+             "--lr", "1e-2", "--rank", "4", "--corpus", corpus, "--threads", "1", "--checkpoint-every", "2", "--out", out.path]
         }
         let full = dir.appendingPathComponent("full.safetensors"), killed = dir.appendingPathComponent("killed.safetensors")
         let r = try LisaBinary.run(args(full))
@@ -49,15 +45,11 @@ import Glibc
 @Suite struct CheckpointModelMismatchTests {
     @Test(.needsGemma) func checkpointOfAnotherModelIsRefused() throws {
         let dir = try TestPaths.tempDir("wrong-model"); defer { try? FileManager.default.removeItem(at: dir) }
-        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
-        let tiny = dir.appendingPathComponent("tiny.gguf").path
-        try t.write(to: tiny)
-        let corpus = dir.appendingPathComponent("corpus.jsonl")
-        try (0..<20).map { "{\"text\":\"the \($0) and a of the heart\"}" }.joined(separator: "\n")
-            .write(to: corpus, atomically: true, encoding: .utf8)
+        let files = try TinyTrainingFiles(in: dir, documents: 20)
+        let tiny = files.model, corpus = files.corpus
         let ckpt = dir.appendingPathComponent("tiny.safetensors").path
         let r = try LisaBinary.run(["train", tiny, "--layers", "2", "--tokens", "64", "--seq-len", "16", "--batch", "2",
-                                    "--rank", "4", "--phase", "local", "--corpus", corpus.path, "--threads", "1", "--out", ckpt])
+                                    "--rank", "4", "--phase", "local", "--corpus", corpus, "--threads", "1", "--out", ckpt])
         #expect(r.status == 0, "\(r.stderr)")
         let tinySHA = try SHA256.hex(ofFile: tiny), gemmaSHA = try SHA256.hex(ofFile: TestPaths.gemma)
         for args in [["eval", TestPaths.gemma, "--task", "piqa", "--limit", "1", "--data", TestPaths.data.path, "--lisa", ckpt],

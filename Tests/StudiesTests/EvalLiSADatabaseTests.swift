@@ -10,15 +10,11 @@ import TestSupport
 @Suite(.serialized) struct EvalLiSADatabaseTests {
     @Test func aCheckpointEvaluationIsStoredResumedAndIdentifiedByItsSHA() throws {
         let dir = try TestPaths.tempDir("eval-lisa-db"); defer { try? FileManager.default.removeItem(at: dir) }
-        var t = TinyModel(arch: "gemma3"); t.nEmbd = 32; t.nFF = 48
-        let model = dir.appendingPathComponent("tiny.gguf").path
-        try t.write(to: model)
-        let corpus = dir.appendingPathComponent("corpus.jsonl")
-        try (0..<20).map { "{\"text\":\"the \($0) and a of the heart\"}" }.joined(separator: "\n")
-            .write(to: corpus, atomically: true, encoding: .utf8)
+        let files = try TinyTrainingFiles(in: dir, documents: 20)
+        let model = files.model, corpus = files.corpus
         let ckpt = dir.appendingPathComponent("tiny.safetensors").path
         let trained = try LisaBinary.run(["train", model, "--layers", "2,3", "--tokens", "128", "--seq-len", "16",
-                                          "--batch", "2", "--rank", "4", "--lr", "1e-2", "--corpus", corpus.path,
+                                          "--batch", "2", "--rank", "4", "--lr", "1e-2", "--corpus", corpus,
                                           "--threads", "1", "--out", ckpt])
         #expect(trained.status == 0, "\(trained.stderr.suffix(400))")
         let db = dir.appendingPathComponent("runs.sqlite").path

@@ -4,25 +4,25 @@ import Models
 import Numerics
 
 /// One timed generation run of B sequences (baseline or LiSA), as `lisa bench generate` measures it.
-struct GenerationTiming {
-    var prefillSeconds: Double
-    var decodeSeconds: Double
+public struct GenerationTiming {
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
     /// Measured cache bytes summed over the B sequences at the end of the run.
-    var cacheBytes: Int
+    public var cacheBytes: Int
     /// Sequence 0's measured cache bytes per layer.
-    var memory: MemoryReport
-    var latency: Double { prefillSeconds + decodeSeconds }
+    public var memory: MemoryReport
+    public var latency: Double { prefillSeconds + decodeSeconds }
 }
 
-enum GenerationBench {
+public enum GenerationBench {
     /// B distinct fixed prompts of P in-vocabulary ids (no tokenizer needed; the timing does not depend on the text).
-    static func prompts(batch B: Int, length P: Int, vocab: Int) -> [[Int]] {
+    public static func prompts(batch B: Int, length P: Int, vocab: Int) -> [[Int]] {
         (0..<B).map { b in (0..<P).map { ($0 * 7919 + 13 + 104_729 * b) % min(vocab - 10, 30000) + 10 } }
     }
 
     /// Prefills each sequence alone (T = P rows; NF: standard attention in the LiSA layers), then decodes the B
     /// sequences together, greedy, for G − 1 steps (the first token comes from the prefill; the run never stops at EOS).
-    static func run(_ t: Transformer, prompts: [[Int]], gen G: Int, runtime: LiSARuntime?, nf: Bool,
+    public static func run(_ t: Transformer, prompts: [[Int]], gen G: Int, runtime: LiSARuntime?, nf: Bool,
                     progress: ((Int) -> Void)? = nil) throws -> GenerationTiming {
         let B = prompts.count, P = prompts[0].count
         let runtimes = (0..<B).map { _ in runtime?.replica() }
@@ -48,7 +48,7 @@ enum GenerationBench {
 
     /// The memory table of one side: per layer K, K_LR, V of one sequence at S positions, the score rows of a
     /// decoding step, totals for B sequences, and the plan's weights and transients.
-    static func memoryTable(name: String, plan: MemoryPlan, batch B: Int, prompt P: Int, gen G: Int) -> String {
+    public static func memoryTable(name: String, plan: MemoryPlan, batch B: Int, prompt P: Int, gen G: Int) -> String {
         let S = P + G, mib = { (b: Int) in String(format: "%9.3f", Double(b) / 1_048_576) }
         var lines = ["\(name): per sequence at \(S) positions (MiB)", "layer          K       K_LR          V   score rows"]
         var tk = 0, tl = 0, tv = 0
@@ -66,7 +66,7 @@ enum GenerationBench {
     }
 
     /// Parses "3000000000", "3GB", "2.5GiB", "800MiB", "800MB".
-    static func parseBytes(_ s: String) -> Int? {
+    public static func parseBytes(_ s: String) -> Int? {
         let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]
         let t = s.trimmingCharacters(in: .whitespaces)
         for (u, f) in units where t.hasSuffix(u) {
