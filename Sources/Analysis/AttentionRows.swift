@@ -36,7 +36,9 @@ public func validateShape(_ probs: LastRows) throws -> (layers: Int, heads: Int,
     let (h, t) = (first.count, firstHead.count)
     guard t > 0 else { throw AnalysisError.empty("rows of zero key positions") }
     for (l, layer) in probs.enumerated() {
-        guard layer.count == h else { throw AnalysisError.ragged(what: "heads", expected: h, found: layer.count, at: "layer \(l)") }
+        guard layer.count == h else {
+            throw AnalysisError.ragged(what: "heads", expected: h, found: layer.count, at: "layer \(l)")
+        }
         for (i, row) in layer.enumerated() where row.count != t {
             throw AnalysisError.ragged(what: "key positions", expected: t, found: row.count, at: "layer \(l) head \(i)")
         }

@@ -22,7 +22,8 @@ public enum S2Scheme: String, CaseIterable, Sendable {
 public func s2Pair(_ probs: LastRows, layer: Int, front: Int, scheme: S2Scheme) throws -> S2Alignment {
     let (layers, _, _) = try validateShape(probs)
     guard probs.indices.contains(layer), probs.indices.contains(front) else {
-        throw AnalysisError.mismatch(what: "layer index vs layer count (pair \(front), \(layer))", first: max(layer, front), second: layers)
+        throw AnalysisError.mismatch(
+            what: "layer index vs layer count (pair \(front), \(layer))", first: max(layer, front), second: layers)
     }
     return scheme.align(current: probs[layer], previous: probs[front])
 }
@@ -36,8 +37,10 @@ public func s2Adjacent(_ probs: LastRows, scheme: S2Scheme) throws -> [S2Alignme
 
 /// Random-pair S2 for every adjacent pair, drawing `repetitions` permutations per pair from `rng`
 /// (the "single draw" curve is `repetitions: 1`).
-public func s2AdjacentRandomPair<G: RandomNumberGenerator>(_ probs: LastRows, repetitions: Int,
-                                                          using rng: inout G) throws -> [S2Alignment] {
+public func s2AdjacentRandomPair<G: RandomNumberGenerator>(
+    _ probs: LastRows, repetitions: Int,
+    using rng: inout G
+) throws -> [S2Alignment] {
     let (layers, _, _) = try validateShape(probs)
     guard layers >= 2 else { return [] }
     return (1..<layers).map { n in

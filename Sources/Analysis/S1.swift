@@ -41,7 +41,9 @@ public func meanMatrix(_ matrices: [[[Double]]]) throws -> [[Double]] {
     guard let first = matrices.first else { throw AnalysisError.empty("no matrices to average") }
     var sum = first.map { $0.map { _ in 0.0 } }
     for m in matrices {
-        guard m.count == sum.count else { throw AnalysisError.mismatch(what: "row count", first: sum.count, second: m.count) }
+        guard m.count == sum.count else {
+            throw AnalysisError.mismatch(what: "row count", first: sum.count, second: m.count)
+        }
         for r in 0..<m.count {
             guard m[r].count == sum[r].count else {
                 throw AnalysisError.mismatch(what: "column count of row \(r)", first: sum[r].count, second: m[r].count)

@@ -61,7 +61,8 @@ public func s2RandomPair(current: [[Double]], previous: [[Double]], permutations
     let h = current.count
     var perHead = [Double](repeating: 0, count: h)
     for pi in permutations {
-        precondition(pi.count == h && Set(pi) == Set(0..<previous.count), "each permutation must map the \(h) heads one-to-one")
+        precondition(
+            pi.count == h && Set(pi) == Set(0..<previous.count), "each permutation must map the \(h) heads one-to-one")
         for i in 0..<h { perHead[i] += jsd(current[i], previous[pi[i]]) }
     }
     let r = Double(permutations.count)
@@ -70,8 +71,10 @@ public func s2RandomPair(current: [[Double]], previous: [[Double]], permutations
 
 /// Random-pair with `repetitions` seeded permutations drawn from `rng` (the caller records its seed;
 /// Datasets' `SeededGenerator` is the workbench's generator).
-public func s2RandomPair<G: RandomNumberGenerator>(current: [[Double]], previous: [[Double]],
-                                                  repetitions: Int, using rng: inout G) -> S2Alignment {
+public func s2RandomPair<G: RandomNumberGenerator>(
+    current: [[Double]], previous: [[Double]],
+    repetitions: Int, using rng: inout G
+) -> S2Alignment {
     let perms = (0..<repetitions).map { _ in randomPermutation(current.count, using: &rng) }
     return s2RandomPair(current: current, previous: previous, permutations: perms)
 }

@@ -25,7 +25,9 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     // EFBIG from a file-size limit must come back as an error, not kill the process with SIGXFSZ.
     signal(SIGXFSZ, SIG_IGN)
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw AtomicWriteError(path: path, reason: FileProblem.writing(path, posixError()), keptPrevious: false) }
+    guard fd >= 0 else {
+        throw AtomicWriteError(path: path, reason: FileProblem.writing(path, posixError()), keptPrevious: false)
+    }
     var failure: String?
     data.withUnsafeBytes { raw in
         var done = 0

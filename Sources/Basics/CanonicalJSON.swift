@@ -11,20 +11,23 @@ public enum CanonicalJSON {
     public static func encoder(pretty: Bool = false) -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: nonFinite.positive,
-                                                                negativeInfinity: nonFinite.negative, nan: nonFinite.nan)
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: nonFinite.positive,
+            negativeInfinity: nonFinite.negative, nan: nonFinite.nan)
         return e
     }
 
     /// Reads what `encoder` wrote (the non-finite strings back to numbers).
     public static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: nonFinite.positive,
-                                                                  negativeInfinity: nonFinite.negative, nan: nonFinite.nan)
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonFinite.positive,
+            negativeInfinity: nonFinite.negative, nan: nonFinite.nan)
         return d
     }
 
-    /// `value` as compact canonical text. Encoding plain values (numbers, strings, arrays, records of them) cannot fail.
+    /// `value` as compact canonical text. Encoding plain values (numbers, strings, arrays, records of them) cannot
+    /// fail.
     public static func string<T: Encodable>(_ value: T) -> String {
         String(decoding: data(value), as: UTF8.self)
     }
@@ -47,7 +50,8 @@ public enum CanonicalJSON {
 
     public static func objectData(_ object: [String: Any], pretty: Bool = false) -> Data {
         do {
-            return try JSONSerialization.data(withJSONObject: finite(object), options: pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys])
+            return try JSONSerialization.data(
+                withJSONObject: finite(object), options: pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys])
         } catch { preconditionFailure("a plain value failed to encode as JSON: \(error)") }
     }
 

@@ -27,10 +27,13 @@ public enum FileProblem {
         var parent = (path as NSString).deletingLastPathComponent
         if parent.isEmpty { parent = "." }
         var ancestor = parent
-        while !fm.fileExists(atPath: ancestor, isDirectory: &isDir), ancestor != "/", !ancestor.isEmpty, ancestor != "." {
+        while !fm.fileExists(atPath: ancestor, isDirectory: &isDir), ancestor != "/", !ancestor.isEmpty, ancestor != "."
+        {
             ancestor = (ancestor as NSString).deletingLastPathComponent
         }
-        if fm.fileExists(atPath: ancestor, isDirectory: &isDir), !isDir.boolValue { return "\(ancestor) is a file, not a folder" }
+        if fm.fileExists(atPath: ancestor, isDirectory: &isDir), !isDir.boolValue {
+            return "\(ancestor) is a file, not a folder"
+        }
         if ancestor != parent { return "the folder \(parent) does not exist" }
         if !fm.isWritableFile(atPath: parent) { return "permission denied in \(parent)" }
         return underlying(error)
@@ -41,11 +44,16 @@ public enum FileProblem {
     public static func sentence(_ error: Error) -> String? {
         let ns = error as NSError
         guard ns.domain == NSCocoaErrorDomain else { return nil }
-        guard let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path else { return nil }
+        guard let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path else {
+            return nil
+        }
         let writing = (CocoaError.fileWriteUnknown.rawValue...CocoaError.Code(rawValue: 639).rawValue).contains(ns.code)
-        if ns.code == CocoaError.fileWriteFileExists.rawValue { return "\(path): cannot create the folder: it exists as a file." }
-        return writing ? "\(path): cannot write the file: \(Self.writing(path, error))."
-                       : "\(path): cannot read the file: \(Self.reading(path, error))."
+        if ns.code == CocoaError.fileWriteFileExists.rawValue {
+            return "\(path): cannot create the folder: it exists as a file."
+        }
+        return writing
+            ? "\(path): cannot write the file: \(Self.writing(path, error))."
+            : "\(path): cannot read the file: \(Self.reading(path, error))."
     }
 
     /// The POSIX reason under a Foundation error, else its failure reason, else its text.

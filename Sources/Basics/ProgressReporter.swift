@@ -5,7 +5,8 @@ import Glibc
 
 /// Progress of a long run on stderr, with done/total, rate and ETA. On a terminal one line is redrawn in place;
 /// otherwise (CI, nohup, a pipe) a line is printed every `seconds` (LISA_PROGRESS_SECONDS, default 30; 0 = every
-/// update, "off" = none), so a run is visibly alive without flooding a log. Runs shorter than one interval print nothing.
+/// update, "off" = none), so a run is visibly alive without flooding a log. Runs shorter than one interval print
+/// nothing.
 public final class ProgressReporter {
     public enum Mode: Equatable, Sendable {
         case terminal
@@ -32,8 +33,10 @@ public final class ProgressReporter {
     private var lastLine: Date?
     private var done = 0
 
-    public init(total: Int, label: String, mode: Mode = .automatic(),
-                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(
+        total: Int, label: String, mode: Mode = .automatic(),
+        write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
         self.total = max(total, 1); self.label = label; self.mode = mode; self.write = write
     }
 
@@ -67,8 +70,9 @@ public final class ProgressReporter {
         let el = now.timeIntervalSince(start)
         let rate = el > 0 ? Double(done) / el : 0
         let eta = done > 0 ? el / Double(done) * Double(max(total - done, 0)) : nil
-        var s = String(format: "%@: %d/%d (%.1f %%), %.2f/s, %@ elapsed, ETA %@", label, done, total,
-                       100 * Double(done) / Double(total), rate, Self.duration(el), eta.map(Self.duration) ?? "unknown")
+        var s = String(
+            format: "%@: %d/%d (%.1f %%), %.2f/s, %@ elapsed, ETA %@", label, done, total,
+            100 * Double(done) / Double(total), rate, Self.duration(el), eta.map(Self.duration) ?? "unknown")
         if tokens > 0, el > 0 { s += String(format: ", %.0f tok/s", Double(tokens) / el) }
         if !extra.isEmpty { s += ", " + extra }
         return s

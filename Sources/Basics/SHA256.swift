@@ -16,12 +16,15 @@ public enum SHA256 {
     ]
 
     struct State {
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        var h: [UInt32] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+        ]
         var w = [UInt32](repeating: 0, count: 64)
 
         mutating func block(_ p: UnsafeRawBufferPointer, _ off: Int) {
             for i in 0..<16 {
-                w[i] = UInt32(p[off + 4 * i]) << 24 | UInt32(p[off + 4 * i + 1]) << 16
+                w[i] =
+                    UInt32(p[off + 4 * i]) << 24 | UInt32(p[off + 4 * i + 1]) << 16
                     | UInt32(p[off + 4 * i + 2]) << 8 | UInt32(p[off + 4 * i + 3])
             }
             for i in 16..<64 {

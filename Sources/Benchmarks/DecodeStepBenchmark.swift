@@ -54,7 +54,8 @@ public struct DecodeStepBenchmark {
         report.lines.append(
             "model \(modelPath), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), "
                 + "K/V \(t.kvElement.rawValue), kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), "
-                + "\(threads) threads; batch \(B), \(S) cached positions, \(lisaLayers) LiSA layers; medians of \(repeats)"
+                + "\(threads) threads; batch \(B), \(S) cached positions, \(lisaLayers) LiSA layers; medians of "
+                + "\(repeats)"
         )
         report.lines.append(
             String(format: "whole decoding step: %.2f ms (%.2f tok/s)", stepMs, Double(B) * 1000 / stepMs))

@@ -65,7 +65,8 @@ public struct GenerateBenchmark {
                         t, prompts: prompts, gen: g, runtime: side.rt, nf: nf && side.rt != nil,
                         progress: { progress.update(done + $0, extra: side.name) })
                     if best[i] == nil || timing.latency < best[i]!.latency { best[i] = timing }
-                    if i == 0 { ourDecode.append(Double(batches[0] * max(g - 1, 1)) / max(timing.decodeSeconds, 1e-9)) }  // g − 1 decode steps
+                    // g − 1 decode steps
+                    if i == 0 { ourDecode.append(Double(batches[0] * max(g - 1, 1)) / max(timing.decodeSeconds, 1e-9)) }
                     // each side's timing as soon as it exists: a long run stopped half-way still reports it
                     FileHandle.standardError.write(
                         Data(
@@ -107,8 +108,10 @@ public struct GenerateBenchmark {
         ]
         let mode = budget.map { "memory budget \($0) bytes" } ?? "batch \(batch ?? 1)"
         report.lines.append(
-            "model \(modelPath), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), K/V \(t.kvElement.rawValue), "
-                + "kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(threads) threads, \(mode), greedy\(nf ? ", NF" : "")"
+            "model \(modelPath), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), K/V "
+                + "\(t.kvElement.rawValue), "
+                + "kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(threads) threads, \(mode), "
+                + "greedy\(nf ? ", NF" : "")"
         )
         report.lines.append(
             "setting     mode      batch  prefill s  decode s  throughput tok/s  latency s  cache MiB  ratio")
@@ -126,7 +129,8 @@ public struct GenerateBenchmark {
             report.lines.append(
                 String(
                     format:
-                        "%@ baseline decoding %.2f tok/s (median of %d), llama-bench tg%@ %.2f tok/s (alternated): %.2fx",
+                        "%@ baseline decoding %.2f tok/s (median of %d), llama-bench tg%@ %.2f tok/s (alternated): "
+                        + "%.2fx",
                     r["setting"] as! String, r["decode_tokens_per_s"] as! Double, repeats,
                     String((r["setting"] as! String).split(separator: ":")[1]),
                     r["llama_bench_tg_tokens_per_s"] as! Double, r["decode_ratio_to_llama_bench"] as! Double))

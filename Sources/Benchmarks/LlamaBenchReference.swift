@@ -8,7 +8,9 @@ public struct LlamaBenchReference {
     public let model: String
     public let threads: Int
 
-    public init(path: String, model: String, threads: Int) { self.path = path; self.model = model; self.threads = threads }
+    public init(path: String, model: String, threads: Int) {
+        self.path = path; self.model = model; self.threads = threads
+    }
 
     /// tokens/s of one llama-bench run: prompt processing of `prompt` tokens (gen 0) or generation of `gen` tokens
     /// (prompt 0).
@@ -18,7 +20,10 @@ public struct LlamaBenchReference {
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = ["-m", model, "-t", String(threads), "-p", String(prompt), "-n", String(gen), "-fa", "0", "-r", "1", "-o", "json"]
+        p.arguments = [
+            "-m", model, "-t", String(threads), "-p", String(prompt), "-n", String(gen), "-fa", "0", "-r", "1", "-o",
+            "json",
+        ]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()
@@ -26,10 +31,12 @@ public struct LlamaBenchReference {
         let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw BenchError.llamaBench(path: path, fault: "it exited with status \(p.terminationStatus): \(errText.suffix(300))")
+            throw BenchError.llamaBench(
+                path: path, fault: "it exited with status \(p.terminationStatus): \(errText.suffix(300))")
         }
         guard let rows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
-              let ts = rows.first?["avg_ts"] as? Double else {
+            let ts = rows.first?["avg_ts"] as? Double
+        else {
             throw BenchError.llamaBench(path: path, fault: "its -o json output has no avg_ts")
         }
         return ts
@@ -37,7 +44,9 @@ public struct LlamaBenchReference {
 }
 
 /// The median of a non-empty list.
-public func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+public func median(_ v: [Double]) -> Double {
+    let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
 
 /// Benchmark failures, as sentences naming the file or setting.
 public enum BenchError: Error, CustomStringConvertible, Equatable {

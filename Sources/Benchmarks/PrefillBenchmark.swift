@@ -30,7 +30,8 @@ public struct PrefillBenchmark {
             guard n <= t.config.contextLength else {
                 throw ModelError.promptTooLong(tokens: n, context: t.config.contextLength)
             }
-            // Deterministic pseudo-text ids (the speed does not depend on which ids), as the generation bench draws them.
+            // Deterministic pseudo-text ids (the speed does not depend on which ids), as the generation bench draws
+            // them.
             let ids = GenerationBench.prompts(batch: 1, length: n, vocab: t.config.vocabSize)[0]
             let loadedMode = t.productMode, loadedKV = t.kvElement
             /// One timed prefill in tokens/s; `capture`: as a study runs it (exact products, Float32 K/V, a tap).
@@ -90,8 +91,10 @@ public struct PrefillBenchmark {
             },
         ]
         report.lines.append(
-            "model \(modelPath) (\(t.config.arch.rawValue)), weights \(t.weights.format.rawValue), products \(t.productMode.rawValue), "
-                + "K/V \(t.kvElement.rawValue), kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(threads) threads; "
+            "model \(modelPath) (\(t.config.arch.rawValue)), weights \(t.weights.format.rawValue), products "
+                + "\(t.productMode.rawValue), "
+                + "K/V \(t.kvElement.rawValue), kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), "
+                + "\(threads) threads; "
                 + "medians of \(repeats), alternated")
         report.lines.append(
             "capture: last-token attention of every layer and head, as a study runs it (exact products, Float32 K/V)")

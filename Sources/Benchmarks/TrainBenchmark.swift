@@ -62,7 +62,8 @@ public struct TrainBenchmark {
         let tokens = Double(batch * seqLen)
         var report = BenchmarkReport()
         report.lines.append(
-            "model \(modelPath), LiSA layers \(benches[0].trainer.layers.map(\.index)), r = \(benches[0].trainer.layers[0].rank), "
+            "model \(modelPath), LiSA layers \(benches[0].trainer.layers.map(\.index)), r = "
+                + "\(benches[0].trainer.layers[0].rank), "
                 + "products exact, kernel path \(KernelPath.name), BLAS kernel \(BLAS.coreName), \(threads) threads; "
                 + "batch \(batch) × \(seqLen) tokens, β = \(beta); medians of \(steps)"
                 + (benches.count > 1 ? ", alternated" : ""))

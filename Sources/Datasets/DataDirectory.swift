@@ -12,7 +12,8 @@ public struct DataDirectory: Sendable, Equatable {
         } else if let env = environment["LISA_DATA"], !env.isEmpty {
             url = URL(fileURLWithPath: env)
         } else {
-            url = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            url =
+                URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
                 .appendingPathComponent("../shared/data").standardizedFileURL
         }
     }

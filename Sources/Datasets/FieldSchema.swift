@@ -51,7 +51,10 @@ public struct FieldSpec: Equatable, Sendable, Decodable {
     public var indexOf: String?
     public var contains: String?
 
-    public init(type: FieldType, optional: Bool = false, oneOf: [JSONValue]? = nil, indexOf: String? = nil, contains: String? = nil) {
+    public init(
+        type: FieldType, optional: Bool = false, oneOf: [JSONValue]? = nil, indexOf: String? = nil,
+        contains: String? = nil
+    ) {
         self.type = type; self.optional = optional; self.oneOf = oneOf; self.indexOf = indexOf; self.contains = contains
     }
 
@@ -63,9 +66,10 @@ public struct FieldSpec: Equatable, Sendable, Decodable {
             return
         }
         let c = try decoder.container(keyedBy: Keys.self)
-        var spec = try FieldSpec.parse(try c.decode(String.self, forKey: .type),
-                                       fields: try c.decodeIfPresent([String: FieldSpec].self, forKey: .fields),
-                                       codingPath: decoder.codingPath)
+        var spec = try FieldSpec.parse(
+            try c.decode(String.self, forKey: .type),
+            fields: try c.decodeIfPresent([String: FieldSpec].self, forKey: .fields),
+            codingPath: decoder.codingPath)
         if let o = try c.decodeIfPresent(Bool.self, forKey: .optional) { spec.optional = spec.optional || o }
         spec.oneOf = try c.decodeIfPresent([JSONValue].self, forKey: .oneOf)
         spec.indexOf = try c.decodeIfPresent(String.self, forKey: .indexOf)
@@ -89,11 +93,17 @@ public struct FieldSpec: Equatable, Sendable, Decodable {
         case "any": base = .any
         case "object": base = .object(fields ?? [:])
         default:
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription:
-                "is \(text.debugDescription), not one of the types string, int, number, bool, object, any (with [] for a list, ? for optional)"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: codingPath,
+                    debugDescription:
+                        "is \(text.debugDescription), not one of the types string, int, number, bool, object, any "
+                        + "(with [] for a list, ? for optional)"
+                ))
         }
         if fields != nil, t != "object" {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "declares fields but is not an object type"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "declares fields but is not an object type"))
         }
         for _ in 0..<depth { base = .list(base) }
         return FieldSpec(type: base, optional: optional)
@@ -110,7 +120,9 @@ public struct RecordSchema: Equatable, Sendable {
         try Self.check(record, fields, prefix: "", file: file, line: line)
     }
 
-    static func check(_ object: [String: JSONValue], _ fields: [String: FieldSpec], prefix: String, file: String, line: Int) throws {
+    static func check(
+        _ object: [String: JSONValue], _ fields: [String: FieldSpec], prefix: String, file: String, line: Int
+    ) throws {
         for name in fields.keys.sorted() {
             let spec = fields[name]!, path = prefix + name
             guard let value = object[name], value != .null else {
@@ -124,7 +136,8 @@ public struct RecordSchema: Equatable, Sendable {
             if let allowed = spec.oneOf, !allowed.contains(value) {
                 let list = allowed.map(\.description)
                 let words = list.count == 2 ? "\(list[0]) or \(list[1])" : "one of " + list.joined(separator: ", ")
-                throw DatasetError.invalidValue(file: file, line: line, field: path, reason: "must be \(words), not \(value)")
+                throw DatasetError.invalidValue(
+                    file: file, line: line, field: path, reason: "must be \(words), not \(value)")
             }
             if let listName = spec.indexOf {
                 guard case .number(let i) = value else {
@@ -134,12 +147,14 @@ public struct RecordSchema: Equatable, Sendable {
                     throw DatasetError.missingField(file: file, line: line, field: prefix + listName)
                 }
                 guard l.indices.contains(i) else {
-                    throw DatasetError.invalidValue(file: file, line: line, field: path, reason: "is \(i) but there are \(l.count) \(listName)")
+                    throw DatasetError.invalidValue(
+                        file: file, line: line, field: path, reason: "is \(i) but there are \(l.count) \(listName)")
                 }
             }
             if let marker = spec.contains {
                 guard case .text(let s) = value, s.contains(marker) else {
-                    throw DatasetError.invalidValue(file: file, line: line, field: path, reason: "has no \(marker.debugDescription)")
+                    throw DatasetError.invalidValue(
+                        file: file, line: line, field: path, reason: "has no \(marker.debugDescription)")
                 }
             }
         }
@@ -157,7 +172,9 @@ public struct RecordSchema: Equatable, Sendable {
                     try check(o, fields, prefix: p + ".", file: file, line: line)
                 } else {
                     switch (t, item) {
-                    case (.any, _), (.string, .text), (.int, .number), (.number, .number), (.number, .real), (.bool, .bool): continue
+                    case (.any, _), (.string, .text), (.int, .number), (.number, .number), (.number, .real),
+                        (.bool, .bool):
+                        continue
                     case (.list, .list): try checkType(item, t, path: p, file: file, line: line)
                     default: throw DatasetError.wrongType(file: file, line: line, field: p, expected: t.words)
                     }
@@ -172,7 +189,9 @@ public struct RecordSchema: Equatable, Sendable {
 /// throws an error naming file:line (and the field), as the typed readers do.
 public func readJSONLObjects(from url: URL, schema: RecordSchema?) throws -> [[String: JSONValue]] {
     let lines = try readLines(url)
-    guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else { throw DatasetError.noRecords(path: url.path) }
+    guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else {
+        throw DatasetError.noRecords(path: url.path)
+    }
     let decoder = JSONDecoder()
     var out: [[String: JSONValue]] = []
     out.reserveCapacity(lines.count)

@@ -18,14 +18,19 @@ public extension JSONLRecord {
 /// invalid UTF-8 are errors naming the file (and the line).
 public func readLines(_ url: URL) throws -> [Substring] {
     var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { throw DatasetError.missingFile(path: url.path) }
-    guard !isDir.boolValue else { throw DatasetError.unreadable(path: url.path, reason: "it is a directory, not a file") }
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
+        throw DatasetError.missingFile(path: url.path)
+    }
+    guard !isDir.boolValue else {
+        throw DatasetError.unreadable(path: url.path, reason: "it is a directory, not a file")
+    }
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
         throw DatasetError.unreadable(path: url.path, reason: (error as NSError).localizedFailureReason ?? "\(error)")
     }
     if data.starts(with: [0xEF, 0xBB, 0xBF]) {
-        throw DatasetError.unreadable(path: url.path, reason: "it starts with a UTF-8 byte-order mark (EF BB BF); save it without one")
+        throw DatasetError.unreadable(
+            path: url.path, reason: "it starts with a UTF-8 byte-order mark (EF BB BF); save it without one")
     }
     // Split bytes, not Characters: "\r\n" is a single Character, so a String split on "\n" keeps CRLF lines joined.
     var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
@@ -49,7 +54,9 @@ public func readLines(_ url: URL) throws -> [Substring] {
 /// without any record is an error too (an empty data set would score as NaN).
 public func readJSONL<R: JSONLRecord>(_ type: R.Type, from url: URL) throws -> [R] {
     let lines = try readLines(url)
-    guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else { throw DatasetError.noRecords(path: url.path) }
+    guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else {
+        throw DatasetError.noRecords(path: url.path)
+    }
     let decoder = JSONDecoder()
     var records: [R] = []
     records.reserveCapacity(lines.count)
@@ -62,8 +69,12 @@ public func readJSONL<R: JSONLRecord>(_ type: R.Type, from url: URL) throws -> [
 }
 
 /// Decodes one line, turning `DecodingError` into a `DatasetError` sentence.
-func decodeLine<R: Decodable>(_ type: R.Type, _ text: Substring, file: String, line: Int, decoder: JSONDecoder) throws -> R {
-    if text.allSatisfy(\.isWhitespace) { throw DatasetError.badJSON(file: file, line: line, reason: "the line is empty") }
+func decodeLine<R: Decodable>(
+    _ type: R.Type, _ text: Substring, file: String, line: Int, decoder: JSONDecoder
+) throws -> R {
+    if text.allSatisfy(\.isWhitespace) {
+        throw DatasetError.badJSON(file: file, line: line, reason: "the line is empty")
+    }
     do {
         return try decoder.decode(R.self, from: Data(text.utf8))
     } catch let error as DecodingError {
@@ -86,7 +97,9 @@ func datasetError(_ error: DecodingError, _ text: Substring, file: String, line:
     case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
         return topLevelCorruption(text, file: file, line: line, fallback: ctx.debugDescription)
     case .dataCorrupted(let ctx):
-        return .wrongType(file: file, line: line, field: path(ctx.codingPath), expected: "a value that fits (\(ctx.debugDescription))")
+        return .wrongType(
+            file: file, line: line, field: path(ctx.codingPath), expected: "a value that fits (\(ctx.debugDescription))"
+        )
     @unknown default:
         return .badJSON(file: file, line: line, reason: "\(error)")
     }

@@ -44,7 +44,8 @@ public indirect enum JSONValue: Equatable, Sendable, Decodable, CustomStringConv
         case .real(let d): return String(d)
         case .bool(let b): return String(b)
         case .list(let l): return "[" + l.map(\.description).joined(separator: ", ") + "]"
-        case .object(let o): return "{" + o.keys.sorted().map { "\($0.debugDescription): \(o[$0]!)" }.joined(separator: ", ") + "}"
+        case .object(let o):
+            return "{" + o.keys.sorted().map { "\($0.debugDescription): \(o[$0]!)" }.joined(separator: ", ") + "}"
         case .null: return "null"
         }
     }
@@ -64,7 +65,8 @@ public indirect enum JSONValue: Equatable, Sendable, Decodable, CustomStringConv
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral {
+    ExpressibleByArrayLiteral
+{
     public init(stringLiteral value: String) { self = .text(value) }
     public init(integerLiteral value: Int) { self = .number(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -83,7 +85,8 @@ public enum FieldPath {
                 out.append(.key(String(rest[..<lb])))
                 rest = rest[lb...]
                 while rest.hasPrefix("["), let rb = rest.firstIndex(of: "]") {
-                    out.append(Int(rest[rest.index(after: rest.startIndex)..<rb]).map { .index($0) } ?? .key(String(rest)))
+                    out.append(
+                        Int(rest[rest.index(after: rest.startIndex)..<rb]).map { .index($0) } ?? .key(String(rest)))
                     rest = rest[rest.index(after: rb)...]
                 }
             } else {

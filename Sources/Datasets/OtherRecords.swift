@@ -11,7 +11,8 @@ public struct MMLURecord: JSONLRecord, Equatable {
     public let subject: String, question: String, choices: [String], answer: Int
     public func validate(file: String, line: Int) throws {
         guard choices.indices.contains(answer) else {
-            throw DatasetError.invalidValue(file: file, line: line, field: "answer", reason: "is \(answer) but there are \(choices.count) choices")
+            throw DatasetError.invalidValue(
+                file: file, line: line, field: "answer", reason: "is \(answer) but there are \(choices.count) choices")
         }
     }
 }

@@ -17,6 +17,8 @@ public func sampleIndices(population: Int, n: Int, seed: UInt64) -> [Int] {
 
 /// `n` records of `records`, drawn by `sampleIndices`, with their 0-based positions in the file.
 public func sample<R>(_ records: [R], n: Int, seed: UInt64, file: String) throws -> [(index: Int, record: R)] {
-    guard n <= records.count else { throw DatasetError.sampleTooLarge(file: file, requested: n, available: records.count) }
+    guard n <= records.count else {
+        throw DatasetError.sampleTooLarge(file: file, requested: n, available: records.count)
+    }
     return sampleIndices(population: records.count, n: n, seed: seed).map { ($0, records[$0]) }
 }

@@ -15,7 +15,8 @@ public struct PIQARecord: JSONLRecord, Equatable {
 
     public func validate(file: String, line: Int) throws {
         guard label == 0 || label == 1 else {
-            throw DatasetError.invalidValue(file: file, line: line, field: "label", reason: "must be 0 or 1, not \(label)")
+            throw DatasetError.invalidValue(
+                file: file, line: line, field: "label", reason: "must be 0 or 1, not \(label)")
         }
     }
 }
@@ -33,7 +34,8 @@ public struct GSM8KRecord: JSONLRecord, Equatable {
 
     public func validate(file: String, line: Int) throws {
         guard answer.contains("#### ") else {
-            throw DatasetError.invalidValue(file: file, line: line, field: "answer", reason: "has no final answer after \"#### \"")
+            throw DatasetError.invalidValue(
+                file: file, line: line, field: "answer", reason: "has no final answer after \"#### \"")
         }
     }
 }
@@ -97,12 +99,14 @@ public struct WECRecord: JSONLRecord, Equatable {
 
     public func validate(file: String, line: Int) throws {
         guard 0 <= spanCharStart, spanCharStart <= spanCharEnd, spanCharEnd <= context.unicodeScalars.count else {
-            throw DatasetError.invalidValue(file: file, line: line, field: "span_char_end",
-                                            reason: "lies outside the context (\(spanCharStart)..<\(spanCharEnd))")
+            throw DatasetError.invalidValue(
+                file: file, line: line, field: "span_char_end",
+                reason: "lies outside the context (\(spanCharStart)..<\(spanCharEnd))")
         }
         guard tokensNumber.allSatisfy({ mentionContext.indices.contains($0) }) else {
-            throw DatasetError.invalidValue(file: file, line: line, field: "tokens_number",
-                                            reason: "points outside mention_context (\(mentionContext.count) tokens)")
+            throw DatasetError.invalidValue(
+                file: file, line: line, field: "tokens_number",
+                reason: "points outside mention_context (\(mentionContext.count) tokens)")
         }
     }
 }

@@ -13,19 +13,23 @@ public struct BatchedGenerator {
     public let batch: Int
 
     public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(), batch: Int) {
-        transformer = model.transformer; tokenizer = model.tokenizer; self.policies = policies; self.batch = max(1, batch)
+        transformer = model.transformer; tokenizer = model.tokenizer; self.policies = policies;
+        self.batch = max(1, batch)
     }
 
     public struct Job: Sendable {
         public let context: [Int], until: [String], maxTokens: Int
-        public init(context: [Int], until: [String], maxTokens: Int) { self.context = context; self.until = until; self.maxTokens = maxTokens }
+        public init(context: [Int], until: [String], maxTokens: Int) {
+            self.context = context; self.until = until; self.maxTokens = maxTokens
+        }
     }
 
     private final class Slot {
         let job: Int, cache: KVCache, contextCount: Int
         var out: [Int] = [], next: Int, tokens: Int
         init(job: Int, cache: KVCache, contextCount: Int, next: Int) {
-            self.job = job; self.cache = cache; self.contextCount = contextCount; self.next = next; tokens = contextCount
+            self.job = job; self.cache = cache; self.contextCount = contextCount; self.next = next;
+            tokens = contextCount
         }
     }
 
@@ -36,11 +40,14 @@ public struct BatchedGenerator {
         func fill() throws {
             while slots.count < batch, nextJob < jobs.count {
                 let j = jobs[nextJob]
-                guard j.context.count + 1 <= ctxLimit else { throw ModelError.promptTooLong(tokens: j.context.count, context: ctxLimit) }
+                guard j.context.count + 1 <= ctxLimit else {
+                    throw ModelError.promptTooLong(tokens: j.context.count, context: ctxLimit)
+                }
                 started[nextJob] = Date()
                 let cache = transformer.makeCache(reserve: j.context.count + j.maxTokens)
                 let lg = try transformer.forward(j.context, cache: cache, logits: .last, policies: policies)
-                slots.append(Slot(job: nextJob, cache: cache, contextCount: j.context.count, next: Sampler.argmax(lg.last)))
+                slots.append(
+                    Slot(job: nextJob, cache: cache, contextCount: j.context.count, next: Sampler.argmax(lg.last)))
                 nextJob += 1
             }
         }
@@ -55,14 +62,22 @@ public struct BatchedGenerator {
                 } else {
                     s.out.append(s.next)
                     let t = tokenizer.decode(s.out)
-                    if let cut = firstStop(t, j.until) { text = String(t[..<cut]) }
-                    else if s.out.count == j.maxTokens || s.contextCount + s.out.count >= ctxLimit { text = t }
+                    if let cut = firstStop(t, j.until) {
+                        text = String(t[..<cut])
+                    } else if s.out.count == j.maxTokens || s.contextCount + s.out.count >= ctxLimit {
+                        text = t
+                    }
                 }
-                if let text { try done(s.job, text, s.tokens, Date().timeIntervalSince(started[s.job]!)) } else { stepping.append(s) }
+                if let text {
+                    try done(s.job, text, s.tokens, Date().timeIntervalSince(started[s.job]!))
+                } else {
+                    stepping.append(s)
+                }
             }
             if !stepping.isEmpty {
-                let lg = try transformer.forwardBatch(stepping.map { [$0.next] }, caches: stepping.map(\.cache), logits: .last,
-                                                      policies: policies)
+                let lg = try transformer.forwardBatch(
+                    stepping.map { [$0.next] }, caches: stepping.map(\.cache), logits: .last,
+                    policies: policies)
                 for (s, l) in zip(stepping, lg) { s.next = Sampler.argmax(l.last); s.tokens += 1 }
             }
             slots = stepping

@@ -27,8 +27,11 @@ public final class ContextScorer {
     /// Tokens run through the model (prefill + continuations + decoding), for the run's log.
     public private(set) var tokensRun = 0
 
-    public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(), scoreProviders: LayerScoreProviders = [:],
-                nf: Bool = false) {
+    public init(
+        model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(),
+        scoreProviders: LayerScoreProviders = [:],
+        nf: Bool = false
+    ) {
         transformer = model.transformer
         tokenizer = model.tokenizer
         self.policies = policies
@@ -47,22 +50,25 @@ public final class ContextScorer {
 
     /// Σ log p(continuation | context) and is-greedy for each pair, with one LM-head product over every
     /// continuation row of all pairs (the hidden rows are gathered first). Pairs sharing a context reuse it.
-    public func logLikelihoods(_ pairs: [(context: [Int], continuation: [Int])]) throws -> [(logProb: Double, isGreedy: Bool)] {
+    public func logLikelihoods(
+        _ pairs: [(context: [Int], continuation: [Int])]
+    ) throws -> [(logProb: Double, isGreedy: Bool)] {
         var first: [(Double, Bool)] = [], normed: [Float] = [], counts: [Int] = []
         for (ctx, cont) in pairs {
             guard !cont.isEmpty else { throw ModelError.emptyPrompt }
             try prime(ctx)
             first.append((-Transformer.negLogProb(lastRow[...], target: cont[0]), Sampler.argmax(lastRow) == cont[0]))
             if cont.count > 1 {
-                normed += try transformer.forwardNormed(Array(cont.dropLast()), cache: cache, policies: policies,
-                                                        scoreProviders: scoreProviders)
+                normed += try transformer.forwardNormed(
+                    Array(cont.dropLast()), cache: cache, policies: policies,
+                    scoreProviders: scoreProviders)
                 tokensRun += cont.count - 1
                 cache.truncate(to: ctx.count)
             }
             counts.append(cont.count - 1)
         }
         let n = counts.reduce(0, +), V = transformer.config.vocabSize
-        let lg = try transformer.logits(normed: normed, rows: n)        // [n, vocab]
+        let lg = try transformer.logits(normed: normed, rows: n)  // [n, vocab]
         var out: [(logProb: Double, isGreedy: Bool)] = []
         var row = 0
         for (p, (_, cont)) in pairs.enumerated() {
@@ -93,7 +99,9 @@ public final class ContextScorer {
         return (c, Array(whole.dropFirst(c.count)))
     }
 
-    public func encode(_ text: String) -> [Int] { tokenizer.encode(text, addBOS: tokenizer.addBOSByDefault, parseSpecial: true) }
+    public func encode(_ text: String) -> [Int] {
+        tokenizer.encode(text, addBOS: tokenizer.addBOSByDefault, parseSpecial: true)
+    }
 
     /// Σ log p(continuation tokens | context) and whether every continuation token is the argmax (lm-eval
     /// `is_greedy`). The first token is predicted by the context's last row; the others by the rows of
@@ -114,7 +122,8 @@ public final class ContextScorer {
             let text = tokenizer.decode(out)
             if let cut = firstStop(text, until) { return String(text[..<cut]) }
             if out.count == maxTokens || context.count + out.count >= transformer.config.contextLength { break }
-            let lg = try transformer.forward([next], cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
+            let lg = try transformer.forward(
+                [next], cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
             tokensRun += 1
             next = Sampler.argmax(lg.last)
         }
@@ -129,10 +138,11 @@ public final class ContextScorer {
         if ids == cached, !lastRow.isEmpty { return }
         var common = 0
         while common < min(ids.count, cached.count), ids[common] == cached[common] { common += 1 }
-        common = nf ? 0 : min(common, ids.count - 1)          // at least one token to get its logits row
+        common = nf ? 0 : min(common, ids.count - 1)  // at least one token to get its logits row
         cache.truncate(to: common)
-        let lg = try transformer.forward(Array(ids[common...]), cache: cache, logits: .last, policies: policies,
-                                         scoreProviders: scoreProviders, nfPrefill: nf)
+        let lg = try transformer.forward(
+            Array(ids[common...]), cache: cache, logits: .last, policies: policies,
+            scoreProviders: scoreProviders, nfPrefill: nf)
         tokensRun += ids.count - common
         lastRow = Array(lg.last)
         cached = ids

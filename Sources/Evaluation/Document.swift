@@ -18,7 +18,9 @@ public struct Document: Equatable, Sendable {
         self.index = index; self.fields = fields; self.file = file; converted = ConvertedFields(fields)
     }
 
-    public static func == (a: Document, b: Document) -> Bool { a.index == b.index && a.fields == b.fields && a.file == b.file }
+    public static func == (a: Document, b: Document) -> Bool {
+        a.index == b.index && a.fields == b.fields && a.file == b.file
+    }
 
     /// The value at a dotted path ("choices.text", "choices[0]").
     public func value(at path: String) -> DocValue? { DocValue.object(fields).value(at: path) }
@@ -33,7 +35,8 @@ public struct Document: Equatable, Sendable {
     /// GSM8K's fixed chain-of-thought exemplars as documents (`question`, `target`).
     public static var gsm8kExemplars: [Document] {
         gsm8kChainOfThoughtExemplars.enumerated().map {
-            Document(index: $0.offset, fields: ["question": .text($0.element.question), "target": .text($0.element.answer)])
+            Document(
+                index: $0.offset, fields: ["question": .text($0.element.question), "target": .text($0.element.answer)])
         }
     }
 

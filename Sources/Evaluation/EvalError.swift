@@ -32,17 +32,25 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .tasksFolderMissing(let searched):
-            return "No tasks folder found (looked in \(searched.joined(separator: ", "))). Set LISA_TASKS to the folder holding piqa.json, …"
+            return
+                "No tasks folder found (looked in \(searched.joined(separator: ", "))). Set LISA_TASKS to the folder "
+                + "holding piqa.json, …"
         case .unknownTask(let name, let folder, let available):
             return "\(folder)/\(name).json does not exist; known tasks: \(available.joined(separator: ", "))."
         case .taskNameIsAPath(let name, let folder):
-            return "--task \(name.debugDescription) is not a task name: give the name of a file in \(folder) without \".json\" "
+            return
+                "--task \(name.debugDescription) is not a task name: give the name of a file in \(folder) without "
+                + "\".json\" "
                 + "(a task file elsewhere goes in that folder, or point LISA_TASKS at its folder)."
         case .goldOutsideChoices(let task, let document, let gold, let choices):
-            return "Task \(task), document \(document) (line \(document + 1) of the data file): the gold index \(gold) is not one of "
+            return
+                "Task \(task), document \(document) (line \(document + 1) of the data file): the gold index \(gold) "
+                + "is not one of "
                 + "its \(choices) choices (0 to \(choices - 1))."
         case .unknownMetric(let task, let metric, let known):
-            return "Task \(task) has no metric \(metric.debugDescription); its metrics are \(known.joined(separator: ", "))."
+            return
+                "Task \(task) has no metric \(metric.debugDescription); its metrics are "
+                + "\(known.joined(separator: ", "))."
         case .badTaskFile(let path, let reason):
             return "The task file \(path) is invalid: \(reason)."
         case .badTemplate(let task, let template, let reason):
@@ -52,11 +60,16 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
         case .promptTooLong(let task, let document, let tokens, let context):
             return "Task \(task), document \(document): \(tokens) tokens exceed the model's context of \(context)."
         case .unsupportedTemplate(let file, let key, let template, let construct):
-            return "\(file): \(key) \(template.debugDescription) uses \(construct), which lisa's Jinja subset does not support "
-                + "(docs/evaluation.md: task files; supported: fields and paths, subscripts and slices, string and list literals, + ~ -, "
+            return
+                "\(file): \(key) \(template.debugDescription) uses \(construct), which lisa's Jinja subset does not "
+                + "support "
+                + "(docs/evaluation.md: task files; supported: fields and paths, subscripts and slices, string and "
+                + "list literals, + ~ -, "
                 + "string methods and the filters join trim lower upper replace first last length int regex_replace)."
         case .missingDocumentField(let task, let file, let line, let field, let template):
-            return "\(file.isEmpty ? "task \(task)" : file):\(line): the record has no field \"\(field)\", which the template "
+            return
+                "\(file.isEmpty ? "task \(task)" : file):\(line): the record has no field \"\(field)\", which the "
+                + "template "
                 + "\(template.debugDescription) of task \(task) reads."
         case .badLMEvalYAML(let path, let reason):
             return "The lm-eval task file \(path) cannot be used: \(reason)."

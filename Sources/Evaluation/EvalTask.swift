@@ -72,10 +72,13 @@ public struct EvalTask: Sendable {
         case .template(let t)?:
             let v = try Template.value(t, doc, task: spec.name)
             guard let l = v as? [Any] else {
-                throw EvalError.badTemplate(task: spec.name, template: t, reason: "gives \(PythonFilters.repr(v)), not a list of choices")
+                throw EvalError.badTemplate(
+                    task: spec.name, template: t, reason: "gives \(PythonFilters.repr(v)), not a list of choices")
             }
             return l.map(PythonFilters.str)
-        case nil: throw EvalError.badTemplate(task: spec.name, template: "", reason: "is missing: the task has no docToChoice")
+        case nil:
+            throw EvalError.badTemplate(
+                task: spec.name, template: "", reason: "is missing: the task has no docToChoice")
         }
     }
 
@@ -88,11 +91,16 @@ public struct EvalTask: Sendable {
         let ch = try known ?? choices(doc)
         var g: Int?
         if let i = PythonFilters.int(v) { g = i }
-        if let s = v as? String { g = s.allSatisfy(\.isASCII) && !s.isEmpty && s.allSatisfy(\.isNumber) ? Int(s) : ch.firstIndex(of: s) }
-        guard let g else {
-            throw EvalError.badTemplate(task: spec.name, template: template, reason: "gives \(PythonFilters.repr(v)), not a choice index")
+        if let s = v as? String {
+            g = s.allSatisfy(\.isASCII) && !s.isEmpty && s.allSatisfy(\.isNumber) ? Int(s) : ch.firstIndex(of: s)
         }
-        guard (0..<ch.count).contains(g) else { throw EvalError.goldOutsideChoices(task: spec.name, document: doc.index, gold: g, choices: ch.count) }
+        guard let g else {
+            throw EvalError.badTemplate(
+                task: spec.name, template: template, reason: "gives \(PythonFilters.repr(v)), not a choice index")
+        }
+        guard (0..<ch.count).contains(g) else {
+            throw EvalError.goldOutsideChoices(task: spec.name, document: doc.index, gold: g, choices: ch.count)
+        }
         return g
     }
 
@@ -126,12 +134,16 @@ public struct EvalTask: Sendable {
         let candidates: [Document]
         switch spec.pool {
         case .head:
-            guard k <= pool.count else { throw EvalError.poolTooSmall(task: spec.name, requested: k, available: pool.count) }
+            guard k <= pool.count else {
+                throw EvalError.poolTooSmall(task: spec.name, requested: k, available: pool.count)
+            }
             return sampleIndices(population: pool.count, n: k, seed: seed &+ UInt64(doc.index)).map { pool[$0] }
         case .mmluDev: candidates = pool.filter { $0.fields["subject"] == doc.fields["subject"] }
         case .gsm8kCoT: candidates = pool
         }
-        guard k <= candidates.count else { throw EvalError.poolTooSmall(task: spec.name, requested: k, available: candidates.count) }
+        guard k <= candidates.count else {
+            throw EvalError.poolTooSmall(task: spec.name, requested: k, available: candidates.count)
+        }
         return Array(candidates.prefix(k))
     }
 
@@ -146,7 +158,8 @@ public struct EvalTask: Sendable {
         var s = try Template.render(spec.description, doc, task: spec.name)
         let ex = try exemplars(for: doc, shots: shots, seed: seed)
         if !ex.isEmpty {
-            s += try ex.map { try text($0) + spec.targetDelimiter + exemplarTarget($0) }.joined(separator: spec.fewshotDelimiter)
+            s += try ex.map { try text($0) + spec.targetDelimiter + exemplarTarget($0) }.joined(
+                separator: spec.fewshotDelimiter)
             s += spec.fewshotDelimiter
         }
         return s
@@ -156,20 +169,23 @@ public struct EvalTask: Sendable {
         if spec.choicesAreContexts {
             // lm-eval multiple_input_context: the shared prefix + each choice, then " " + the continuation.
             let p = try prefix(doc, shots: shots, seed: seed), ch = try choices(doc)
-            return .partial(contexts: ch.map { p + $0 }, continuation: spec.targetDelimiter + (try continuationText(doc)),
-                            choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc, choices: ch))
+            return .partial(
+                contexts: ch.map { p + $0 }, continuation: spec.targetDelimiter + (try continuationText(doc)),
+                choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc, choices: ch))
         }
         let ctx = try context(doc, shots: shots, seed: seed)
         switch spec.outputType {
         case .multipleChoice:
             let ch = try choices(doc)
-            return .multipleChoice(context: ctx, continuations: ch.map { spec.targetDelimiter + $0 },
-                                   choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc, choices: ch))
+            return .multipleChoice(
+                context: ctx, continuations: ch.map { spec.targetDelimiter + $0 },
+                choiceLengths: ch.map { $0.unicodeScalars.count }, gold: try gold(doc, choices: ch))
         case .loglikelihood:
             // lm-eval passes (context, doc_to_target) for loglikelihood tasks: no target delimiter.
             return .loglikelihood(context: ctx, continuation: try continuationText(doc))
         case .generateUntil:
-            return .generation(context: ctx, until: spec.until, maxTokens: spec.maxTokens, references: try references(doc))
+            return .generation(
+                context: ctx, until: spec.until, maxTokens: spec.maxTokens, references: try references(doc))
         }
     }
 }

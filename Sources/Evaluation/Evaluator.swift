@@ -13,7 +13,10 @@ public struct EvalOptions: Sendable {
     public var policies: AttentionPolicies
     /// generate_until documents decoded together (`BatchedGenerator`); 1 decodes one at a time.
     public var batch: Int
-    public init(shots: Int, limit: Int? = nil, seed: UInt64 = 1234, policies: AttentionPolicies = AttentionPolicies(), batch: Int = 8) {
+    public init(
+        shots: Int, limit: Int? = nil, seed: UInt64 = 1234, policies: AttentionPolicies = AttentionPolicies(),
+        batch: Int = 8
+    ) {
         self.shots = shots; self.limit = limit; self.seed = seed; self.policies = policies; self.batch = batch
     }
 }
@@ -27,7 +30,8 @@ public struct DocumentResult: Codable, Sendable, Equatable {
     /// Metric name → this document's score (0/1 for accuracies and exact match, log-likelihood for LAMBADA ppl).
     public var scores: [String: Double]
     public init(index: Int, logLikelihoods: [Double]?, gold: Int?, prediction: String?, scores: [String: Double]) {
-        self.index = index; self.logLikelihoods = logLikelihoods; self.gold = gold; self.prediction = prediction; self.scores = scores
+        self.index = index; self.logLikelihoods = logLikelihoods; self.gold = gold; self.prediction = prediction;
+        self.scores = scores
     }
 }
 
@@ -57,7 +61,7 @@ public struct TaskResult: Codable, Sendable {
 public func selectDocuments(_ task: EvalTask, options: EvalOptions) -> [Document] {
     let docs = task.evaluable(shots: options.shots)
     var rng = SeededGenerator(seed: options.seed)
-    let keys = docs.indices.map { _ in rng.next() }            // the keys sampleIndices draws, in index order
+    let keys = docs.indices.map { _ in rng.next() }  // the keys sampleIndices draws, in index order
     let order = docs.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
     return order.prefix(min(options.limit ?? docs.count, docs.count)).map { docs[$0] }
 }
@@ -68,7 +72,9 @@ public struct ScoredDocument: Sendable, Equatable {
     public var seconds: Double
     /// Tokens run through the model for this document.
     public var tokens: Int
-    public init(result: DocumentResult, seconds: Double, tokens: Int) { self.result = result; self.seconds = seconds; self.tokens = tokens }
+    public init(result: DocumentResult, seconds: Double, tokens: Int) {
+        self.result = result; self.seconds = seconds; self.tokens = tokens
+    }
 }
 
 /// Runs `task` on `model`. Documents in `resumed` (matched by index) are not scored again; the aggregate
@@ -77,13 +83,15 @@ public struct ScoredDocument: Sendable, Equatable {
 /// `ordinals`: score only the documents at these positions of the run order (a shard); nil: all.
 /// `each(doc, ordinal)` after each newly scored document (it may throw to stop the run), `ordinal` being its
 /// position in the whole run's order; `progress(done, total)` after every document.
-public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions, resumed: [ScoredDocument] = [],
-                     scoreProviders: LayerScoreProviders = [:], nf: Bool = false, ordinals: ((Int) -> Bool)? = nil,
-                     each: ((ScoredDocument, Int) throws -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TaskResult {
+public func evaluate(
+    _ task: EvalTask, model: LoadedModel, options: EvalOptions, resumed: [ScoredDocument] = [],
+    scoreProviders: LayerScoreProviders = [:], nf: Bool = false, ordinals: ((Int) -> Bool)? = nil,
+    each: ((ScoredDocument, Int) throws -> Void)? = nil, progress: ((Int, Int) -> Void)? = nil
+) throws -> TaskResult {
     let start = Date()
     let scorer = ContextScorer(model: model, policies: options.policies, scoreProviders: scoreProviders, nf: nf)
     let all = selectDocuments(task, options: options)
-    let picked = all.indices.filter { ordinals?($0) ?? true }   // positions in the whole run's order
+    let picked = all.indices.filter { ordinals?($0) ?? true }  // positions in the whole run's order
     let docs = picked.map { all[$0] }
     let known = Dictionary(resumed.map { ($0.result.index, $0) }, uniquingKeysWith: { a, _ in a })
     var results: [DocumentResult] = []
@@ -92,24 +100,32 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
     // generate_until documents decode together (not with score providers, whose state is per sequence)
     var batched = false
     if options.batch > 1, scoreProviders.isEmpty, !nf, let first = docs.first,
-       case .generation = try task.request(first, shots: options.shots, seed: options.seed) { batched = true }
+        case .generation = try task.request(first, shots: options.shots, seed: options.seed)
+    {
+        batched = true
+    }
     if batched {
-        var byIndex: [Int: DocumentResult] = [:], jobs: [BatchedGenerator.Job] = [], jobDocs: [(Int, Document, [String], String)] = []
+        var byIndex: [Int: DocumentResult] = [:], jobs: [BatchedGenerator.Job] = [],
+            jobDocs: [(Int, Document, [String], String)] = []
         for (i, doc) in docs.enumerated() {
             if let k = known[doc.index] {
                 byIndex[doc.index] = k.result; storedSeconds += k.seconds; storedTokens += k.tokens; continue
             }
-            guard case let .generation(context, until, maxTokens, references) = try task.request(doc, shots: options.shots, seed: options.seed)
+            guard
+                case let .generation(context, until, maxTokens, references) = try task.request(
+                    doc, shots: options.shots, seed: options.seed)
             else { throw EvalError.emptyContinuation(task: task.spec.name, document: doc.index) }
             jobs.append(BatchedGenerator.Job(context: scorer.encode(context), until: until, maxTokens: maxTokens))
             jobDocs.append((picked[i], doc, references, context))
         }
         var finished = byIndex.count
         progress?(finished, docs.count)
-        try BatchedGenerator(model: model, policies: options.policies, batch: options.batch).run(jobs) { j, raw, tokens, seconds in
+        try BatchedGenerator(model: model, policies: options.policies, batch: options.batch).run(jobs) {
+            j, raw, tokens, seconds in
             let (i, doc, refs, context) = jobDocs[j]
-            let r = try addGoldLogLikelihood(generationResult(task.spec, doc, raw: raw, references: refs), spec: task.spec, doc: doc,
-                                             context: context, references: refs, scorer: scorer)
+            let r = try addGoldLogLikelihood(
+                generationResult(task.spec, doc, raw: raw, references: refs), spec: task.spec, doc: doc,
+                context: context, references: refs, scorer: scorer)
             byIndex[doc.index] = r; batchedTokens += tokens; finished += 1
             try each?(ScoredDocument(result: r, seconds: seconds, tokens: tokens), i)
             progress?(finished, docs.count)
@@ -123,16 +139,20 @@ public func evaluate(_ task: EvalTask, model: LoadedModel, options: EvalOptions,
             let t0 = Date(), tok0 = scorer.tokensRun
             try scorer.beginDocument()
             results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
-            try each?(ScoredDocument(result: results[results.count - 1], seconds: Date().timeIntervalSince(t0),
-                                     tokens: scorer.tokensRun - tok0), picked[i])
+            try each?(
+                ScoredDocument(
+                    result: results[results.count - 1], seconds: Date().timeIntervalSince(t0),
+                    tokens: scorer.tokensRun - tok0), picked[i])
         }
         progress?(i + 1, docs.count)
     }
     let (metrics, errs) = aggregate(results)
-    return TaskResult(task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
-                      standardErrors: errs, primaryMetric: task.spec.primaryMetric,
-                      seconds: storedSeconds + Date().timeIntervalSince(start), tokensRun: storedTokens + scorer.tokensRun + batchedTokens,
-                      policies: options.policies, sharing: nil, checkpoint: nil, documents: results)
+    return TaskResult(
+        task: task.spec.name, shots: options.shots, n: docs.count, seed: options.seed, metrics: metrics,
+        standardErrors: errs, primaryMetric: task.spec.primaryMetric,
+        seconds: storedSeconds + Date().timeIntervalSince(start),
+        tokensRun: storedTokens + scorer.tokensRun + batchedTokens,
+        policies: options.policies, sharing: nil, checkpoint: nil, documents: results)
 }
 
 /// A run's metrics and their standard errors from its documents in run order (the order fixes the sums' last
@@ -153,7 +173,9 @@ public func aggregate(_ results: [DocumentResult]) -> (metrics: [String: Double]
 }
 
 /// Scores one document (lm-eval process_results for its output type).
-public func scoreDocument(_ task: EvalTask, _ doc: Document, scorer: ContextScorer, options: EvalOptions) throws -> DocumentResult {
+public func scoreDocument(
+    _ task: EvalTask, _ doc: Document, scorer: ContextScorer, options: EvalOptions
+) throws -> DocumentResult {
     let spec = task.spec
     let req = try task.request(doc, shots: options.shots, seed: options.seed)
     switch req {
@@ -161,53 +183,65 @@ public func scoreDocument(_ task: EvalTask, _ doc: Document, scorer: ContextScor
         let pairs = try continuations.map { try pairIDs(scorer, context, $0, spec: spec, doc: doc) }
         let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }).map(\.logProb)
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
-        return DocumentResult(index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
-                              scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
+        return DocumentResult(
+            index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
+            scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
     case let .partial(contexts, continuation, lengths, gold):
         // lm-eval winogrande: the same continuation after each context; acc_norm divides by the choices' lengths.
         let pairs = try contexts.map { try pairIDs(scorer, $0, continuation, spec: spec, doc: doc) }
         let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }).map(\.logProb)
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
-        return DocumentResult(index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
-                              scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
+        return DocumentResult(
+            index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
+            scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
     case let .loglikelihood(context, continuation):
         let (c, k) = try pairIDs(scorer, context, continuation, spec: spec, doc: doc)
         let r = try scorer.logLikelihood(context: c, continuation: k)
-        return DocumentResult(index: doc.index, logLikelihoods: [r.logProb], gold: nil, prediction: nil,
-                              scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb])
+        return DocumentResult(
+            index: doc.index, logLikelihoods: [r.logProb], gold: nil, prediction: nil,
+            scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb])
     case let .generation(context, until, maxTokens, references):
         let raw = try scorer.generate(context: scorer.encode(context), until: until, maxTokens: maxTokens)
-        return try addGoldLogLikelihood(generationResult(spec, doc, raw: raw, references: references), spec: spec, doc: doc,
-                                        context: context, references: references, scorer: scorer)
+        return try addGoldLogLikelihood(
+            generationResult(spec, doc, raw: raw, references: references), spec: spec, doc: doc,
+            context: context, references: references, scorer: scorer)
     }
 }
 
 /// A generate_until document's result from its raw generated text (lm-eval's filters and exact match).
 func generationResult(_ spec: TaskSpec, _ doc: Document, raw: String, references: [String]) -> DocumentResult {
     func em(_ p: String, _ refs: [String]) -> Double {
-        Metrics.exactMatch(p, references: refs, ignoreCase: spec.ignoreCase, ignorePunctuation: spec.ignorePunctuation,
-                           regexesToIgnore: spec.regexesToIgnore) ? 1 : 0
+        Metrics.exactMatch(
+            p, references: refs, ignoreCase: spec.ignoreCase, ignorePunctuation: spec.ignorePunctuation,
+            regexesToIgnore: spec.regexesToIgnore) ? 1 : 0
     }
     if let filters = spec.filters {
         // lm-eval filter_list: each pipeline's answer scored on its own; the first one's is the prediction.
         var scores: [String: Double] = [:]
-        for (i, f) in filters.enumerated() { scores[OutputFilter.metricName(filters, i)] = em(f.apply(raw), references) }
-        return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: filters.first.map { $0.apply(raw) } ?? raw,
-                              scores: scores)
+        for (i, f) in filters.enumerated() {
+            scores[OutputFilter.metricName(filters, i)] = em(f.apply(raw), references)
+        }
+        return DocumentResult(
+            index: doc.index, logLikelihoods: nil, gold: nil, prediction: filters.first.map { $0.apply(raw) } ?? raw,
+            scores: scores)
     }
     switch spec.extraction {
     case .removeWhitespace:
         let p = Metrics.removeWhitespace(raw)
-        return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: p, scores: ["exact_match": em(p, references)])
+        return DocumentResult(
+            index: doc.index, logLikelihoods: nil, gold: nil, prediction: p, scores: ["exact_match": em(p, references)])
     case .gsm8k:
         let strict = Metrics.gsm8kStrict(raw), flexible = Metrics.gsm8kFlexible(raw)
-        return DocumentResult(index: doc.index, logLikelihoods: nil, gold: nil, prediction: raw,
-                              scores: ["exact_match": em(strict, references), "exact_match_flexible": em(flexible, references)])
+        return DocumentResult(
+            index: doc.index, logLikelihoods: nil, gold: nil, prediction: raw,
+            scores: ["exact_match": em(strict, references), "exact_match_flexible": em(flexible, references)])
     }
 }
 
-private func pairIDs(_ scorer: ContextScorer, _ context: String, _ continuation: String, spec: TaskSpec,
-                     doc: Document) throws -> ([Int], [Int]) {
+private func pairIDs(
+    _ scorer: ContextScorer, _ context: String, _ continuation: String, spec: TaskSpec,
+    doc: Document
+) throws -> ([Int], [Int]) {
     let (c, k) = scorer.encodePair(context: context, continuation: continuation)
     guard !k.isEmpty else { throw EvalError.emptyContinuation(task: spec.name, document: doc.index) }
     let limit = scorer.transformer.config.contextLength

@@ -31,7 +31,8 @@ indirect enum JinjaExpr: Equatable {
             if let p = plainPath { return [p] }
             return base.fieldPaths + i.fieldPaths
         case .slice(let base, let a, let b): return base.fieldPaths + (a?.fieldPaths ?? []) + (b?.fieldPaths ?? [])
-        case .call(let base, _, let args), .filter(let base, _, let args): return base.fieldPaths + args.flatMap(\.fieldPaths)
+        case .call(let base, _, let args), .filter(let base, _, let args):
+            return base.fieldPaths + args.flatMap(\.fieldPaths)
         case .binary(_, let a, let b): return a.fieldPaths + b.fieldPaths
         }
     }
@@ -80,8 +81,9 @@ enum Jinja {
             } else if after.hasPrefix("%") {
                 let stmt = after.dropFirst().prefix { $0 != "%" }.trimmingCharacters(in: .whitespaces)
                 let word = stmt.split(separator: " ").first.map(String.init) ?? ""
-                throw JinjaError(construct: "the statement {% \(word) %} (Jinja statements are not supported; "
-                    + "only {{ expressions }})")
+                throw JinjaError(
+                    construct: "the statement {% \(word) %} (Jinja statements are not supported; "
+                        + "only {{ expressions }})")
             } else if after.hasPrefix("#") {
                 throw JinjaError(construct: "a {# comment #}")
             } else {
@@ -149,7 +151,7 @@ enum Jinja {
                         case "t": value.append("\t")
                         case "r": value.append("\r")
                         case "\\", "'", "\"": value.append(chars[j])
-                        default: value.append("\\"); value.append(chars[j])   // Python keeps unknown escapes
+                        default: value.append("\\"); value.append(chars[j])  // Python keeps unknown escapes
                         }
                     } else {
                         value.append(chars[j])
@@ -180,7 +182,9 @@ enum Jinja {
         }
 
         mutating func expect(_ op: String) throws {
-            guard accept(op) else { throw JinjaError(construct: atEnd ? "an expression that ends early (missing \(op))" : describeNext()) }
+            guard accept(op) else {
+                throw JinjaError(construct: atEnd ? "an expression that ends early (missing \(op))" : describeNext())
+            }
         }
 
         func describeNext() -> String {
@@ -213,7 +217,9 @@ enum Jinja {
         mutating func primary() throws -> JinjaExpr {
             switch next() {
             case .name(let n)?:
-                if ["if", "else", "and", "or", "not", "is", "in"].contains(n) { pos -= 1; throw JinjaError(construct: describeNext()) }
+                if ["if", "else", "and", "or", "not", "is", "in"].contains(n) {
+                    pos -= 1; throw JinjaError(construct: describeNext())
+                }
                 if n == "True" || n == "False" || n == "None" { throw JinjaError(construct: "the literal \(n)") }
                 return .name(n)
             case .string(let s)?: return .string(s)
@@ -255,7 +261,9 @@ enum Jinja {
             var e = try primary()
             while true {
                 if accept(".") {
-                    guard case .name(let n)? = next() else { throw JinjaError(construct: "a '.' not followed by a name") }
+                    guard case .name(let n)? = next() else {
+                        throw JinjaError(construct: "a '.' not followed by a name")
+                    }
                     if accept("(") { e = .call(e, n, try arguments()) } else { e = .attribute(e, n) }
                 } else if accept("[") {
                     var lower: JinjaExpr?
@@ -271,7 +279,9 @@ enum Jinja {
                         e = .index(e, lower!)
                     }
                 } else if accept("|") {
-                    guard case .name(let n)? = next() else { throw JinjaError(construct: "a '|' not followed by a filter name") }
+                    guard case .name(let n)? = next() else {
+                        throw JinjaError(construct: "a '|' not followed by a filter name")
+                    }
                     var args: [JinjaExpr] = []
                     if accept("(") { args = try arguments() }
                     e = .filter(e, n, args)

@@ -33,7 +33,9 @@ struct StencilEmitter {
         switch e {
         case .name(let n):
             // Stencil reads these words as literals or collection properties; Jinja reads them as field names.
-            if ["true", "false", "count", "first", "last", "nan", "inf", "infinity"].contains(n.lowercased()) || n.hasPrefix("__") {
+            if ["true", "false", "count", "first", "last", "nan", "inf", "infinity"].contains(n.lowercased())
+                || n.hasPrefix("__")
+            {
                 return Chain(base: "__root", filters: ["py_get:\(literal(n))"], isPath: false)
             }
             return Chain(base: n, isPath: true)
@@ -51,7 +53,10 @@ struct StencilEmitter {
             return c
         case .index(.list(let items), let i):
             var c = try emit(i)
-            c.filters.append("py_pick:" + (try items.map { try argument($0, "an item of a subscripted list literal") }).joined(separator: ","))
+            c.filters.append(
+                "py_pick:"
+                    + (try items.map { try argument($0, "an item of a subscripted list literal") }).joined(
+                        separator: ","))
             c.isPath = false
             return c
         case .index(let b, let i):
@@ -75,7 +80,9 @@ struct StencilEmitter {
             return c
         case .call(.list(let items), "index", let args) where args.count == 1:
             var c = try emit(args[0])
-            c.filters.append("py_index_in:" + (try items.map { try argument($0, "an item of a list literal") }).joined(separator: ","))
+            c.filters.append(
+                "py_index_in:"
+                    + (try items.map { try argument($0, "an item of a list literal") }).joined(separator: ","))
             c.isPath = false
             return c
         case .call(let b, let method, let args):
@@ -93,7 +100,8 @@ struct StencilEmitter {
         }
     }
 
-    private mutating func apply(_ filter: String, to base: JinjaExpr, _ args: [JinjaExpr], what: String) throws -> Chain {
+    private mutating func apply(_ filter: String, to base: JinjaExpr, _ args: [JinjaExpr], what: String) throws -> Chain
+    {
         var c = try emit(base)
         let a = try args.map { try argument($0, what) }
         c.filters.append(a.isEmpty ? filter : "\(filter):" + a.joined(separator: ","))
@@ -122,6 +130,7 @@ struct StencilEmitter {
     static let filters: [String: String] = [
         "join": "py_join", "trim": "py_strip", "lower": "py_lower", "upper": "py_upper", "capitalize": "py_capitalize",
         "title": "py_title", "replace": "py_replace", "first": "py_first", "last": "py_last", "length": "py_length",
-        "count": "py_length", "int": "py_int", "string": "py_string", "list": "py_list", "regex_replace": "py_regex_replace",
+        "count": "py_length", "int": "py_int", "string": "py_string", "list": "py_list",
+        "regex_replace": "py_regex_replace",
     ]
 }

@@ -19,7 +19,9 @@ public enum LMEvalDatasets {
 
     /// The evaluation task of an lm-eval YAML: its spec (with the pool settings of the mapped built-in task, FIGURES.md
     /// C8) and its documents.
-    public static func evalTask(_ y: LMEvalTask, data: String?, tasks folder: () throws -> TasksFolder) throws -> EvalTask {
+    public static func evalTask(
+        _ y: LMEvalTask, data: String?, tasks folder: () throws -> TasksFolder
+    ) throws -> EvalTask {
         var isDir: ObjCBool = false
         if let data, FileManager.default.fileExists(atPath: data, isDirectory: &isDir), !isDir.boolValue {
             return try direct(y, file: URL(fileURLWithPath: data))
@@ -27,7 +29,9 @@ public enum LMEvalDatasets {
         let dir = DataDirectory(path: data)
         let candidates = [[y.datasetPath, y.datasetName, "\(y.split).jsonl"], [y.datasetPath, "\(y.split).jsonl"]]
             .map { $0.compactMap { $0 }.joined(separator: "/") }
-        if let found = candidates.map({ dir.url.appendingPathComponent($0) }).first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+        if let found = candidates.map({ dir.url.appendingPathComponent($0) }).first(where: {
+            FileManager.default.fileExists(atPath: $0.path)
+        }) {
             return try direct(y, file: found)
         }
         let tasks = try folder()
@@ -35,23 +39,32 @@ public enum LMEvalDatasets {
         let entries = try readMap(mapPath)
         let key = [y.datasetPath, y.datasetName].compactMap { $0 }.joined(separator: " ")
         guard let entry = entries[key] ?? entries[y.datasetPath] else {
-            throw EvalError.badLMEvalYAML(path: y.path, reason: "no local data for dataset_path \(y.datasetPath)"
-                + (y.datasetName.map { " dataset_name \($0)" } ?? "") + ": give --data FILE.jsonl, put the file at "
-                + "\(dir.url.appendingPathComponent(candidates[0]).path), or add an entry \(key.debugDescription) to \(mapPath)")
+            throw EvalError.badLMEvalYAML(
+                path: y.path,
+                reason: "no local data for dataset_path \(y.datasetPath)"
+                    + (y.datasetName.map { " dataset_name \($0)" } ?? "") + ": give --data FILE.jsonl, put the file at "
+                    + "\(dir.url.appendingPathComponent(candidates[0]).path), or add an entry "
+                    + "\(key.debugDescription) to \(mapPath)"
+            )
         }
         if y.processDocs != entry.processDocs, let f = y.processDocs {
-            throw EvalError.badLMEvalYAML(path: y.path, reason: "process_docs is the Python function !function \(f), which lisa cannot run "
-                + "(the entry \(key.debugDescription) of \(mapPath) does not stand in for it)")
+            throw EvalError.badLMEvalYAML(
+                path: y.path,
+                reason: "process_docs is the Python function !function \(f), which lisa cannot run "
+                    + "(the entry \(key.debugDescription) of \(mapPath) does not stand in for it)")
         }
         let base = try tasks.spec(entry.task)
         var spec = y.spec
         spec.dataFile = base.dataFile
         spec.pool = base.pool; spec.poolSize = base.poolSize; spec.poolFile = base.poolFile
-        let records = try view(Document.load(url: try dir.file(base.dataFile), schema: base.schema), entry.view, task: spec.name)
+        let records = try view(
+            Document.load(url: try dir.file(base.dataFile), schema: base.schema), entry.view, task: spec.name)
         let pool: [Document]
         switch spec.pool {
         case .head: pool = Array(records.prefix(spec.poolSize))
-        case .mmluDev: pool = try view(Document.load(url: try dir.file(spec.poolFile), schema: base.schema), entry.view, task: spec.name)
+        case .mmluDev:
+            pool = try view(
+                Document.load(url: try dir.file(spec.poolFile), schema: base.schema), entry.view, task: spec.name)
         case .gsm8kCoT: pool = Document.gsm8kExemplars
         }
         return EvalTask(spec: spec, records: records, pool: pool)
@@ -59,8 +72,10 @@ public enum LMEvalDatasets {
 
     static func direct(_ y: LMEvalTask, file: URL) throws -> EvalTask {
         if let f = y.processDocs {
-            throw EvalError.badLMEvalYAML(path: y.path, reason: "process_docs is the Python function !function \(f), which lisa cannot "
-                + "run on \(file.path) (a tasks/lm-eval/datasets.json entry can do its work in templates)")
+            throw EvalError.badLMEvalYAML(
+                path: y.path,
+                reason: "process_docs is the Python function !function \(f), which lisa cannot "
+                    + "run on \(file.path) (a tasks/lm-eval/datasets.json entry can do its work in templates)")
         }
         var spec = y.spec
         spec.dataFile = file.path

@@ -23,7 +23,8 @@ public struct LMEvalTask: Sendable {
 
     /// Keys that change nothing in the prompts or scores lisa computes.
     static let ignoredKeys: Set<String> = [
-        "tag", "group", "training_split", "fewshot_split", "should_decontaminate", "doc_to_decontamination_query", "metadata",
+        "tag", "group", "training_split", "fewshot_split", "should_decontaminate", "doc_to_decontamination_query",
+        "metadata",
         "dataset_kwargs", "unsafe_code", "test_split", "validation_split", "dataset_path", "dataset_name",
     ]
 
@@ -56,7 +57,8 @@ public struct LMEvalTask: Sendable {
         case "multiple_choice": outputType = .multipleChoice
         case "loglikelihood": outputType = .loglikelihood
         case "generate_until": outputType = .generateUntil
-        case let other: throw fail("output_type \(other) is not supported (multiple_choice, loglikelihood, generate_until)")
+        case let other:
+            throw fail("output_type \(other) is not supported (multiple_choice, loglikelihood, generate_until)")
         }
         var processDocs: String?
         if let p = map["process_docs"] {
@@ -78,22 +80,26 @@ public struct LMEvalTask: Sendable {
         case nil, .null?: break
         case .string(let s)?: choices = .template(s)
         case .list(let items)?:
-            choices = .list(try items.map {
-                switch $0 {
-                case .string(let s): return s
-                case .int(let i): return String(i)
-                default: throw fail("doc_to_choice should list strings")
-                }
-            })
-        case .map(let pairs)?: choices = .list(try pairs.map { pair -> String in   // lm-eval: list(doc_to_choice.values())
-            guard case .string(let s) = pair.1 else { throw fail("doc_to_choice should map to strings") }
-            return s
-        })
+            choices = .list(
+                try items.map {
+                    switch $0 {
+                    case .string(let s): return s
+                    case .int(let i): return String(i)
+                    default: throw fail("doc_to_choice should list strings")
+                    }
+                })
+        case .map(let pairs)?:
+            choices = .list(
+                try pairs.map { pair -> String in  // lm-eval: list(doc_to_choice.values())
+                    guard case .string(let s) = pair.1 else { throw fail("doc_to_choice should map to strings") }
+                    return s
+                })
         case .function(let f)?: throw fail("doc_to_choice is the Python function !function \(f), which lisa cannot run")
         default: throw fail("doc_to_choice should be a template or a list")
         }
-        var spec = TaskSpec(name: name, source: "lm-eval YAML \(path)", dataFile: "", outputType: outputType,
-                            docToText: text)
+        var spec = TaskSpec(
+            name: name, source: "lm-eval YAML \(path)", dataFile: "", outputType: outputType,
+            docToText: text)
         spec.docToTarget = target
         spec.docToChoice = choices
         spec.description = try string("description") ?? ""
@@ -104,16 +110,18 @@ public struct LMEvalTask: Sendable {
         try readGeneration(map["generation_kwargs"], into: &spec, fail: fail)
         if let f = map["filter_list"] { spec.filters = try readFilters(f, fail: fail) }
         if outputType == .generateUntil, spec.filters == nil {
-            spec.filters = [OutputFilter(name: "none", steps: [.takeFirst])]   // lm-eval's default pipeline
+            spec.filters = [OutputFilter(name: "none", steps: [.takeFirst])]  // lm-eval's default pipeline
         }
         // lm-eval evaluates the test split when there is one, else the validation split.
         let split = try string("test_split") ?? string("validation_split") ?? "test"
-        return LMEvalTask(spec: spec, path: path, datasetPath: datasetPath, datasetName: try string("dataset_name"), split: split,
-                          processDocs: processDocs)
+        return LMEvalTask(
+            spec: spec, path: path, datasetPath: datasetPath, datasetName: try string("dataset_name"), split: split,
+            processDocs: processDocs)
     }
 
     static let handledKeys: Set<String> = [
-        "task", "include", "output_type", "process_docs", "doc_to_text", "doc_to_target", "doc_to_choice", "description",
+        "task", "include", "output_type", "process_docs", "doc_to_text", "doc_to_target", "doc_to_choice",
+        "description",
         "target_delimiter", "fewshot_delimiter", "num_fewshot", "metric_list", "generation_kwargs", "filter_list",
     ]
 
@@ -134,7 +142,9 @@ public struct LMEvalTask: Sendable {
 
     /// The file's keys, with an `include`d file's keys underneath (lm-eval: the including file wins).
     static func readMerged(path: String, depth: Int) throws -> [String: Value] {
-        guard depth < 8 else { throw EvalError.badLMEvalYAML(path: path, reason: "include nests more than 8 files deep") }
+        guard depth < 8 else {
+            throw EvalError.badLMEvalYAML(path: path, reason: "include nests more than 8 files deep")
+        }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw EvalError.badLMEvalYAML(path: path, reason: "it cannot be read: \(FileProblem.reading(path, error))")
@@ -181,13 +191,18 @@ public struct LMEvalTask: Sendable {
             guard case .string(let m)? = item["metric"] else { throw fail("each metric_list entry needs metric:") }
             if case .function = item["metric"] ?? .null { throw fail("metric_list uses a Python function") }
             guard known.contains(m) || (m == "exact_match" && spec.outputType == .generateUntil) else {
-                throw fail("the metric \(m) is not supported for \(spec.outputType.rawValue) (\(known.joined(separator: ", ")))")
+                throw fail(
+                    "the metric \(m) is not supported for \(spec.outputType.rawValue) "
+                        + "(\(known.joined(separator: ", ")))"
+                )
             }
             if case .bool(let b)? = item["ignore_case"] { spec.ignoreCase = b }
             if case .bool(let b)? = item["ignore_punctuation"] { spec.ignorePunctuation = b }
             if case .list(let rs)? = item["regexes_to_ignore"] {
-                spec.regexesToIgnore = try rs.map { guard case .string(let s) = $0 else { throw fail("regexes_to_ignore should list strings") }
-                    return s }
+                spec.regexesToIgnore = try rs.map {
+                    guard case .string(let s) = $0 else { throw fail("regexes_to_ignore should list strings") }
+                    return s
+                }
             }
             names.append(m)
         }
@@ -201,14 +216,18 @@ public struct LMEvalTask: Sendable {
         for (k, value) in pairs {
             switch (k, value) {
             case ("until", .list(let l)):
-                spec.until = try l.map { guard case .string(let s) = $0 else { throw fail("generation_kwargs.until should list strings") }
-                    return s }
+                spec.until = try l.map {
+                    guard case .string(let s) = $0 else { throw fail("generation_kwargs.until should list strings") }
+                    return s
+                }
             case ("until", .string(let s)): spec.until = [s]
             case ("max_gen_toks", .int(let n)): spec.maxTokens = n
             case ("do_sample", .bool(false)), ("temperature", .int(0)), ("temperature", .string("0.0")): continue
             case ("do_sample", _), ("temperature", _):
                 throw fail("generation_kwargs.\(k) asks for sampling; lisa decodes greedily only")
-            default: throw fail("generation_kwargs.\(k) is not supported (until, max_gen_toks, do_sample: false, temperature: 0)")
+            default:
+                throw fail(
+                    "generation_kwargs.\(k) is not supported (until, max_gen_toks, do_sample: false, temperature: 0)")
             }
         }
     }
@@ -219,22 +238,30 @@ public struct LMEvalTask: Sendable {
             guard case .string(let name)? = item["name"], case .list(let steps)? = item["filter"] else {
                 throw fail("each filter_list entry needs name: and filter:")
             }
-            return OutputFilter(name: name, steps: try steps.map { step in
-                guard case .string(let f)? = step["function"] else { throw fail("each filter step needs function:") }
-                switch f {
-                case "regex":
-                    var pattern = #"#### (\-?[0-9\.\,]+)"#, group = 0, fallback = "[invalid]"
-                    if case .string(let p)? = step["regex_pattern"] { pattern = p }
-                    if case .int(let g)? = step["group_select"] { group = g }
-                    if case .string(let fb)? = step["fallback"] { fallback = fb }
-                    return .regex(pattern: pattern, groupSelect: group, fallback: fallback)
-                case "take_first": return .takeFirst
-                case "remove_whitespace": return .removeWhitespace
-                case "lowercase": return .lowercase
-                case "uppercase": return .uppercase
-                default: throw fail("the filter function \(f) (in \(name)) is not supported (regex, take_first, remove_whitespace, lowercase, uppercase)")
-                }
-            })
+            return OutputFilter(
+                name: name,
+                steps: try steps.map { step in
+                    guard case .string(let f)? = step["function"] else {
+                        throw fail("each filter step needs function:")
+                    }
+                    switch f {
+                    case "regex":
+                        var pattern = #"#### (\-?[0-9\.\,]+)"#, group = 0, fallback = "[invalid]"
+                        if case .string(let p)? = step["regex_pattern"] { pattern = p }
+                        if case .int(let g)? = step["group_select"] { group = g }
+                        if case .string(let fb)? = step["fallback"] { fallback = fb }
+                        return .regex(pattern: pattern, groupSelect: group, fallback: fallback)
+                    case "take_first": return .takeFirst
+                    case "remove_whitespace": return .removeWhitespace
+                    case "lowercase": return .lowercase
+                    case "uppercase": return .uppercase
+                    default:
+                        throw fail(
+                            "the filter function \(f) (in \(name)) is not supported (regex, take_first, "
+                                + "remove_whitespace, lowercase, uppercase)"
+                        )
+                    }
+                })
         }
     }
 }

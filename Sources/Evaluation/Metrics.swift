@@ -4,8 +4,11 @@ import Foundation
 public enum Metrics {
     /// acc: argmax of the summed log-likelihoods; acc_norm: argmax of log-likelihood / character length of
     /// the choice (lm-eval `multiple_choice` process_results). Ties go to the first choice (np.argmax).
-    public static func multipleChoice(logLikelihoods ll: [Double], choiceLengths: [Int], gold: Int)
-        -> (prediction: Int, predictionNorm: Int, acc: Bool, accNorm: Bool) {
+    public static func multipleChoice(
+        logLikelihoods ll: [Double], choiceLengths: [Int], gold: Int
+    )
+        -> (prediction: Int, predictionNorm: Int, acc: Bool, accNorm: Bool)
+    {
         let p = argmax(ll)
         let pn = argmax(zip(ll, choiceLengths).map { $0 / Double(max($1, 1)) })
         return (p, pn, p == gold, pn == gold)
@@ -33,13 +36,17 @@ public enum Metrics {
     /// HF `evaluate` exact_match as lm-eval calls it: drop each regex in `regexesToIgnore` from both strings,
     /// then lower-case, then strip ASCII punctuation (Python `string.punctuation`), then compare. With
     /// several references the document counts if any matches.
-    public static func exactMatch(_ prediction: String, references: [String], ignoreCase: Bool,
-                                  ignorePunctuation: Bool, regexesToIgnore: [String]) -> Bool {
+    public static func exactMatch(
+        _ prediction: String, references: [String], ignoreCase: Bool,
+        ignorePunctuation: Bool, regexesToIgnore: [String]
+    ) -> Bool {
         func norm(_ s: String) -> String {
             var t = s
             for r in regexesToIgnore { t = t.replacingOccurrences(of: r, with: "", options: .regularExpression) }
             if ignoreCase { t = t.lowercased() }
-            if ignorePunctuation { t = String(t.unicodeScalars.filter { !pythonPunctuation.contains($0) }.map(Character.init)) }
+            if ignorePunctuation {
+                t = String(t.unicodeScalars.filter { !pythonPunctuation.contains($0) }.map(Character.init))
+            }
             return t
         }
         let p = norm(prediction)
@@ -61,7 +68,8 @@ public enum Metrics {
     /// gsm8k_cot `flexible-extract`: the last match of (-?[$0-9.,]{2,})|(-?[0-9]+), else "[invalid]".
     public static func gsm8kFlexible(_ s: String) -> String {
         guard let re = try? NSRegularExpression(pattern: #"(-?[$0-9.,]{2,})|(-?[0-9]+)"#),
-              let m = re.matches(in: s, range: NSRange(s.startIndex..., in: s)).last else { return "[invalid]" }
+            let m = re.matches(in: s, range: NSRange(s.startIndex..., in: s)).last
+        else { return "[invalid]" }
         for g in 1...2 {
             if let r = Range(m.range(at: g), in: s) { return String(s[r]) }
         }
@@ -70,8 +78,9 @@ public enum Metrics {
 
     static func firstGroup(_ pattern: String, _ s: String) -> String? {
         guard let re = try? NSRegularExpression(pattern: pattern),
-              let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
-              let r = Range(m.range(at: 1), in: s) else { return nil }
+            let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
+            let r = Range(m.range(at: 1), in: s)
+        else { return nil }
         return String(s[r])
     }
 }

@@ -11,7 +11,11 @@ public enum LossLevel: String, Codable, Sendable, CaseIterable {
 
     /// The paper's colours (green, yellow, red), as words for markdown.
     public var colour: String {
-        switch self { case .low: return "green"; case .moderate: return "yellow"; case .high: return "red" }
+        switch self {
+        case .low: return "green";
+        case .moderate: return "yellow";
+        case .high: return "red"
+        }
     }
 }
 
@@ -35,7 +39,8 @@ public struct Table9Row: Codable, Sendable, Equatable {
     public var majorityRate: Double?
 
     public init(task: String, metric: String, n: Int, base: Double, score: Double, majorityRate: Double? = nil) {
-        self.task = task; self.metric = metric; self.n = n; self.base = base; self.score = score; self.majorityRate = majorityRate
+        self.task = task; self.metric = metric; self.n = n; self.base = base; self.score = score;
+        self.majorityRate = majorityRate
         loss = performanceLoss(base: base, score: score, lowerIsBetter: metric == "perplexity")
         // Table 9 levels its 12 scored tasks; LAMBADA (perplexity) is reported apart, with a loss but no level.
         level = task == "lambada" ? nil : loss.map { LossLevel(loss: $0) }
@@ -45,14 +50,19 @@ public struct Table9Row: Codable, Sendable, Equatable {
 /// Table 9 as markdown, rows ordered by DS loss ascending (the paper's order); undefined losses last.
 public func table9Markdown(_ rows: [Table9Row], configLabel: String) -> String {
     let sorted = rows.sorted { ($0.loss ?? .infinity, $0.task) < ($1.loss ?? .infinity, $1.task) }
-    var lines = ["| task | metric | n | base | \(configLabel) | Perf. Loss % | level |", "|---|---|---:|---:|---:|---:|---|"]
+    var lines = [
+        "| task | metric | n | base | \(configLabel) | Perf. Loss % | level |", "|---|---|---:|---:|---:|---:|---|",
+    ]
     for r in sorted {
         let scale = r.metric == "perplexity" ? 1.0 : 100.0
-        let base = String(format: "%.2f", scale * r.base)
+        let base =
+            String(format: "%.2f", scale * r.base)
             + (r.task == "boolq" ? r.majorityRate.map { String(format: " (majority class %.1f)", 100 * $0) } ?? "" : "")
-        lines.append(String(format: "| %@ | %@ | %d | %@ | %.2f | %@ | %@ |", r.task, r.metric, r.n, base, scale * r.score,
-                            r.loss.map { String(format: "%.1f", $0) } ?? "undefined (base 0)",
-                            r.level.map { "\($0.rawValue) (\($0.colour))" } ?? (r.task == "lambada" ? "– (reported apart)" : "–")))
+        lines.append(
+            String(
+                format: "| %@ | %@ | %d | %@ | %.2f | %@ | %@ |", r.task, r.metric, r.n, base, scale * r.score,
+                r.loss.map { String(format: "%.1f", $0) } ?? "undefined (base 0)",
+                r.level.map { "\($0.rawValue) (\($0.colour))" } ?? (r.task == "lambada" ? "– (reported apart)" : "–")))
     }
     return lines.joined(separator: "\n")
 }

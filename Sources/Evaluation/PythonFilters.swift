@@ -31,9 +31,13 @@ enum PythonFilters {
         reg("py_get") { v, a in try get(v, a.first ?? nil) }
         reg("py_slice") { v, a in try slice(v, a.count > 0 ? a[0] : nil, a.count > 1 ? a[1] : nil) }
         reg("py_pick") { v, a in
-            guard let i = int(v) else { throw PythonValueError(reason: "list indices must be integers, not \(typeName(v))") }
+            guard let i = int(v) else {
+                throw PythonValueError(reason: "list indices must be integers, not \(typeName(v))")
+            }
             let j = i < 0 ? a.count + i : i
-            guard a.indices.contains(j), let item = a[j] else { throw PythonValueError(reason: "list index \(i) out of range") }
+            guard a.indices.contains(j), let item = a[j] else {
+                throw PythonValueError(reason: "list index \(i) out of range")
+            }
             return item
         }
         reg("py_index_in") { v, a in
@@ -43,9 +47,13 @@ enum PythonFilters {
             return i
         }
         reg("py_index") { v, a in
-            guard let list = v as? [Any] else { throw PythonValueError(reason: ".index() on \(typeName(v)), not a list") }
+            guard let list = v as? [Any] else {
+                throw PythonValueError(reason: ".index() on \(typeName(v)), not a list")
+            }
             guard let x = a.first ?? nil else { throw UndefinedValue() }
-            guard let i = list.firstIndex(where: { equal($0, x) }) else { throw PythonValueError(reason: "\(repr(x)) is not in list") }
+            guard let i = list.firstIndex(where: { equal($0, x) }) else {
+                throw PythonValueError(reason: "\(repr(x)) is not in list")
+            }
             return i
         }
         reg("py_strip") { v, a in try strip(v, a, leading: true, trailing: true) }
@@ -64,8 +72,11 @@ enum PythonFilters {
             return try split(s, separator: a.first.flatMap { $0 }.map { try string($0, "split") }, maxsplit: maxsplit)
         }
         reg("py_replace") { v, a in
-            guard a.count >= 2, let old = a[0], let new = a[1] else { throw PythonValueError(reason: "replace needs two arguments") }
-            return try string(v, "replace").replacingOccurrences(of: try string(old, "replace"), with: try string(new, "replace"))
+            guard a.count >= 2, let old = a[0], let new = a[1] else {
+                throw PythonValueError(reason: "replace needs two arguments")
+            }
+            return try string(v, "replace").replacingOccurrences(
+                of: try string(old, "replace"), with: try string(new, "replace"))
         }
         reg("py_startswith") { v, a in try string(v, "startswith").hasPrefix(try string(a.first as Any, "startswith")) }
         reg("py_endswith") { v, a in try string(v, "endswith").hasSuffix(try string(a.first as Any, "endswith")) }
@@ -100,10 +111,13 @@ enum PythonFilters {
             return str(v) + str(rhs)
         }
         reg("py_regex_replace") { v, a in
-            guard a.count >= 2, let p = a[0], let r = a[1] else { throw PythonValueError(reason: "regex_replace needs a pattern and a replacement") }
+            guard a.count >= 2, let p = a[0], let r = a[1] else {
+                throw PythonValueError(reason: "regex_replace needs a pattern and a replacement")
+            }
             let pattern = try string(p, "regex_replace"), repl = try string(r, "regex_replace")
             guard let re = regex(pattern) else {
-                throw PythonValueError(reason: "regex_replace: \(pattern.debugDescription) is not a valid regular expression")
+                throw PythonValueError(
+                    reason: "regex_replace: \(pattern.debugDescription) is not a valid regular expression")
             }
             // Python's \1 group references → NSRegularExpression's $1 (a literal $ escaped).
             let template = repl.replacingOccurrences(of: "$", with: "\\$")
@@ -188,15 +202,18 @@ enum PythonFilters {
                 case "\r": out += "\\r"
                 case "\t": out += "\\t"
                 case _ where Character(c) == q: out += "\\\(q)"
-                case _ where c != " " && !printable(c):   // Python escapes what str.isprintable() refuses
-                    out += c.value < 0x100 ? String(format: "\\x%02x", c.value)
+                case _ where c != " " && !printable(c):  // Python escapes what str.isprintable() refuses
+                    out +=
+                        c.value < 0x100
+                        ? String(format: "\\x%02x", c.value)
                         : c.value < 0x10000 ? String(format: "\\u%04x", c.value) : String(format: "\\U%08x", c.value)
                 default: out.unicodeScalars.append(c)
                 }
             }
             return out + String(q)
         case let l as [Any]: return "[" + l.map(repr).joined(separator: ", ") + "]"
-        case let d as [String: Any]: return "{" + d.keys.sorted().map { "\(repr($0)): \(repr(d[$0]!))" }.joined(separator: ", ") + "}"
+        case let d as [String: Any]:
+            return "{" + d.keys.sorted().map { "\(repr($0)): \(repr(d[$0]!))" }.joined(separator: ", ") + "}"
         case is String, is Bool, is Int, is Double, is PyNone: return str(v)
         default: return "\(v)"
         }
@@ -206,7 +223,8 @@ enum PythonFilters {
     /// line/paragraph separator or space separator (the ASCII space aside, which the caller keeps).
     static func printable(_ c: Unicode.Scalar) -> Bool {
         switch c.properties.generalCategory {
-        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator,
+            .spaceSeparator:
             return false
         default: return true
         }

@@ -19,9 +19,12 @@ public struct Recommender: Sendable {
     /// Names the source of `jsdToFront` in the reasons, e.g. "S1 (fig3, gsm8k)".
     public var jsdSource = "S1"
 
-    public init(target: Int, threshold: Double = 0.9, excluded: Set<Int> = [], skipTypeChanges: Bool = false,
-                jsdToFront: [Double]? = nil, jsdThreshold: Double = 0.1, jsdSource: String = "S1") {
-        self.target = target; self.threshold = threshold; self.excluded = excluded; self.skipTypeChanges = skipTypeChanges
+    public init(
+        target: Int, threshold: Double = 0.9, excluded: Set<Int> = [], skipTypeChanges: Bool = false,
+        jsdToFront: [Double]? = nil, jsdThreshold: Double = 0.1, jsdSource: String = "S1"
+    ) {
+        self.target = target; self.threshold = threshold; self.excluded = excluded;
+        self.skipTypeChanges = skipTypeChanges
         self.jsdToFront = jsdToFront; self.jsdThreshold = jsdThreshold; self.jsdSource = jsdSource
     }
 
@@ -32,7 +35,8 @@ public struct Recommender: Sendable {
     public static func jsdToFront(adjacent: [Double]) -> [Double] { [.nan] + adjacent }
 
     /// `isSliding[l]`: Gemma's per-layer attention type (all false for other architectures).
-    public func recommend(_ s: SensitivityResult, isSliding: [Bool], modelSHA256: String, arch: String) -> SharingConfig {
+    public func recommend(_ s: SensitivityResult, isSliding: [Bool], modelSHA256: String, arch: String) -> SharingConfig
+    {
         let L = s.nLayers
         var robustness: [Int: Double] = [:]
         for p in s.pairs { for l in p.pair.layers { robustness[l] = s.baseline > 0 ? p.ds / s.baseline : 0 } }
@@ -40,15 +44,23 @@ public struct Recommender: Sendable {
         var why: [Int: String] = [:]
         var eligible: [Int] = []
         for l in 0..<L {
-            if l < 2 { why[l] = "excluded: one of the first two layers (rule 1)" }
-            else if l == L - 1 { why[l] = "excluded: the last layer (rule 1)" }
-            else if excluded.contains(l) { why[l] = "excluded by the caller (rule 1, e.g. adjacent S1 JSD > 0.1)" }
-            else if let j = jsdToFront, l < j.count, j[l] > jsdThreshold {
-                why[l] = String(format: "excluded: %@ JSD to layer %d is %.3f > %.2f nats (rule 1)", jsdSource, l - 1, j[l], jsdThreshold)
+            if l < 2 {
+                why[l] = "excluded: one of the first two layers (rule 1)"
+            } else if l == L - 1 {
+                why[l] = "excluded: the last layer (rule 1)"
+            } else if excluded.contains(l) {
+                why[l] = "excluded by the caller (rule 1, e.g. adjacent S1 JSD > 0.1)"
+            } else if let j = jsdToFront, l < j.count, j[l] > jsdThreshold {
+                why[l] = String(
+                    format: "excluded: %@ JSD to layer %d is %.3f > %.2f nats (rule 1)", jsdSource, l - 1, j[l],
+                    jsdThreshold)
+            } else if robustness[l] == nil {
+                why[l] = "excluded: no sensitivity score for its pair"
+            } else if skipTypeChanges && typeChange(l) {
+                why[l] = "skipped: attention type differs from layer \(l - 1) (rule 5)"
+            } else {
+                eligible.append(l)
             }
-            else if robustness[l] == nil { why[l] = "excluded: no sensitivity score for its pair" }
-            else if skipTypeChanges && typeChange(l) { why[l] = "skipped: attention type differs from layer \(l - 1) (rule 5)" }
-            else { eligible.append(l) }
         }
         let eligibleSet = Set(eligible)
         func pct(_ l: Int) -> String { String(format: "%.1f %%", 100 * (robustness[l] ?? 0)) }
@@ -69,7 +81,11 @@ public struct Recommender: Sendable {
         for m in stride(from: runStart - 1, through: 0, by: -1) {
             defer { phase += 1 }
             guard eligibleSet.contains(m) else { continue }
-            if phase % 3 == 0 { why[m] = "standard: rhythm gap (2 shared, 1 standard, rule 4)" } else { slots.append(m) }
+            if phase % 3 == 0 {
+                why[m] = "standard: rhythm gap (2 shared, 1 standard, rule 4)"
+            } else {
+                slots.append(m)
+            }
         }
         for m in slots.sorted(by: { (robustness[$0]!, $0) > (robustness[$1]!, $1) }) {
             if chosen.count >= target { why[m] = "standard: target of \(target) layers reached"; continue }
@@ -80,10 +96,14 @@ public struct Recommender: Sendable {
         let layers = (0..<L).map { i -> SharingConfig.Layer in
             var reason = why[i] ?? "standard"
             if set.contains(i), typeChange(i) {
-                reason += "; flag: attention type differs from layer \(i - 1) (sliding vs global), DS shares P across it (C6, rule 5)"
+                reason +=
+                    "; flag: attention type differs from layer \(i - 1) (sliding vs global), DS shares P across it "
+                    + "(C6, rule 5)"
             }
             if !set.contains(i), why[i] == nil { reason = "standard: not robust enough or not reached" }
-            return SharingConfig.Layer(index: i, mode: set.contains(i) ? .ds : .standard, source: set.contains(i) ? i - 1 : nil, reason: reason)
+            return SharingConfig.Layer(
+                index: i, mode: set.contains(i) ? .ds : .standard, source: set.contains(i) ? i - 1 : nil, reason: reason
+            )
         }
         return SharingConfig(modelSHA256: modelSHA256, arch: arch, nLayers: L, layers: layers)
     }

@@ -44,10 +44,13 @@ public struct SensitivityResult: Codable, Sendable {
     public let pairs: [PairScore]
     public let seconds: Double
 
-    public init(task: String, metric: String, shots: Int, n: Int, seed: UInt64, nLayers: Int, baseline: Double,
-                baselineStandardError: Double, pairs: [PairScore], seconds: Double) {
+    public init(
+        task: String, metric: String, shots: Int, n: Int, seed: UInt64, nLayers: Int, baseline: Double,
+        baselineStandardError: Double, pairs: [PairScore], seconds: Double
+    ) {
         self.task = task; self.metric = metric; self.shots = shots; self.n = n; self.seed = seed; self.nLayers = nLayers
-        self.baseline = baseline; self.baselineStandardError = baselineStandardError; self.pairs = pairs; self.seconds = seconds
+        self.baseline = baseline; self.baselineStandardError = baselineStandardError; self.pairs = pairs;
+        self.seconds = seconds
     }
 
     /// Fig 9's robustness ranking: DS score descending; ties by the uniform score, then the deeper pair first.
@@ -71,8 +74,10 @@ public func pairPolicies(_ pair: LayerPair, _ policy: AttentionPolicy) -> Attent
 
 /// Runs the baseline and, for each pair, DS then uniform; `metric` defaults to the task's primary metric.
 /// `progress(config, of)` after each configuration.
-public func runSensitivity(_ task: EvalTask, model: LoadedModel, options: EvalOptions, metric: String? = nil,
-                           pairs: [LayerPair]? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> SensitivityResult {
+public func runSensitivity(
+    _ task: EvalTask, model: LoadedModel, options: EvalOptions, metric: String? = nil,
+    pairs: [LayerPair]? = nil, progress: ((Int, Int) -> Void)? = nil
+) throws -> SensitivityResult {
     let start = Date()
     let key = metric ?? task.spec.primaryMetric
     guard task.spec.metricNames.contains(key) else {
@@ -95,7 +100,8 @@ public func runSensitivity(_ task: EvalTask, model: LoadedModel, options: EvalOp
         progress?(3 + 2 * i, total)
         out.append(PairScore(pair: pair, ds: d, dsStandardError: dse, uniform: u, uniformStandardError: use))
     }
-    return SensitivityResult(task: task.spec.name, metric: key, shots: options.shots, n: n, seed: options.seed,
-                             nLayers: model.config.nLayers, baseline: base, baselineStandardError: baseSE, pairs: out,
-                             seconds: Date().timeIntervalSince(start))
+    return SensitivityResult(
+        task: task.spec.name, metric: key, shots: options.shots, n: n, seed: options.seed,
+        nLayers: model.config.nLayers, baseline: base, baselineStandardError: baseSE, pairs: out,
+        seconds: Date().timeIntervalSince(start))
 }

@@ -44,7 +44,11 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let s = try? c.decode(String.self) { self = .template(s) } else { self = .list(try c.decode([String].self)) }
+            if let s = try? c.decode(String.self) {
+                self = .template(s)
+            } else {
+                self = .list(try c.decode([String].self))
+            }
         }
 
         var templates: [String] {
@@ -91,8 +95,10 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
     public var primaryMetric: String
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, source, dataFile, fields, outputType, choicesAreContexts, description, docToText, docToTarget, docToChoice
-        case targetDelimiter, fewshotDelimiter, defaultShots, pool, poolSize, poolFile, until, maxTokens, extraction, filters
+        case name, source, dataFile, fields, outputType, choicesAreContexts, description, docToText, docToTarget,
+            docToChoice
+        case targetDelimiter, fewshotDelimiter, defaultShots, pool, poolSize, poolFile, until, maxTokens, extraction,
+            filters
         case ignoreCase, ignorePunctuation, regexesToIgnore, primaryMetric
 
         static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
@@ -106,17 +112,24 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
         "referencesField": "write \"docToTarget\": \"{{ field }}\" instead",
     ]
 
-    public init(name: String, source: String = "", dataFile: String, fields: [String: FieldSpec]? = nil, outputType: OutputType,
-                choicesAreContexts: Bool = false, description: String = "", docToText: String, docToTarget: String = "",
-                docToChoice: Choices? = nil, targetDelimiter: String = " ", fewshotDelimiter: String = "\n\n", defaultShots: Int = 0,
-                pool: PoolKind = .head, poolSize: Int = 50, poolFile: String = "mmlu/dev.jsonl", until: [String] = [],
-                maxTokens: Int = 32, extraction: Extraction = .removeWhitespace, filters: [OutputFilter]? = nil,
-                ignoreCase: Bool = false, ignorePunctuation: Bool = false, regexesToIgnore: [String] = [], primaryMetric: String = "acc") {
-        self.name = name; self.source = source; self.dataFile = dataFile; self.fields = fields; self.outputType = outputType
+    public init(
+        name: String, source: String = "", dataFile: String, fields: [String: FieldSpec]? = nil, outputType: OutputType,
+        choicesAreContexts: Bool = false, description: String = "", docToText: String, docToTarget: String = "",
+        docToChoice: Choices? = nil, targetDelimiter: String = " ", fewshotDelimiter: String = "\n\n",
+        defaultShots: Int = 0,
+        pool: PoolKind = .head, poolSize: Int = 50, poolFile: String = "mmlu/dev.jsonl", until: [String] = [],
+        maxTokens: Int = 32, extraction: Extraction = .removeWhitespace, filters: [OutputFilter]? = nil,
+        ignoreCase: Bool = false, ignorePunctuation: Bool = false, regexesToIgnore: [String] = [],
+        primaryMetric: String = "acc"
+    ) {
+        self.name = name; self.source = source; self.dataFile = dataFile; self.fields = fields;
+        self.outputType = outputType
         self.choicesAreContexts = choicesAreContexts; self.description = description; self.docToText = docToText
         self.docToTarget = docToTarget; self.docToChoice = docToChoice; self.targetDelimiter = targetDelimiter
-        self.fewshotDelimiter = fewshotDelimiter; self.defaultShots = defaultShots; self.pool = pool; self.poolSize = poolSize
-        self.poolFile = poolFile; self.until = until; self.maxTokens = maxTokens; self.extraction = extraction; self.filters = filters
+        self.fewshotDelimiter = fewshotDelimiter; self.defaultShots = defaultShots; self.pool = pool;
+        self.poolSize = poolSize
+        self.poolFile = poolFile; self.until = until; self.maxTokens = maxTokens; self.extraction = extraction;
+        self.filters = filters
         self.ignoreCase = ignoreCase; self.ignorePunctuation = ignorePunctuation; self.regexesToIgnore = regexesToIgnore
         self.primaryMetric = primaryMetric
     }
@@ -126,14 +139,19 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
         let all = try decoder.container(keyedBy: AnyKey.self)
         for key in all.allKeys.map(\.stringValue).sorted() {
             if let hint = Self.retiredKeys[key] {
-                throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(key)], debugDescription: "is no longer read: \(hint)"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: [AnyKey(key)], debugDescription: "is no longer read: \(hint)"))
             }
             if CodingKeys(rawValue: key) == nil {
-                throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(key)], debugDescription: "is not a task file key (\(CodingKeys.allNames))"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: [AnyKey(key)], debugDescription: "is not a task file key (\(CodingKeys.allNames))"))
             }
         }
-        self.init(name: try c.decode(String.self, forKey: .name), dataFile: try c.decode(String.self, forKey: .dataFile),
-                  outputType: try c.decode(OutputType.self, forKey: .outputType), docToText: try c.decode(String.self, forKey: .docToText))
+        self.init(
+            name: try c.decode(String.self, forKey: .name), dataFile: try c.decode(String.self, forKey: .dataFile),
+            outputType: try c.decode(OutputType.self, forKey: .outputType),
+            docToText: try c.decode(String.self, forKey: .docToText))
         source = try c.decodeIfPresent(String.self, forKey: .source) ?? ""
         fields = try c.decodeIfPresent([String: FieldSpec].self, forKey: .fields)
         choicesAreContexts = try c.decodeIfPresent(Bool.self, forKey: .choicesAreContexts) ?? false
@@ -176,20 +194,25 @@ public struct TaskSpec: Decodable, Sendable, Equatable {
     /// `lmEvalKeys`: name the keys as an lm-eval YAML does (doc_to_text, …).
     public func validate(path: String, lmEvalKeys: Bool = false) throws {
         func key(_ k: String) -> String {
-            lmEvalKeys ? ["docToText": "doc_to_text", "docToTarget": "doc_to_target", "docToChoice": "doc_to_choice"][k] ?? k : k
+            lmEvalKeys
+                ? ["docToText": "doc_to_text", "docToTarget": "doc_to_target", "docToChoice": "doc_to_choice"][k] ?? k
+                : k
         }
         if outputType == .multipleChoice, docToChoice == nil {
             throw EvalError.badTaskFile(path: path, reason: "a multiple_choice task needs \(key("docToChoice"))")
         }
         if choicesAreContexts, outputType != .multipleChoice {
-            throw EvalError.badTaskFile(path: path, reason: "choicesAreContexts (partial scoring) needs outputType multiple_choice")
+            throw EvalError.badTaskFile(
+                path: path, reason: "choicesAreContexts (partial scoring) needs outputType multiple_choice")
         }
         if outputType != .multipleChoice, docToTarget.isEmpty {
             throw EvalError.badTaskFile(path: path, reason: "a \(outputType.rawValue) task needs \(key("docToTarget"))")
         }
         guard metricNames.contains(primaryMetric) else {
-            throw EvalError.badTaskFile(path: path, reason: "primaryMetric \"\(primaryMetric)\" is not one of the task's metrics "
-                + "(\(metricNames.joined(separator: ", ")))")
+            throw EvalError.badTaskFile(
+                path: path,
+                reason: "primaryMetric \"\(primaryMetric)\" is not one of the task's metrics "
+                    + "(\(metricNames.joined(separator: ", ")))")
         }
         for (k, template) in [("description", description), ("docToText", docToText), ("docToTarget", docToTarget)] {
             try Template.check(template, file: path, key: key(k))
@@ -222,21 +245,28 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-
 /// The folder holding `<task>.json`: env LISA_TASKS, else `./tasks`, else `tasks/` beside or above the executable.
 public struct TasksFolder: Sendable {
     public let url: URL
 
-    public init(path explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(
+        path explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         var candidates: [URL] = []
         if let explicit, !explicit.isEmpty { candidates.append(URL(fileURLWithPath: explicit)) }
         if let env = environment["LISA_TASKS"], !env.isEmpty { candidates.append(URL(fileURLWithPath: env)) }
-        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("tasks"))
+        candidates.append(
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("tasks"))
         // The executable lives in <repo>/.build/<config>/lisa: walk up looking for tasks/.
-        var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         for _ in 0..<4 { candidates.append(exe.appendingPathComponent("tasks")); exe.deleteLastPathComponent() }
-        guard let found = candidates.first(where: { var d: ObjCBool = false
-            return FileManager.default.fileExists(atPath: $0.path, isDirectory: &d) && d.boolValue }) else {
+        guard
+            let found = candidates.first(where: {
+                var d: ObjCBool = false
+                return FileManager.default.fileExists(atPath: $0.path, isDirectory: &d) && d.boolValue
+            })
+        else {
             throw EvalError.tasksFolderMissing(searched: candidates.map(\.path))
         }
         url = found.standardizedFileURL
@@ -249,7 +279,9 @@ public struct TasksFolder: Sendable {
     }
 
     public func spec(_ name: String) throws -> TaskSpec {
-        guard !name.contains("/"), !name.hasPrefix("."), !name.isEmpty else { throw EvalError.taskNameIsAPath(name: name, folder: url.path) }
+        guard !name.contains("/"), !name.hasPrefix("."), !name.isEmpty else {
+            throw EvalError.taskNameIsAPath(name: name, folder: url.path)
+        }
         let path = url.appendingPathComponent("\(name).json").path
         guard FileManager.default.fileExists(atPath: path) else {
             throw EvalError.unknownTask(name: name, folder: url.path, available: available)

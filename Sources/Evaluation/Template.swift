@@ -4,7 +4,7 @@ import Stencil
 
 /// A task template (doc_to_text, doc_to_target, doc_to_choice, description): lm-eval's Jinja, in the subset `Jinja`
 /// reads, rewritten by `StencilEmitter` and rendered by Stencil. Compiled once per template string (`compile`).
-public final class CompiledTemplate: @unchecked Sendable {   // immutable after init; Stencil nodes are read-only
+public final class CompiledTemplate: @unchecked Sendable {  // immutable after init; Stencil nodes are read-only
     public let source: String
     let parts: [JinjaPart]
     /// The Stencil nodes of the rewritten template (parsed once; Stencil's Template.render would parse per call).
@@ -71,7 +71,7 @@ public final class CompiledTemplate: @unchecked Sendable {   // immutable after 
         top["__root"] = fields
         let ctx = Context(dictionary: fields, environment: PythonFilters.environment)
         do { return try ctx.push(dictionary: top) { try body(ctx) } } catch {
-            throw failure.error ?? error   // the filter's own error, not Stencil's wrapper
+            throw failure.error ?? error  // the filter's own error, not Stencil's wrapper
         }
     }
 
@@ -131,19 +131,26 @@ public enum Template {
         }
     }
 
-    static func run<T>(_ template: String, _ doc: Document, task: String, _ body: (CompiledTemplate) throws -> T) throws -> T {
+    static func run<T>(
+        _ template: String, _ doc: Document, task: String, _ body: (CompiledTemplate) throws -> T
+    ) throws -> T {
         let t: CompiledTemplate
         do { t = try CompiledTemplate.compile(template) } catch let e as JinjaError {
-            throw EvalError.badTemplate(task: task, template: template, reason: "uses \(e.construct), which is not supported")
+            throw EvalError.badTemplate(
+                task: task, template: template, reason: "uses \(e.construct), which is not supported")
         }
         do { return try body(t) } catch is UndefinedValue {
             if let missing = t.fieldPaths.first(where: { doc.value(at: $0) == nil }) {
-                throw EvalError.missingDocumentField(task: task, file: doc.file, line: doc.index + 1, field: missing, template: template)
+                throw EvalError.missingDocumentField(
+                    task: task, file: doc.file, line: doc.index + 1, field: missing, template: template)
             }
-            throw EvalError.badTemplate(task: task, template: template,
-                                        reason: "reads a value that document \(doc.index) (line \(doc.index + 1)) lacks")
+            throw EvalError.badTemplate(
+                task: task, template: template,
+                reason: "reads a value that document \(doc.index) (line \(doc.index + 1)) lacks")
         } catch let e as PythonValueError {
-            throw EvalError.badTemplate(task: task, template: template, reason: "fails on document \(doc.index) (line \(doc.index + 1)): \(e.reason)")
+            throw EvalError.badTemplate(
+                task: task, template: template,
+                reason: "fails on document \(doc.index) (line \(doc.index + 1)): \(e.reason)")
         }
     }
 

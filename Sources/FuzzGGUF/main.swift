@@ -11,7 +11,9 @@ runFuzzer(seeds: { dir in
     for arch in ["llama", "gemma3", "qwen2"] {
         for type in [GGMLType.f32, .q8_0] {
             var m = TinyModel(arch: arch)
-            (m.nLayers, m.nEmbd, m.nHeads, m.nKVHeads, m.headDim, m.nFF, m.vocab, m.context) = (2, 32, 2, 1, 16, 32, 270, 64)
+            (m.nLayers, m.nEmbd, m.nHeads, m.nKVHeads, m.headDim, m.nFF, m.vocab, m.context) = (
+                2, 32, 2, 1, 16, 32, 270, 64
+            )
             m.weightType = type
             try m.write(to: dir.appendingPathComponent("tiny-\(arch)-\(type).gguf").path)
         }

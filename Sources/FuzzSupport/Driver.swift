@@ -6,9 +6,11 @@ import Foundation
 // command line to LLVMFuzzerRunDriver.
 
 @_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                                 _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                                 _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt
+) -> CInt
 
 nonisolated(unsafe) private var body: (UnsafeRawBufferPointer) -> Void = { _ in }
 
@@ -21,7 +23,9 @@ public func fuzzOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
 
 /// Runs libFuzzer with `test` as the target, unless LISA_FUZZ_WRITE_SEEDS names a folder: then `seeds`
 /// writes the seed corpus there (fuzz/corpus/<name>/ is made that way) and the process exits.
-public func runFuzzer(seeds: (URL) throws -> Void = { _ in }, _ test: @escaping (UnsafeRawBufferPointer) -> Void) -> Never {
+public func runFuzzer(
+    seeds: (URL) throws -> Void = { _ in }, _ test: @escaping (UnsafeRawBufferPointer) -> Void
+) -> Never {
     if let dir = ProcessInfo.processInfo.environment["LISA_FUZZ_WRITE_SEEDS"] {
         let url = URL(fileURLWithPath: dir)
         do {

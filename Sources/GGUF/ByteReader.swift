@@ -34,8 +34,9 @@ struct ByteReader {
         let start = offset
         let len = try read(UInt64.self, "length of " + field())
         guard len <= UInt64(remaining) else {
-            throw GGUFError.truncated(path: path, field: field(), offset: offset,
-                                      needed: len > UInt64(Int.max) ? Int.max : Int(len), fileSize: bytes.count)
+            throw GGUFError.truncated(
+                path: path, field: field(), offset: offset,
+                needed: len > UInt64(Int.max) ? Int.max : Int(len), fileSize: bytes.count)
         }
         let n = Int(len)
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])

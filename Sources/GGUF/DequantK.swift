@@ -15,10 +15,10 @@ enum KBlocks {
         let d = half(src, 80), dmin = half(src, 82)
         var y = out
         var s = 0
-        for _ in 0..<2 {                       // two halves of 128 elements, 32 bytes of qs each
+        for _ in 0..<2 {  // two halves of 128 elements, 32 bytes of qs each
             var shift: UInt8 = 0
             for _ in 0..<4 {
-                for part in 0..<2 {            // 16 elements from q[0..16), then 16 from q[16..32)
+                for part in 0..<2 {  // 16 elements from q[0..16), then 16 from q[16..32)
                     let sc = scales[s]; s += 1
                     let dl = d * Float(sc & 0x0F), ml = dmin * Float(sc >> 4)
                     let qq = q + 16 * part
@@ -48,7 +48,7 @@ enum KBlocks {
         let w1 = (a1 & k2) | (((t >> 2) & k1) << 4)
         let w2 = ((a0 >> 4) & k2) | (((t >> 4) & k1) << 4)
         let w3 = ((a1 >> 4) & k2) | (((t >> 6) & k1) << 4)
-        var scales = (w0, w1, w2, w3)   // 16 bytes: scale s is byte s, value − 32
+        var scales = (w0, w1, w2, w3)  // 16 bytes: scale s is byte s, value − 32
         withUnsafeBytes(of: &scales) { sb in
             var y = out
             var s = 0

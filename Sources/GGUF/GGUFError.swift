@@ -39,7 +39,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .badDimensions(p, n, r): return "\(p): tensor '\(n)' has invalid dimensions: \(r)."
         case let .tensorOutOfFile(p, n, s, e, size):
             return "\(p): tensor '\(n)' data [\(s), \(e)) lies outside the file (\(size) bytes)."
-        case let .misaligned(p, n, o, a): return "\(p): tensor '\(n)' offset \(o) is not a multiple of the alignment \(a)."
+        case let .misaligned(p, n, o, a):
+            return "\(p): tensor '\(n)' offset \(o) is not a multiple of the alignment \(a)."
         case let .badAlignment(p, v): return "\(p): general.alignment = \(v) is not a power of two between 1 and 65536."
         case let .invalidUTF8(p, f, o): return "\(p): \(f) at byte offset \(o) is not valid UTF-8."
         case let .duplicate(p, w, n): return "\(p): duplicate \(w) '\(n)'."
@@ -50,8 +51,10 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .missingTensor(p, n): return "\(p): tensor '\(n)' is missing."
         case let .unsupportedDequantization(n, t): return "tensor '\(n)': dequantization of type \(t) is not supported."
         case let .writeFailed(p, r): return "\(p): cannot write the GGUF file: \(r)."
-        case let .rowOutOfRange(p, n, r, rows): return "\(p): tensor '\(n)' has \(rows) rows, so row \(r) does not exist."
-        case let .quantizationUnsupported(t): return "quantization to \(t) is not supported (F32, F16, BF16 and Q8_0 are)."
+        case let .rowOutOfRange(p, n, r, rows):
+            return "\(p): tensor '\(n)' has \(rows) rows, so row \(r) does not exist."
+        case let .quantizationUnsupported(t):
+            return "quantization to \(t) is not supported (F32, F16, BF16 and Q8_0 are)."
         case let .badValueCount(w, c, b): return "\(w): \(c) values is not a multiple of the block size \(b)."
         }
     }

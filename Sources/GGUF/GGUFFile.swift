@@ -39,7 +39,9 @@ public final class GGUFFile: @unchecked Sendable {
         try r.need(4, "magic")
         let magic = Array(mapped.bytes[0..<4])
         guard magic == Array("GGUF".utf8) else {
-            let shown = magic.map { (32...126).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+            let shown = magic.map {
+                (32...126).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16)
+            }.joined()
             throw GGUFError.notGGUF(path: path, magic: "\"\(shown)\"")
         }
         r.offset = 4
@@ -54,7 +56,8 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFError.absurdCount(path: path, field: "tensor count", count: nTensors, offset: tensorCountOffset)
         }
         guard nKV <= UInt64(r.remaining / 13) else {
-            throw GGUFError.absurdCount(path: path, field: "metadata key/value count", count: nKV, offset: kvCountOffset)
+            throw GGUFError.absurdCount(
+                path: path, field: "metadata key/value count", count: nKV, offset: kvCountOffset)
         }
 
         var order: [(key: String, value: GGUFValue)] = []
@@ -77,11 +80,14 @@ public final class GGUFFile: @unchecked Sendable {
         var align = 32
         if let a = dict["general.alignment"] {
             guard a.int != nil || a.type == .uint64 else {
-                throw GGUFError.wrongKeyType(path: path, key: "general.alignment", expected: "an unsigned integer", found: a.typeInWords)
+                throw GGUFError.wrongKeyType(
+                    path: path, key: "general.alignment", expected: "an unsigned integer", found: a.typeInWords)
             }
             guard let av = a.int, av > 0, av <= 65536, av & (av - 1) == 0 else {
                 // A negative value is reported as 0 rather than trapping in the UInt64 conversion.
-                let shown: UInt64 = { if case let .uint64(u) = a { return u }; return UInt64(max(a.int ?? 0, 0)) }()
+                let shown: UInt64 = {
+                    if case let .uint64(u) = a { return u }; return UInt64(max(a.int ?? 0, 0))
+                }()
                 throw GGUFError.badAlignment(path: path, value: shown)
             }
             align = av
@@ -94,7 +100,8 @@ public final class GGUFFile: @unchecked Sendable {
             let name = try r.readString("name of tensor #\(i)")
             let nDims = try r.read(UInt32.self, "dimension count of tensor '\(name)'")
             guard nDims >= 1, nDims <= UInt32(GGUFFile.maxDims) else {
-                throw GGUFError.badDimensions(path: path, tensor: name, reason: "\(nDims) dimensions (1 to \(GGUFFile.maxDims) allowed)")
+                throw GGUFError.badDimensions(
+                    path: path, tensor: name, reason: "\(nDims) dimensions (1 to \(GGUFFile.maxDims) allowed)")
             }
             var dims: [Int] = []
             var count = 1
@@ -115,15 +122,19 @@ public final class GGUFFile: @unchecked Sendable {
                 throw GGUFError.unknownTensorType(path: path, tensor: name, type: rawType)
             }
             guard dims[0] % type.blockSize == 0 else {
-                throw GGUFError.badDimensions(path: path, tensor: name,
+                throw GGUFError.badDimensions(
+                    path: path, tensor: name,
                     reason: "row length \(dims[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
             }
             let off = try r.read(UInt64.self, "data offset of tensor '\(name)'")
-            guard off % UInt64(align) == 0 else { throw GGUFError.misaligned(path: path, tensor: name, offset: off, alignment: align) }
+            guard off % UInt64(align) == 0 else {
+                throw GGUFError.misaligned(path: path, tensor: name, offset: off, alignment: align)
+            }
             let bytes = count / type.blockSize * type.blockBytes
             guard index[name] == nil else { throw GGUFError.duplicate(path: path, what: "tensor name", name: name) }
             index[name] = infos.count
-            infos.append(GGUFTensorInfo(name: name, dims: dims, type: type, offset: off, elementCount: count, byteCount: bytes))
+            infos.append(
+                GGUFTensorInfo(name: name, dims: dims, type: type, offset: off, elementCount: count, byteCount: bytes))
         }
         let dataStart = (r.offset + align - 1) / align * align
         dataOffset = dataStart
@@ -132,8 +143,9 @@ public final class GGUFFile: @unchecked Sendable {
             let (start, o1) = UInt64(dataStart).addingReportingOverflow(t.offset)
             let (end, o2) = start.addingReportingOverflow(UInt64(t.byteCount))
             guard !o1, !o2, end <= UInt64(mapped.size) else {
-                throw GGUFError.tensorOutOfFile(path: path, tensor: t.name, start: o1 ? Int.max : Int(clamping: start),
-                                                end: o1 || o2 ? Int.max : Int(clamping: end), fileSize: mapped.size)
+                throw GGUFError.tensorOutOfFile(
+                    path: path, tensor: t.name, start: o1 ? Int.max : Int(clamping: start),
+                    end: o1 || o2 ? Int.max : Int(clamping: end), fileSize: mapped.size)
             }
         }
         // Ranges are inside the file (checked above), so the sums cannot overflow.
@@ -157,7 +169,9 @@ public final class GGUFFile: @unchecked Sendable {
         case .float32: return .float32(try r.readFloat(f))
         case .bool:
             let b = try r.read(UInt8.self, f)
-            guard b <= 1 else { throw GGUFError.wrongKeyType(path: r.path, key: key, expected: "bool 0 or 1", found: "\(b)") }
+            guard b <= 1 else {
+                throw GGUFError.wrongKeyType(path: r.path, key: key, expected: "bool 0 or 1", found: "\(b)")
+            }
             return .bool(b == 1)
         case .string: return .string(try r.readString(f))
         case .uint64: return .uint64(try r.read(UInt64.self, f))
@@ -175,7 +189,8 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFError.unknownValueType(path: r.path, key: key, type: rawType, offset: typeOffset)
         }
         guard depth < GGUFFile.maxArrayDepth else {
-            throw GGUFError.absurdCount(path: r.path, field: "array nesting depth of '\(key)'", count: UInt64(depth + 1), offset: typeOffset)
+            throw GGUFError.absurdCount(
+                path: r.path, field: "array nesting depth of '\(key)'", count: UInt64(depth + 1), offset: typeOffset)
         }
         let countOffset = r.offset
         let n = try r.read(UInt64.self, "element count of '\(key)'")
@@ -187,7 +202,9 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// `count` items of type `type`, read into one typed array.
-    static func readArray(_ r: inout ByteReader, type: GGUFValueType, count n: Int, key: String, depth: Int) throws -> GGUFArray {
+    static func readArray(
+        _ r: inout ByteReader, type: GGUFValueType, count n: Int, key: String, depth: Int
+    ) throws -> GGUFArray {
         let f = "item of '\(key)'"
         func many<T>(_ read: (inout ByteReader) throws -> T) throws -> [T] {
             var out: [T] = []
@@ -208,11 +225,14 @@ public final class GGUFFile: @unchecked Sendable {
         case .float64: return .float64(try many { try $0.readDouble(f) })
         case .string: return .string(try many { try $0.readString(f) })
         case .bool:
-            return .bool(try many { r in
-                let b = try r.read(UInt8.self, f)
-                guard b <= 1 else { throw GGUFError.wrongKeyType(path: r.path, key: key, expected: "bool 0 or 1", found: "\(b)") }
-                return b == 1
-            })
+            return .bool(
+                try many { r in
+                    let b = try r.read(UInt8.self, f)
+                    guard b <= 1 else {
+                        throw GGUFError.wrongKeyType(path: r.path, key: key, expected: "bool 0 or 1", found: "\(b)")
+                    }
+                    return b == 1
+                })
         case .array:
             return .arrays(try many { try readArrayValue(&$0, key: key, depth: depth + 1) })
         }

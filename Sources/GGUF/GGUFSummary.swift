@@ -26,7 +26,9 @@ public struct GGUFSummary: Codable, Equatable, Sendable {
         public let padId: Int?
         public let addBosToken: Bool?
 
-        public init(model: String?, pre: String?, vocabSize: Int?, bosId: Int?, eosId: Int?, padId: Int?, addBosToken: Bool?) {
+        public init(
+            model: String?, pre: String?, vocabSize: Int?, bosId: Int?, eosId: Int?, padId: Int?, addBosToken: Bool?
+        ) {
             self.model = model; self.pre = pre; self.vocabSize = vocabSize
             self.bosId = bosId; self.eosId = eosId; self.padId = padId; self.addBosToken = addBosToken
         }

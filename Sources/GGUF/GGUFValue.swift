@@ -39,7 +39,9 @@ public enum GGUFValue: Equatable, Sendable {
     case uint64(UInt64), int64(Int64), float64(Double)
 
     /// An array from boxed items (for writers and tests); stored compactly when the items match `type`.
-    public static func array(_ type: GGUFValueType, _ items: [GGUFValue]) -> GGUFValue { .array(GGUFArray(type, items)) }
+    public static func array(_ type: GGUFValueType, _ items: [GGUFValue]) -> GGUFValue {
+        .array(GGUFArray(type, items))
+    }
 
     public var type: GGUFValueType {
         switch self {
@@ -117,18 +119,48 @@ public enum GGUFArray: Equatable, Sendable, RandomAccessCollection {
         }
         let typed: GGUFArray?
         switch type {
-        case .uint8: typed = all { if case let .uint8(x) = $0 { return x }; return nil }.map(GGUFArray.uint8)
-        case .int8: typed = all { if case let .int8(x) = $0 { return x }; return nil }.map(GGUFArray.int8)
-        case .uint16: typed = all { if case let .uint16(x) = $0 { return x }; return nil }.map(GGUFArray.uint16)
-        case .int16: typed = all { if case let .int16(x) = $0 { return x }; return nil }.map(GGUFArray.int16)
-        case .uint32: typed = all { if case let .uint32(x) = $0 { return x }; return nil }.map(GGUFArray.uint32)
-        case .int32: typed = all { if case let .int32(x) = $0 { return x }; return nil }.map(GGUFArray.int32)
-        case .float32: typed = all { if case let .float32(x) = $0 { return x }; return nil }.map(GGUFArray.float32)
+        case .uint8:
+            typed = all {
+                if case let .uint8(x) = $0 { return x }; return nil
+            }.map(GGUFArray.uint8)
+        case .int8:
+            typed = all {
+                if case let .int8(x) = $0 { return x }; return nil
+            }.map(GGUFArray.int8)
+        case .uint16:
+            typed = all {
+                if case let .uint16(x) = $0 { return x }; return nil
+            }.map(GGUFArray.uint16)
+        case .int16:
+            typed = all {
+                if case let .int16(x) = $0 { return x }; return nil
+            }.map(GGUFArray.int16)
+        case .uint32:
+            typed = all {
+                if case let .uint32(x) = $0 { return x }; return nil
+            }.map(GGUFArray.uint32)
+        case .int32:
+            typed = all {
+                if case let .int32(x) = $0 { return x }; return nil
+            }.map(GGUFArray.int32)
+        case .float32:
+            typed = all {
+                if case let .float32(x) = $0 { return x }; return nil
+            }.map(GGUFArray.float32)
         case .bool: typed = all(\.bool).map(GGUFArray.bool)
         case .string: typed = all(\.string).map(GGUFArray.string)
-        case .uint64: typed = all { if case let .uint64(x) = $0 { return x }; return nil }.map(GGUFArray.uint64)
-        case .int64: typed = all { if case let .int64(x) = $0 { return x }; return nil }.map(GGUFArray.int64)
-        case .float64: typed = all { if case let .float64(x) = $0 { return x }; return nil }.map(GGUFArray.float64)
+        case .uint64:
+            typed = all {
+                if case let .uint64(x) = $0 { return x }; return nil
+            }.map(GGUFArray.uint64)
+        case .int64:
+            typed = all {
+                if case let .int64(x) = $0 { return x }; return nil
+            }.map(GGUFArray.int64)
+        case .float64:
+            typed = all {
+                if case let .float64(x) = $0 { return x }; return nil
+            }.map(GGUFArray.float64)
         case .array: typed = all(\.array).map(GGUFArray.arrays)
         }
         self = typed ?? .mixed(type, items)

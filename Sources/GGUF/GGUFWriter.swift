@@ -32,7 +32,9 @@ public struct GGUFWriter {
     /// Everything in `file` (metadata in file order, tensors in file order, raw data copied).
     public init(copying file: GGUFFile) {
         metadata = file.metadataOrder
-        tensors = file.tensors.map { Tensor(name: $0.name, dims: $0.dims, type: $0.type, data: Array(file.rawBytes($0))) }
+        tensors = file.tensors.map {
+            Tensor(name: $0.name, dims: $0.dims, type: $0.type, data: Array(file.rawBytes($0)))
+        }
     }
 
     /// general.alignment when present, else ggml's default 32.
@@ -53,7 +55,9 @@ public struct GGUFWriter {
         w.put(UInt64(metadata.count))
         var keys = Set<String>()
         for (key, value) in metadata {
-            guard keys.insert(key).inserted else { throw GGUFError.duplicate(path: path, what: "metadata key", name: key) }
+            guard keys.insert(key).inserted else {
+                throw GGUFError.duplicate(path: path, what: "metadata key", name: key)
+            }
             if let bad = GGUFWriter.mistypedArray(value) {
                 throw GGUFError.writeFailed(path: path, reason: "metadata key '\(key)' holds \(bad)")
             }
@@ -66,10 +70,12 @@ public struct GGUFWriter {
             let count = t.dims.reduce(1, *)
             let expected = count / t.type.blockSize * t.type.blockBytes
             guard t.data.count == expected, count % t.type.blockSize == 0 else {
-                throw GGUFError.writeFailed(path: path, reason: "tensor '\(t.name)' has \(t.data.count) bytes of data, expected \(expected)")
+                throw GGUFError.writeFailed(
+                    path: path, reason: "tensor '\(t.name)' has \(t.data.count) bytes of data, expected \(expected)")
             }
             guard (1...4).contains(t.dims.count), t.dims.allSatisfy({ $0 >= 1 }) else {
-                throw GGUFError.badDimensions(path: path, tensor: t.name, reason: "dims \(t.dims) (1 to 4 dimensions, each at least 1)")
+                throw GGUFError.badDimensions(
+                    path: path, tensor: t.name, reason: "dims \(t.dims) (1 to 4 dimensions, each at least 1)")
             }
             w.string(t.name)
             w.put(UInt32(t.dims.count))

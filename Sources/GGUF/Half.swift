@@ -21,8 +21,8 @@ public enum HalfFloat {
         let x = f.bitPattern
         let sign = UInt16((x >> 16) & 0x8000)
         let a = x & 0x7FFF_FFFF
-        if a > 0x7F80_0000 { return sign | 0x7E00 | UInt16((a >> 13) & 0x3FF) }   // NaN stays NaN (quiet)
-        if a >= 0x4780_0000 { return sign | 0x7C00 }                               // ≥ 2^16 → ∞
+        if a > 0x7F80_0000 { return sign | 0x7E00 | UInt16((a >> 13) & 0x3FF) }  // NaN stays NaN (quiet)
+        if a >= 0x4780_0000 { return sign | 0x7C00 }  // ≥ 2^16 → ∞
         if a < 0x3880_0000 {
             // Below the smallest normal half (2^-14): a subnormal, round(v · 2^24); 1024 carries into 0x400.
             let v = Float(bitPattern: a) * 0x1p24
@@ -30,7 +30,7 @@ public enum HalfFloat {
         }
         var h = (((a >> 23) - 112) << 10) | ((a & 0x7F_FFFF) >> 13)
         let rest = a & 0x1FFF
-        if rest > 0x1000 || (rest == 0x1000 && h & 1 == 1) { h += 1 }              // a carry may reach ∞: correct
+        if rest > 0x1000 || (rest == 0x1000 && h & 1 == 1) { h += 1 }  // a carry may reach ∞: correct
         return sign | UInt16(h)
     }
 

@@ -18,14 +18,18 @@ public final class MappedFile: @unchecked Sendable {
         guard fd >= 0 else { throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard fstat(fd, &st) == 0 else {
+            throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw GGUFError.cannotOpen(path: path, reason: "it is \(Self.kind(st.st_mode)), not a regular file")
         }
         size = Int(st.st_size)
         if size == 0 { base = nil; return }
         let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-        guard let p, p != MAP_FAILED else { throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard let p, p != MAP_FAILED else {
+            throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
         base = p
     }
 

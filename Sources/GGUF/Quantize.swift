@@ -4,19 +4,29 @@ extension GGUFWriter {
     /// multiple of the type's block size.
     public static func quantize(_ values: [Float], to type: GGMLType) throws -> [UInt8] {
         guard values.count % type.blockSize == 0 else {
-            throw GGUFError.badValueCount(what: "quantizing to \(type.name)", count: values.count, blockSize: type.blockSize)
+            throw GGUFError.badValueCount(
+                what: "quantizing to \(type.name)", count: values.count, blockSize: type.blockSize)
         }
-        guard [.f32, .f16, .bf16, .q8_0].contains(type) else { throw GGUFError.quantizationUnsupported(type: type.name) }
+        guard [.f32, .f16, .bf16, .q8_0].contains(type) else {
+            throw GGUFError.quantizationUnsupported(type: type.name)
+        }
         var out = [UInt8](repeating: 0, count: values.count / type.blockSize * type.blockBytes)
         out.withUnsafeMutableBytes { dst in
             values.withUnsafeBufferPointer { src in
                 switch type {
                 case .f32:
-                    for (i, v) in src.enumerated() { dst.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+                    for (i, v) in src.enumerated() {
+                        dst.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                    }
                 case .f16:
-                    for (i, v) in src.enumerated() { dst.storeBytes(of: HalfFloat.fromFloat(v).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+                    for (i, v) in src.enumerated() {
+                        dst.storeBytes(of: HalfFloat.fromFloat(v).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                    }
                 case .bf16:
-                    for (i, v) in src.enumerated() { dst.storeBytes(of: HalfFloat.bf16FromFloat(v).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+                    for (i, v) in src.enumerated() {
+                        dst.storeBytes(
+                            of: HalfFloat.bf16FromFloat(v).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                    }
                 case .q8_0:
                     for b in 0..<(src.count / 32) { q8_0Block(src.baseAddress! + 32 * b, dst.baseAddress! + 34 * b) }
                 default: preconditionFailure("checked above")

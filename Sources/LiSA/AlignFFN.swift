@@ -17,12 +17,12 @@ public enum AlignFFNKind: String, Codable, Sendable, CaseIterable {
 /// Weights of one alignment FFN, stored [out, in] like nn.Linear. `plus` has none.
 public final class AlignFFN: @unchecked Sendable {
     public let kind: AlignFFNKind
-    public let heads: Int          // h
-    public let hidden: Int         // F (DL kinds), else 0
-    public let w1: FloatBuffer     // DL: [F, 2h]; SL: [h, 2h]; plus: [0]
-    public let b1: FloatBuffer     // DL: [F];     SL: [h];     plus: [0]
-    public let w2: FloatBuffer     // DL: [h, F];  else [0]
-    public let b2: FloatBuffer     // DL: [h];     else [0]
+    public let heads: Int  // h
+    public let hidden: Int  // F (DL kinds), else 0
+    public let w1: FloatBuffer  // DL: [F, 2h]; SL: [h, 2h]; plus: [0]
+    public let b1: FloatBuffer  // DL: [F];     SL: [h];     plus: [0]
+    public let w2: FloatBuffer  // DL: [h, F];  else [0]
+    public let b2: FloatBuffer  // DL: [h];     else [0]
 
     public init(kind: AlignFFNKind, heads h: Int, hidden F: Int = 256) {
         self.kind = kind; heads = h
@@ -48,7 +48,10 @@ public final class AlignFFN: @unchecked Sendable {
         let h = heads
         switch kind {
         case .dl, .dlSilu:
-            return [("ffn.w1", w1, [hidden, 2 * h]), ("ffn.b1", b1, [hidden]), ("ffn.w2", w2, [h, hidden]), ("ffn.b2", b2, [h])]
+            return [
+                ("ffn.w1", w1, [hidden, 2 * h]), ("ffn.b1", b1, [hidden]), ("ffn.w2", w2, [h, hidden]),
+                ("ffn.b2", b2, [h]),
+            ]
         case .sl: return [("ffn.w", w1, [h, 2 * h]), ("ffn.b", b1, [h])]
         case .plus: return []
         }
@@ -80,15 +83,17 @@ public typealias AlignFFNGrads = AlignFFN
 /// Activations kept by the forward for the backward.
 public final class AlignFFNActs {
     public let rows: Int
-    public let pre: FloatBuffer    // [N, F] hidden pre-activation (DL kinds)
-    public let act: FloatBuffer    // [N, F] hidden activation (DL kinds)
+    public let pre: FloatBuffer  // [N, F] hidden pre-activation (DL kinds)
+    public let act: FloatBuffer  // [N, F] hidden activation (DL kinds)
     public init(rows n: Int, hidden F: Int) {
         rows = n; pre = FloatBuffer(count: n * F); act = FloatBuffer(count: n * F)
     }
 }
 
 /// y[N, h] = FFN(x[N, 2h]); `acts` receives the hidden activations.
-public func alignFFNForward(_ f: AlignFFN, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, acts: AlignFFNActs, rows n: Int) {
+public func alignFFNForward(
+    _ f: AlignFFN, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, acts: AlignFFNActs, rows n: Int
+) {
     let h = f.heads, F = f.hidden
     guard n > 0 else { return }
     switch f.kind {
@@ -96,7 +101,11 @@ public func alignFFNForward(_ f: AlignFFN, x: UnsafePointer<Float>, y: UnsafeMut
         BLAS.gemmNT(m: n, n: F, k: 2 * h, a: x, lda: 2 * h, b: f.w1.pointer, ldb: 2 * h, c: acts.pre.pointer, ldc: F)
         Kernels.addBias(acts.pre.pointer, f.b1.pointer, rows: n, n: F)
         let p = acts.pre.pointer, a = acts.act.pointer
-        if f.kind == .dl { for i in 0..<(n * F) { a[i] = max(p[i], 0) } } else { for i in 0..<(n * F) { a[i] = Kernels.silu(p[i]) } }
+        if f.kind == .dl {
+            for i in 0..<(n * F) { a[i] = max(p[i], 0) }
+        } else {
+            for i in 0..<(n * F) { a[i] = Kernels.silu(p[i]) }
+        }
         BLAS.gemmNT(m: n, n: h, k: F, a: a, lda: F, b: f.w2.pointer, ldb: F, c: y, ldc: h)
         Kernels.addBias(y, f.b2.pointer, rows: n, n: h)
     case .sl:
@@ -109,8 +118,10 @@ public func alignFFNForward(_ f: AlignFFN, x: UnsafePointer<Float>, y: UnsafeMut
 
 /// Backward of `alignFFNForward`: given dy[N, h], writes dx[N, 2h] and accumulates into `grads`.
 /// Overwrites acts.act with the gradient of the hidden activation (no longer needed).
-public func alignFFNBackward(_ f: AlignFFN, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, acts: AlignFFNActs, rows n: Int,
-                             dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, grads g: AlignFFNGrads) {
+public func alignFFNBackward(
+    _ f: AlignFFN, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, acts: AlignFFNActs, rows n: Int,
+    dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, grads g: AlignFFNGrads
+) {
     let h = f.heads, F = f.hidden
     guard n > 0 else { return }
     func biasGrad(_ db: UnsafeMutablePointer<Float>, _ d: UnsafePointer<Float>, _ width: Int) {

@@ -7,8 +7,10 @@ import Numerics
 /// Backward of `Kernels.rmsNorm` (y = x·s·w, s = (mean(x²) + ε)^(−½)):
 /// dx_i = s·w_i·dy_i − x_i·s³/n · Σ_j dy_j·w_j·x_j. x, dy: [rows, n]; w: [n] or nil; dx: [rows, n].
 /// With `accumulate`, dx += the gradient (residual branches), else dx = it. dx must not alias x or dy.
-public func rmsNormBackward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, dy: UnsafePointer<Float>,
-                            dx: UnsafeMutablePointer<Float>, rows: Int, n: Int, eps: Float, accumulate: Bool = false) {
+public func rmsNormBackward(
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, dy: UnsafePointer<Float>,
+    dx: UnsafeMutablePointer<Float>, rows: Int, n: Int, eps: Float, accumulate: Bool = false
+) {
     for r in 0..<rows {
         let xr = x + r * n, dyr = dy + r * n, dxr = dx + r * n
         var ss = 0.0, dot = 0.0
@@ -44,8 +46,10 @@ public func siluDerivative(_ x: Float) -> Float {
 
 /// Backward of `Kernels.gatedActivation` (a = act(gate)·up). gate, up: pre-activation inputs [count];
 /// da: [count]; writes dGate and dUp [count].
-public func gatedActivationBackward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, da: UnsafePointer<Float>,
-                                    dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int, gelu: Bool) {
+public func gatedActivationBackward(
+    gate: UnsafePointer<Float>, up: UnsafePointer<Float>, da: UnsafePointer<Float>,
+    dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int, gelu: Bool
+) {
     for i in 0..<count {
         let g = gate[i]
         let act = gelu ? Kernels.geluTanh(g) : Kernels.silu(g)
@@ -76,17 +80,21 @@ public func crossEntropyForwardBackward(_ logits: UnsafeMutablePointer<Float>, t
 
 /// Standard attention scores backward: S_h = α·Q_h·K_g(h)ᵀ (masked entries already zero in dS).
 /// dS: [h, T, T]; q: [T, h·hd]; k: [T, h_kv·hd]. Writes dQ [T, h·hd] and dK [T, h_kv·hd].
-public func scoresBackward(dS: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, alpha: Float,
-                           dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
-                           T: Int, heads H: Int, kvHeads: Int, headDim hd: Int) {
+public func scoresBackward(
+    dS: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, alpha: Float,
+    dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>,
+    T: Int, heads H: Int, kvHeads: Int, headDim hd: Int
+) {
     let qDim = H * hd, kvDim = kvHeads * hd, g = H / kvHeads, plane = T * T
     dK.update(repeating: 0, count: T * kvDim)
     for i in 0..<H {
         let kg = (i / g) * hd
         // dQ_i [T, hd] = α·dS_i·K_g ; dK_g += α·dS_iᵀ·Q_i
-        BLAS.gemmNN(m: T, n: hd, k: T, alpha: alpha, a: dS + i * plane, lda: T, b: k + kg, ldb: kvDim,
-                    c: dQ + i * hd, ldc: qDim)
-        BLAS.gemmTN(m: T, n: hd, k: T, alpha: alpha, a: dS + i * plane, lda: T, b: q + i * hd, ldb: qDim,
-                    beta: 1, c: dK + kg, ldc: kvDim)
+        BLAS.gemmNN(
+            m: T, n: hd, k: T, alpha: alpha, a: dS + i * plane, lda: T, b: k + kg, ldb: kvDim,
+            c: dQ + i * hd, ldc: qDim)
+        BLAS.gemmTN(
+            m: T, n: hd, k: T, alpha: alpha, a: dS + i * plane, lda: T, b: q + i * hd, ldb: qDim,
+            beta: 1, c: dK + kg, ldc: kvDim)
     }
 }

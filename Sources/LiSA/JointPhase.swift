@@ -19,8 +19,9 @@ extension ModuleGrads {
 extension LocalKDTrainer {
     /// The modules of the joint phase: the LiSA layers, plus any DS layers the sharing config lists.
     public var jointModules: TrainingModules {
-        TrainingModules(lisa: Dictionary(uniqueKeysWithValues: layers.map { ($0.index, $0) }),
-                        ds: Set(sharing.layers.filter { $0.mode == .ds }.map(\.index)))
+        TrainingModules(
+            lisa: Dictionary(uniqueKeysWithValues: layers.map { ($0.index, $0) }),
+            ds: Set(sharing.layers.filter { $0.mode == .ds }.map(\.index)))
     }
 
     /// The joint phase (eq 7): L = β·L_KD + (1−β)·L_LM through the whole network with the LiSA layers in
@@ -36,7 +37,9 @@ extension LocalKDTrainer {
         let B = Float(batch.count), S = Float(layers.count)
         let prof = stepProfile
         for tokens in batch {
-            let teacher = beta > 0 ? try prof.time(.teacher) { try TeacherCapture.run(model, tokens: tokens, layers: layers) } : nil
+            let teacher =
+                beta > 0
+                ? try prof.time(.teacher) { try TeacherCapture.run(model, tokens: tokens, layers: layers) } : nil
             try prof.time(.forward) { try graph.forward(tokens) }
             var scoreGrads: [Int: FloatBuffer] = [:]
             prof.time(.losses) {
@@ -45,17 +48,21 @@ extension LocalKDTrainer {
                     var kd = 0.0
                     for L in layers {
                         let a = graph.scores(layer: L.index), target = teacher.scores[L.index]!
-                        let (sum, count) = huberForward(a.pointer, target.pointer, count: a.count, delta: options.huberDelta)
+                        let (sum, count) = huberForward(
+                            a.pointer, target.pointer, count: a.count, delta: options.huberDelta)
                         kd += sum / Double(count)
-                        let g = FloatBuffer(count: a.count)            // [h, T, T]
-                        huberBackward(a.pointer, target.pointer, count: a.count, delta: options.huberDelta,
-                                      scale: beta / (B * S * Float(count)), da: g.pointer)
+                        let g = FloatBuffer(count: a.count)  // [h, T, T]
+                        huberBackward(
+                            a.pointer, target.pointer, count: a.count, delta: options.huberDelta,
+                            scale: beta / (B * S * Float(count)), da: g.pointer)
                         scoreGrads[L.index] = g
                     }
                     kdSum += kd / Double(S)
                 }
             }
-            if update { prof.time(.backward) { graph.backward(lmScale: (1 - beta) / B, scoreGrads: scoreGrads, grads: mg) } }
+            if update {
+                prof.time(.backward) { graph.backward(lmScale: (1 - beta) / B, scoreGrads: scoreGrads, grads: mg) }
+            }
         }
         if update && apply { _ = prof.time(.optimizer) { optimizer.update(grads: flatGrads) } }
         let kd = kdSum / Double(B), lm = lmSum / Double(B)

@@ -29,28 +29,37 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
     public init(layer: LiSALayer, element: KVElement = .f32) { self.layer = layer; self.element = element }
 
     /// K_LR [count, h_kv·r] as Float32 (a copy, for checks).
-    public var lowRankKeys: [Float] { element == .f32 ? kCache32 : withLowRankKeys { Array(UnsafeBufferPointer(start: $0, count: kCache16.count)) } }
+    public var lowRankKeys: [Float] {
+        element == .f32 ? kCache32 : withLowRankKeys { Array(UnsafeBufferPointer(start: $0, count: kCache16.count)) }
+    }
 
     /// Bytes of the low-rank K cache (its element size in use).
     public var lowRankKBytes: Int { (kCache32.count + kCache16.count) * element.bytes }
 
-    public func reset() { kCache32.removeAll(keepingCapacity: true); kCache16.removeAll(keepingCapacity: true); count = 0 }
+    public func reset() {
+        kCache32.removeAll(keepingCapacity: true); kCache16.removeAll(keepingCapacity: true); count = 0
+    }
 
     /// K_LR [count, h_kv·r] as Float32 for the duration of `body`.
     func withLowRankKeys<R>(_ body: (UnsafePointer<Float>) -> R) -> R {
         if element == .f32 { return kCache32.withUnsafeBufferPointer { body($0.baseAddress!) } }
-        if widened.count < kCache16.count { widened = FloatBuffer(count: max(kCache16.count, 2 * widened.count), zeroed: false) }
+        if widened.count < kCache16.count {
+            widened = FloatBuffer(count: max(kCache16.count, 2 * widened.count), zeroed: false)
+        }
         kCache16.withUnsafeBufferPointer { lk_f16_to_f32($0.baseAddress!, widened.pointer, Int64($0.count)) }
         return body(widened.pointer)
     }
 
-    public func scores(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int,
-                       prevScores: UnsafePointer<Float>, S: Int, into out: UnsafeMutablePointer<Float>) {
+    public func scores(
+        layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int,
+        prevScores: UnsafePointer<Float>, S: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         let L = layer, d = L.dim, H = L.heads, r = L.rank, qW = H * r, kW = L.kvHeads * r, gsz = H / L.kvHeads
         precondition(n == L.index, "LiSA runtime layer \(L.index) attached to layer \(n)")
-        precondition(p0 <= count, "LiSA layer \(L.index): low-rank K cache holds \(count) positions, query starts at \(p0)")
+        precondition(
+            p0 <= count, "LiSA layer \(L.index): low-rank K cache holds \(count) positions, query starts at \(p0)")
         precondition(S == p0 + T)
-        let q = FloatBuffer(count: T * qW, zeroed: false)            // [T, h·r] Q_LR after RoPE
+        let q = FloatBuffer(count: T * qW, zeroed: false)  // [T, h·r] Q_LR after RoPE
         BLAS.gemmNT(m: T, n: qW, k: d, a: input, lda: d, b: L.params.lowRankQ.pointer, ldb: d, c: q.pointer, ldc: qW)
         if let rope = L.rope { ropeForward(rope, q.pointer, rows: T, heads: H, positions: Array(p0..<S)) }
         appendLowRankKeys(input: input, T: T, p0: p0)
@@ -59,8 +68,9 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
         let delta = FloatBuffer(count: H * plane, zeroed: false)
         withLowRankKeys { kc in
             for i in 0..<H {
-                BLAS.gemmNT(m: T, n: S, k: r, alpha: inv, a: q.pointer + i * r, lda: qW,
-                            b: kc + (i / gsz) * r, ldb: kW, c: delta.pointer + i * plane, ldc: S)
+                BLAS.gemmNT(
+                    m: T, n: S, k: r, alpha: inv, a: q.pointer + i * r, lda: qW,
+                    b: kc + (i / gsz) * r, ldb: kW, c: delta.pointer + i * plane, ldc: S)
             }
         }
         // visible entries of this call's rows: offset a·S + b
@@ -72,9 +82,9 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
         // the FFN runs over the visible entries in chunks, so that a long prefill's transient stays bounded
         // (the hidden activations are F floats per entry, twice)
         let chunk = min(N, Self.ffnChunk)
-        let x = FloatBuffer(count: chunk * 2 * H, zeroed: false)      // [chunk, 2h] concat(A_{n−1}, A_Δ)
-        let y = FloatBuffer(count: chunk * H, zeroed: false)          // [chunk, h]
-        let acts = AlignFFNActs(rows: chunk, hidden: f.hidden)        // [chunk, F] ×2
+        let x = FloatBuffer(count: chunk * 2 * H, zeroed: false)  // [chunk, 2h] concat(A_{n−1}, A_Δ)
+        let y = FloatBuffer(count: chunk * H, zeroed: false)  // [chunk, h]
+        let acts = AlignFFNActs(rows: chunk, hidden: f.hidden)  // [chunk, F] ×2
         var e0 = 0
         while e0 < N {
             let n = min(chunk, N - e0)
@@ -99,21 +109,30 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
     /// NF prefill (§5.2): the layer ran standard attention on these rows; keep their K_LR for decoding.
     public func observe(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int) {
         precondition(n == layer.index, "LiSA runtime layer \(layer.index) attached to layer \(n)")
-        precondition(p0 <= count, "LiSA layer \(layer.index): low-rank K cache holds \(count) positions, rows start at \(p0)")
+        precondition(
+            p0 <= count, "LiSA layer \(layer.index): low-rank K cache holds \(count) positions, rows start at \(p0)")
         appendLowRankKeys(input: input, T: T, p0: p0)
     }
 
     /// K_LR rows p0 ..< p0+T = RoPE(H · W_LR^Kᵀ) appended to the cache (rows ≥ p0 dropped first).
     func appendLowRankKeys(input: UnsafePointer<Float>, T: Int, p0: Int) {
         let L = layer, d = L.dim, kW = L.kvHeads * L.rank
-        if count > p0 {                                                      // cache truncated or restarted
-            if element == .f32 { kCache32.removeLast((count - p0) * kW) } else { kCache16.removeLast((count - p0) * kW) }
+        if count > p0 {  // cache truncated or restarted
+            if element == .f32 {
+                kCache32.removeLast((count - p0) * kW)
+            } else {
+                kCache16.removeLast((count - p0) * kW)
+            }
             count = p0
         }
-        let k = FloatBuffer(count: T * kW, zeroed: false)                 // [T, h_kv·r]
+        let k = FloatBuffer(count: T * kW, zeroed: false)  // [T, h_kv·r]
         BLAS.gemmNT(m: T, n: kW, k: d, a: input, lda: d, b: L.params.lowRankK.pointer, ldb: d, c: k.pointer, ldc: kW)
-        if let rope = L.rope { ropeForward(rope, k.pointer, rows: T, heads: L.kvHeads, positions: Array(p0..<(p0 + T))) }
-        if element == .f32 { kCache32.append(contentsOf: UnsafeBufferPointer(start: k.pointer, count: T * kW)) } else {
+        if let rope = L.rope {
+            ropeForward(rope, k.pointer, rows: T, heads: L.kvHeads, positions: Array(p0..<(p0 + T)))
+        }
+        if element == .f32 {
+            kCache32.append(contentsOf: UnsafeBufferPointer(start: k.pointer, count: T * kW))
+        } else {
             let old = kCache16.count
             kCache16.append(contentsOf: repeatElement(0, count: T * kW))
             kCache16.withUnsafeMutableBufferPointer { lk_f32_to_f16(k.pointer, $0.baseAddress! + old, Int64(T * kW)) }
@@ -150,15 +169,23 @@ public struct MemoryReport: Sendable, Equatable {
 
     /// K-cache bytes saved by |S| LiSA layers holding K_LR (h_kv·r per position) instead of K (h_kv·d_k):
     /// |S|·h_kv·l·(d_k − r)·4.
-    public static func kCacheSaving(lisaLayers S: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int, bytesPerValue b: Int = 4) -> Int {
+    public static func kCacheSaving(
+        lisaLayers S: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int, bytesPerValue b: Int = 4
+    ) -> Int {
         S * kvHeads * l * (dk - r) * b
     }
     /// Prefill net saving: K saving − one h×l×l score matrix = l·(|S|·h_kv·(d_k − r) − h·l)·4 (negative for long l).
-    public static func prefillSaving(lisaLayers S: Int, heads h: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int, bytesPerValue b: Int = 4) -> Int {
+    public static func prefillSaving(
+        lisaLayers S: Int, heads h: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int,
+        bytesPerValue b: Int = 4
+    ) -> Int {
         kCacheSaving(lisaLayers: S, kvHeads: kvHeads, headDim: dk, rank: r, length: l, bytesPerValue: b) - h * l * l * b
     }
     /// Decoding net saving: K saving − one score row h×l: l·(|S|·h_kv·(d_k − r) − h)·4.
-    public static func decodingSaving(lisaLayers S: Int, heads h: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int, bytesPerValue b: Int = 4) -> Int {
+    public static func decodingSaving(
+        lisaLayers S: Int, heads h: Int, kvHeads: Int, headDim dk: Int, rank r: Int, length l: Int,
+        bytesPerValue b: Int = 4
+    ) -> Int {
         kCacheSaving(lisaLayers: S, kvHeads: kvHeads, headDim: dk, rank: r, length: l, bytesPerValue: b) - h * l * b
     }
 }
@@ -197,39 +224,54 @@ public final class LiSARuntime {
         let sha = try field("base_model_sha256")
         guard sha == modelSHA else { throw CheckpointError.wrongModel(path: p, expected: modelSHA, found: sha) }
         let sharing: SharingConfig
-        do { sharing = try CanonicalJSON.decoder().decode(SharingConfig.self, from: Data(try field("sharing").utf8)) }
-        catch let e as CheckpointError { throw e }
-        catch { throw CheckpointError.malformed(path: p, reason: "the sharing config in __metadata__ cannot be decoded") }
+        do {
+            sharing = try CanonicalJSON.decoder().decode(SharingConfig.self, from: Data(try field("sharing").utf8))
+        } catch let e as CheckpointError { throw e } catch {
+            throw CheckpointError.malformed(path: p, reason: "the sharing config in __metadata__ cannot be decoded")
+        }
         try sharing.validate(path: p)
         let c = model.config
         guard sharing.nLayers == c.nLayers else {
-            throw CheckpointError.mismatch(path: p, field: "n_layers", checkpoint: String(sharing.nLayers), requested: String(c.nLayers))
+            throw CheckpointError.mismatch(
+                path: p, field: "n_layers", checkpoint: String(sharing.nLayers), requested: String(c.nLayers))
         }
         guard sharing.arch.isEmpty || sharing.arch == c.arch.rawValue else {
             throw CheckpointError.mismatch(path: p, field: "arch", checkpoint: sharing.arch, requested: c.arch.rawValue)
         }
         guard !sharing.lisaLayers.isEmpty else { throw CheckpointError.config("\(p) lists no lisa layers.") }
         guard let rank = Int(try field("rank")), let ffn = AlignFFNKind(rawValue: try field("ffn")),
-              let hidden = Int(try field("hidden")), let rope = Bool(try field("rope")) else {
+            let hidden = Int(try field("hidden")), let rope = Bool(try field("rope"))
+        else {
             throw CheckpointError.malformed(path: p, reason: "rank, ffn, hidden or rope in __metadata__ cannot be read")
         }
         // Checked before anything is sized by them (a crafted header must not allocate wildly or trap).
         guard (1...c.headDim).contains(rank), !rope || rank % 2 == 0 else {
-            throw CheckpointError.malformed(path: p, reason: "rank \(rank) in __metadata__ must be 1 to head_dim \(c.headDim)\(rope ? " and even (RoPE rotates pairs)" : "")")
+            throw CheckpointError.malformed(
+                path: p,
+                reason:
+                    "rank \(rank) in __metadata__ must be 1 to head_dim "
+                    + "\(c.headDim)\(rope ? " and even (RoPE rotates pairs)" : "")"
+            )
         }
         guard (1...(1 << 16)).contains(hidden), ffn == .sl || ffn == .plus || hidden >= 2 * c.nHeads else {
-            throw CheckpointError.malformed(path: p, reason: "hidden \(hidden) in __metadata__ must be 1 to 65536"
-                + " (and at least 2 × \(c.nHeads) heads for the \(ffn.rawValue) FFN)")
+            throw CheckpointError.malformed(
+                path: p,
+                reason: "hidden \(hidden) in __metadata__ must be 1 to 65536"
+                    + " (and at least 2 × \(c.nHeads) heads for the \(ffn.rawValue) FFN)")
         }
         var built: [LiSALayer] = []
         for l in sharing.lisaLayers {
-            let L = LiSALayer(index: l.index, source: l.source ?? l.index - 1, config: c, rank: rank, ffn: ffn, hidden: hidden, useRoPE: rope)
+            let L = LiSALayer(
+                index: l.index, source: l.source ?? l.index - 1, config: c, rank: rank, ffn: ffn, hidden: hidden,
+                useRoPE: rope)
             for t in L.params.tensors {
                 let name = "layers.\(L.index).\(t.name)"
                 guard let src = tensors[name], src.values.count == t.buffer.count, src.shape == t.shape else {
                     throw CheckpointError.missingTensor(path: p, name: name)
                 }
-                src.values.withUnsafeBufferPointer { t.buffer.pointer.update(from: $0.baseAddress!, count: t.buffer.count) }
+                src.values.withUnsafeBufferPointer {
+                    t.buffer.pointer.update(from: $0.baseAddress!, count: t.buffer.count)
+                }
             }
             built.append(L)
         }

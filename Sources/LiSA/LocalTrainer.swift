@@ -36,8 +36,10 @@ public final class LocalKDTrainer {
     public init(model: Transformer, sharing: SharingConfig, options: LiSATrainOptions) {
         self.model = model; self.sharing = sharing; self.options = options
         layers = sharing.lisaLayers.map {
-            LiSALayer(index: $0.index, source: $0.source ?? $0.index - 1, config: model.config, rank: options.rank, ffn: options.ffn,
-                      hidden: options.hidden, useRoPE: options.useRoPE)
+            LiSALayer(
+                index: $0.index, source: $0.source ?? $0.index - 1, config: model.config, rank: options.rank,
+                ffn: options.ffn,
+                hidden: options.hidden, useRoPE: options.useRoPE)
         }
         let alignOnly = options.alignOnly ?? false
         for L in layers {
@@ -47,8 +49,9 @@ public final class LocalKDTrainer {
         grads = layers.map { $0.params.zeroLike() }
         let named = layers.flatMap { $0.params.tensors }
         flatGrads = grads.flatMap { $0.tensors.map(\.buffer) }
-        optimizer = AdamW(params: named.map(\.buffer), decay: named.map { $0.shape.count == 2 },
-                          frozen: named.map { alignOnly && ($0.name == "wq_lr" || $0.name == "wk_lr") }, settings: options.optimizer)
+        optimizer = AdamW(
+            params: named.map(\.buffer), decay: named.map { $0.shape.count == 2 },
+            frozen: named.map { alignOnly && ($0.name == "wq_lr" || $0.name == "wk_lr") }, settings: options.optimizer)
     }
 
     /// Parameters the optimizer updates (all but W^LR in the align-only ablation).
@@ -75,18 +78,21 @@ public final class LocalKDTrainer {
                 let T = tokens.count, acts = LiSAActs(layer: L, T: T)
                 let input = teacher.attentionInput(layer: L.index, model: model)
                 let prev = teacher.scores[L.source]!, target = teacher.scores[L.index]!
-                let dScores = FloatBuffer(count: L.heads * T * T)       // [h, T, T]
+                let dScores = FloatBuffer(count: L.heads * T * T)  // [h, T, T]
                 // the buffers must outlive the raw pointers handed out below
                 defer { withExtendedLifetime((input, prev, target, dScores, acts)) {} }
                 lisaAttentionForward(L, input: input.pointer, prevScores: prev.pointer, acts: acts)
                 let n = L.heads * T * T
-                let (sum, count) = huberForward(acts.scores.pointer, target.pointer, count: n, delta: options.huberDelta)
+                let (sum, count) = huberForward(
+                    acts.scores.pointer, target.pointer, count: n, delta: options.huberDelta)
                 total += sum / Double(count)
                 guard update else { continue }
-                huberBackward(acts.scores.pointer, target.pointer, count: n, delta: options.huberDelta,
-                              scale: scale / Float(count), da: dScores.pointer)
-                lisaAttentionBackward(L, input: input.pointer, prevScores: prev.pointer, acts: acts, dScores: dScores.pointer,
-                                      grads: grads[k], dPrevScores: nil, dInput: nil)
+                huberBackward(
+                    acts.scores.pointer, target.pointer, count: n, delta: options.huberDelta,
+                    scale: scale / Float(count), da: dScores.pointer)
+                lisaAttentionBackward(
+                    L, input: input.pointer, prevScores: prev.pointer, acts: acts, dScores: dScores.pointer,
+                    grads: grads[k], dPrevScores: nil, dInput: nil)
             }
         }
         if update && apply { optimizer.update(grads: flatGrads) }
@@ -96,12 +102,14 @@ public final class LocalKDTrainer {
     // MARK: checkpoints
 
     func metadata(modelSHA: String) -> [String: String] {
-        return ["format": "lisa-local-kd-v1", "sharing": sharing.json, "rank": String(layers[0].rank),
-                "ffn": options.ffn.rawValue, "hidden": String(options.hidden), "rope": String(options.useRoPE),
-                "base_model_sha256": modelSHA, "step": String(optimizer.step),
-                "options": CanonicalJSON.string(options), "method": "lisa",
-                "align_only": String(options.alignOnly ?? false)]
-            .merging(extraMetadata) { a, _ in a }
+        return [
+            "format": "lisa-local-kd-v1", "sharing": sharing.json, "rank": String(layers[0].rank),
+            "ffn": options.ffn.rawValue, "hidden": String(options.hidden), "rope": String(options.useRoPE),
+            "base_model_sha256": modelSHA, "step": String(optimizer.step),
+            "options": CanonicalJSON.string(options), "method": "lisa",
+            "align_only": String(options.alignOnly ?? false),
+        ]
+        .merging(extraMetadata) { a, _ in a }
     }
 
     /// Parameters plus AdamW moments (`adam.m.*`, `adam.v.*`) and the step, so `load` resumes exactly.
@@ -112,7 +120,8 @@ public final class LocalKDTrainer {
     /// Restores parameters, moments and step; refuses a checkpoint of another base model or configuration.
     public func load(from url: URL, modelSHA: String) throws {
         // checkpoints written before the align-only ablation have no align_only entry: they trained both parts
-        try TrainerCheckpoint.load(tensorNames, optimizer: optimizer, from: url, modelSHA: modelSHA, mine: metadata(modelSHA: modelSHA),
-                                   mustMatch: ["sharing", "rank", "ffn", "hidden", "rope", "align_only"], defaults: ["align_only": "false"])
+        try TrainerCheckpoint.load(
+            tensorNames, optimizer: optimizer, from: url, modelSHA: modelSHA, mine: metadata(modelSHA: modelSHA),
+            mustMatch: ["sharing", "rank", "ffn", "hidden", "rope", "align_only"], defaults: ["align_only": "false"])
     }
 }

@@ -44,7 +44,9 @@ public struct MemoryPlan: Sendable {
 
     /// All layers' cache bytes for one sequence of `positions` tokens.
     public func cacheBytes(positions: Int) -> Int {
-        (0..<config.nLayers).reduce(0) { t, l in let b = cacheBytes(layer: l, positions: positions); return t + b.k + b.lowRankK + b.v }
+        (0..<config.nLayers).reduce(0) { t, l in
+            let b = cacheBytes(layer: l, positions: positions); return t + b.k + b.lowRankK + b.v
+        }
     }
 
     /// Per-row activation scratch of a forward call (h, q, k, v, ctx, o, gate, up).

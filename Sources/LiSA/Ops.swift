@@ -13,8 +13,12 @@ public struct GaussianRNG {
 }
 
 /// Row softmax backward: dx = p ⊙ (dp − Σ_j p_j dp_j). p, dp, dx: [rows, n]; dx may alias dp.
-public func softmaxForward(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int) { Kernels.softmaxRows(x, rows: rows, n: n) }
-public func softmaxBackward(_ p: UnsafePointer<Float>, dp: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+public func softmaxForward(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+    Kernels.softmaxRows(x, rows: rows, n: n)
+}
+public func softmaxBackward(
+    _ p: UnsafePointer<Float>, dp: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, n: Int
+) {
     for r in 0..<rows {
         let pr = p + r * n, dr = dp + r * n, xr = dx + r * n
         var dot = 0.0
@@ -26,7 +30,9 @@ public func softmaxBackward(_ p: UnsafePointer<Float>, dp: UnsafePointer<Float>,
 
 /// Huber loss (eq 8) summed over the entries where `a` is finite (the visible ones):
 /// ½(a−b)² if |a−b| ≤ δ, else δ(|a−b| − ½δ). a, b: [count]. Returns (sum, visible count).
-public func huberForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, delta: Float = 1) -> (sum: Double, count: Int) {
+public func huberForward(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, delta: Float = 1
+) -> (sum: Double, count: Int) {
     var s = 0.0, c = 0
     for i in 0..<count where a[i].isFinite {
         let e = abs(a[i] - b[i])
@@ -36,15 +42,21 @@ public func huberForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, c
 }
 
 /// Backward of `huberForward` scaled by `scale` (e.g. 1/count/|S|): da[i] += scale · clamp(a−b, −δ, δ).
-public func huberBackward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, delta: Float = 1,
-                          scale: Float, da: UnsafeMutablePointer<Float>) {
+public func huberBackward(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, delta: Float = 1,
+    scale: Float, da: UnsafeMutablePointer<Float>
+) {
     for i in 0..<count where a[i].isFinite { da[i] += scale * min(max(a[i] - b[i], -delta), delta) }
 }
 
 /// RoPE forward/backward pair over heads of `dims` values (backward = inverse rotation).
 public func ropeForward(_ r: RoPE, _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positions: [Int]) {
-    positions.withUnsafeBufferPointer { r.apply(x, rows: rows, heads: heads, rowStride: heads * r.dims, positions: $0.baseAddress!) }
+    positions.withUnsafeBufferPointer {
+        r.apply(x, rows: rows, heads: heads, rowStride: heads * r.dims, positions: $0.baseAddress!)
+    }
 }
 public func ropeBackward(_ r: RoPE, _ dx: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positions: [Int]) {
-    positions.withUnsafeBufferPointer { r.applyInverse(dx, rows: rows, heads: heads, rowStride: heads * r.dims, positions: $0.baseAddress!) }
+    positions.withUnsafeBufferPointer {
+        r.applyInverse(dx, rows: rows, heads: heads, rowStride: heads * r.dims, positions: $0.baseAddress!)
+    }
 }

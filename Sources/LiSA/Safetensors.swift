@@ -29,23 +29,28 @@ public enum CheckpointError: Error, CustomStringConvertible {
 public enum Safetensors {
     public struct Tensor { public var shape: [Int]; public var values: [Float] }
 
-    public static func write(_ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
-                             metadata: [String: String], to url: URL) throws {
+    public static func write(
+        _ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
+        metadata: [String: String], to url: URL
+    ) throws {
         var header: [String: Any] = ["__metadata__": metadata]
         var offset = 0
         for t in tensors {
-            precondition(t.shape.reduce(1, *) == t.values.count, "\(t.name): shape \(t.shape) vs \(t.values.count) values")
+            precondition(
+                t.shape.reduce(1, *) == t.values.count, "\(t.name): shape \(t.shape) vs \(t.values.count) values")
             header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.values.count]]
             offset += 4 * t.values.count
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while json.count % 8 != 0 { json.append(0x20) }    // pad with spaces (allowed by the format)
+        while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces (allowed by the format)
         var out = Data(capacity: 8 + json.count + offset)
         var n = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
         out.append(json)
         for t in tensors {
-            for v in t.values { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { out.append(contentsOf: $0) } }
+            for v in t.values {
+                var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { out.append(contentsOf: $0) }
+            }
         }
         // a temporary file then rename(2): an interrupted save or a full disk never leaves a torn checkpoint
         try writeAtomically(out, to: url.path)
@@ -54,10 +59,14 @@ public enum Safetensors {
     public static func read(_ url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         let p = url.path
         guard FileManager.default.fileExists(atPath: p) else { throw CheckpointError.missing(path: p) }
-        guard let data = try? Data(contentsOf: url) else { throw CheckpointError.malformed(path: p, reason: "the file cannot be read") }
+        guard let data = try? Data(contentsOf: url) else {
+            throw CheckpointError.malformed(path: p, reason: "the file cannot be read")
+        }
         guard data.count >= 8 else { throw CheckpointError.malformed(path: p, reason: "shorter than 8 bytes") }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard n <= UInt64(data.count - 8) else { throw CheckpointError.malformed(path: p, reason: "header length \(n) exceeds the file") }
+        guard n <= UInt64(data.count - 8) else {
+            throw CheckpointError.malformed(path: p, reason: "header length \(n) exceeds the file")
+        }
         let start = 8 + Int(n)
         guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<start)) as? [String: Any] else {
             throw CheckpointError.malformed(path: p, reason: "the header is not a JSON object")
@@ -66,8 +75,9 @@ public enum Safetensors {
         for (name, value) in header {
             if name == "__metadata__" { metadata = value as? [String: String] ?? [:]; continue }
             guard let d = value as? [String: Any], d["dtype"] as? String == "F32", let shape = d["shape"] as? [Int],
-                  let off = d["data_offsets"] as? [Int], off.count == 2, off[0] <= off[1], start + off[1] <= data.count,
-                  off[1] - off[0] == 4 * shape.reduce(1, *) else {
+                let off = d["data_offsets"] as? [Int], off.count == 2, off[0] <= off[1], start + off[1] <= data.count,
+                off[1] - off[0] == 4 * shape.reduce(1, *)
+            else {
                 throw CheckpointError.malformed(path: p, reason: "tensor \(name) has a bad entry (F32 only)")
             }
             var values = [Float](repeating: 0, count: shape.reduce(1, *))
@@ -79,4 +89,3 @@ public enum Safetensors {
         return (tensors, metadata)
     }
 }
-

@@ -7,8 +7,8 @@ import Numerics
 public final class TeacherCapture: AttentionTap, ResidualTap {
     public let scoreLayers: Set<Int>
     public let residualLayers: Set<Int>
-    public private(set) var scores: [Int: FloatBuffer] = [:]     // layer → [h, T, T]
-    public private(set) var residual: [Int: FloatBuffer] = [:]   // layer → [T, d]
+    public private(set) var scores: [Int: FloatBuffer] = [:]  // layer → [h, T, T]
+    public private(set) var residual: [Int: FloatBuffer] = [:]  // layer → [T, d]
 
     public init(scoreLayers: Set<Int>, residualLayers: Set<Int>) {
         self.scoreLayers = scoreLayers; self.residualLayers = residualLayers
@@ -33,14 +33,16 @@ public final class TeacherCapture: AttentionTap, ResidualTap {
     public func attentionInput(layer n: Int, model: Transformer) -> FloatBuffer {
         let c = model.config, x = residual[n - 1]!, T = x.count / c.nEmbd
         let h = FloatBuffer(count: T * c.nEmbd, zeroed: false)
-        Kernels.rmsNorm(x.pointer, model.weights.layers[n].attnNorm.pointer, h.pointer, rows: T, n: c.nEmbd, eps: c.rmsEps)
+        Kernels.rmsNorm(
+            x.pointer, model.weights.layers[n].attnNorm.pointer, h.pointer, rows: T, n: c.nEmbd, eps: c.rmsEps)
         return h
     }
 
     /// Runs the teacher (all layers standard, no logits) on `tokens` and captures for the LiSA layers.
     public static func run(_ model: Transformer, tokens: [Int], layers: [LiSALayer]) throws -> TeacherCapture {
-        let cap = TeacherCapture(scoreLayers: Set(layers.flatMap { [$0.index, $0.source] }),
-                                 residualLayers: Set(layers.map { $0.index - 1 }))
+        let cap = TeacherCapture(
+            scoreLayers: Set(layers.flatMap { [$0.index, $0.source] }),
+            residualLayers: Set(layers.map { $0.index - 1 }))
         _ = try model.forward(tokens, cache: model.makeCache(), logits: .none, tap: cap, residualTap: cap)
         return cap
     }

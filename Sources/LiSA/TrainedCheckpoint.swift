@@ -15,18 +15,21 @@ public struct TrainedCheckpoint {
 
     /// Opens `path` for `model`, loaded from `modelPath` (its SHA-256 must be the one the checkpoint names).
     /// A ds-lora checkpoint changes `model`'s weights.
-    public static func open(_ path: String, model: LoadedModel, modelPath: String, nf: Bool) throws -> TrainedCheckpoint {
+    public static func open(_ path: String, model: LoadedModel, modelPath: String, nf: Bool) throws -> TrainedCheckpoint
+    {
         let url = URL(fileURLWithPath: path)
         let modelSHA = try SHA256.hex(ofFile: modelPath)
         let (_, meta) = try Safetensors.read(url)
         let sha = try SHA256.hex(ofFile: path)
         if meta["method"] == "ds-lora" {
             let sharing = try DSLoRATrainer.merge(checkpoint: url, into: model.transformer, modelSHA: modelSHA)
-            return TrainedCheckpoint(identity: CheckpointIdentity(sha256: sha, method: "ds-lora", nf: nf), providers: [:],
-                                     policies: sharing.policies)
+            return TrainedCheckpoint(
+                identity: CheckpointIdentity(sha256: sha, method: "ds-lora", nf: nf), providers: [:],
+                policies: sharing.policies)
         }
         let runtime = try LiSARuntime.load(checkpoint: url, model: model.transformer, modelSHA: modelSHA)
-        return TrainedCheckpoint(identity: CheckpointIdentity(sha256: sha, method: "lisa", nf: nf), providers: runtime.providers,
-                                 policies: AttentionPolicies())
+        return TrainedCheckpoint(
+            identity: CheckpointIdentity(sha256: sha, method: "lisa", nf: nf), providers: runtime.providers,
+            policies: AttentionPolicies())
     }
 }

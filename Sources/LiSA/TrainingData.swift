@@ -20,19 +20,25 @@ public struct TrainingWindows {
     /// Tokenizes documents until `count` windows exist (or the corpora end). With `cache`, each corpus's token
     /// stream is kept in `cache.directory` under a key of the corpus bytes and `cache.tokenizerID` (the model's
     /// SHA-256): a later run reads it, and tokenizes only documents past the cached ones.
-    public init(corpora: [URL], tokenizer: any Tokenizer, seqLen: Int, count: Int,
-                cache: (directory: URL, tokenizerID: String)? = nil) throws {
+    public init(
+        corpora: [URL], tokenizer: any Tokenizer, seqLen: Int, count: Int,
+        cache: (directory: URL, tokenizerID: String)? = nil
+    ) throws {
         let bos = tokenizer.bosID
         let body = bos == nil ? seqLen : seqLen - 1
         var stream: [Int] = [], out: [[Int]] = [], tokenized = 0, fromCache = 0
         for url in corpora where out.count < count {
             let docs = try Self.documents(url)
-            var c = try cache.map { try CorpusTokenCache(corpus: url, directory: $0.directory, tokenizerID: $0.tokenizerID) }
+            var c = try cache.map {
+                try CorpusTokenCache(corpus: url, directory: $0.directory, tokenizerID: $0.tokenizerID)
+            }
             var next = 0
             // Cached tokens first (they are the first `c.documents` documents' tokens, in order).
             if let cached = c, cached.documents <= docs.count {
                 stream += cached.tokens.lazy.map(Int.init); next = cached.documents; fromCache += cached.documents
-            } else { c?.reset() }
+            } else {
+                c?.reset()
+            }
             func cut() {
                 var start = 0
                 while stream.count - start >= body, out.count < count {
@@ -82,10 +88,14 @@ struct CorpusTokenCache {
         let key = SHA256.hex(bytes + Data(tokenizerID.utf8)).prefix(24)
         file = directory.appendingPathComponent("\(corpus.deletingPathExtension().lastPathComponent)-\(key).tokens")
         guard let d = try? Data(contentsOf: file), d.count >= 24, d.prefix(8) == Self.magic else { return }
-        func u64(_ at: Int) -> UInt64 { d[d.startIndex + at ..< d.startIndex + at + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        func u64(_ at: Int) -> UInt64 {
+            d[d.startIndex + at..<d.startIndex + at + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
         let docs = u64(8), n = u64(16)
         guard n < UInt64(Int32.max), d.count == 24 + 4 * Int(n) else { return }
-        tokens = d[(d.startIndex + 24)...].withUnsafeBytes { raw in (0..<Int(n)).map { Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) } }
+        tokens = d[(d.startIndex + 24)...].withUnsafeBytes { raw in
+            (0..<Int(n)).map { Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
+        }
         documents = Int(docs)
     }
 
@@ -99,9 +109,12 @@ struct CorpusTokenCache {
     func saveIfChanged() throws {
         guard changed else { return }
         var d = Self.magic
-        for v in [UInt64(documents), UInt64(tokens.count)] { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        for v in [UInt64(documents), UInt64(tokens.count)] {
+            withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) }
+        }
         tokens.map(\.littleEndian).withUnsafeBytes { d.append(contentsOf: $0) }
-        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? d.write(to: file, options: .atomic)
     }
 }

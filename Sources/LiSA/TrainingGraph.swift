@@ -20,8 +20,8 @@ public struct TrainingModules {
 /// and what its modules keep.
 final class BlockActs {
     let buffers: BlockBuffers
-    let scores: FloatBuffer   // [h, T, T]    pre-softmax, masked −inf (A_n)
-    let probs: FloatBuffer    // [h, T, T]
+    let scores: FloatBuffer  // [h, T, T]    pre-softmax, masked −inf (A_n)
+    let probs: FloatBuffer  // [h, T, T]
     var lisa: LiSAActs?
     /// LoRA intermediates x·Aᵀ per target: [T, r].
     var loraMid: [LayerLoRA.Target: FloatBuffer] = [:]
@@ -55,8 +55,10 @@ final class LiSATrainingScores: LayerScoreProvider {
     let layer: LiSALayer
     private(set) var acts: LiSAActs?
     init(_ layer: LiSALayer) { self.layer = layer }
-    func scores(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int, prevScores: UnsafePointer<Float>, S: Int,
-                into scores: UnsafeMutablePointer<Float>) {
+    func scores(
+        layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int, prevScores: UnsafePointer<Float>, S: Int,
+        into scores: UnsafeMutablePointer<Float>
+    ) {
         precondition(p0 == 0 && S == T && n == layer.index, "a training forward runs positions 0..<T of one sequence")
         let a = LiSAActs(layer: layer, T: T)
         lisaAttentionForward(layer, input: input, prevScores: prevScores, acts: a)
@@ -75,9 +77,9 @@ public final class TrainingGraph {
     public let modules: TrainingModules
     let ropes: [RoPE]
     var blocks: [BlockActs] = []
-    var xFinal = FloatBuffer(count: 0)       // [T, d]   last block's output
+    var xFinal = FloatBuffer(count: 0)  // [T, d]   last block's output
     var normedFinal = FloatBuffer(count: 0)  // [T, d]   after the final RMSNorm
-    public private(set) var logits = FloatBuffer(count: 0)   // [T, V]
+    public private(set) var logits = FloatBuffer(count: 0)  // [T, V]
     public private(set) var tokens: [Int] = []
 
     public init(model: Transformer, modules: TrainingModules) {
@@ -97,17 +99,19 @@ public final class TrainingGraph {
         guard T <= c.contextLength else { throw ModelError.promptTooLong(tokens: T, context: c.contextLength) }
         for t in tokens where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
         self.tokens = tokens
-        let x = FloatBuffer(count: T * d)                      // [T, d] residual stream
+        let x = FloatBuffer(count: T * d)  // [T, d] residual stream
         for (i, t) in tokens.enumerated() { model.embed(token: t, into: x.pointer + i * d) }
         blocks = (0..<c.nLayers).map { _ in BlockActs(c: c, T: T) }
-        let cache = model.makeCache(reserve: T, element: .f32)   // this sequence's K/V, Float32 as the backward reads them
+        // this sequence's K/V, Float32 as the backward reads them
+        let cache = model.makeCache(reserve: T, element: .f32)
         for l in 0..<c.nLayers {
             let a = blocks[l]
             let provider = modules.lisa[l].map(LiSATrainingScores.init)
             // direct sharing, head for head: A_l = A_{l−1}, P_l = P_{l−1}
             let policy: AttentionPolicy = modules.ds.contains(l) ? .directShare(headMap: nil) : .standard
-            try model.blockForward(l, x: x, buffers: a.buffers, cache: cache, cur: a.planes, prev: l > 0 ? blocks[l - 1].planes : a.planes,
-                                   policy: policy, provider: provider, adapter: modules.lora.isEmpty ? nil : self, mode: .exact)
+            try model.blockForward(
+                l, x: x, buffers: a.buffers, cache: cache, cur: a.planes, prev: l > 0 ? blocks[l - 1].planes : a.planes,
+                policy: policy, provider: provider, adapter: modules.lora.isEmpty ? nil : self, mode: .exact)
             a.lisa = provider?.acts
         }
         // final norm and LM head (Gemma 3 has no final logit soft-capping; none of the three archs does)
@@ -121,9 +125,11 @@ public final class TrainingGraph {
 
 extension TrainingGraph: LinearAdapter {
     /// DS_LoRA: y += B·(A·x) on the adapted maps of layer l, keeping A·x for the backward.
-    public func adapt(layer l: Int, target: LinearTarget, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int) {
+    public func adapt(
+        layer l: Int, target: LinearTarget, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int
+    ) {
         guard let t = LayerLoRA.Target(rawValue: target.rawValue), let ad = modules.lora[l]?[t] else { return }
-        let mid = FloatBuffer(count: rows * ad.rank)                  // [T, r]
+        let mid = FloatBuffer(count: rows * ad.rank)  // [T, r]
         ad.forward(x: x, mid: mid.pointer, y: y, rows: rows)
         blocks[l].loraMid[t] = mid
     }

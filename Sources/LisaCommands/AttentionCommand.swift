@@ -3,7 +3,8 @@ import Foundation
 import Models
 
 struct AttentionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "attention",
+    static let configuration = CommandConfiguration(
+        commandName: "attention",
         abstract: "Print the last-token attention probability rows of every layer and head.",
         discussion: "Example: lisa attention models/gemma-3-270m-q4_k_m.gguf --prompt \"The quick brown fox\" --json")
     @OptionGroup var modelOptions: ModelOptions

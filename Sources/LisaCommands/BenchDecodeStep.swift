@@ -7,7 +7,8 @@ import Models
 /// S cached positions), then runs the same steps with the model's op profile attached: the one block definition
 /// times each op class inside the real step (linear maps, attention, LiSA's score calls, the LM head).
 struct BenchDecodeStep: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "decode-step",
+    static let configuration = CommandConfiguration(
+        commandName: "decode-step",
         abstract: "Per-op milliseconds of one decoding step (baseline or LiSA).",
         discussion: "Example: lisa bench decode-step models/gemma-3-270m-q4_k_m.gguf --positions 512 --batch 8")
     @OptionGroup var modelOptions: ModelOptions
@@ -17,7 +18,9 @@ struct BenchDecodeStep: ParsableCommand {
     @Option(help: "Timed repetitions (the median is reported).") var repeats = 5
 
     func validate() throws {
-        guard positions >= 1, batch >= 1, repeats >= 1 else { throw ValidationError("--positions, --batch and --repeats must be ≥ 1.") }
+        guard positions >= 1, batch >= 1, repeats >= 1 else {
+            throw ValidationError("--positions, --batch and --repeats must be ≥ 1.")
+        }
     }
 
     func run() throws {

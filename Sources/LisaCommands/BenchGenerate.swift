@@ -9,19 +9,27 @@ import Models
 /// decoded together (`Transformer.forwardBatch`); greedy; the run never stops early at EOS. With
 /// `--memory-budget` each side runs the largest batch whose weights, caches and transients fit (`MemoryPlan`).
 struct BenchGenerate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate",
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
         abstract: "Generation throughput and latency, baseline vs a LiSA checkpoint (fixed batch or memory budget).",
         discussion: "Example: lisa bench generate models/gemma-3-270m-q4_k_m.gguf --io 16:64 --repeats 3 --batch 8")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A `lisa train` checkpoint; without it only the baseline is timed.") var lisa: String?
-    @Flag(help: "NF decoding (§5.2): the prompt runs with standard attention, LiSA from the first generated token on.") var nf = false
+    @Flag(help: "NF decoding (§5.2): the prompt runs with standard attention, LiSA from the first generated token on.")
+    var nf = false
     @Option(help: "Comma-separated prompt:generated lengths.") var io = "128:128"
     @Option(help: "Sequences decoded together (both sides).") var batch: Int?
-    @Option(help: "Memory budget (bytes, or e.g. 1.5GiB, 1200MB): each side runs the largest batch that fits.") var memoryBudget: String?
+    @Option(help: "Memory budget (bytes, or e.g. 1.5GiB, 1200MB): each side runs the largest batch that fits.")
+    var memoryBudget: String?
     @Option(help: "Timed repetitions per setting, baseline and LiSA alternated; the fastest is kept.") var repeats = 1
     @Flag(help: "Print the memory table (K, K_LR, V, score rows per layer) of each side.") var memoryTable = false
     @Flag(help: "Print JSON.") var json = false
-    @Option(help: "A llama-bench binary: after each repetition run its tg test (-p 0 -n generated, -fa 0, same threads) and print our decoding tokens/s against it.")
+    @Option(
+        help:
+            ArgumentHelp(
+                "A llama-bench binary: after each repetition run its tg test (-p 0 -n generated, -fa 0, same threads) "
+                    + "and print our decoding tokens/s against it.")
+    )
     var vsLlamaBench: String?
 
     func settings() throws -> [(prompt: Int, gen: Int)] {
@@ -35,10 +43,17 @@ struct BenchGenerate: ParsableCommand {
     func validate() throws {
         _ = try settings()
         guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1.") }
-        guard batch == nil || memoryBudget == nil else { throw ValidationError("Give --batch or --memory-budget, not both.") }
-        if let batch, !(1...4096).contains(batch) { throw ValidationError("--batch must be between 1 and 4096, got \(batch).") }
+        guard batch == nil || memoryBudget == nil else {
+            throw ValidationError("Give --batch or --memory-budget, not both.")
+        }
+        if let batch, !(1...4096).contains(batch) {
+            throw ValidationError("--batch must be between 1 and 4096, got \(batch).")
+        }
         if let memoryBudget, GenerationBench.parseBytes(memoryBudget) == nil {
-            throw ValidationError("--memory-budget must be a positive byte count such as 3000000000, 2.5GiB or 1200MB, got '\(memoryBudget)'.")
+            throw ValidationError(
+                "--memory-budget must be a positive byte count such as 3000000000, 2.5GiB or 1200MB, got "
+                    + "'\(memoryBudget)'."
+            )
         }
         if nf, lisa == nil { throw ValidationError("--nf needs a LiSA checkpoint (--lisa).") }
     }
@@ -47,7 +62,9 @@ struct BenchGenerate: ParsableCommand {
         let m = try modelOptions.load()
         var bench = GenerateBenchmark(settings: try settings(), repeats: repeats, nf: nf)
         bench.checkpoint = lisa; bench.batch = batch; bench.memoryBudget = memoryBudget; bench.memoryTable = memoryTable
-        bench.llamaBench = vsLlamaBench.map { LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads) }
+        bench.llamaBench = vsLlamaBench.map {
+            LlamaBenchReference(path: $0, model: modelOptions.model, threads: modelOptions.threads)
+        }
         let report = try bench.run(m, modelPath: modelOptions.model, threads: modelOptions.threads)
         print(json ? report.jsonLine : report.text)
     }

@@ -29,8 +29,9 @@ struct BenchTokenize: ParsableCommand {
         var ids: [Int] = []
         let encode = clock.measure { ids = tokenizer.encode(text) }
         let bytes = text.utf8.count
-        let r = BenchTokenizeResult(model: model, file: textPath, bytes: bytes, tokens: ids.count,
-                                    loadSeconds: load.seconds, encodeSeconds: encode.seconds)
+        let r = BenchTokenizeResult(
+            model: model, file: textPath, bytes: bytes, tokens: ids.count,
+            loadSeconds: load.seconds, encodeSeconds: encode.seconds)
         print(json ? r.json : r.summary)
     }
 }
@@ -43,9 +44,10 @@ struct BenchTokenizeResult {
     var tokensPerSecond: Double { Double(tokens) / encodeSeconds }
 
     var summary: String {
-        String(format: "%@: %d bytes → %d tokens in %.3f s: %.2f MB/s, %.0f tokens/s (tokenizer built in %.3f s)",
-               (model as NSString).lastPathComponent, bytes, tokens, encodeSeconds,
-               megabytesPerSecond, tokensPerSecond, loadSeconds)
+        String(
+            format: "%@: %d bytes → %d tokens in %.3f s: %.2f MB/s, %.0f tokens/s (tokenizer built in %.3f s)",
+            (model as NSString).lastPathComponent, bytes, tokens, encodeSeconds,
+            megabytesPerSecond, tokensPerSecond, loadSeconds)
     }
 
     var json: String {

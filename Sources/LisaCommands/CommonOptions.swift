@@ -18,7 +18,13 @@ struct DataOption: ParsableArguments {
 
 /// `--db`, declared once: the SQLite study database.
 struct DatabaseOption: ParsableArguments {
-    @Option(help: "The SQLite study database (default reports/lisa.sqlite where a command needs one; eval and sensitivity store only with it).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "The SQLite study database (default reports/lisa.sqlite where a command needs one; eval and "
+                    + "sensitivity "
+                    + "store only with it).")
+    )
     var db: String?
 
     static let defaultPath = "reports/lisa.sqlite"
@@ -63,7 +69,9 @@ struct StudiesOption: ParsableArguments {
 
 /// `--shard I/N`, declared once: a run's part for `lisa merge`.
 struct ShardOption: ParsableArguments {
-    @Option(help: "Run only shard I of N (0-based) into --db (its documents, samples or configurations); then `lisa merge`.")
+    @Option(
+        help: "Run only shard I of N (0-based) into --db (its documents, samples or configurations); then `lisa merge`."
+    )
     var shard: String?
     func validate() throws { _ = try parsed() }
     func parsed() throws -> Shard? { try parseShard(shard) }
@@ -87,16 +95,28 @@ struct ModelOptions: ParsableArguments {
     @OptionGroup var threadsOption: ThreadsOption
     var threads: Int { threadsOption.threads }
     @Flag(help: "Check every activation for NaN/Inf and report the first layer and op.") var debugNonfinite = false
-    @Option(help: "Weight matrices in memory: quantized (in their GGUF blocks, the default) or f32 (dequantized at load: the exact path the oracle tests check).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Weight matrices in memory: quantized (in their GGUF blocks, the default) or f32 (dequantized at load: "
+                    + "the exact path the oracle tests check).")
+    )
     var weights: WeightFormat = .quantized
     @Option(help: "K/V cache element type: f16 or f32 (default: f16 with quantized weights, f32 with --weights f32).")
     var kv: KVElement?
-    @Option(help: "Products with quantized weights: integer (8-bit activations, the default), exact (dequantized tiles and sgemm: the f32 path's numbers) or auto (integer up to 8 rows, exact above).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Products with quantized weights: integer (8-bit activations, the default), exact (dequantized tiles "
+                    + "and "
+                    + "sgemm: the f32 path's numbers) or auto (integer up to 8 rows, exact above).")
+    )
     var products: ProductMode?
 
     /// `capture`: the command captures attention as a study does, so products default to exact and K/V to F32.
     func load(capture: Bool = false) throws -> LoadedModel {
-        let m = try LoadedModel(path: model, threads: threads, weights: weights, kv: kv, exact: capture && products == nil)
+        let m = try LoadedModel(
+            path: model, threads: threads, weights: weights, kv: kv, exact: capture && products == nil)
         m.transformer.checkFinite = debugNonfinite
         if let products { m.transformer.productMode = products }
         return m
@@ -110,7 +130,9 @@ struct PromptOptions: ParsableArguments {
     @Flag(help: "Do not add the BOS token even if the model asks for it.") var noBos = false
 
     func validate() throws {
-        guard (prompt == nil) != (promptFile == nil) else { throw ValidationError("Give exactly one of --prompt and --prompt-file.") }
+        guard (prompt == nil) != (promptFile == nil) else {
+            throw ValidationError("Give exactly one of --prompt and --prompt-file.")
+        }
     }
 
     func text() throws -> String {
@@ -127,7 +149,9 @@ struct PromptOptions: ParsableArguments {
 
 /// `--threads`: 1 to 256.
 func validateThreads(_ threads: Int) throws {
-    guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+    guard (1...256).contains(threads) else {
+        throw ValidationError("--threads must be between 1 and 256, got \(threads).")
+    }
 }
 
 /// `--limit` and `--shots` of the commands that score a task.
@@ -140,12 +164,17 @@ func validateSampling(limit: Int?, shots: Int?) throws {
 func checkLimit(_ limit: Int?, task: EvalTask, shots: Int) throws {
     let available = task.evaluable(shots: shots).count
     guard available > 0 else {
-        throw CLIError("Task \(task.spec.name) has no document to evaluate with \(shots) shots (the data file holds \(task.records.count) "
-            + "records\(shots > 0 && task.spec.pool == .head ? ", \(task.spec.poolSize) of them kept as the few-shot pool" : "")).")
+        throw CLIError(
+            "Task \(task.spec.name) has no document to evaluate with \(shots) shots (the data file holds "
+                + "\(task.records.count) "
+                + "records\(shots > 0 && task.spec.pool == .head ? ", \(task.spec.poolSize) of them kept as the few-shot pool" : ""))."
+        )
     }
     if let limit, limit > available {
-        FileHandle.standardError.write(Data(("warning: --limit \(limit) is more than the \(available) documents task \(task.spec.name) "
-            + "can evaluate; running all \(available).\n").utf8))
+        FileHandle.standardError.write(
+            Data(
+                ("warning: --limit \(limit) is more than the \(available) documents task \(task.spec.name) "
+                    + "can evaluate; running all \(available).\n").utf8))
     }
 }
 
@@ -177,14 +206,18 @@ func jsonLine(_ object: [String: Any]) throws -> String { CanonicalJSON.line(obj
 func commaList<T>(_ text: String, option: String, expected: String, _ parse: (String) -> T?) throws -> [T] {
     try text.split(separator: ",", omittingEmptySubsequences: false).map { raw -> T in
         let entry = raw.trimmingCharacters(in: .whitespaces)
-        guard !entry.isEmpty else { throw ValidationError("\(option) \"\(text)\" has an empty entry; give \(expected), comma-separated.") }
+        guard !entry.isEmpty else {
+            throw ValidationError("\(option) \"\(text)\" has an empty entry; give \(expected), comma-separated.")
+        }
         guard let v = parse(entry) else { throw ValidationError("\(option): \"\(entry)\" is not \(expected).") }
         return v
     }
 }
 
 /// `commaList` of non-negative integers (layers, lengths).
-func commaIntegers(_ text: String, option: String, expected: String, range: ClosedRange<Int> = 0...Int.max) throws -> [Int] {
+func commaIntegers(
+    _ text: String, option: String, expected: String, range: ClosedRange<Int> = 0...Int.max
+) throws -> [Int] {
     try commaList(text, option: option, expected: expected) { Int($0).flatMap { range.contains($0) ? $0 : nil } }
 }
 

@@ -9,9 +9,12 @@ import Studies
 
 /// `lisa sensitivity`: Fig 6 / Fig 9 — DS and uniform attention on successive layer pairs.
 struct SensitivityCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sensitivity",
-        abstract: "Score a task with DS and with uniform attention on each layer pair 3–4, 5–6, … (1-based; Fig 6, Fig 9).",
-        discussion: "Example: lisa sensitivity models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100 --out sweep.json")
+    static let configuration = CommandConfiguration(
+        commandName: "sensitivity",
+        abstract:
+            "Score a task with DS and with uniform attention on each layer pair 3–4, 5–6, … (1-based; Fig 6, Fig 9).",
+        discussion: "Example: lisa sensitivity models/gemma-3-270m-q4_k_m.gguf --task piqa --limit 100 --out sweep.json"
+    )
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Task name (tasks/<task>.json).") var task = "piqa"
     @Option(help: "Few-shot exemplars (default: the task's).") var shots: Int?
@@ -35,10 +38,12 @@ struct SensitivityCommand: ParsableCommand {
         try validateSampling(limit: limit, shots: shots)
         if db == nil, resume || shard != nil { throw ValidationError("--resume and --shard need --db FILE.") }
         if try shardOption.parsed() != nil, out != nil {
-            throw ValidationError("--out would hold one shard's configurations; merge the shards, then run with --db ALL --resume --out.")
+            throw ValidationError(
+                "--out would hold one shard's configurations; merge the shards, then run with --db ALL --resume --out.")
         }
         if db != nil, modelOptions.weights != .quantized || modelOptions.kv != nil || modelOptions.products != nil {
-            throw ValidationError("--weights, --kv and --products are not available with --db (a stored sweep runs the defaults).")
+            throw ValidationError(
+                "--weights, --kv and --products are not available with --db (a stored sweep runs the defaults).")
         }
     }
 
@@ -48,19 +53,23 @@ struct SensitivityCommand: ParsableCommand {
             throw EvalError.unknownMetric(task: spec.name, metric: metric, known: spec.metricNames)
         }
         let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: dataOption.data))
-        guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch).") }
+        guard (1...256).contains(batch) else {
+            throw ValidationError("--batch must be between 1 and 256, got \(batch).")
+        }
         let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, batch: batch)
         try checkLimit(limit, task: evalTask, shots: opts.shots)
         if let db {
             let n = min(limit ?? Int.max, evalTask.evaluable(shots: opts.shots).count)
-            let s = try storedSweep(SensitivityTaskEntry(task: task, limit: n, shots: shots, metric: metric, file: nil), db: db)
+            let s = try storedSweep(
+                SensitivityTaskEntry(task: task, limit: n, shots: shots, metric: metric, file: nil), db: db)
             if let s { if let out { try writeJSON(s, to: out) }; print(sensitivityTable(s)) }
             return
         }
         let m = try modelOptions.load()
         let pairs = LayerPair.sweep(nLayers: m.config.nLayers)
         let progress = ProgressReporter(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
-        let r = try runSensitivity(evalTask, model: m, options: opts, metric: metric) { done, _ in progress.update(done) }
+        let r = try runSensitivity(evalTask, model: m, options: opts, metric: metric) { done, _ in progress.update(done)
+        }
         progress.finish()
         if let out { try writeJSON(r, to: out) }
         print(sensitivityTable(r))
@@ -71,14 +80,21 @@ extension SensitivityCommand {
     /// The sweep as a sensitivity study of one task in `db` (DS and uniform on every pair), run or resumed;
     /// nil for a shard, whose configurations wait for `lisa merge`.
     func storedSweep(_ entry: SensitivityTaskEntry, db: String) throws -> SensitivityResult? {
-        let spec = SensitivityStudySpec(name: "sensitivity-\(task)", title: "lisa sensitivity --task \(task)", model: modelOptions.model,
-                                        seed: seed, figure: .ranking, tasks: [entry], policies: ["ds", "uniform"])
+        let spec = SensitivityStudySpec(
+            name: "sensitivity-\(task)", title: "lisa sensitivity --task \(task)", model: modelOptions.model,
+            seed: seed, figure: .ranking, tasks: [entry], policies: ["ds", "uniform"])
         do {
-            let s = try SensitivityStudy.run(spec: spec, specPath: "lisa sensitivity", options: StudyRunOptions(
-                modelPath: modelOptions.model, dbPath: db, dataDir: dataOption.data, reportsDir: reportsOption.reports, resume: resume,
-                threads: modelOptions.threads, shard: shardOption.parsed()))
+            let s = try SensitivityStudy.run(
+                spec: spec, specPath: "lisa sensitivity",
+                options: StudyRunOptions(
+                    modelPath: modelOptions.model, dbPath: db, dataDir: dataOption.data,
+                    reportsDir: reportsOption.reports, resume: resume,
+                    threads: modelOptions.threads, shard: shardOption.parsed()))
             if let shard {
-                print("run \(s.runId): shard \(shard): \(s.samplesCaptured) documents scored, \(s.samplesResumed) resumed; merge with `lisa merge`")
+                print(
+                    "run \(s.runId): shard \(shard): \(s.samplesCaptured) documents scored, \(s.samplesResumed) "
+                        + "resumed; merge with `lisa merge`"
+                )
                 return nil
             }
             return try storedSweeps(store: LisaStore(path: db), runId: s.runId)[task]
@@ -93,21 +109,31 @@ extension SensitivityCommand {
 /// The sweep as text: per pair (1-based and 0-based) DS and uniform scores with ±s.e. and the 90 % marker
 /// (▲ ≥ 0.9 × baseline, ● below; C9), then the Fig 9 ranking.
 func sensitivityTable(_ r: SensitivityResult) -> String {
-    var lines = [String(format: "%@ %d-shot, n = %d, %@; baseline %.2f ± %.2f %% (%.0f s)", r.task, r.shots, r.n, r.metric,
-                        100 * r.baseline, 100 * r.baselineStandardError, r.seconds),
-                 "pair (1-based)  layers (0-based)   DS %             uniform %"]
+    var lines = [
+        String(
+            format: "%@ %d-shot, n = %d, %@; baseline %.2f ± %.2f %% (%.0f s)", r.task, r.shots, r.n, r.metric,
+            100 * r.baseline, 100 * r.baselineStandardError, r.seconds),
+        "pair (1-based)  layers (0-based)   DS %             uniform %",
+    ]
     func mark(_ ok: Bool) -> String { ok ? "▲" : "●" }
     for p in r.pairs {
         // Foundation on Linux ignores widths on %@, so the text columns are padded by hand.
-        let cols = p.pair.label.padding(toLength: 16, withPad: " ", startingAt: 0)
+        let cols =
+            p.pair.label.padding(toLength: 16, withPad: " ", startingAt: 0)
             + "\(p.pair.first), \(p.pair.second)".padding(toLength: 19, withPad: " ", startingAt: 0)
-        lines.append(cols + String(format: "%5.1f ± %4.1f %@   %5.1f ± %4.1f %@", 100 * p.ds, 100 * p.dsStandardError, mark(p.dsAtLeast90(baseline: r.baseline)),
-                            100 * p.uniform, 100 * p.uniformStandardError, mark(p.uniformAtLeast90(baseline: r.baseline))))
+        lines.append(
+            cols
+                + String(
+                    format: "%5.1f ± %4.1f %@   %5.1f ± %4.1f %@", 100 * p.ds, 100 * p.dsStandardError,
+                    mark(p.dsAtLeast90(baseline: r.baseline)),
+                    100 * p.uniform, 100 * p.uniformStandardError, mark(p.uniformAtLeast90(baseline: r.baseline))))
     }
     lines.append("robustness ranking (DS score, ties by uniform, then deeper first):")
     for (i, p) in r.ranking.enumerated() {
-        lines.append(String(format: "%2d. %@ (0-based %d, %d)  %.1f %%  = %.3f × baseline", i + 1, p.pair.label, p.pair.first,
-                            p.pair.second, 100 * p.ds, r.baseline > 0 ? p.ds / r.baseline : 0))
+        lines.append(
+            String(
+                format: "%2d. %@ (0-based %d, %d)  %.1f %%  = %.3f × baseline", i + 1, p.pair.label, p.pair.first,
+                p.pair.second, 100 * p.ds, r.baseline > 0 ? p.ds / r.baseline : 0))
     }
     return lines.joined(separator: "\n")
 }

@@ -6,13 +6,17 @@ import Studies
 /// `lisa study run|list`: study files → capture → store → analyses → plots → reports/<study>/.
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "study", abstract: "Run the similarity studies of LiSA §3 (Figs 3, 4, 5, 11, 12, Table 11) and the sensitivity studies (Figs 6, 9).",
+        commandName: "study",
+        abstract:
+            "Run the similarity studies of LiSA §3 (Figs 3, 4, 5, 11, 12, Table 11) and the sensitivity studies "
+            + "(Figs 6, 9).",
         discussion: "Example: lisa study run studies/fig3.yaml --resume",
         subcommands: [StudyRun.self, StudyList.self])
 }
 
 struct StudyRun: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a study file (capture, analyses, plots, report).",
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a study file (capture, analyses, plots, report).",
         discussion: "Example: lisa study run studies/fig3.yaml --resume")
     @Argument(help: "A study file, e.g. studies/fig3.yaml.") var file: String
     @Argument(help: "Path to a GGUF model file (default: the study file's `model:`).") var model: String?
@@ -31,14 +35,23 @@ struct StudyRun: ParsableCommand {
 
     func run() throws {
         do {
-            let s = try StudyRunner.run(specPath: file, options: StudyRunOptions(
-                modelPath: model, dbPath: database.path, dataDir: dataOption.data, reportsDir: reports, resume: resumeFlag.resume,
-                force: force, threads: threadsOption.threads, throttleMilliseconds: throttleMs, tasksDir: tasks,
-                shard: shardOption.parsed()))
+            let s = try StudyRunner.run(
+                specPath: file,
+                options: StudyRunOptions(
+                    modelPath: model, dbPath: database.path, dataDir: dataOption.data, reportsDir: reports,
+                    resume: resumeFlag.resume,
+                    force: force, threads: threadsOption.threads, throttleMilliseconds: throttleMs, tasksDir: tasks,
+                    shard: shardOption.parsed()))
             if let shard, !s.alreadyFinished {
-                print("run \(s.runId): shard \(shard): \(s.samplesCaptured) units run, \(s.samplesResumed) resumed; merge with `lisa merge`")
+                print(
+                    "run \(s.runId): shard \(shard): \(s.samplesCaptured) units run, \(s.samplesResumed) resumed; "
+                        + "merge with `lisa merge`"
+                )
             } else if !s.alreadyFinished {
-                print("run \(s.runId): \(s.samplesCaptured) samples captured, \(s.samplesResumed) resumed; report: \(s.reportFiles.first ?? "-")")
+                print(
+                    "run \(s.runId): \(s.samplesCaptured) samples captured, \(s.samplesResumed) resumed; report: "
+                        + "\(s.reportFiles.first ?? "-")"
+                )
             } else {
                 print("run \(s.runId): already finished")
             }
@@ -51,18 +64,22 @@ struct StudyRun: ParsableCommand {
 }
 
 struct StudyList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the study files in a folder.",
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the study files in a folder.",
         discussion: "Example: lisa study list --studies studies")
     @OptionGroup var studiesOption: StudiesOption
     var dir: String { studiesOption.studies }
 
     func run() throws {
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }
+            .sorted()
         guard !files.isEmpty else { throw CLIError("\(dir): no study files (*.yaml) found.") }
         for f in files {
             let path = "\(dir)/\(f)"
             if studyKind(path) == .sensitivity, let s = try? SensitivityStudySpec.load(path) {
-                print("\(path)\t\(s.name)\t\(s.tasks.map { "\($0.task)×\($0.limit)" }.joined(separator: ", "))\t\(s.title)")
+                print(
+                    "\(path)\t\(s.name)\t\(s.tasks.map { "\($0.task)×\($0.limit)" }.joined(separator: ", "))\t\(s.title)"
+                )
             } else if let s = try? StudySpec.load(path) {
                 let d = s.datasets.map { "\($0.task)×\($0.samples)" }.joined(separator: ", ")
                 print("\(path)\t\(s.name)\t\(d)\t\(s.title)")

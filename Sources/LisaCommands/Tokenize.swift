@@ -21,7 +21,9 @@ func readTextFile(_ path: String) throws -> String {
     } catch {
         let problem = FileProblem.reading(path, error)
         // A readable regular file that still fails is not UTF-8.
-        let reason = FileManager.default.isReadableFile(atPath: path) && problem != "it is a directory, not a file" ? "it is not UTF-8 text" : problem
+        let reason =
+            FileManager.default.isReadableFile(atPath: path) && problem != "it is a directory, not a file"
+            ? "it is not UTF-8 text" : problem
         throw InputError.unreadableFile(path: path, reason: reason)
     }
 }

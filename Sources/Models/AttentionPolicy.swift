@@ -33,7 +33,9 @@ public enum AttentionPolicy: Equatable, Sendable, Codable {
         case "ds", "directShare(headMap: nil)": self = .directShare(headMap: nil)
         default:
             let legacy = token.hasPrefix("directShare(headMap: Optional([") && token.hasSuffix("]))")
-            let list = token.hasPrefix("ds:") ? token.dropFirst(3)
+            let list =
+                token.hasPrefix("ds:")
+                ? token.dropFirst(3)
                 : legacy ? token.dropFirst(31).dropLast(3) : nil
             guard let list, !list.isEmpty else { throw ModelError.unknownPolicy(token: token) }
             let heads = list.split(separator: ",", omittingEmptySubsequences: false)
@@ -73,7 +75,8 @@ public struct AttentionPolicies: Equatable, Sendable, Codable {
         var by: [Int: AttentionPolicy] = [:]
         for (k, v) in try c.decode([String: AttentionPolicy].self) {
             guard let l = Int(k) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "the layer \"\(k)\" is not a 0-based index")
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "the layer \"\(k)\" is not a 0-based index")
             }
             by[l] = v
         }
@@ -90,12 +93,17 @@ public struct AttentionPolicies: Equatable, Sendable, Codable {
     /// Checks the policies against a model: DS needs a previous layer and valid head indices.
     public func validate(nLayers: Int, nHeads: Int) throws {
         for (l, p) in byLayer {
-            guard l >= 0, l < nLayers else { throw ModelError.badPolicy(layer: l, reason: "the model has layers 0..<\(nLayers)") }
+            guard l >= 0, l < nLayers else {
+                throw ModelError.badPolicy(layer: l, reason: "the model has layers 0..<\(nLayers)")
+            }
             if case let .directShare(map) = p {
-                guard l > 0 else { throw ModelError.badPolicy(layer: l, reason: "layer 0 has no previous layer to share from") }
+                guard l > 0 else {
+                    throw ModelError.badPolicy(layer: l, reason: "layer 0 has no previous layer to share from")
+                }
                 if let map {
                     guard map.count == nHeads, map.allSatisfy({ (0..<nHeads).contains($0) }) else {
-                        throw ModelError.badPolicy(layer: l, reason: "the head map must list \(nHeads) heads in 0..<\(nHeads)")
+                        throw ModelError.badPolicy(
+                            layer: l, reason: "the head map must list \(nHeads) heads in 0..<\(nHeads)")
                     }
                 }
             }

@@ -30,11 +30,11 @@ public struct SubmoduleEvent {
     public let layer: Int
     public let qLen: Int
     /// q and k are not computed on DS, uniform and score-provider layers (stale scratch there).
-    public let q: UnsafePointer<Float>        // [qLen, nHeads·headDim] after norm and RoPE, before scaling
-    public let k: UnsafePointer<Float>        // [qLen, nKV·headDim] after norm and RoPE
-    public let v: UnsafePointer<Float>        // [qLen, nKV·headDim]
+    public let q: UnsafePointer<Float>  // [qLen, nHeads·headDim] after norm and RoPE, before scaling
+    public let k: UnsafePointer<Float>  // [qLen, nKV·headDim] after norm and RoPE
+    public let v: UnsafePointer<Float>  // [qLen, nKV·headDim]
     public let context: UnsafePointer<Float>  // [qLen, nHeads·headDim] = P·V
-    public let output: UnsafePointer<Float>   // [qLen, d] = context·W_Oᵀ (before any post-norm)
+    public let output: UnsafePointer<Float>  // [qLen, d] = context·W_Oᵀ (before any post-norm)
 }
 
 /// An observer of the forward pass. With no tap attached the forward pass does no extra work.

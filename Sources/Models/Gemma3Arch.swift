@@ -19,8 +19,9 @@ enum Gemma3Arch {
         c.activation = .geluTanh
         if let s = try f.archDoubleIfPresent("attention.query_pre_attn_scalar") {
             guard s.isFinite, s > 0 else {
-                throw ModelError.badHyperParameter(path: f.path, key: f.archKey("attention.query_pre_attn_scalar"),
-                                                   reason: "is \(s), expected a finite number above 0")
+                throw ModelError.badHyperParameter(
+                    path: f.path, key: f.archKey("attention.query_pre_attn_scalar"),
+                    reason: "is \(s), expected a finite number above 0")
             }
             c.queryScale = 1 / Float(s).squareRoot()
         }
@@ -29,8 +30,9 @@ enum Gemma3Arch {
         c.slidingWindow = w
         let period = try f.archIntIfPresent("attention.sliding_window_pattern") ?? slidingPeriod
         guard (1...ModelConfig.maxLayers).contains(period) else {
-            throw ModelError.badHyperParameter(path: f.path, key: f.archKey("attention.sliding_window_pattern"),
-                                               reason: "is \(period), expected 1 to \(ModelConfig.maxLayers) (every period-th layer is global)")
+            throw ModelError.badHyperParameter(
+                path: f.path, key: f.archKey("attention.sliding_window_pattern"),
+                reason: "is \(period), expected 1 to \(ModelConfig.maxLayers) (every period-th layer is global)")
         }
         return period
     }

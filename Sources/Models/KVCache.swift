@@ -34,8 +34,11 @@ public final class KVCache {
         keys16 = Array(repeating: [], count: nLayers); values16 = keys16
         if reserve > 0 {
             for l in 0..<nLayers {
-                if element == .f32 { keys32[l].reserveCapacity(reserve * kvDim); values32[l].reserveCapacity(reserve * kvDim) }
-                else { keys16[l].reserveCapacity(reserve * kvDim); values16[l].reserveCapacity(reserve * kvDim) }
+                if element == .f32 {
+                    keys32[l].reserveCapacity(reserve * kvDim); values32[l].reserveCapacity(reserve * kvDim)
+                } else {
+                    keys16[l].reserveCapacity(reserve * kvDim); values16[l].reserveCapacity(reserve * kvDim)
+                }
             }
         }
     }
@@ -102,16 +105,19 @@ public final class KVCache {
 
     /// Bytes held by K and V.
     public var bytes: (k: Int, v: Int) {
-        (0..<nLayers).reduce((0, 0)) { t, l in let b = bytes(layer: l); return (t.0 + b.k, t.1 + b.v) }
+        (0..<nLayers).reduce((0, 0)) { t, l in
+            let b = bytes(layer: l); return (t.0 + b.k, t.1 + b.v)
+        }
     }
 }
 
 extension ModelConfig {
     /// Minimal config carrying only the cache geometry (used by KVCache.copy).
     static func placeholder(layers: Int, kvDim: Int) -> ModelConfig {
-        ModelConfig(arch: .llama, nLayers: layers, nEmbd: kvDim, nHeads: 1, nKVHeads: 1, headDim: kvDim, nFF: 1,
-                    vocabSize: 1, contextLength: 1, rmsEps: 1e-6, ropeBase: 1e4, ropeBaseLocal: 1e4, slidingWindow: nil,
-                    isSlidingLayer: Array(repeating: false, count: layers), embedScale: 1, queryScale: 1, ropeNeox: true,
-                    hasQKNorm: false, hasPostNorms: false, hasQKVBias: false, activation: .silu, tiedOutput: true)
+        ModelConfig(
+            arch: .llama, nLayers: layers, nEmbd: kvDim, nHeads: 1, nKVHeads: 1, headDim: kvDim, nFF: 1,
+            vocabSize: 1, contextLength: 1, rmsEps: 1e-6, ropeBase: 1e4, ropeBaseLocal: 1e4, slidingWindow: nil,
+            isSlidingLayer: Array(repeating: false, count: layers), embedScale: 1, queryScale: 1, ropeNeox: true,
+            hasQKNorm: false, hasPostNorms: false, hasQKVBias: false, activation: .silu, tiedOutput: true)
     }
 }

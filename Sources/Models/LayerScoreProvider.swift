@@ -11,8 +11,9 @@ public protocol LayerScoreProvider: AnyObject {
     /// - prevScores: [H, T, S] layer n−1's final (effective) pre-softmax scores, masked with −inf.
     /// - scores: [H, T, S] output, pre-softmax A_n. Entries outside the layer's mask may hold anything:
     ///   the layer sets them to −inf afterwards.
-    func scores(layer: Int, input: UnsafePointer<Float>, T: Int, p0: Int,
-                prevScores: UnsafePointer<Float>, S: Int, into scores: UnsafeMutablePointer<Float>)
+    func scores(
+        layer: Int, input: UnsafePointer<Float>, T: Int, p0: Int,
+        prevScores: UnsafePointer<Float>, S: Int, into scores: UnsafeMutablePointer<Float>)
     /// NF prefill (§5.2): the layer ran its standard attention for rows p0 ..< p0+T; the provider only records
     /// its per-position state for them (LiSA: the low-rank keys) so that later calls can use its scores.
     /// - input: [T, d] the layer's attention input, as in `scores`.

@@ -13,8 +13,10 @@ public final class LoadedModel: @unchecked Sendable {
     /// `weights`: matrices in their GGUF blocks (default) or dequantized to Float32 (the exact oracle path).
     /// `kv`: the KV cache element type (default F16 with quantized weights, F32 with Float32 weights).
     /// `exact`: products take the Float32 path's numbers (`ProductMode.exact`) and K/V default to F32.
-    public init(path: String, threads: Int = 2, weights: WeightFormat = .quantized, kv: KVElement? = nil,
-                exact: Bool = false) throws {
+    public init(
+        path: String, threads: Int = 2, weights: WeightFormat = .quantized, kv: KVElement? = nil,
+        exact: Bool = false
+    ) throws {
         BLAS.setThreads(threads)
         WeightMatrix.threads = max(1, threads)
         gguf = try GGUFFile(path: path)

@@ -25,7 +25,9 @@ public struct MemoryBreakdown: Sendable {
     /// One line per part, MiB.
     public var lines: [String] {
         func mib(_ b: Int) -> String { String(format: "%8.1f MiB", Double(b) / 1_048_576) }
-        return ["weights      \(mib(weights))", "K/V cache    \(mib(kv))  (\(tokens) positions)",
-                "scratch      \(mib(scratch))", "score planes \(mib(scorePlanes))", "total        \(mib(total))"]
+        return [
+            "weights      \(mib(weights))", "K/V cache    \(mib(kv))  (\(tokens) positions)",
+            "scratch      \(mib(scratch))", "score planes \(mib(scorePlanes))", "total        \(mib(total))",
+        ]
     }
 }

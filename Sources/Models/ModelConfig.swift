@@ -75,10 +75,15 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         let headDim = try f.archIntIfPresent("attention.key_length") ?? (nHeads > 0 ? nEmbd / nHeads : 0)
         let nLayers = try f.archInt("block_count")
         let vocab: Int
-        if let v = try f.archIntIfPresent("vocab_size") { vocab = v }
-        else if let toks = f.metadata["tokenizer.ggml.tokens"]?.array { vocab = toks.count }
-        else if let t = f.tensor("token_embd.weight"), t.dims.count == 2 { vocab = t.dims[1] }
-        else { throw GGUFError.missingKey(path: f.path, key: "\(arch.rawValue).vocab_size") }
+        if let v = try f.archIntIfPresent("vocab_size") {
+            vocab = v
+        } else if let toks = f.metadata["tokenizer.ggml.tokens"]?.array {
+            vocab = toks.count
+        } else if let t = f.tensor("token_embd.weight"), t.dims.count == 2 {
+            vocab = t.dims[1]
+        } else {
+            throw GGUFError.missingKey(path: f.path, key: "\(arch.rawValue).vocab_size")
+        }
         let ropeBase = Float(try f.archDoubleIfPresent("rope.freq_base") ?? 10000)
         return ModelConfig(
             arch: arch, nLayers: nLayers, nEmbd: nEmbd, nHeads: nHeads, nKVHeads: nKV, headDim: headDim,
@@ -96,13 +101,16 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     static let maxLayers = 1024, maxWidth = 1 << 16, maxFF = 1 << 20, maxVocab = 1 << 22, maxContext = 1 << 24
 
     func validate(path: String) throws {
-        func bad(_ k: String, _ r: String) -> ModelError { .badHyperParameter(path: path, key: "\(arch.rawValue).\(k)", reason: r) }
+        func bad(_ k: String, _ r: String) -> ModelError {
+            .badHyperParameter(path: path, key: "\(arch.rawValue).\(k)", reason: r)
+        }
         func range(_ k: String, _ v: Int, _ r: ClosedRange<Int>) throws {
             guard r.contains(v) else { throw bad(k, "is \(v), expected \(r.lowerBound) to \(r.upperBound)") }
         }
         func positive(_ k: String, _ v: Float, below upper: Float = .infinity) throws {
             guard v.isFinite, v > 0, v < upper else {
-                throw bad(k, "is \(v), expected a finite number above 0" + (upper.isFinite ? " and below \(upper)" : ""))
+                throw bad(
+                    k, "is \(v), expected a finite number above 0" + (upper.isFinite ? " and below \(upper)" : ""))
             }
         }
         try range("block_count", nLayers, 1...Self.maxLayers)
@@ -132,7 +140,9 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         func expect(_ name: String, _ shape: [Int]) throws {
             guard let t = f.tensor(name) else { throw ModelError.missingTensor(path: f.path, name: name) }
             let found = Array(t.dims.reversed())
-            guard found == shape else { throw ModelError.tensorShape(path: f.path, name: name, expected: shape, found: found) }
+            guard found == shape else {
+                throw ModelError.tensorShape(path: f.path, name: name, expected: shape, found: found)
+            }
         }
         if let t = f.tensors.first(where: { !GGUFDequant.supported.contains($0.type) }) {
             let names = GGMLType.allCases.filter(GGUFDequant.supported.contains).map(\.name)
@@ -142,13 +152,18 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         try expect("blk.0.attn_q.weight", [qDim, nEmbd])
         try expect("blk.0.attn_k.weight", [kvDim, nEmbd])
         try expect("blk.0.ffn_up.weight", [nFF, nEmbd])
-        let blocks = Set(f.tensors.compactMap { t -> Int? in
-            guard t.name.hasPrefix("blk.") else { return nil }
-            return Int(t.name.dropFirst(4).prefix { $0 != "." })
-        })
+        let blocks = Set(
+            f.tensors.compactMap { t -> Int? in
+                guard t.name.hasPrefix("blk.") else { return nil }
+                return Int(t.name.dropFirst(4).prefix { $0 != "." })
+            })
         guard blocks.count == nLayers, blocks.allSatisfy({ $0 < nLayers }) else {
-            throw ModelError.badHyperParameter(path: f.path, key: "\(arch.rawValue).block_count",
-                reason: "is \(nLayers) but the file holds tensors of \(blocks.count) blocks (blk.0 to blk.\((blocks.max() ?? -1)))")
+            throw ModelError.badHyperParameter(
+                path: f.path, key: "\(arch.rawValue).block_count",
+                reason:
+                    "is \(nLayers) but the file holds tensors of \(blocks.count) blocks (blk.0 to "
+                    + "blk.\((blocks.max() ?? -1)))"
+            )
         }
     }
 }

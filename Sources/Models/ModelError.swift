@@ -18,12 +18,16 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .unsupportedArchitecture(p, a):
-            return "\(p): architecture '\(a)' is not supported (supported: \(Architecture.supportedNames.joined(separator: ", ")))."
+            return
+                "\(p): architecture '\(a)' is not supported (supported: "
+                + "\(Architecture.supportedNames.joined(separator: ", ")))."
         case let .missingTensor(p, n): return "\(p): the model has no tensor '\(n)'."
         case let .tensorShape(p, n, e, f): return "\(p): tensor '\(n)' has shape \(f), expected \(e)."
         case let .badHyperParameter(p, k, r): return "\(p): hyper-parameter '\(k)' \(r)."
         case let .unsupportedTensorType(p, n, t, s):
-            return "\(p): tensor '\(n)' has type \(t), which this build cannot dequantize (supported: \(s.joined(separator: ", ")))."
+            return
+                "\(p): tensor '\(n)' has type \(t), which this build cannot dequantize (supported: "
+                + "\(s.joined(separator: ", ")))."
         case let .promptTooLong(t, c): return "the prompt has \(t) tokens, more than the context of \(c) tokens."
         case .emptyPrompt: return "the prompt is empty: at least one token is needed."
         case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary (0..<\(v))."
@@ -34,8 +38,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .badSharingConfig(p, r): return "The sharing config \(p) is invalid: \(r)."
         case let .badBatch(r): return "the batch cannot run: \(r)."
         case let .unsupportedWeightType(n, t):
-            return "tensor '\(n)' is stored as \(t), which the quantized kernels do not support (use --weights f32 or a model " +
-                "quantized to F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 or Q2_K–Q6_K)."
+            return
+                "tensor '\(n)' is stored as \(t), which the quantized kernels do not support (use --weights f32 or a "
+                + "model "
+                + "quantized to F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 or Q2_K–Q6_K)."
         }
     }
 }

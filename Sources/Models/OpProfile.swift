@@ -53,15 +53,19 @@ extension OpProfile {
     /// Rows of `calls` profiled forward calls, each of B sequences × T query rows at S visible keys, with
     /// `lmRows` LM-head rows per call, that took `wallMs` each (unprofiled). Standard layers only for Q/K and
     /// the attention arithmetic (`keyLayers`: those that compute their own scores).
-    public func rows(model t: Transformer, calls: Int, B: Int, T: Int, S: Int, lmRows: Int, keyLayers: Int,
-                     wallMs: Double) -> [OpProfileRow] {
+    public func rows(
+        model t: Transformer, calls: Int, B: Int, T: Int, S: Int, lmRows: Int, keyLayers: Int,
+        wallMs: Double
+    ) -> [OpProfileRow] {
         let c = t.config, w = t.weights, R = Double(B * T), L = c.nLayers
         func sum(_ m: (LayerWeights) -> WeightMatrix) -> Double { Double(w.layers.reduce(0) { $0 + m($1).bytes }) }
         let d = Double(c.nEmbd), q = Double(c.qDim), kv = Double(c.kvDim), F = Double(c.nFF)
         // (flops, weight bytes) of one call per op class
         let cost: [OpClass: (Double, Double)] = [
-            .qkv: (2 * R * d * (Double(keyLayers) * (q + kv) + Double(L) * kv),
-                   sum(\.wv) + sum(\.wq) * Double(keyLayers) / Double(L) + sum(\.wk) * Double(keyLayers) / Double(L)),
+            .qkv: (
+                2 * R * d * (Double(keyLayers) * (q + kv) + Double(L) * kv),
+                sum(\.wv) + sum(\.wq) * Double(keyLayers) / Double(L) + sum(\.wk) * Double(keyLayers) / Double(L)
+            ),
             .outProj: (2 * R * q * d * Double(L), sum(\.wo)),
             .ffn: (2 * R * 3 * d * F * Double(L), sum(\.wGate) + sum(\.wUp) + sum(\.wDown)),
             .lmHead: (2 * Double(B * lmRows) * d * Double(c.vocabSize), Double(w.output.bytes)),
@@ -72,25 +76,32 @@ extension OpProfile {
             guard let total = ms[op], total > 0 else { return nil }
             let per = total / Double(calls), secs = per / 1000
             let (flops, bytes) = cost[op] ?? (0, 0)
-            return OpProfileRow(op: op, ms: per, share: per / wallMs, gflops: flops > 0 ? flops / secs / 1e9 : nil,
-                                weightGBs: bytes > 0 ? bytes / secs / 1e9 : nil)
+            return OpProfileRow(
+                op: op, ms: per, share: per / wallMs, gflops: flops > 0 ? flops / secs / 1e9 : nil,
+                weightGBs: bytes > 0 ? bytes / secs / 1e9 : nil)
         }
     }
 
     /// The rows as aligned text lines, with the wall time the timed ops do not cover as a last line.
     public static func lines(_ rows: [OpProfileRow], wallMs: Double) -> [String] {
-        var out = ["op class".padding(toLength: 46, withPad: " ", startingAt: 0) + "   ms/call   share   GFLOP/s   weights GB/s"]
+        var out = [
+            "op class".padding(toLength: 46, withPad: " ", startingAt: 0)
+                + "   ms/call   share   GFLOP/s   weights GB/s"
+        ]
         for r in rows {
             func right(_ v: Double?, _ width: Int) -> String {
                 let s = v.map { String(format: "%.1f", $0) } ?? "-"
                 return String(repeating: " ", count: max(0, width - s.count)) + s
             }
-            out.append(r.op.rawValue.padding(toLength: 46, withPad: " ", startingAt: 0)
-                       + String(format: "  %8.2f  %5.1f%%  ", r.ms, 100 * r.share) + right(r.gflops, 8) + "  " + right(r.weightGBs, 13))
+            out.append(
+                r.op.rawValue.padding(toLength: 46, withPad: " ", startingAt: 0)
+                    + String(format: "  %8.2f  %5.1f%%  ", r.ms, 100 * r.share) + right(r.gflops, 8) + "  "
+                    + right(r.weightGBs, 13))
         }
         let rest = wallMs - rows.reduce(0) { $0 + $1.ms }
-        out.append("other (embedding, cache, bookkeeping)".padding(toLength: 46, withPad: " ", startingAt: 0)
-                   + String(format: "  %8.2f  %5.1f%%", rest, 100 * rest / wallMs))
+        out.append(
+            "other (embedding, cache, bookkeeping)".padding(toLength: 46, withPad: " ", startingAt: 0)
+                + String(format: "  %8.2f  %5.1f%%", rest, 100 * rest / wallMs))
         return out
     }
 }

@@ -15,10 +15,14 @@ extension Transformer {
     /// ⌊n/ctx⌋ non-overlapping chunks; when the model adds BOS the first token of each chunk is
     /// replaced by BOS; only the second half of each chunk is scored (logits at positions
     /// ctx/2 … ctx−2 predict tokens ctx/2+1 … ctx−1); PPL = exp(mean NLL), accumulated in Double.
-    public func perplexity(tokens: [Int], context ctx: Int, bos: Int?, policies: AttentionPolicies = AttentionPolicies(),
-                           progress: ((Int, Int) -> Void)? = nil) throws -> PerplexityResult {
+    public func perplexity(
+        tokens: [Int], context ctx: Int, bos: Int?, policies: AttentionPolicies = AttentionPolicies(),
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> PerplexityResult {
         guard ctx >= 4 else { throw ModelError.badPolicy(layer: -1, reason: "context must be at least 4 tokens") }
-        guard ctx <= config.contextLength else { throw ModelError.promptTooLong(tokens: ctx, context: config.contextLength) }
+        guard ctx <= config.contextLength else {
+            throw ModelError.promptTooLong(tokens: ctx, context: config.contextLength)
+        }
         let nChunks = tokens.count / ctx
         let first = ctx / 2
         var nlls: [Double] = []
@@ -37,8 +41,9 @@ extension Transformer {
         let mean = nlls.reduce(0, +) / max(n, 1)
         let variance = n > 1 ? nlls.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n : 0
         let ppl = exp(mean)
-        return PerplexityResult(perplexity: ppl, plusMinus: n > 1 ? ppl * (variance / (n - 1)).squareRoot() : 0,
-                                chunks: nChunks, scoredTokens: nlls.count, meanNLL: mean, context: ctx)
+        return PerplexityResult(
+            perplexity: ppl, plusMinus: n > 1 ? ppl * (variance / (n - 1)).squareRoot() : 0,
+            chunks: nChunks, scoredTokens: nlls.count, meanNLL: mean, context: ctx)
     }
 
     /// −log softmax(logits)[target], in Double.

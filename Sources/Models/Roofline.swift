@@ -21,15 +21,17 @@ public enum Roofline {
 
     /// sgemm GFLOP/s on n×n×n Float32 (OpenBLAS, its current threads).
     public static func sgemmGFLOPs(n: Int = 1024, repeats: Int = 5) -> Double {
-        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)   // [n, n] each
+        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)  // [n, n] each
         for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
-        let s = seconds(repeats) { BLAS.gemmNT(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n) }
+        let s = seconds(repeats) {
+            BLAS.gemmNT(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+        }
         return 2 * Double(n * n * n) / s / 1e9
     }
 
     /// Read bandwidth GB/s: the threads sum disjoint halves of a 512 MiB buffer.
     public static func readGBs(threads: Int, repeats: Int = 5) -> Double {
-        let n = 128 << 20                                    // Floats (512 MiB)
+        let n = 128 << 20  // Floats (512 MiB)
         let buf = FloatBuffer(count: n)
         for i in stride(from: 0, to: n, by: 1024) { buf[i] = 1 }
         let per = n / threads, p = buf.pointer
@@ -39,7 +41,7 @@ public enum Roofline {
                 var q = UnsafeRawPointer(p + t * per)
                 let end = q + per * 4
                 while q < end { acc += q.loadUnaligned(as: SIMD16<Float>.self); q += 64 }
-                if acc.sum() == -1 { print("") }             // keeps the loop
+                if acc.sum() == -1 { print("") }  // keeps the loop
             }
         }
         return Double(n * 4) / s / 1e9
@@ -59,7 +61,7 @@ public enum Roofline {
     public static func products(_ w: WeightMatrix, ms: [Int], repeats: Int = 3) -> [ProductRate] {
         var out: [ProductRate] = []
         let maxM = ms.max() ?? 1
-        let x = FloatBuffer(count: maxM * w.cols), y = FloatBuffer(count: maxM * w.rows)   // [m, cols], [m, rows]
+        let x = FloatBuffer(count: maxM * w.cols), y = FloatBuffer(count: maxM * w.rows)  // [m, cols], [m, rows]
         var rng = SeededGenerator(seed: 3)
         for i in 0..<x.count { x[i] = Float.random(in: -2...2, using: &rng) }
         let saved = KernelPath.current
@@ -68,13 +70,17 @@ public enum Roofline {
             for p in KernelPath.supported {
                 KernelPath.current = p
                 let s = seconds(repeats) { w.forward(x.pointer, m: m, into: y.pointer, mode: .integer) }
-                out.append(ProductRate(matrix: w.name, type: w.type.name, rows: w.rows, cols: w.cols, m: m,
-                                       path: KernelPath.name(p), seconds: s, weightBytes: w.bytes))
+                out.append(
+                    ProductRate(
+                        matrix: w.name, type: w.type.name, rows: w.rows, cols: w.cols, m: m,
+                        path: KernelPath.name(p), seconds: s, weightBytes: w.bytes))
             }
             KernelPath.current = saved
             let s = seconds(repeats) { w.forward(x.pointer, m: m, into: y.pointer, mode: .exact) }
-            out.append(ProductRate(matrix: w.name, type: w.type.name, rows: w.rows, cols: w.cols, m: m,
-                                   path: "tile+sgemm", seconds: s, weightBytes: w.bytes))
+            out.append(
+                ProductRate(
+                    matrix: w.name, type: w.type.name, rows: w.rows, cols: w.cols, m: m,
+                    path: "tile+sgemm", seconds: s, weightBytes: w.bytes))
         }
         return out
     }

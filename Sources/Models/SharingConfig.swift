@@ -12,8 +12,12 @@ public struct SharingConfig: Codable, Sendable, Equatable {
             let c = try decoder.singleValueContainer()
             let s = try c.decode(String.self)
             guard let m = Mode(rawValue: s) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription:
-                    "is \(s.debugDescription), not one of the modes \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw DecodingError.dataCorruptedError(
+                    in: c,
+                    debugDescription:
+                        "is \(s.debugDescription), not one of the modes "
+                        + "\(Mode.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             self = m
         }
@@ -65,10 +69,17 @@ public struct SharingConfig: Codable, Sendable, Equatable {
                 guard l.source == nil else { throw bad("layer \(l.index) is standard but names a source layer") }
             case .ds, .lisa:
                 guard l.index > 0 else { throw bad("layer 0 cannot share: it has no front layer") }
-                guard let s = l.source else { throw bad("layer \(l.index) shares (\(l.mode.rawValue)) but names no source layer") }
-                guard s < l.index else { throw bad("layer \(l.index) points at layer \(s), which is not an earlier layer") }
+                guard let s = l.source else {
+                    throw bad("layer \(l.index) shares (\(l.mode.rawValue)) but names no source layer")
+                }
+                guard s < l.index else {
+                    throw bad("layer \(l.index) points at layer \(s), which is not an earlier layer")
+                }
                 guard s == l.index - 1 else {
-                    throw bad("layer \(l.index) points at layer \(s); sharing reuses the front layer \(l.index - 1)'s effective matrix (chained, FIGURES.md C6)")
+                    throw bad(
+                        "layer \(l.index) points at layer \(s); sharing reuses the front layer \(l.index - 1)'s "
+                            + "effective matrix (chained, FIGURES.md C6)"
+                    )
                 }
             }
         }
@@ -77,14 +88,22 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     /// Reads and validates a config; with `modelPath`, also checks it was made for that file.
     public static func load(path: String, modelPath: String? = nil) throws -> SharingConfig {
         let c: SharingConfig
-        do { c = try CanonicalJSON.decoder().decode(SharingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path))) }
-        catch let e as DecodingError { throw ModelError.badSharingConfig(path: path, reason: decodingReason(e)) }
-        catch { throw ModelError.badSharingConfig(path: path, reason: "it cannot be read: \(FileProblem.reading(path, error))") }
+        do {
+            c = try CanonicalJSON.decoder().decode(
+                SharingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch let e as DecodingError {
+            throw ModelError.badSharingConfig(path: path, reason: decodingReason(e))
+        } catch {
+            throw ModelError.badSharingConfig(
+                path: path, reason: "it cannot be read: \(FileProblem.reading(path, error))")
+        }
         try c.validate(path: path)
         if let modelPath {
             let sum = try SHA256.hex(ofFile: modelPath)
             guard sum == c.modelSHA256 else {
-                throw ModelError.badSharingConfig(path: path, reason: "it was made for a model with SHA-256 \(c.modelSHA256), but \(modelPath) has \(sum)")
+                throw ModelError.badSharingConfig(
+                    path: path,
+                    reason: "it was made for a model with SHA-256 \(c.modelSHA256), but \(modelPath) has \(sum)")
             }
         }
         return c
@@ -93,7 +112,8 @@ public struct SharingConfig: Codable, Sendable, Equatable {
     /// The attention policies the forward pass runs: ds → DS; lisa layers need trained weights and are
     /// run as DS here (DS is LiSA's training-free lower bound, §5.6).
     public var policies: AttentionPolicies {
-        AttentionPolicies(Dictionary(uniqueKeysWithValues: shared.map { ($0.index, AttentionPolicy.directShare(headMap: nil)) }))
+        AttentionPolicies(
+            Dictionary(uniqueKeysWithValues: shared.map { ($0.index, AttentionPolicy.directShare(headMap: nil)) }))
     }
 
     public func write(to path: String) throws {
@@ -108,7 +128,8 @@ public func decodingReason(_ e: DecodingError) -> String {
             .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
     }
     func found(_ c: DecodingError.Context) -> String {
-        for kind in ["an array", "a dictionary", "a string", "a number", "a bool", "null"] where c.debugDescription.contains("found \(kind)") {
+        for kind in ["an array", "a dictionary", "a string", "a number", "a bool", "null"]
+        where c.debugDescription.contains("found \(kind)") {
             return ", not " + (kind == "a dictionary" ? "a JSON object" : kind)
         }
         return ""

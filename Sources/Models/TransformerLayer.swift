@@ -7,28 +7,37 @@ extension Transformer {
     /// into `buffers` — the same block inference runs, for the training forward, which passes `BlockBuffers.kept`
     /// per layer, a fresh F32 cache, its LiSA layers as providers and DS_LoRA's adapters. `cur`/`prev`: this
     /// layer's and layer l−1's planes [H, T, S].
-    public func blockForward(_ l: Int, x: FloatBuffer, buffers: BlockBuffers, cache: KVCache, cur: AttentionPlanes,
-                             prev: AttentionPlanes, policy: AttentionPolicy, provider: (any LayerScoreProvider)?,
-                             adapter: (any LinearAdapter)?, mode: ProductMode) throws {
-        try layerForward(l, x: x, s: buffers, caches: [cache], p0s: [cache.count], cur: [cur], prev: [prev], policy: policy,
-                         tap: nil, providers: [provider], adapter: adapter, mode: mode)
+    public func blockForward(
+        _ l: Int, x: FloatBuffer, buffers: BlockBuffers, cache: KVCache, cur: AttentionPlanes,
+        prev: AttentionPlanes, policy: AttentionPolicy, provider: (any LayerScoreProvider)?,
+        adapter: (any LinearAdapter)?, mode: ProductMode
+    ) throws {
+        try layerForward(
+            l, x: x, s: buffers, caches: [cache], p0s: [cache.count], cur: [cur], prev: [prev], policy: policy,
+            tap: nil, providers: [provider], adapter: adapter, mode: mode)
     }
 
     /// One decoder block in place on x: [B·T, d] (B sequences of T rows; sequence b's rows at positions
     /// p0s[b] ..< p0s[b] + T). `cur[b]` receives sequence b's scores/probs [H, T, S_b] (S_b = p0s[b] + T);
     /// `prev[b]` holds its layer l−1's (read by direct sharing and providers). The one definition of a block:
     /// inference, the training forward (`blockForward`) and the op profile (`profile`) all run it.
-    func layerForward(_ l: Int, x: FloatBuffer, s: BlockBuffers, caches: [KVCache], p0s: [Int],
-                      cur: [AttentionPlanes], prev: [AttentionPlanes], policy: AttentionPolicy, tap: AttentionTap?,
-                      providers: [(any LayerScoreProvider)?], adapter: (any LinearAdapter)? = nil,
-                      mode: ProductMode? = nil, nfPrefill: Bool = false) throws {
+    func layerForward(
+        _ l: Int, x: FloatBuffer, s: BlockBuffers, caches: [KVCache], p0s: [Int],
+        cur: [AttentionPlanes], prev: [AttentionPlanes], policy: AttentionPolicy, tap: AttentionTap?,
+        providers: [(any LayerScoreProvider)?], adapter: (any LinearAdapter)? = nil,
+        mode: ProductMode? = nil, nfPrefill: Bool = false
+    ) throws {
         let c = config, w = weights.layers[l], mode = mode ?? productMode
         let B = s.B, T = s.T, R = B * T, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
         func check(_ b: FloatBuffer, _ op: String, _ width: Int) throws {
-            if checkFinite { try BlockBuffers.checkFinite(b.pointer, count: R * width, layer: l, op: op, rowWidth: width) }
+            if checkFinite {
+                try BlockBuffers.checkFinite(b.pointer, count: R * width, layer: l, op: op, rowWidth: width)
+            }
         }
         // y [R, n] = x·Wᵀ (+ bias) (+ the adapter's term)
-        func linear(_ wm: WeightMatrix, _ target: LinearTarget, _ x: FloatBuffer, _ y: FloatBuffer, bias: FloatBuffer?, n: Int) {
+        func linear(
+            _ wm: WeightMatrix, _ target: LinearTarget, _ x: FloatBuffer, _ y: FloatBuffer, bias: FloatBuffer?, n: Int
+        ) {
             wm.forward(x.pointer, m: R, into: y.pointer, mode: mode)
             if let bias { Kernels.addBias(y.pointer, bias.pointer, rows: R, n: n) }
             adapter?.adapt(layer: l, target: target, x: x.pointer, y: y.pointer, rows: R)
@@ -53,15 +62,19 @@ extension Transformer {
                 copyIfApart(s.q0, s.q, count: R * qDim)
                 copyIfApart(s.k0, s.k, count: R * kvDim)
                 // QK-norm: RMSNorm of every head vector over headDim (gemma3).
-                if let qn = w.qNorm { Kernels.rmsNorm(s.q.pointer, qn.pointer, s.q.pointer, rows: R * H, n: hd, eps: c.rmsEps) }
+                if let qn = w.qNorm {
+                    Kernels.rmsNorm(s.q.pointer, qn.pointer, s.q.pointer, rows: R * H, n: hd, eps: c.rmsEps)
+                }
                 if let kn = w.kNorm {
                     Kernels.rmsNorm(s.k.pointer, kn.pointer, s.k.pointer, rows: R * c.nKVHeads, n: hd, eps: c.rmsEps)
                 }
                 for b in 0..<B {
                     Array(p0s[b]..<(p0s[b] + T)).withUnsafeBufferPointer { pos in
-                        ropes[l].apply(s.q.pointer + b * T * qDim, rows: T, heads: H, rowStride: qDim, positions: pos.baseAddress!)
-                        ropes[l].apply(s.k.pointer + b * T * kvDim, rows: T, heads: c.nKVHeads, rowStride: kvDim,
-                                       positions: pos.baseAddress!)
+                        ropes[l].apply(
+                            s.q.pointer + b * T * qDim, rows: T, heads: H, rowStride: qDim, positions: pos.baseAddress!)
+                        ropes[l].apply(
+                            s.k.pointer + b * T * kvDim, rows: T, heads: c.nKVHeads, rowStride: kvDim,
+                            positions: pos.baseAddress!)
                     }
                 }
             }
@@ -75,8 +88,9 @@ extension Transformer {
             if let provider {
                 // scores from the provider, then this layer's own mask and softmax
                 timed(.provider) {
-                    provider.scores(layer: l, input: s.h1.pointer + b * T * d, T: T, p0: p0, prevScores: prev[b].scores.pointer,
-                                    S: S, into: mine.scores.pointer)
+                    provider.scores(
+                        layer: l, input: s.h1.pointer + b * T * d, T: T, p0: p0, prevScores: prev[b].scores.pointer,
+                        S: S, into: mine.scores.pointer)
                 }
                 timed(.attention) {
                     applyMask(l, mine.scores.pointer, H: H, T: T, S: S, p0: p0, visibleValue: nil)
@@ -85,8 +99,9 @@ extension Transformer {
                 }
             } else {
                 timed(.attention) {
-                    computeProbs(l, q: s.q.pointer + b * T * qDim, T: T, S: S, cache: cache, p0: p0, cur: mine, prev: prev[b],
-                                 policy: policy)
+                    computeProbs(
+                        l, q: s.q.pointer + b * T * qDim, T: T, S: S, cache: cache, p0: p0, cur: mine, prev: prev[b],
+                        policy: policy)
                 }
                 if let observer = providers[b] {
                     // NF prefill: the provider records its state (LiSA: K_LR of these positions); the standard K
@@ -99,9 +114,11 @@ extension Transformer {
                 try BlockBuffers.checkFinite(mine.probs.pointer, count: H * T * S, layer: l, op: "probs", rowWidth: S)
             }
             if let tap {
-                tap.attention(AttentionEvent(layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
-                                             scores: mine.scores.pointer, probs: mine.probs.pointer, policy: policy,
-                                             fromProvider: provider != nil))
+                tap.attention(
+                    AttentionEvent(
+                        layer: l, heads: H, qLen: T, qStart: p0, kLen: S,
+                        scores: mine.scores.pointer, probs: mine.probs.pointer, policy: policy,
+                        fromProvider: provider != nil))
             }
             // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]
             let ctx = s.ctx.pointer + b * T * qDim
@@ -109,11 +126,14 @@ extension Transformer {
                 cache.withValues(layer: l) { vc in
                     for hh in 0..<H {
                         let g = hh / c.headsPerKV
-                        if T == 1 {     // a decoding step: one row (a BLAS call would cost more than the work)
-                            lk_attn_pv(mine.probs.pointer + hh * S, vc + g * hd, Int64(S), Int64(hd), Int64(kvDim), ctx + hh * hd)
+                        if T == 1 {  // a decoding step: one row (a BLAS call would cost more than the work)
+                            lk_attn_pv(
+                                mine.probs.pointer + hh * S, vc + g * hd, Int64(S), Int64(hd), Int64(kvDim),
+                                ctx + hh * hd)
                         } else {
-                            BLAS.gemmNN(m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
-                                        b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+                            BLAS.gemmNN(
+                                m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
+                                b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
                         }
                     }
                 }
@@ -122,13 +142,17 @@ extension Transformer {
         timed(.outProj) { linear(w.wo, .o, s.ctx, s.o, bias: nil, n: d) }
         try check(s.o, "attn_output", d)
         if let tap, tap.wantsSubmodules {
-            tap.submodules(SubmoduleEvent(layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
-                                          context: s.ctx.pointer, output: s.o.pointer))
+            tap.submodules(
+                SubmoduleEvent(
+                    layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
+                    context: s.ctx.pointer, output: s.o.pointer))
         }
         timed(.norms) {
             if let pn = w.postAttnNorm {
                 Kernels.rmsNorm(s.o.pointer, pn.pointer, s.oNormed.pointer, rows: R, n: d, eps: c.rmsEps)
-            } else { copyIfApart(s.o, s.oNormed, count: R * d) }
+            } else {
+                copyIfApart(s.o, s.oNormed, count: R * d)
+            }
             Kernels.add(x.pointer, s.oNormed.pointer, count: R * d)
             if let x2 = s.x2 { x2.pointer.update(from: x.pointer, count: R * d) }
         }
@@ -146,7 +170,9 @@ extension Transformer {
         timed(.norms) {
             if let pn = w.postFFNNorm {
                 Kernels.rmsNorm(s.f.pointer, pn.pointer, s.fNormed.pointer, rows: R, n: d, eps: c.rmsEps)
-            } else { copyIfApart(s.f, s.fNormed, count: R * d) }
+            } else {
+                copyIfApart(s.f, s.fNormed, count: R * d)
+            }
             Kernels.add(x.pointer, s.fNormed.pointer, count: R * d)
         }
         try check(x, "l_out", d)
@@ -161,8 +187,10 @@ extension Transformer {
 
     /// Fills cur.scores (scaled, masked) and cur.probs [H, T, S] according to the layer's policy.
     /// q: [T, nHeads·headDim], this sequence's query rows.
-    func computeProbs(_ l: Int, q: UnsafePointer<Float>, T: Int, S: Int, cache: KVCache, p0: Int,
-                      cur: AttentionPlanes, prev: AttentionPlanes, policy: AttentionPolicy) {
+    func computeProbs(
+        _ l: Int, q: UnsafePointer<Float>, T: Int, S: Int, cache: KVCache, p0: Int,
+        cur: AttentionPlanes, prev: AttentionPlanes, policy: AttentionPolicy
+    ) {
         let c = config, H = c.nHeads, hd = c.headDim
         let plane = T * S
         switch policy {
@@ -172,11 +200,13 @@ extension Transformer {
                     let g = hh / c.headsPerKV
                     // scores_h [T, S] = scale · Q_h [T, hd] · K_g [S, hd]ᵀ
                     if T == 1 {
-                        lk_attn_scores(q + hh * hd, kc + g * hd, Int64(S), Int64(hd), Int64(c.kvDim), c.queryScale,
-                                       cur.scores.pointer + hh * plane)
+                        lk_attn_scores(
+                            q + hh * hd, kc + g * hd, Int64(S), Int64(hd), Int64(c.kvDim), c.queryScale,
+                            cur.scores.pointer + hh * plane)
                     } else {
-                        BLAS.gemmNT(m: T, n: S, k: hd, alpha: c.queryScale, a: q + hh * hd, lda: c.qDim,
-                                    b: kc + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
+                        BLAS.gemmNT(
+                            m: T, n: S, k: hd, alpha: c.queryScale, a: q + hh * hd, lda: c.qDim,
+                            b: kc + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
                     }
                 }
             }
@@ -186,7 +216,8 @@ extension Transformer {
         case let .directShare(map):
             for hh in 0..<H {
                 let src = map?[hh] ?? hh
-                cur.scores.pointer.advanced(by: hh * plane).update(from: prev.scores.pointer + src * plane, count: plane)
+                cur.scores.pointer.advanced(by: hh * plane).update(
+                    from: prev.scores.pointer + src * plane, count: plane)
                 cur.probs.pointer.advanced(by: hh * plane).update(from: prev.probs.pointer + src * plane, count: plane)
             }
         case .uniform:
@@ -203,7 +234,9 @@ extension Transformer {
     }
 
     /// Sets masked entries of scores [H, T, S] to -inf (and visible ones to `visibleValue` when given).
-    func applyMask(_ l: Int, _ scores: UnsafeMutablePointer<Float>, H: Int, T: Int, S: Int, p0: Int, visibleValue: Float?) {
+    func applyMask(
+        _ l: Int, _ scores: UnsafeMutablePointer<Float>, H: Int, T: Int, S: Int, p0: Int, visibleValue: Float?
+    ) {
         for hh in 0..<H {
             for i in 0..<T {
                 let row = scores + (hh * T + i) * S

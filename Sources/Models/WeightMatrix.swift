@@ -28,8 +28,11 @@ public enum ProductMode: String, CaseIterable, Sendable {
 public enum KernelPath {
     nonisolated(unsafe) public static var current: Int32 = {
         if let forced = ProcessInfo.processInfo.environment["LISA_KERNEL"],
-           let p = (0..<Int32(LK_PATH_COUNT)).first(where: { String(cString: lk_path_name($0)) == forced }),
-           lk_path_supported(p) != 0 { return p }
+            let p = (0..<Int32(LK_PATH_COUNT)).first(where: { String(cString: lk_path_name($0)) == forced }),
+            lk_path_supported(p) != 0
+        {
+            return p
+        }
         return lk_best_path()
     }()
     public static var name: String { String(cString: lk_path_name(current)) }
@@ -55,7 +58,7 @@ public final class WeightMatrix: @unchecked Sendable {
     public private(set) var f32: FloatBuffer?
     private let blocks: UnsafeRawPointer?
     private let rowBytes: Int
-    private let owner: AnyObject?          // keeps the mapping of `blocks` alive
+    private let owner: AnyObject?  // keeps the mapping of `blocks` alive
 
     /// Threads of the quantized products (set with the BLAS threads).
     nonisolated(unsafe) public static var threads = 2
@@ -88,14 +91,18 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// y[m, rows] (leading dimension ldy) = x[m, cols] · Wᵀ; `mode` says how quantized weights compute (Float32
     /// weights always use sgemm).
-    public func forward(_ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
-                        mode: ProductMode = .auto) {
+    public func forward(
+        _ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
+        mode: ProductMode = .auto
+    ) {
         let ldy = ldy ?? rows
         if let f = f32 {
             BLAS.gemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: f.pointer, ldb: cols, c: y, ldc: ldy)
             return
         }
-        if mode == .integer || (mode == .auto && m <= Self.integerRowLimit) { integerForward(x, m: m, y: y, ldy: ldy); return }
+        if mode == .integer || (mode == .auto && m <= Self.integerRowLimit) {
+            integerForward(x, m: m, y: y, ldy: ldy); return
+        }
         // exact, few rows: dequantize one weight row at a time and dot in Float32, instead of the whole matrix per call
         if m <= Self.exactRowLimit { exactFewRows(x, m: m, y: y, ldy: ldy); return }
         forEachTile { r0, r1, tile in
@@ -104,17 +111,22 @@ public final class WeightMatrix: @unchecked Sendable {
     }
 
     /// dx[m, cols] = alpha · dy[m, rows] · W (or += when `accumulate`): the input gradient of a linear layer.
-    public func backwardInput(_ dy: UnsafePointer<Float>, m: Int, into dx: UnsafeMutablePointer<Float>, alpha: Float = 1,
-                              accumulate: Bool) {
+    public func backwardInput(
+        _ dy: UnsafePointer<Float>, m: Int, into dx: UnsafeMutablePointer<Float>, alpha: Float = 1,
+        accumulate: Bool
+    ) {
         if let f = f32 {
-            BLAS.gemmNN(m: m, n: cols, k: rows, alpha: alpha, a: dy, lda: rows, b: f.pointer, ldb: cols, beta: accumulate ? 1 : 0,
-                        c: dx, ldc: cols)
+            BLAS.gemmNN(
+                m: m, n: cols, k: rows, alpha: alpha, a: dy, lda: rows, b: f.pointer, ldb: cols,
+                beta: accumulate ? 1 : 0,
+                c: dx, ldc: cols)
             return
         }
         var first = !accumulate
         forEachTile { r0, r1, tile in
-            BLAS.gemmNN(m: m, n: cols, k: r1 - r0, alpha: alpha, a: dy + r0, lda: rows, b: tile, ldb: cols, beta: first ? 0 : 1,
-                        c: dx, ldc: cols)
+            BLAS.gemmNN(
+                m: m, n: cols, k: r1 - r0, alpha: alpha, a: dy + r0, lda: rows, b: tile, ldb: cols, beta: first ? 0 : 1,
+                c: dx, ldc: cols)
             first = false
         }
     }
@@ -159,7 +171,7 @@ public final class WeightMatrix: @unchecked Sendable {
 
     private func integerForward(_ x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
         let t = type.rawValue, k = cols
-        let actBytes = lk_act_row_bytes(t, Int64(k))                       // per activation row
+        let actBytes = lk_act_row_bytes(t, Int64(k))  // per activation row
         let xq = UnsafeMutableRawPointer.allocate(byteCount: max(64, actBytes * m), alignment: 64)  // [m, actBytes]
         defer { xq.deallocate() }
         for i in 0..<m { lk_quantize_act(t, x + i * k, xq + i * actBytes, Int64(k)) }
@@ -187,7 +199,7 @@ public final class WeightMatrix: @unchecked Sendable {
         let run: (Int) -> Void = { c in
             let r0 = c * per, r1 = min(n, r0 + per)
             guard r0 < r1 else { return }
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k)   // [k] one dequantized weight row
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k)  // [k] one dequantized weight row
             defer { scratch.deallocate() }
             _ = lk_dequant_gemv(t, w, rb, Int64(k), Int64(r0), Int64(r1), x, Int64(m), y, Int64(ldy), scratch)
         }

@@ -15,7 +15,9 @@ public enum BLASKernel {
     static let remainingVar = "LISA_BLAS_REMAINING"
     static let detectedVar = "LISA_BLAS_DETECTED"
     /// Kernel names OpenBLAS reports when it did not recognise the CPU.
-    static let genericCores: Set<String> = ["Prescott", "Core2", "Katmai", "Coppermine", "Northwood", "Banias", "Atom", "Penryn", "Dunnington"]
+    static let genericCores: Set<String> = [
+        "Prescott", "Core2", "Katmai", "Coppermine", "Northwood", "Banias", "Atom", "Penryn", "Dunnington",
+    ]
 
     /// Call first thing in main(). May replace the process (execv) and never return in that case.
     public static func selectOrReexec() {
@@ -24,7 +26,8 @@ public enum BLASKernel {
             if selfCheck() { unsetenv(probeVar); unsetenv(remainingVar); unsetenv(detectedVar); return }
             let remaining = (env[remainingVar] ?? "").split(separator: ",").map(String.init)
             if let next = remaining.first {
-                reexec(core: next, remaining: Array(remaining.dropFirst()), detected: env[detectedVar] ?? "", probe: true)
+                reexec(
+                    core: next, remaining: Array(remaining.dropFirst()), detected: env[detectedVar] ?? "", probe: true)
             } else {
                 reexec(core: env[detectedVar] ?? "PRESCOTT", remaining: [], detected: "", probe: false)
             }
@@ -51,8 +54,9 @@ public enum BLASKernel {
 
     public static func cpuFlags() -> Set<String> {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+            let colon = line.firstIndex(of: ":")
+        else { return [] }
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 
@@ -77,17 +81,25 @@ public enum BLASKernel {
             return Float(Int64(bitPattern: rng >> 11) % 2000 - 1000) / 1000
         }
         for (m, n, k) in [(37, 29, 53), (1, 64, 33), (65, 17, 128)] {
-            let a = (0..<(m * k)).map { _ in rand() }      // [m, k]
-            let b = (0..<(n * k)).map { _ in rand() }      // [n, k]
-            var c = [Float](repeating: 0, count: m * n)    // [m, n]
-            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                BLAS.gemmNT(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k, c: cp.baseAddress!, ldc: n)
-            } } }
-            for i in 0..<m { for j in 0..<n {
-                var ref = 0.0
-                for t in 0..<k { ref += Double(a[i * k + t]) * Double(b[j * k + t]) }
-                if abs(Double(c[i * n + j]) - ref) > 1e-4 * Double(k).squareRoot() { return false }
-            } }
+            let a = (0..<(m * k)).map { _ in rand() }  // [m, k]
+            let b = (0..<(n * k)).map { _ in rand() }  // [n, k]
+            var c = [Float](repeating: 0, count: m * n)  // [m, n]
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.gemmNT(
+                            m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                            c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var ref = 0.0
+                    for t in 0..<k { ref += Double(a[i * k + t]) * Double(b[j * k + t]) }
+                    if abs(Double(c[i * n + j]) - ref) > 1e-4 * Double(k).squareRoot() { return false }
+                }
+            }
         }
         return true
     }

@@ -5,8 +5,10 @@ import Foundation
 public enum Kernels {
     /// RMSNorm over rows: y[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) · w. x, y: [rows, n]; w: [n] or nil.
     /// The sum of squares is accumulated in Double and the scale computed in Float, as ggml does.
-    public static func rmsNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
-                               rows: Int, n: Int, eps: Float) {
+    public static func rmsNorm(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+        rows: Int, n: Int, eps: Float
+    ) {
         for r in 0..<rows {
             let xr = x + r * n, yr = y + r * n
             var ss = 0.0
@@ -41,7 +43,7 @@ public enum Kernels {
     /// instead of tanhf (which costs an expm1f and a division), the same function.
     @inline(__always)
     public static func geluTanh(_ x: Float) -> Float {
-        let c: Float = 0.7978845608028654 // sqrt(2/π)
+        let c: Float = 0.7978845608028654  // sqrt(2/π)
         let u = c * (x + 0.044715 * x * x * x)
         return x / (1 + expf(-2 * u))
     }
@@ -50,7 +52,9 @@ public enum Kernels {
     public static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
 
     /// Gated FFN activation in place: gate[i] = act(gate[i]) · up[i]. gate, up: [count].
-    public static func gatedActivation(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, gelu: Bool) {
+    public static func gatedActivation(
+        _ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, gelu: Bool
+    ) {
         if gelu {
             for i in 0..<count { gate[i] = geluTanh(gate[i]) * up[i] }
         } else {

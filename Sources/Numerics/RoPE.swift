@@ -20,7 +20,9 @@ public struct RoPE: Sendable {
 
     /// Rotates the `heads` head vectors of each row of x in place.
     /// x: [rows, heads · stride], head h of row r starts at r·rowStride + h·dims; positions: [rows].
-    public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, positions: UnsafePointer<Int>) {
+    public func apply(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, positions: UnsafePointer<Int>
+    ) {
         let half = dims / 2
         var cosv = [Float](repeating: 0, count: half), sinv = [Float](repeating: 0, count: half)
         for r in 0..<rows {
@@ -43,7 +45,9 @@ public struct RoPE: Sendable {
     }
 
     /// The inverse rotation (backward of `apply`: the rotation is orthogonal, so its transpose).
-    public func applyInverse(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, positions: UnsafePointer<Int>) {
+    public func applyInverse(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, positions: UnsafePointer<Int>
+    ) {
         let half = dims / 2
         for r in 0..<rows {
             let p = Double(positions[r])

@@ -9,11 +9,14 @@ public enum PlotError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .gnuplotMissing:
-            return "gnuplot is not installed; install it with `apt-get install gnuplot-nox` (plots need it; the numbers are already stored)."
+            return
+                "gnuplot is not installed; install it with `apt-get install gnuplot-nox` (plots need it; the numbers "
+                + "are already stored)."
         case .gnuplotFailed(let script, let status, let err):
             return "gnuplot failed (exit \(status)) on \(script): \(err.prefix(400))"
         case .incompleteImage(let path, let bytes):
-            return "\(path): gnuplot wrote an incomplete image (\(bytes) bytes; the disk may be full or a file-size limit "
+            return
+                "\(path): gnuplot wrote an incomplete image (\(bytes) bytes; the disk may be full or a file-size limit "
                 + "reached); the published figure is unchanged."
         }
     }
@@ -80,7 +83,9 @@ public enum Gnuplot {
 
             """
         // multiplot figures cannot `replot`: render the body twice instead.
-        let full = body.contains("multiplot") ? """
+        let full =
+            body.contains("multiplot")
+            ? """
             set terminal pngcairo size \(size.0),\(size.1) font "Sans,10" noenhanced
             set output '\(png.path)'
             \(style)
@@ -109,7 +114,8 @@ public enum Gnuplot {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw PlotError.gnuplotFailed(script: gp.path, status: p.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
+            throw PlotError.gnuplotFailed(
+                script: gp.path, status: p.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
         }
         try checkComplete(png: png, svg: svg)
         return [png, svg]

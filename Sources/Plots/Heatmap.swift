@@ -89,7 +89,8 @@ public enum Heatmap {
                     """
                 layers.append("'\(cont.path)' with lines lc rgb \"white\" lw 1.4 dt \(lv.dash)")
                 layers.append(
-                    "'\(cont.path)' every 80::12 using 1:2:(\"\(lv.value)\") with labels tc rgb \"white\" font \",7\" offset 0,0.35"
+                    "'\(cont.path)' every 80::12 using 1:2:(\"\(lv.value)\") with labels tc rgb \"white\" font "
+                        + "\",7\" offset 0,0.35"
                 )
             }
             body += "unset contour\nset surface\nplot " + layers.joined(separator: ", \\\n  ") + "\n"

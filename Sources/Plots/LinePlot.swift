@@ -62,7 +62,8 @@ public enum LinePlot {
             body +=
                 "set arrow \(i + 1) from \(m.x), graph 0 to \(m.x), graph 1 nohead dt 3 lw 1 lc rgb \"#888888\" back\n"
             body +=
-                "set label \(i + 1) \"\(Gnuplot.quoted(m.label))\" at \(m.x), graph 1 offset 0,0.6 center tc rgb \"#555555\"\n"
+                "set label \(i + 1) \"\(Gnuplot.quoted(m.label))\" at \(m.x), graph 1 offset 0,0.6 center tc rgb "
+                + "\"#555555\"\n"
         }
         var bands: [String] = []
         var parts: [String] = []
@@ -81,7 +82,8 @@ public enum LinePlot {
             let dat = try Gnuplot.writeColumns(header, rows, to: sb)
             if s.band != nil {
                 bands.append(
-                    "'\(dat.path)' skip 1 using 1:3:4 with filledcurves lt \(lt) fs transparent solid 0.15 noborder notitle"
+                    "'\(dat.path)' skip 1 using 1:3:4 with filledcurves lt \(lt) fs transparent solid 0.15 noborder "
+                        + "notitle"
                 )
             }
             if s.se != nil {

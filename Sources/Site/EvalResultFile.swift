@@ -34,16 +34,20 @@ struct EvalResultFile: Decodable {
 /// Tidy CSV tables (one observation per row) of a report folder's evaluation results, keyed by the result file's
 /// path inside the folder (`run`).
 enum EvalCSV {
-    static let runsHeader = ["run", "task", "shots", "seed", "n", "primary_metric", "metric", "value", "stderr",
-                             "seconds", "tokens"]
+    static let runsHeader = [
+        "run", "task", "shots", "seed", "n", "primary_metric", "metric", "value", "stderr",
+        "seconds", "tokens",
+    ]
 
     static func runs(_ files: [(run: String, result: EvalResultFile)]) -> String {
         var rows = [runsHeader]
         for (run, r) in files {
             for m in r.metrics.keys.sorted() {
-                rows.append([run, r.task, opt(r.shots), opt(r.seed), "\(r.n)", r.primaryMetric ?? "", m,
-                             number(r.metrics[m]!), r.standardErrors?[m].map(number) ?? "", r.seconds.map(number) ?? "",
-                             opt(r.tokensRun)])
+                rows.append([
+                    run, r.task, opt(r.shots), opt(r.seed), "\(r.n)", r.primaryMetric ?? "", m,
+                    number(r.metrics[m]!), r.standardErrors?[m].map(number) ?? "", r.seconds.map(number) ?? "",
+                    opt(r.tokensRun),
+                ])
             }
         }
         return RunExport.csvText(rows)

@@ -2,7 +2,9 @@ import Foundation
 
 /// The table of every study and evaluation, and the front page built around it.
 enum IndexPage {
-    static let columns = ["Report", "Kind", "Model", "SHA-256", "Date", "Seed", "Samples", "Wall time", "Verdict", "Data"]
+    static let columns = [
+        "Report", "Kind", "Model", "SHA-256", "Date", "Seed", "Samples", "Wall time", "Verdict", "Data",
+    ]
 
     static func table(_ entries: [ReportEntry], generatedCSVs: [String: [String]]) -> String {
         var s = "<div class=\"table-wrap\"><table class=\"index\">\n<thead><tr>"
@@ -29,14 +31,17 @@ enum IndexPage {
             cells.append(csvs == 0 ? "—" : "\(csvs) CSV")
             // date, seed, wall time and data stay on one line
             let nowrap: Set<Int> = [4, 5, 7, 9]
-            s += "<tr>" + cells.enumerated().map { nowrap.contains($0) ? "<td class=\"nowrap\">\($1)</td>" : "<td>\($1)</td>" }
+            s +=
+                "<tr>"
+                + cells.enumerated().map { nowrap.contains($0) ? "<td class=\"nowrap\">\($1)</td>" : "<td>\($1)</td>" }
                 .joined() + "</tr>\n"
         }
         return s + "</tbody></table></div>\n"
     }
 
     static let shaNotes = [
-        "prefix completed": "the report prints a prefix; completed from the one full digest with it in the committed reports",
+        "prefix completed":
+            "the report prints a prefix; completed from the one full digest with it in the committed reports",
         "by file name": "not stated by this report; the digest other reports give for this model file",
     ]
 
@@ -67,12 +72,16 @@ enum IndexPage {
                 + "<a href=\"reports.html\">all reports</a> (\(entries.count)).</p>\n"
         }
         return "<h1>lisa-workbench results</h1>\n"
-            + "<p class=\"notice\"><strong>Findings pending.</strong> <code>reports/FINDINGS.md</code>, the paper's four "
-            + "core findings against our measurements, does not exist yet; until it does, this index of every study and "
-            + "evaluation is the front page.</p>\n<p>" + legend + "</p>\n" + table(entries, generatedCSVs: generatedCSVs)
+            + "<p class=\"notice\"><strong>Findings pending.</strong> <code>reports/FINDINGS.md</code>, the paper's "
+            + "four "
+            + "core findings against our measurements, does not exist yet; until it does, this index of every study "
+            + "and "
+            + "evaluation is the front page.</p>\n<p>" + legend + "</p>\n"
+            + table(entries, generatedCSVs: generatedCSVs)
     }
 
-    static let legend = "Facts are read from each report and its study file; \"—\" means the report does not state it "
+    static let legend =
+        "Facts are read from each report and its study file; \"—\" means the report does not state it "
         + "(a verdict shows once a report has a table with an \"agrees\" column, or a \"Verdict:\" line). Dates marked "
         + "(commit) are the last commit of the folder."
 }

@@ -26,7 +26,9 @@ struct MarkdownPage {
     static func protectIntrawordUnderscores(_ md: String) -> String {
         var out: [String] = [], fenced = false
         for line in md.components(separatedBy: "\n") {
-            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { fenced.toggle(); out.append(line); continue }
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") {
+                fenced.toggle(); out.append(line); continue
+            }
             if fenced || !line.contains("_") { out.append(line); continue }
             let chars = Array(line)
             // Ink ends a code span at the line's end: an unmatched last backtick opens none.
@@ -64,7 +66,9 @@ struct MarkdownPage {
         guard ext(path) == "png" else { return img }
         let svg = String(path.dropLast(3)) + "svg"
         guard copied.contains(svg) else { return img }
-        return "<picture><source srcset=\"\(HTML.url(SiteLinks.href(svg, depth: depth)))\" type=\"image/svg+xml\">\(img)</picture>"
+        return
+            "<picture><source srcset=\"\(HTML.url(SiteLinks.href(svg, depth: depth)))\" "
+            + "type=\"image/svg+xml\">\(img)</picture>"
     }
 
     func link(_ html: String) -> String {
@@ -74,7 +78,8 @@ struct MarkdownPage {
         case .site(let p): return "<a href=\"\(HTML.url(SiteLinks.href(p, depth: depth)))\">\(inner)</a>"
         case .fragment(let f): return "<a href=\"\(HTML.escape(f))\">\(inner)</a>"
         case .external(let u): return "\(inner) (<span class=\"external\">\(HTML.escape(u))</span>)"
-        case .outside(let p): return "<span class=\"outside\" title=\"not part of the site: \(HTML.escape(p))\">\(inner)</span>"
+        case .outside(let p):
+            return "<span class=\"outside\" title=\"not part of the site: \(HTML.escape(p))\">\(inner)</span>"
         }
     }
 
@@ -83,7 +88,9 @@ struct MarkdownPage {
     }
 
     func innerHTML(_ html: String) -> String {
-        guard let open = html.firstIndex(of: ">"), let close = html.range(of: "</a>", options: .backwards) else { return html }
+        guard let open = html.firstIndex(of: ">"), let close = html.range(of: "</a>", options: .backwards) else {
+            return html
+        }
         return String(html[html.index(after: open)..<close.lowerBound])
     }
 }
@@ -104,7 +111,8 @@ enum HTML {
         return out
     }
 
-    /// A relative URL as an attribute value: escaped, and with spaces and other URL-unsafe characters of a path percent-encoded.
+    /// A relative URL as an attribute value: escaped, and with spaces and other URL-unsafe characters of a path
+    /// percent-encoded.
     static func url(_ s: String) -> String {
         escape(s.addingPercentEncoding(withAllowedCharacters: .urlFragmentAllowed.union(["#"])) ?? s)
     }

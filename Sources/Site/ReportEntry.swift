@@ -39,14 +39,17 @@ struct ReportEntry {
         let studyFile = FileManager.default.fileExists(atPath: study.path) ? study : nil
         let studyYAML = studyFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }
         let studyKind = studyYAML.flatMap(StudyFacts.kind)
-        let kind: Kind = studyFile != nil ? (studyKind == "sensitivity" ? .sensitivity : .study)
+        let kind: Kind =
+            studyFile != nil
+            ? (studyKind == "sensitivity" ? .sensitivity : .study)
             : (evals.isEmpty ? .report : .evaluation)
 
         var facts = ReportFacts()
         if let meta = MetaFile.read(folder.appendingPathComponent("meta.json")) { facts = meta }
         if let y = studyYAML, studyFile != nil {
             var s = StudyFacts.facts(y)
-            s.commands = ["lisa study run studies/\(slug).yaml"] + (kind == .study ? ["lisa report --study \(slug)"] : [])
+            s.commands =
+                ["lisa study run studies/\(slug).yaml"] + (kind == .study ? ["lisa report --study \(slug)"] : [])
             facts.fill(from: s)
         }
         // An evaluation folder's result files state its seeds and counts better than prose (which may name a
@@ -58,10 +61,13 @@ struct ReportEntry {
             let matches = Set(knownSHAs.filter { $0.hasPrefix(short) })
             if matches.count == 1 { facts.sha256 = matches.first; facts.sha256Note = "prefix completed" }
         }
-        if facts.date == nil, let d = commitDate(of: folder, repoRoot: repoRoot) { facts.date = d; facts.dateSource = "commit" }
+        if facts.date == nil, let d = commitDate(of: folder, repoRoot: repoRoot) {
+            facts.date = d; facts.dateSource = "commit"
+        }
         let title = MarkdownFacts.first(#"(?m)^#\s+(.+)$"#, md) ?? slug
-        return ReportEntry(slug: slug, folder: folder, title: title, markdown: md, kind: kind, files: files,
-                           studyFile: studyFile, evalResults: evals, facts: facts)
+        return ReportEntry(
+            slug: slug, folder: folder, title: title, markdown: md, kind: kind, files: files,
+            studyFile: studyFile, evalResults: evals, facts: facts)
     }
 
     /// Seeds, per-task counts and summed wall time of evaluation result files.
@@ -83,19 +89,24 @@ struct ReportEntry {
 
     /// The `model_sha256` of the folder's sharing configs, when they all name one model.
     static func configSHA(folder: URL, files: [String]) -> String? {
-        let shas = Set(files.filter { ext($0) == "json" }.compactMap { rel -> String? in
-            guard let data = try? Data(contentsOf: folder.appendingPathComponent(rel)),
-                  let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
-            return o["model_sha256"] as? String
-        })
+        let shas = Set(
+            files.filter { ext($0) == "json" }.compactMap { rel -> String? in
+                guard let data = try? Data(contentsOf: folder.appendingPathComponent(rel)),
+                    let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+                else { return nil }
+                return o["model_sha256"] as? String
+            })
         return shas.count == 1 ? shas.first : nil
     }
 
     /// Every file below `folder` except tmp/ and hidden ones, as sorted relative paths.
     static func listFiles(_ folder: URL) -> [String] {
         let base = folder.standardizedFileURL.path
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey],
-                                                          options: [.skipsHiddenFiles]) else { return [] }
+        guard
+            let walker = FileManager.default.enumerator(
+                at: folder, includingPropertiesForKeys: [.isRegularFileKey],
+                options: [.skipsHiddenFiles])
+        else { return [] }
         var out: [String] = []
         for case let url as URL in walker {
             let rel = String(url.standardizedFileURL.path.dropFirst(base.count + 1))
@@ -150,7 +161,8 @@ enum StudyFacts {
 enum MetaFile {
     static func read(_ url: URL) -> ReportFacts? {
         guard let data = try? Data(contentsOf: url),
-              let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+            let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return nil }
         var f = ReportFacts()
         f.model = o["model"] as? String
         f.sha256 = o["sha256"] as? String

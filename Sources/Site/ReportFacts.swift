@@ -41,7 +41,9 @@ public struct ReportFacts: Equatable, Sendable {
 enum MarkdownFacts {
     static func facts(_ md: String) -> ReportFacts {
         var f = ReportFacts()
-        f.model = first(#"[Mm]odel:?\s+`?(?:[\w./-]*/)?([\w.+-]+\.gguf)`?"#, md) ?? first(#"(?:[\w./-]*/)?([\w.+-]+\.gguf)"#, md)
+        f.model =
+            first(#"[Mm]odel:?\s+`?(?:[\w./-]*/)?([\w.+-]+\.gguf)`?"#, md)
+            ?? first(#"(?:[\w./-]*/)?([\w.+-]+\.gguf)"#, md)
         f.sha256 = first(#"sha256:?\s+`?([0-9a-f]{8,64})"#, md)
         if let d = first(#"\b(20\d\d-[01]\d-[0-3]\d)\b"#, md) { f.date = d; f.dateSource = "stated" }
         if let s = first(#"\b[Ss]eed:?\s+(\d+)"#, md), let v = UInt64(s) { f.seeds = [v] }
@@ -54,7 +56,10 @@ enum MarkdownFacts {
     /// "Capture: N tokens in C s …; analyses A s" (study reports: C + A), or "Scoring time S s" (sensitivity reports).
     static func wallSeconds(_ md: String) -> Double? {
         if let m = groups(#"Capture: \d+ tokens in ([\d.]+) s[^;\n]*; analyses ([\d.]+) s"#, md),
-           let c = Double(m[0]), let a = Double(m[1]) { return c + a }
+            let c = Double(m[0]), let a = Double(m[1])
+        {
+            return c + a
+        }
         if let s = first(#"Scoring time ([\d.]+) s"#, md) { return Double(s) }
         return nil
     }
@@ -66,7 +71,8 @@ enum MarkdownFacts {
         for table in MarkdownTables.tables(md) {
             guard let col = table.header.firstIndex(where: { $0.lowercased().hasPrefix("agrees") }) else { continue }
             for row in table.rows where col < row.count {
-                let answer = row[col].lowercased().trimmingCharacters(in: CharacterSet.letters.inverted)
+                let answer =
+                    row[col].lowercased().trimmingCharacters(in: CharacterSet.letters.inverted)
                     .components(separatedBy: CharacterSet.letters.inverted).first ?? ""
                 guard !answer.isEmpty else { continue }
                 if counts[answer] == nil { order.append(answer) }
@@ -103,10 +109,14 @@ enum MarkdownFacts {
                 pending += " " + text
             } else if isCommand(text) {
                 pending = text
-            } else { continue }
+            } else {
+                continue
+            }
             if pending.hasSuffix("\\") {
                 pending = String(pending.dropLast()).trimmingCharacters(in: .whitespaces)
-            } else { add(pending); pending = "" }
+            } else {
+                add(pending); pending = ""
+            }
         }
         for span in all(#"`(lisa [^`\n]+)`"#, md) where span.split(separator: " ").count >= 3 { add(span) }
         return out
@@ -120,7 +130,8 @@ enum MarkdownFacts {
 
     static func groups(_ pattern: String, _ s: String) -> [String]? {
         guard let re = try? NSRegularExpression(pattern: pattern),
-              let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
+            let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s))
+        else { return nil }
         return (1..<m.numberOfRanges).compactMap { Range(m.range(at: $0), in: s).map { String(s[$0]) } }
     }
 

@@ -16,10 +16,12 @@ struct ReportPage {
         func row(_ k: String, _ v: String) { s += "<dt>\(k)</dt><dd>\(v)</dd>\n" }
         row("Kind", e.kind.rawValue)
         row("Model", f.model.map { HTML.escape($0) } ?? "—")
-        row("SHA-256", f.sha256.map { d in
-            "<span class=\"sha\">\(HTML.escape(d))\(d.count < 64 ? "… (prefix, as the report prints it)" : "")</span>"
-                + (f.sha256Note.map { " <small>(\(IndexPage.shaNotes[$0] ?? $0))</small>" } ?? "")
-        } ?? "—")
+        row(
+            "SHA-256",
+            f.sha256.map { d in
+                "<span class=\"sha\">\(HTML.escape(d))\(d.count < 64 ? "… (prefix, as the report prints it)" : "")</span>"
+                    + (f.sha256Note.map { " <small>(\(IndexPage.shaNotes[$0] ?? $0))</small>" } ?? "")
+            } ?? "—")
         row("Date", IndexPage.date(f))
         row("Seed", f.seeds.isEmpty ? "—" : f.seeds.map(String.init).joined(separator: ", "))
         row("Samples", f.samples.map { HTML.escape($0) } ?? "—")
@@ -31,29 +33,40 @@ struct ReportPage {
         if f.commands.isEmpty {
             s += "<p>The report states no command; its text says how it was made.</p>\n"
         } else {
-            s += "<p>From the repository root (a study run records everything in <code>reports/lisa.sqlite</code>):</p>\n"
+            s +=
+                "<p>From the repository root (a study run records everything in "
+                + "<code>reports/lisa.sqlite</code>):</p>\n"
             s += "<pre><code>" + f.commands.map(HTML.escape).joined(separator: "\n") + "</code></pre>\n"
         }
 
         s += "<h2>Data</h2>\n<ul class=\"files\">\n"
         let csvs = e.csvFiles.map { "\(e.slug)/\($0)" } + generatedCSVs
-        for p in csvs { s += "<li><a href=\"\(HTML.url(SiteLinks.href(p, depth: 1)))\">\(HTML.escape(name(p)))</a> (CSV)</li>\n" }
+        for p in csvs {
+            s += "<li><a href=\"\(HTML.url(SiteLinks.href(p, depth: 1)))\">\(HTML.escape(name(p)))</a> (CSV)</li>\n"
+        }
         if csvs.isEmpty { s += "<li>No CSV table is committed with this report yet.</li>\n" }
         for rel in e.files where !["csv", "png", "svg"].contains(ext(rel)) {
             s += "<li><a href=\"\(HTML.url(rel))\">\(HTML.escape(rel))</a></li>\n"
         }
         if let study = e.studyFile?.lastPathComponent {
-            s += "<li><a href=\"\(HTML.url("../studies/\(study)"))\">studies/\(HTML.escape(study))</a> (study file)</li>\n"
+            s +=
+                "<li><a href=\"\(HTML.url("../studies/\(study)"))\">studies/\(HTML.escape(study))</a> (study "
+                + "file)</li>\n"
         }
         s += "</ul>\n"
 
         s += "<h2>Report</h2>\n<article>\n\(report)\n</article>\n"
         if !e.evalResults.isEmpty { s += evalTable() }
-        let more = e.figures.filter { !seen.images.contains("\(e.slug)/\($0)") && !($0.hasSuffix(".svg") && hasPNG($0)) }
+        let more = e.figures.filter {
+            !seen.images.contains("\(e.slug)/\($0)") && !($0.hasSuffix(".svg") && hasPNG($0))
+        }
         if !more.isEmpty {
             s += "<h2>More figures of this folder</h2>\n"
             for rel in more {
-                s += "<p>" + MarkdownPage.figure(path: "\(e.slug)/\(rel)", alt: HTML.escape(rel), depth: 1, copied: links.copied)
+                s +=
+                    "<p>"
+                    + MarkdownPage.figure(
+                        path: "\(e.slug)/\(rel)", alt: HTML.escape(rel), depth: 1, copied: links.copied)
                     + "<br><code>\(HTML.escape(rel))</code></p>\n"
             }
         }
@@ -74,15 +87,21 @@ struct ReportPage {
     /// One row per result file: task, shots, n, primary metric with its standard error, time.
     func evalTable() -> String {
         var s = "<h2>Evaluation results in this folder</h2>\n<div class=\"table-wrap\"><table>\n"
-        s += "<thead><tr><th>file</th><th>task</th><th>shots</th><th>seed</th><th>n</th><th>metric</th><th>value</th>"
+        s +=
+            "<thead><tr><th>file</th><th>task</th><th>shots</th><th>seed</th><th>n</th><th>metric</th><th>value</th>"
             + "<th>± s.e.</th><th>seconds</th></tr></thead>\n<tbody>\n"
         for (run, r) in entry.evalResults {
             let m = r.primaryMetric ?? r.metrics.keys.sorted().first ?? ""
             let v = r.metrics[m].map { String(format: "%.4f", $0) } ?? "—"
             let se = r.standardErrors?[m].map { String(format: "%.4f", $0) } ?? "—"
-            s += "<tr><td><a href=\"\(HTML.url(run + ".json"))\">\(HTML.escape(run)).json</a></td><td>\(HTML.escape(r.task))</td>"
-            s += "<td class=\"num\">\(r.shots.map(String.init) ?? "—")</td><td class=\"num\">\(r.seed.map(String.init) ?? "—")</td>"
-            s += "<td class=\"num\">\(r.n)</td><td>\(HTML.escape(m))</td><td class=\"num\">\(v)</td><td class=\"num\">\(se)</td>"
+            s +=
+                "<tr><td><a href=\"\(HTML.url(run + ".json"))\">\(HTML.escape(run)).json</a></td><td>\(HTML.escape(r.task))</td>"
+            s +=
+                "<td class=\"num\">\(r.shots.map(String.init) ?? "—")</td><td "
+                + "class=\"num\">\(r.seed.map(String.init) ?? "—")</td>"
+            s +=
+                "<td class=\"num\">\(r.n)</td><td>\(HTML.escape(m))</td><td class=\"num\">\(v)</td><td "
+                + "class=\"num\">\(se)</td>"
             s += "<td class=\"num\">\(r.seconds.map { String(format: "%.1f", $0) } ?? "—")</td></tr>\n"
         }
         return s + "</tbody></table></div>\n"

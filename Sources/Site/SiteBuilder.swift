@@ -42,7 +42,8 @@ public enum SiteBuilder {
         }
         let out = o.outDir.standardizedFileURL
         try checkOut(out, reportsDir: o.reportsDir)
-        let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).building-\(getpid())")
+        let staging = out.deletingLastPathComponent().appendingPathComponent(
+            ".\(out.lastPathComponent).building-\(getpid())")
         try? fm.removeItem(at: staging)
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -88,31 +89,40 @@ public enum SiteBuilder {
         var copied = Set<String>(), generated: [String: [String]] = [:]
         for e in entries {
             for rel in e.files {
-                try copy(e.folder.appendingPathComponent(rel), to: dir.appendingPathComponent(e.slug).appendingPathComponent(rel))
+                try copy(
+                    e.folder.appendingPathComponent(rel),
+                    to: dir.appendingPathComponent(e.slug).appendingPathComponent(rel))
                 copied.insert("\(e.slug)/\(rel)")
             }
             generated[e.slug] = try writeEvalCSVs(e, into: dir.appendingPathComponent(e.slug))
         }
         let studies = Set(entries.compactMap { $0.studyFile?.lastPathComponent })
         for name in studies {
-            try copy(o.studiesDir.appendingPathComponent(name), to: dir.appendingPathComponent("studies").appendingPathComponent(name))
+            try copy(
+                o.studiesDir.appendingPathComponent(name),
+                to: dir.appendingPathComponent("studies").appendingPathComponent(name))
         }
-        let links = SiteLinks(reportsDir: o.reportsDir.standardizedFileURL, repoRoot: o.repoRoot.standardizedFileURL,
-                              slugs: Set(entries.map(\.slug)), studies: studies, copied: copied, hasFindings: findings != nil)
-        let generator = "Built by lisa site \(generatorVersion) from reports/ (\(entries.count) reports); static files, "
+        let links = SiteLinks(
+            reportsDir: o.reportsDir.standardizedFileURL, repoRoot: o.repoRoot.standardizedFileURL,
+            slugs: Set(entries.map(\.slug)), studies: studies, copied: copied, hasFindings: findings != nil)
+        let generator =
+            "Built by lisa site \(generatorVersion) from reports/ (\(entries.count) reports); static files, "
             + "no server, relative links only."
 
         var pages: [String] = []
         func put(_ path: String, _ title: String, depth: Int, wide: Bool = false, _ body: String) throws {
-            try text(PageTemplate.page(title: title, depth: depth, body: body, generator: generator, wide: wide),
-                     to: dir.appendingPathComponent(path))
+            try text(
+                PageTemplate.page(title: title, depth: depth, body: body, generator: generator, wide: wide),
+                to: dir.appendingPathComponent(path))
             pages.append(path)
         }
         let findingsHTML = findings.map { MarkdownPage(links: links, slug: nil, depth: 0).html($0) }
-        try put("index.html", "lisa-workbench: findings and reports", depth: 0, wide: findings == nil,
-                IndexPage.frontBody(findingsHTML: findingsHTML, entries: entries, generatedCSVs: generated))
-        try put("reports.html", "lisa-workbench: all reports", depth: 0, wide: true,
-                IndexPage.reportsBody(entries, generatedCSVs: generated))
+        try put(
+            "index.html", "lisa-workbench: findings and reports", depth: 0, wide: findings == nil,
+            IndexPage.frontBody(findingsHTML: findingsHTML, entries: entries, generatedCSVs: generated))
+        try put(
+            "reports.html", "lisa-workbench: all reports", depth: 0, wide: true,
+            IndexPage.reportsBody(entries, generatedCSVs: generated))
         for e in entries {
             let page = ReportPage(entry: e, links: links, generatedCSVs: generated[e.slug] ?? [])
             try put("\(e.slug)/index.html", e.title, depth: 1, page.body())
@@ -127,9 +137,13 @@ public enum SiteBuilder {
     /// `csv/eval-runs.csv`, `csv/eval-documents.csv` and `csv/eval-loglikelihoods.csv`; site paths returned.
     static func writeEvalCSVs(_ e: ReportEntry, into dir: URL) throws -> [String] {
         guard !e.evalResults.isEmpty else { return [] }
-        var tables = [("eval-runs.csv", EvalCSV.runs(e.evalResults)), ("eval-documents.csv", EvalCSV.documents(e.evalResults))]
+        var tables = [
+            ("eval-runs.csv", EvalCSV.runs(e.evalResults)), ("eval-documents.csv", EvalCSV.documents(e.evalResults)),
+        ]
         if let ll = EvalCSV.logLikelihoods(e.evalResults) { tables.append(("eval-loglikelihoods.csv", ll)) }
-        for (name, body) in tables { try text(body, to: dir.appendingPathComponent("csv").appendingPathComponent(name)) }
+        for (name, body) in tables {
+            try text(body, to: dir.appendingPathComponent("csv").appendingPathComponent(name))
+        }
         return tables.map { "\(e.slug)/csv/\($0.0)" }
     }
 
@@ -152,8 +166,11 @@ public enum SiteBuilder {
     /// 12-character prefixes study reports print.
     static func knownSHAs(_ reportsDir: URL) -> [String] {
         var out = Set<String>()
-        guard let walker = FileManager.default.enumerator(at: reportsDir, includingPropertiesForKeys: nil,
-                                                          options: [.skipsHiddenFiles]) else { return [] }
+        guard
+            let walker = FileManager.default.enumerator(
+                at: reportsDir, includingPropertiesForKeys: nil,
+                options: [.skipsHiddenFiles])
+        else { return [] }
         let base = reportsDir.standardizedFileURL.pathComponents.count
         for case let url as URL in walker where ["json", "md"].contains(url.pathExtension) {
             if url.standardizedFileURL.pathComponents.dropFirst(base).contains("tmp") { continue }
@@ -169,13 +186,15 @@ public enum SiteBuilder {
             try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
             try fm.copyItem(at: from, to: to)
         } catch {
-            throw SiteError.unwritable(path: to.path, reason: "copying \(from.path) failed: \((error as NSError).localizedDescription)")
+            throw SiteError.unwritable(
+                path: to.path, reason: "copying \(from.path) failed: \((error as NSError).localizedDescription)")
         }
     }
 
     static func text(_ s: String, to url: URL) throws {
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(s.utf8).write(to: url)
         } catch {
             throw SiteError.unwritable(path: url.path, reason: (error as NSError).localizedDescription)

@@ -13,7 +13,9 @@ public enum SiteError: Error, CustomStringConvertible, Equatable {
         case .noReportsFolder(let p):
             return "The reports folder \(p) does not exist or is not a folder; give one with --reports."
         case .outIsNotASite(let p):
-            return "The output folder \(p) is not empty and was not built by `lisa site` (no \(SiteBuilder.marker) in it); "
+            return
+                "The output folder \(p) is not empty and was not built by `lisa site` (no \(SiteBuilder.marker) in "
+                + "it); "
                 + "choose an empty or new folder with --out."
         case .outInsideReport(let out, let report):
             return "The output folder \(out) lies inside the report folder \(report), which the site copies; "

@@ -36,7 +36,8 @@ struct SiteLinks {
         path = path.removingPercentEncoding ?? path
         let base = slug.map { reportsDir.appendingPathComponent($0) } ?? reportsDir
         for root in [base, repoRoot] {
-            let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)).standardizedFileURL
+            let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path))
+                .standardizedFileURL
             if let site = sitePath(of: url) { return .site(site + fragment) }
         }
         return .outside(h)

@@ -39,9 +39,11 @@ public struct EvalRunRecord: Codable, FetchableRecord, MutablePersistableRecord,
     public var finishedAt: Date?
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
-    public init(modelId: Int64, studyRunId: Int64? = nil, unit: String? = nil, task: String, shots: Int, seed: UInt64,
-                docLimit: Int?, policies: String, sharing: String?, checkpointSHA256: String? = nil, parameters: String, n: Int,
-                primaryMetric: String, toolVersion: String) {
+    public init(
+        modelId: Int64, studyRunId: Int64? = nil, unit: String? = nil, task: String, shots: Int, seed: UInt64,
+        docLimit: Int?, policies: String, sharing: String?, checkpointSHA256: String? = nil, parameters: String, n: Int,
+        primaryMetric: String, toolVersion: String
+    ) {
         self.modelId = modelId; self.studyRunId = studyRunId; self.unit = unit; self.task = task; self.shots = shots
         self.seed = Int64(bitPattern: seed); self.docLimit = docLimit; self.policies = policies; self.sharing = sharing
         self.checkpointSHA256 = checkpointSHA256
@@ -67,17 +69,23 @@ public struct EvalDocumentRecord: Codable, FetchableRecord, PersistableRecord, E
     public var scores: String
     public var seconds: Double
     public var tokens: Int
-    public init(evalRunId: Int64, ordinal: Int, docIndex: Int, logLikelihoods: String?, gold: Int?, prediction: String?,
-                scores: String, seconds: Double, tokens: Int) {
-        self.evalRunId = evalRunId; self.ordinal = ordinal; self.docIndex = docIndex; self.logLikelihoods = logLikelihoods
-        self.gold = gold; self.prediction = prediction; self.scores = scores; self.seconds = seconds; self.tokens = tokens
+    public init(
+        evalRunId: Int64, ordinal: Int, docIndex: Int, logLikelihoods: String?, gold: Int?, prediction: String?,
+        scores: String, seconds: Double, tokens: Int
+    ) {
+        self.evalRunId = evalRunId; self.ordinal = ordinal; self.docIndex = docIndex;
+        self.logLikelihoods = logLikelihoods
+        self.gold = gold; self.prediction = prediction; self.scores = scores; self.seconds = seconds;
+        self.tokens = tokens
     }
 }
 
 extension LisaStore {
     /// The newest evaluation run with exactly these parameters (and, for studies, this study run and unit): an
     /// unsharded one, or with `shard` the newest run of that shard of the documents.
-    public func latestEvalRun(parameters: String, modelId: Int64, studyRunId: Int64? = nil, shard: Shard? = nil) throws -> EvalRunRecord? {
+    public func latestEvalRun(
+        parameters: String, modelId: Int64, studyRunId: Int64? = nil, shard: Shard? = nil
+    ) throws -> EvalRunRecord? {
         try dbQueue.read { db in
             var q = EvalRunRecord.filter(Column("parameters") == parameters && Column("modelId") == modelId)
             q = studyRunId.map { q.filter(Column("studyRunId") == $0) } ?? q.filter(Column("studyRunId") == nil)
@@ -96,7 +104,9 @@ extension LisaStore {
     }
 
     public func evalRun(id: Int64) throws -> EvalRunRecord {
-        guard let r = try dbQueue.read({ try EvalRunRecord.fetchOne($0, key: id) }) else { throw StoreError.unknownRun(id: id, path: path) }
+        guard let r = try dbQueue.read({ try EvalRunRecord.fetchOne($0, key: id) }) else {
+            throw StoreError.unknownRun(id: id, path: path)
+        }
         return r
     }
 
@@ -115,12 +125,16 @@ extension LisaStore {
 
     /// A run's stored documents in run order.
     public func evalDocuments(runId: Int64) throws -> [EvalDocumentRecord] {
-        try dbQueue.read { try EvalDocumentRecord.filter(Column("evalRunId") == runId).order(Column("ordinal")).fetchAll($0) }
+        try dbQueue.read {
+            try EvalDocumentRecord.filter(Column("evalRunId") == runId).order(Column("ordinal")).fetchAll($0)
+        }
     }
 
     public func finishEvalRun(id: Int64, n: Int, metrics: String, stderr: String, seconds: Double, tokens: Int) throws {
         try dbQueue.write { db in
-            guard var r = try EvalRunRecord.fetchOne(db, key: id) else { throw StoreError.unknownRun(id: id, path: path) }
+            guard var r = try EvalRunRecord.fetchOne(db, key: id) else {
+                throw StoreError.unknownRun(id: id, path: path)
+            }
             r.status = .finished; r.finishedAt = Date(); r.n = n
             r.metrics = metrics; r.stderr = stderr; r.seconds = seconds; r.tokens = tokens
             try r.update(db)

@@ -36,7 +36,11 @@ public final class LisaStore {
         // Writing into a damaged file would bury the damage under new rows: check first (quick_check is
         // O(file size) but skips the index cross-checks of integrity_check).
         let problems: [String]
-        do { problems = try Self.retryingWhileBusy { try dbQueue.read { try String.fetchAll($0, sql: "PRAGMA quick_check") } } } catch let e as DatabaseError {
+        do {
+            problems = try Self.retryingWhileBusy {
+                try dbQueue.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
+            }
+        } catch let e as DatabaseError {
             throw StoreError.damaged(path: path, problems: [e.message ?? "\(e)"])
         }
         guard problems == ["ok"] else { throw StoreError.damaged(path: path, problems: Array(problems.prefix(3))) }
@@ -49,7 +53,8 @@ public final class LisaStore {
     static func migrate(_ dbQueue: DatabaseQueue, path: String) throws {
         for attempt in 0... {
             do { try retryingWhileBusy { try Schema.migrator.migrate(dbQueue) }; return } catch let e as DatabaseError {
-                let raced = (e.message ?? "").contains("already exists") || (e.message ?? "").contains("duplicate column")
+                let raced =
+                    (e.message ?? "").contains("already exists") || (e.message ?? "").contains("duplicate column")
                 guard raced, attempt < 10 else {
                     throw StoreError.cannotOpen(path: path, reason: e.message ?? "\(e)")
                 }
@@ -64,7 +69,8 @@ public final class LisaStore {
         let deadline = Date().addingTimeInterval(60)
         while true {
             do { return try body() } catch let e as DatabaseError
-                where (e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED) && Date() < deadline {
+                where (e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED) && Date() < deadline
+            {
                 usleep(50_000)
             }
         }
@@ -74,7 +80,9 @@ public final class LisaStore {
     /// exists), before any query of ours: an existing file is checked through a read-only connection first, so
     /// damage anywhere (not only in the schema pages) is reported before anything is written.
     static func checkBeforeOpening(_ path: String) throws {
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > 0 else { return }
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+            size.intValue > 0
+        else { return }
         var ro = Configuration()
         ro.readonly = true
         let problems: [String]
@@ -124,12 +132,17 @@ public final class LisaStore {
     /// sha256 of the file, cached by (path, size, mtime) so a 250 MB GGUF is hashed once.
     public func sha256(ofModelAt path: String) throws -> String {
         let abs = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: abs) else { throw StoreError.unreadableModel(path: path) }
+        guard let attrs = try? FileManager.default.attributesOfItem(atPath: abs) else {
+            throw StoreError.unreadableModel(path: path)
+        }
         let size = (attrs[.size] as? NSNumber)?.int64Value ?? 0
         let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         if let hit = try dbQueue.read({ db in
-            try ModelFileRecord.filter(Column("path") == abs && Column("size") == size && Column("mtime") == mtime).fetchOne(db)
-        }) { return hit.sha256 }
+            try ModelFileRecord.filter(Column("path") == abs && Column("size") == size && Column("mtime") == mtime)
+                .fetchOne(db)
+        }) {
+            return hit.sha256
+        }
         let digest = try SHA256.hex(ofFile: abs)
         try dbQueue.write { db in try ModelFileRecord(path: abs, size: size, mtime: mtime, sha256: digest).save(db) }
         return digest
@@ -153,8 +166,10 @@ public final class LisaStore {
     /// the newest run of that shard.
     public func latestRun(study: String, modelId: Int64, parameters: String, shard: Shard? = nil) throws -> RunRecord? {
         try dbQueue.read { db in
-            try RunRecord.filter(Column("study") == study && Column("modelId") == modelId && Column("parameters") == parameters)
-                .filter(shardOf: "runId", shard).order(Column("id").desc).fetchOne(db)
+            try RunRecord.filter(
+                Column("study") == study && Column("modelId") == modelId && Column("parameters") == parameters
+            )
+            .filter(shardOf: "runId", shard).order(Column("id").desc).fetchOne(db)
         }
     }
 
@@ -167,18 +182,23 @@ public final class LisaStore {
     }
 
     public func run(id: Int64) throws -> RunRecord {
-        guard let r = try dbQueue.read({ try RunRecord.fetchOne($0, key: id) }) else { throw StoreError.unknownRun(id: id, path: path) }
+        guard let r = try dbQueue.read({ try RunRecord.fetchOne($0, key: id) }) else {
+            throw StoreError.unknownRun(id: id, path: path)
+        }
         return r
     }
 
     public func allRuns() throws -> [RunRecord] { try dbQueue.read { try RunRecord.order(Column("id")).fetchAll($0) } }
 
     /// A new run; with `shard`, marked in the same transaction as that shard of a run of `units` work units.
-    public func createRun(study: String, modelId: Int64, parameters: String, seed: UInt64, toolVersion: String,
-                          shard: Shard? = nil, units: Int = 0) throws -> RunRecord {
-        var r = RunRecord(id: nil, study: study, modelId: modelId, parameters: parameters, seed: Int64(bitPattern: seed),
-                          status: .running, toolVersion: toolVersion, startedAt: Date(), finishedAt: nil,
-                          captureSeconds: 0, analysisSeconds: 0, tokens: 0)
+    public func createRun(
+        study: String, modelId: Int64, parameters: String, seed: UInt64, toolVersion: String,
+        shard: Shard? = nil, units: Int = 0
+    ) throws -> RunRecord {
+        var r = RunRecord(
+            id: nil, study: study, modelId: modelId, parameters: parameters, seed: Int64(bitPattern: seed),
+            status: .running, toolVersion: toolVersion, startedAt: Date(), finishedAt: nil,
+            captureSeconds: 0, analysisSeconds: 0, tokens: 0)
         try dbQueue.write { db in
             try r.insert(db)
             if let shard { try ShardRecord(runId: r.id!, shard: shard, units: units).insert(db) }
@@ -200,10 +220,12 @@ public final class LisaStore {
     /// Captured samples of a run: (task, recordIndex) → (seconds, tokens), for resuming.
     public func capturedSamples(runId: Int64) throws -> [String: (seconds: Double, tokens: Int)] {
         try dbQueue.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT rs.task, s.recordIndex, rs.seconds, s.nTokens FROM runSamples rs JOIN samples s ON s.id = rs.sampleId
-                WHERE rs.runId = ?
-                """, arguments: [runId])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rs.task, s.recordIndex, rs.seconds, s.nTokens FROM runSamples rs JOIN samples s ON s.id = rs.sampleId
+                    WHERE rs.runId = ?
+                    """, arguments: [runId])
             var out: [String: (Double, Int)] = [:]
             for r in rows { out["\(r[0] as String)/\(r[1] as Int)"] = (r[2], r[3]) }
             return out
@@ -212,46 +234,59 @@ public final class LisaStore {
 
     /// Stores one captured sample in a single transaction: dataset, sample, its rows [L][H][T] and
     /// any per-sample results. Either all of it is stored or none (a kill leaves no half sample).
-    public func storeSample(runId: Int64, modelId: Int64, task: String, file: String, recordIndex: Int, text: String,
-                            tokenIds: [Int], ordinal: Int, seconds: Double, rows: [[[Float]]],
-                            results: [(kind: String, value: String)] = []) throws {
+    public func storeSample(
+        runId: Int64, modelId: Int64, task: String, file: String, recordIndex: Int, text: String,
+        tokenIds: [Int], ordinal: Int, seconds: Double, rows: [[[Float]]],
+        results: [(kind: String, value: String)] = []
+    ) throws {
         try dbQueue.write { db in
-            try Self.insertSample(db, runId: runId, modelId: modelId, task: task, file: file, recordIndex: recordIndex, text: text,
-                                  tokenIds: tokenIds, ordinal: ordinal, seconds: seconds, rows: rows, results: results)
+            try Self.insertSample(
+                db, runId: runId, modelId: modelId, task: task, file: file, recordIndex: recordIndex, text: text,
+                tokenIds: tokenIds, ordinal: ordinal, seconds: seconds, rows: rows, results: results)
         }
     }
 
     /// `storeSample`'s rows, written inside the caller's transaction (`lisa merge` writes many samples in one).
-    static func insertSample(_ db: Database, runId: Int64, modelId: Int64, task: String, file: String, recordIndex: Int, text: String,
-                             tokenIds: [Int], ordinal: Int, seconds: Double, rows: [[[Float]]],
-                             results: [(kind: String, value: String)]) throws {
+    static func insertSample(
+        _ db: Database, runId: Int64, modelId: Int64, task: String, file: String, recordIndex: Int, text: String,
+        tokenIds: [Int], ordinal: Int, seconds: Double, rows: [[[Float]]],
+        results: [(kind: String, value: String)]
+    ) throws {
         var ds = try DatasetRecord.filter(Column("task") == task && Column("file") == file).fetchOne(db)
         if ds == nil { var d = DatasetRecord(id: nil, task: task, file: file); try d.insert(db); ds = d }
-        var sample = try SampleRecord.filter(Column("datasetId") == ds!.id! && Column("modelId") == modelId
-                                             && Column("recordIndex") == recordIndex).fetchOne(db)
+        var sample = try SampleRecord.filter(
+            Column("datasetId") == ds!.id! && Column("modelId") == modelId
+                && Column("recordIndex") == recordIndex
+        ).fetchOne(db)
         if sample == nil {
             let ids = CanonicalJSON.string(tokenIds)
-            var s = SampleRecord(id: nil, datasetId: ds!.id!, modelId: modelId, recordIndex: recordIndex, text: text,
-                                 tokenIds: ids, nTokens: tokenIds.count)
+            var s = SampleRecord(
+                id: nil, datasetId: ds!.id!, modelId: modelId, recordIndex: recordIndex, text: text,
+                tokenIds: ids, nTokens: tokenIds.count)
             try s.insert(db); sample = s
         }
         let sid = sample!.id!
         try RunSampleRecord(runId: runId, sampleId: sid, task: task, ordinal: ordinal, seconds: seconds).insert(db)
         for (l, heads) in rows.enumerated() {
             for (h, row) in heads.enumerated() {
-                try AttentionRowRecord(runId: runId, sampleId: sid, layer: l, head: h, probs: FloatBlob.encode(row)).insert(db)
+                try AttentionRowRecord(runId: runId, sampleId: sid, layer: l, head: h, probs: FloatBlob.encode(row))
+                    .insert(db)
             }
         }
-        for r in results { try ResultRecord(runId: runId, task: task, kind: r.kind, sampleId: sid, value: r.value).save(db) }
+        for r in results {
+            try ResultRecord(runId: runId, task: task, kind: r.kind, sampleId: sid, value: r.value).save(db)
+        }
     }
 
     /// The captured samples of one task in a run, in capture order, with rows [L][H][T].
     public func capturedRows(runId: Int64, task: String) throws -> [(sample: SampleRecord, rows: [[[Float]]])] {
         try dbQueue.read { db in
-            let samples = try SampleRecord.fetchAll(db, sql: """
-                SELECT s.* FROM samples s JOIN runSamples rs ON rs.sampleId = s.id
-                WHERE rs.runId = ? AND rs.task = ? ORDER BY rs.ordinal
-                """, arguments: [runId, task])
+            let samples = try SampleRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT s.* FROM samples s JOIN runSamples rs ON rs.sampleId = s.id
+                    WHERE rs.runId = ? AND rs.task = ? ORDER BY rs.ordinal
+                    """, arguments: [runId, task])
             return try samples.map { s in
                 let recs = try AttentionRowRecord.filter(Column("runId") == runId && Column("sampleId") == s.id!)
                     .order(Column("layer"), Column("head")).fetchAll(db)
@@ -268,16 +303,22 @@ public final class LisaStore {
     // MARK: results and plots
 
     public func putResult(runId: Int64, task: String, kind: String, sampleId: Int64 = 0, value: String) throws {
-        try dbQueue.write { try ResultRecord(runId: runId, task: task, kind: kind, sampleId: sampleId, value: value).save($0) }
+        try dbQueue.write {
+            try ResultRecord(runId: runId, task: task, kind: kind, sampleId: sampleId, value: value).save($0)
+        }
     }
 
     public func results(runId: Int64) throws -> [ResultRecord] {
-        try dbQueue.read { try ResultRecord.filter(Column("runId") == runId).order(Column("task"), Column("kind"), Column("sampleId")).fetchAll($0) }
+        try dbQueue.read {
+            try ResultRecord.filter(Column("runId") == runId).order(Column("task"), Column("kind"), Column("sampleId"))
+                .fetchAll($0)
+        }
     }
 
     public func result(runId: Int64, task: String, kind: String, sampleId: Int64 = 0) throws -> String? {
         try dbQueue.read { db in
-            try ResultRecord.fetchOne(db, key: ["runId": runId, "task": task, "kind": kind, "sampleId": sampleId])?.value
+            try ResultRecord.fetchOne(db, key: ["runId": runId, "task": task, "kind": kind, "sampleId": sampleId])?
+                .value
         }
     }
 

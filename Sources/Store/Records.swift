@@ -15,7 +15,10 @@ public struct ModelRecord: Codable, FetchableRecord, MutablePersistableRecord, E
     public var nHeads: Int
     public var nKVHeads: Int
     public var headDim: Int
-    public init(id: Int64? = nil, sha256: String, fileName: String, arch: String, nLayers: Int, nHeads: Int, nKVHeads: Int, headDim: Int) {
+    public init(
+        id: Int64? = nil, sha256: String, fileName: String, arch: String, nLayers: Int, nHeads: Int, nKVHeads: Int,
+        headDim: Int
+    ) {
         self.id = id; self.sha256 = sha256; self.fileName = fileName; self.arch = arch
         self.nLayers = nLayers; self.nHeads = nHeads; self.nKVHeads = nKVHeads; self.headDim = headDim
     }

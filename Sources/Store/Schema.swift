@@ -150,8 +150,9 @@ enum Schema {
             for row in try Row.fetchAll(db, sql: "SELECT id, policies, parameters FROM evalRuns") {
                 let id: Int64 = row["id"], policies: String = row["policies"], parameters: String = row["parameters"]
                 let sha = PolicyTokens.checkpointSHA256(inParameters: parameters)
-                try db.execute(sql: "UPDATE evalRuns SET policies = ?, parameters = ?, checkpointSHA256 = ? WHERE id = ?",
-                               arguments: [PolicyTokens.rewrite(policies), PolicyTokens.rewrite(parameters), sha, id])
+                try db.execute(
+                    sql: "UPDATE evalRuns SET policies = ?, parameters = ?, checkpointSHA256 = ? WHERE id = ?",
+                    arguments: [PolicyTokens.rewrite(policies), PolicyTokens.rewrite(parameters), sha, id])
             }
         }
         return m

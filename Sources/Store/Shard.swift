@@ -56,20 +56,28 @@ public enum ShardError: Error, CustomStringConvertible, Equatable {
         case .noDatabases:
             return "lisa merge needs at least one shard database (lisa merge SHARD.sqlite… --into ALL.sqlite)."
         case .mismatch(let db, let what, let e, let f, let first):
-            return "The shard in \(db) has \(what) \(f), but the shard in \(first) has \(e): they are not parts of the same run."
+            return
+                "The shard in \(db) has \(what) \(f), but the shard in \(first) has \(e): they are not parts of the "
+                + "same run."
         case .duplicated(let s, let dbs):
             return "Shard \(s) is given twice (\(dbs.joined(separator: " and "))); give each shard's database once."
         case .missing(let s, let n):
             return "Shard\(s.count > 1 ? "s" : "") \(s.joined(separator: ", ")) \(s.count > 1 ? "are" : "is") missing; "
-                + "run \(s.count > 1 ? "them" : "it") (`--shard \(s[0])`\(s.count > 1 ? ", …" : "")) and give all \(n) shards' databases."
+                + "run \(s.count > 1 ? "them" : "it") (`--shard \(s[0])`\(s.count > 1 ? ", …" : "")) and give all "
+                + "\(n) shards' databases."
         case .unfinished(let db, let s):
             return "Shard \(s) in \(db) has not finished; continue it with the same command and --resume, then merge."
         case .incomplete(let db, let s, let e, let f):
-            return "Shard \(s) in \(db) holds \(f) work units where it should hold \(e); the database is damaged or was edited."
+            return
+                "Shard \(s) in \(db) holds \(f) work units where it should hold \(e); the database is damaged or was "
+                + "edited."
         case .alreadyMerged(let into, let id, let what):
-            return "The database \(into) already holds run \(id) (\(what)) with these parameters; merge into another file."
+            return
+                "The database \(into) already holds run \(id) (\(what)) with these parameters; merge into another file."
         case .modelFileNotFound(let sha, let db):
-            return "The model with sha256 \(sha.prefix(16))… that the shards in \(db) ran is not at the path they recorded; "
+            return
+                "The model with sha256 \(sha.prefix(16))… that the shards in \(db) ran is not at the path they "
+                + "recorded; "
                 + "give it with --model PATH."
         }
     }

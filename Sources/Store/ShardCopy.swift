@@ -33,8 +33,11 @@ public struct MergedRun {
     /// evaluation run when `run` is nil.
     public var evalRuns: [(run: EvalRunRecord, documents: [EvalDocumentRecord])]
 
-    public init(model: ModelRecord, modelFiles: [ModelFileRecord], run: RunRecord?, samples: [StoredSample] = [],
-                results: [(task: String, kind: String, value: String)] = [], evalRuns: [(run: EvalRunRecord, documents: [EvalDocumentRecord])] = []) {
+    public init(
+        model: ModelRecord, modelFiles: [ModelFileRecord], run: RunRecord?, samples: [StoredSample] = [],
+        results: [(task: String, kind: String, value: String)] = [],
+        evalRuns: [(run: EvalRunRecord, documents: [EvalDocumentRecord])] = []
+    ) {
         self.model = model; self.modelFiles = modelFiles; self.run = run; self.samples = samples
         self.results = results; self.evalRuns = evalRuns
     }
@@ -44,11 +47,13 @@ extension LisaStore {
     /// The samples a run captured, in run order, with their rows and per-sample results.
     public func storedSamples(runId: Int64) throws -> [StoredSample] {
         try dbQueue.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT s.id, rs.task, d.file, s.recordIndex, s.text, s.tokenIds, rs.ordinal, rs.seconds
-                FROM runSamples rs JOIN samples s ON s.id = rs.sampleId JOIN datasets d ON d.id = s.datasetId
-                WHERE rs.runId = ? ORDER BY rs.ordinal
-                """, arguments: [runId])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, rs.task, d.file, s.recordIndex, s.text, s.tokenIds, rs.ordinal, rs.seconds
+                    FROM runSamples rs JOIN samples s ON s.id = rs.sampleId JOIN datasets d ON d.id = s.datasetId
+                    WHERE rs.runId = ? ORDER BY rs.ordinal
+                    """, arguments: [runId])
             return try rows.map { r in
                 let sid: Int64 = r[0]
                 let recs = try AttentionRowRecord.filter(Column("runId") == runId && Column("sampleId") == sid)
@@ -61,8 +66,9 @@ extension LisaStore {
                 let results = try ResultRecord.filter(Column("runId") == runId && Column("sampleId") == sid)
                     .order(Column("task"), Column("kind")).fetchAll(db).map { (kind: $0.kind, value: $0.value) }
                 let ids = try CanonicalJSON.decoder().decode([Int].self, from: Data((r[5] as String).utf8))
-                return StoredSample(task: r[1], file: r[2], recordIndex: r[3], text: r[4], tokenIds: ids, ordinal: r[6],
-                                    seconds: r[7], rows: attention, results: results)
+                return StoredSample(
+                    task: r[1], file: r[2], recordIndex: r[3], text: r[4], tokenIds: ids, ordinal: r[6],
+                    seconds: r[7], rows: attention, results: results)
             }
         }
     }
@@ -77,7 +83,9 @@ extension LisaStore {
     public func writeMerged(_ m: MergedRun) throws -> (runId: Int64?, evalRunIds: [Int64]) {
         try dbQueue.write { db in
             var model = m.model
-            if let old = try ModelRecord.filter(Column("sha256") == model.sha256).fetchOne(db) { model = old } else {
+            if let old = try ModelRecord.filter(Column("sha256") == model.sha256).fetchOne(db) {
+                model = old
+            } else {
                 model.id = nil
                 try model.insert(db)
             }
@@ -88,11 +96,14 @@ extension LisaStore {
                 try run.insert(db)
                 runId = run.id
                 for s in m.samples {
-                    try Self.insertSample(db, runId: run.id!, modelId: model.id!, task: s.task, file: s.file, recordIndex: s.recordIndex,
-                                          text: s.text, tokenIds: s.tokenIds, ordinal: s.ordinal, seconds: s.seconds, rows: s.rows,
-                                          results: s.results)
+                    try Self.insertSample(
+                        db, runId: run.id!, modelId: model.id!, task: s.task, file: s.file, recordIndex: s.recordIndex,
+                        text: s.text, tokenIds: s.tokenIds, ordinal: s.ordinal, seconds: s.seconds, rows: s.rows,
+                        results: s.results)
                 }
-                for r in m.results { try ResultRecord(runId: run.id!, task: r.task, kind: r.kind, sampleId: 0, value: r.value).save(db) }
+                for r in m.results {
+                    try ResultRecord(runId: run.id!, task: r.task, kind: r.kind, sampleId: 0, value: r.value).save(db)
+                }
             }
             var evalIds: [Int64] = []
             for (e, docs) in m.evalRuns {

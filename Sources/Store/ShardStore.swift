@@ -5,7 +5,8 @@ import GRDB
 // unsharded run's parameters, so `lisa merge` compares them as they are; lookups that resume or report
 // tell shard runs and whole runs apart through this table.
 
-/// Marks a run (`runId`) or an evaluation run (`evalRunId`) as shard `shardIndex`/`shardCount` of a run of `units` work units.
+/// Marks a run (`runId`) or an evaluation run (`evalRunId`) as shard `shardIndex`/`shardCount` of a run of `units` work
+/// units.
 public struct ShardRecord: Codable, FetchableRecord, PersistableRecord, Equatable {
     public static let databaseTableName = "shards"
     public var runId: Int64?

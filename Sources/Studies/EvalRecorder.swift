@@ -15,7 +15,9 @@ public enum EvalStoreError: Error, CustomStringConvertible, Equatable {
         case .stoppedEarly(let n, let db):
             return "Stopped after \(n) new documents as asked (--stop-after); continue with --resume on \(db)."
         case .damagedDocument(let id, let doc, let db):
-            return "The stored result of document \(doc) in evaluation run \(id) of \(db) is not valid JSON; the database is damaged."
+            return
+                "The stored result of document \(doc) in evaluation run \(id) of \(db) is not valid JSON; the "
+                + "database is damaged."
         case .unwritableLog(let path, let reason):
             return "The document log \(path) cannot be opened for writing: \(reason)."
         }
@@ -37,10 +39,12 @@ public struct EvalRecorder {
 
     /// The same from the model's header alone (before its weights are loaded).
     public static func open(store: LisaStore, modelPath: String, config c: ModelConfig) throws -> EvalRecorder {
-        let rec = try store.registerModel(ModelRecord(sha256: try store.sha256(ofModelAt: modelPath),
-                                                      fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
-                                                      arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
-                                                      nKVHeads: c.nKVHeads, headDim: c.headDim))
+        let rec = try store.registerModel(
+            ModelRecord(
+                sha256: try store.sha256(ofModelAt: modelPath),
+                fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
+                arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
+                nKVHeads: c.nKVHeads, headDim: c.headDim))
         return EvalRecorder(store: store, modelId: rec.id!)
     }
 
@@ -56,56 +60,74 @@ public struct EvalRecorder {
 
     /// Canonical JSON of what determines the numbers: task, data file, shots, seed, limit, policies, sharing, and a
     /// checkpoint's SHA-256 and NF flag (absent without one, so runs stored before keep their identity).
-    public static func parameters(task: EvalTask, options: EvalOptions, sharing: SharingConfig?, checkpoint: Checkpoint? = nil) -> String {
+    public static func parameters(
+        task: EvalTask, options: EvalOptions, sharing: SharingConfig?, checkpoint: Checkpoint? = nil
+    ) -> String {
         struct P: Encodable {
             let task: String; let dataFile: String; let shots: Int; let seed: UInt64; let limit: Int?
             let policies: [String: String]; let sharing: String?; let checkpointSHA256: String?; let nf: Bool?
         }
-        return CanonicalJSON.string(P(task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
-                               limit: options.limit, policies: options.policies.tokens, sharing: sharing?.json,
-                               checkpointSHA256: checkpoint?.identity.sha256, nf: checkpoint.map(\.identity.nf)))
+        return CanonicalJSON.string(
+            P(
+                task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
+                limit: options.limit, policies: options.policies.tokens, sharing: sharing?.json,
+                checkpointSHA256: checkpoint?.identity.sha256, nf: checkpoint.map(\.identity.nf)))
     }
 
     /// What happened: the result, the stored run and how many documents came from the database.
-    public struct Outcome { public var result: TaskResult; public var run: EvalRunRecord; public var resumedDocuments: Int }
+    public struct Outcome {
+        public var result: TaskResult; public var run: EvalRunRecord; public var resumedDocuments: Int
+    }
 
     /// Evaluates `task`. With `resume`, continues the newest run with the same parameters (a finished one is
     /// re-aggregated from its stored documents without scoring); otherwise starts a new run.
     /// `stopAfter` stops with an error after that many newly stored documents (tests of --resume).
     /// `shard`: score only that shard's documents (their ordinals stay those of the whole run), in a run marked as
     /// the shard; its metrics are over its own documents until `lisa merge` recomputes them over all.
-    public func run(_ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: SharingConfig? = nil,
-                    checkpoint: Checkpoint? = nil,
-                    studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil, shard: Shard? = nil,
-                    progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+    public func run(
+        _ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: SharingConfig? = nil,
+        checkpoint: Checkpoint? = nil,
+        studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil, shard: Shard? = nil,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Outcome {
         let params = Self.parameters(task: task, options: options, sharing: sharing, checkpoint: checkpoint)
         let total = selectDocuments(task, options: options).count
         var run: EvalRunRecord
-        if resume, let old = try store.latestEvalRun(parameters: params, modelId: modelId, studyRunId: studyRunId, shard: shard) {
+        if resume,
+            let old = try store.latestEvalRun(
+                parameters: params, modelId: modelId, studyRunId: studyRunId, shard: shard)
+        {
             run = old
         } else {
-            run = try store.createEvalRun(EvalRunRecord(
-                modelId: modelId, studyRunId: studyRunId, unit: unit, task: task.spec.name, shots: options.shots,
-                seed: options.seed, docLimit: options.limit, policies: CanonicalJSON.string(options.policies.tokens),
-                sharing: sharing?.json, checkpointSHA256: checkpoint?.identity.sha256, parameters: params, n: shard?.units(of: total).count ?? total,
-                primaryMetric: task.spec.primaryMetric, toolVersion: studiesToolVersion), shard: shard, units: total)
+            run = try store.createEvalRun(
+                EvalRunRecord(
+                    modelId: modelId, studyRunId: studyRunId, unit: unit, task: task.spec.name, shots: options.shots,
+                    seed: options.seed, docLimit: options.limit,
+                    policies: CanonicalJSON.string(options.policies.tokens),
+                    sharing: sharing?.json, checkpointSHA256: checkpoint?.identity.sha256, parameters: params,
+                    n: shard?.units(of: total).count ?? total,
+                    primaryMetric: task.spec.primaryMetric, toolVersion: studiesToolVersion), shard: shard, units: total
+            )
         }
         let runId = run.id!
         let stored = try store.evalDocuments(runId: runId).map { d -> ScoredDocument in
-            do { return ScoredDocument(result: try documentResult(d), seconds: d.seconds, tokens: d.tokens) }
-            catch { throw EvalStoreError.damagedDocument(runId: runId, docIndex: d.docIndex, db: store.path) }
+            do { return ScoredDocument(result: try documentResult(d), seconds: d.seconds, tokens: d.tokens) } catch {
+                throw EvalStoreError.damagedDocument(runId: runId, docIndex: d.docIndex, db: store.path)
+            }
         }
         var fresh = 0
-        let r = try evaluate(task, model: model, options: options, resumed: stored,
-                             scoreProviders: checkpoint?.providers ?? [:], nf: checkpoint?.identity.nf ?? false,
-                             ordinals: shard.map { s in { s.owns($0) } },
-                             each: { doc, ordinal in
-            try store.storeEvalDocument(Self.record(doc, runId: runId, ordinal: ordinal))
-            fresh += 1
-            if let stopAfter, fresh >= stopAfter { throw EvalStoreError.stoppedEarly(after: fresh, db: store.path) }
-        }, progress: progress)
-        try store.finishEvalRun(id: runId, n: r.n, metrics: CanonicalJSON.string(r.metrics), stderr: CanonicalJSON.string(r.standardErrors),
-                                seconds: r.seconds, tokens: r.tokensRun)
+        let r = try evaluate(
+            task, model: model, options: options, resumed: stored,
+            scoreProviders: checkpoint?.providers ?? [:], nf: checkpoint?.identity.nf ?? false,
+            ordinals: shard.map { s in { s.owns($0) } },
+            each: { doc, ordinal in
+                try store.storeEvalDocument(Self.record(doc, runId: runId, ordinal: ordinal))
+                fresh += 1
+                if let stopAfter, fresh >= stopAfter { throw EvalStoreError.stoppedEarly(after: fresh, db: store.path) }
+            }, progress: progress)
+        try store.finishEvalRun(
+            id: runId, n: r.n, metrics: CanonicalJSON.string(r.metrics), stderr: CanonicalJSON.string(r.standardErrors),
+            seconds: r.seconds, tokens: r.tokensRun)
         var result = r
         result.sharing = sharing
         result.checkpoint = checkpoint?.identity
@@ -114,18 +136,20 @@ public struct EvalRecorder {
 
     /// The row stored for one document (JSON via the canonical encoder: doubles round-trip exactly).
     public static func record(_ d: ScoredDocument, runId: Int64, ordinal: Int) -> EvalDocumentRecord {
-        EvalDocumentRecord(evalRunId: runId, ordinal: ordinal, docIndex: d.result.index,
-                           logLikelihoods: d.result.logLikelihoods.map { CanonicalJSON.string($0) }, gold: d.result.gold,
-                           prediction: d.result.prediction, scores: CanonicalJSON.string(d.result.scores),
-                           seconds: d.seconds, tokens: d.tokens)
+        EvalDocumentRecord(
+            evalRunId: runId, ordinal: ordinal, docIndex: d.result.index,
+            logLikelihoods: d.result.logLikelihoods.map { CanonicalJSON.string($0) }, gold: d.result.gold,
+            prediction: d.result.prediction, scores: CanonicalJSON.string(d.result.scores),
+            seconds: d.seconds, tokens: d.tokens)
     }
 }
 
 /// The DocumentResult a stored row holds.
 public func documentResult(_ d: EvalDocumentRecord) throws -> DocumentResult {
     let dec = CanonicalJSON.decoder()
-    return DocumentResult(index: d.docIndex, logLikelihoods: try d.logLikelihoods.map { try dec.decode([Double].self, from: Data($0.utf8)) },
-                          gold: d.gold, prediction: d.prediction, scores: try dec.decode([String: Double].self, from: Data(d.scores.utf8)))
+    return DocumentResult(
+        index: d.docIndex,
+        logLikelihoods: try d.logLikelihoods.map { try dec.decode([Double].self, from: Data($0.utf8)) },
+        gold: d.gold, prediction: d.prediction, scores: try dec.decode([String: Double].self, from: Data(d.scores.utf8))
+    )
 }
-
-

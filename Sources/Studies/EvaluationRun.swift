@@ -41,13 +41,16 @@ public struct EvaluationRun {
     }
 
     /// Runs `task` on `model` (loaded from `modelPath`: a checkpoint and a sharing config must be for that file).
-    public func run(_ task: EvalTask, model: LoadedModel, modelPath: String,
-                    progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+    public func run(
+        _ task: EvalTask, model: LoadedModel, modelPath: String,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Outcome {
         var opts = options
         let sharing = try self.sharing.map { p -> SharingConfig in
             let c = try SharingConfig.load(path: p, modelPath: modelPath)
             guard c.nLayers == model.config.nLayers else {
-                throw ModelError.badSharingConfig(path: p, reason: "it is for \(c.nLayers) layers, the model has \(model.config.nLayers)")
+                throw ModelError.badSharingConfig(
+                    path: p, reason: "it is for \(c.nLayers) layers, the model has \(model.config.nLayers)")
             }
             return c
         }
@@ -57,15 +60,17 @@ public struct EvaluationRun {
         var result: TaskResult, record: EvalRunRecord?, resumed = 0
         if let store {
             let recorder = try EvalRecorder.open(store: store, modelPath: modelPath, model: model)
-            let o = try recorder.run(task, model: model, options: opts, sharing: sharing,
-                                     checkpoint: trained.map { EvalRecorder.Checkpoint(identity: $0.identity, providers: $0.providers) },
-                                     resume: resume, stopAfter: stopAfter, shard: shard, progress: progress)
+            let o = try recorder.run(
+                task, model: model, options: opts, sharing: sharing,
+                checkpoint: trained.map { EvalRecorder.Checkpoint(identity: $0.identity, providers: $0.providers) },
+                resume: resume, stopAfter: stopAfter, shard: shard, progress: progress)
             result = o.result; record = o.run; resumed = o.resumedDocuments
         } else {
             let log = try documentLog.map(Self.openLog)
             defer { try? log?.close() }
-            result = try evaluate(task, model: model, options: opts, scoreProviders: trained?.providers ?? [:], nf: nf,
-                                  each: { d, _ in log?.write(CanonicalJSON.data(d.result) + Data("\n".utf8)) }, progress: progress)
+            result = try evaluate(
+                task, model: model, options: opts, scoreProviders: trained?.providers ?? [:], nf: nf,
+                each: { d, _ in log?.write(CanonicalJSON.data(d.result) + Data("\n".utf8)) }, progress: progress)
             result.sharing = sharing
             result.checkpoint = trained?.identity
         }

@@ -30,18 +30,22 @@ enum GenerationTopK {
         // Models' StepRowCapture counts the first decode forward as step 1 (query at T₀); FIGURES.md's step s
         // has its query at T₀ − 1 + (s − 1), i.e. StepRowCapture step s − 1 (step 0 = the prompt's last row).
         let caps = g.steps.map { StepRowCapture(layers: m.config.nLayers, promptLength: ids.count, step: $0 - 1) }
-        let res = try m.transformer.generate(promptIDs: ids, tokenizer: m.tokenizer,
-                                             options: GenerationOptions(maxTokens: g.steps.max() ?? 1, stopAtEOS: false),
-                                             tap: TapGroup(caps))
+        let res = try m.transformer.generate(
+            promptIDs: ids, tokenizer: m.tokenizer,
+            options: GenerationOptions(maxTokens: g.steps.max() ?? 1, stopAtEOS: false),
+            tap: TapGroup(caps))
         let all = ids + res.ids
         for (cap, step) in zip(caps, g.steps) where cap.captured {
             let probs = lastRows(cap.rows)
             let layers = probs.map { layer -> [TopEntry] in
                 let mean = headMean(layer)
-                return topAttended(mean, k: 5).map { TopEntry(index: $0, weight: mean[$0], piece: m.tokenizer.piece(all[$0])) }
+                return topAttended(mean, k: 5).map {
+                    TopEntry(index: $0, weight: mean[$0], piece: m.tokenizer.piece(all[$0]))
+                }
             }
-            let r = GenerationTopKResult(prompt: g.prompt, promptTokens: ids.count, step: step, generated: res.text,
-                                         topK: TopKResult(recordIndex: -1, nTokens: ids.count + step - 1, layers: layers))
+            let r = GenerationTopKResult(
+                prompt: g.prompt, promptTokens: ids.count, step: step, generated: res.text,
+                topK: TopKResult(recordIndex: -1, nTokens: ids.count + step - 1, layers: layers))
             try store.putResult(r, kind: .topKStep(step), runId: runId, task: "story")
         }
     }

@@ -12,7 +12,8 @@ public struct RecommendationRequest {
     public enum Sweep {
         case file(String)
         /// `jsd`: the similarity study, its task and the scheme of rule 1; nil skips rule 1.
-        case study(store: LisaStore, name: String, task: String?, jsd: (study: String, task: String, scheme: JSDScheme)?)
+        case study(
+            store: LisaStore, name: String, task: String?, jsd: (study: String, task: String, scheme: JSDScheme)?)
     }
     public var modelPath: String
     public var sweep: Sweep
@@ -25,8 +26,10 @@ public struct RecommendationRequest {
     /// Rule 1: a layer whose JSD to its front layer exceeds this (nats) is excluded.
     public var jsdThreshold: Double
 
-    public init(modelPath: String, sweep: Sweep, target: Double, threshold: Double = 0.9, excluded: Set<Int> = [],
-                skipTypeChanges: Bool = false, jsdThreshold: Double = 0.1) {
+    public init(
+        modelPath: String, sweep: Sweep, target: Double, threshold: Double = 0.9, excluded: Set<Int> = [],
+        skipTypeChanges: Bool = false, jsdThreshold: Double = 0.1
+    ) {
         self.modelPath = modelPath; self.sweep = sweep; self.target = target; self.threshold = threshold
         self.excluded = excluded; self.skipTypeChanges = skipTypeChanges; self.jsdThreshold = jsdThreshold
     }
@@ -64,27 +67,35 @@ public struct Recommendation {
             do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
                 throw RecommendationError.unreadableSweep(path: path, reason: FileProblem.reading(path, error))
             }
-            do { sweep = try CanonicalJSON.decoder().decode(SensitivityResult.self, from: data) } catch let e as DecodingError {
+            do { sweep = try CanonicalJSON.decoder().decode(SensitivityResult.self, from: data) } catch let e
+                as DecodingError
+            {
                 throw RecommendationError.notASweep(path: path, reason: decodingReason(e))
             }
         case let .study(store, name, task, jsd):
             let inputs = StoredInputs(store: store)
             sweep = try inputs.sweep(study: name, task: task, modelSHA256: sha)
             if let jsd {
-                jsdToFront = Recommender.jsdToFront(adjacent: try inputs.adjacentJSD(study: jsd.study, task: jsd.task,
-                                                                                     scheme: jsd.scheme, modelSHA256: sha))
+                jsdToFront = Recommender.jsdToFront(
+                    adjacent: try inputs.adjacentJSD(
+                        study: jsd.study, task: jsd.task,
+                        scheme: jsd.scheme, modelSHA256: sha))
                 source = "\(jsd.scheme.rawValue.uppercased()) (\(jsd.study), \(jsd.task))"
             }
         }
         guard cfg.nLayers == sweep.nLayers else {
             throw RecommendationError.layerCount(sweep: sweep.nLayers, model: r.modelPath, layers: cfg.nLayers)
         }
-        let count = r.target < 1 ? Recommender.layers(forFraction: r.target, nLayers: cfg.nLayers) : Int(r.target.rounded())
-        let rec = Recommender(target: count, threshold: r.threshold, excluded: r.excluded, skipTypeChanges: r.skipTypeChanges,
-                              jsdToFront: jsdToFront, jsdThreshold: r.jsdThreshold, jsdSource: source)
+        let count =
+            r.target < 1 ? Recommender.layers(forFraction: r.target, nLayers: cfg.nLayers) : Int(r.target.rounded())
+        let rec = Recommender(
+            target: count, threshold: r.threshold, excluded: r.excluded, skipTypeChanges: r.skipTypeChanges,
+            jsdToFront: jsdToFront, jsdThreshold: r.jsdThreshold, jsdSource: source)
         let config = rec.recommend(sweep, isSliding: cfg.isSlidingLayer, modelSHA256: sha, arch: cfg.arch.rawValue)
         try config.validate(path: "(recommendation)")
-        let note = config.shared.count < count ? " (target \(count) not reachable after the exclusions: this is the maximum)" : ""
+        let note =
+            config.shared.count < count
+            ? " (target \(count) not reachable after the exclusions: this is the maximum)" : ""
         let summary = """
             ranked by \(sweep.task) (\(sweep.metric), n = \(sweep.n)); \(config.table1Entry) of \(cfg.nLayers) layers\(note)
             layer sources (0-based, LCKV style): \(config.layerString)

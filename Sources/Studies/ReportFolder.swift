@@ -15,7 +15,7 @@ struct ReportFolder {
     /// Copies a rendered file beside report.md, replacing an older copy; returns the copy.
     func publish(_ file: URL) throws -> URL {
         let dest = dir.appendingPathComponent(file.lastPathComponent)
-        try writeAtomically(Data(contentsOf: file), to: dest.path)   // the older copy stays if this fails
+        try writeAtomically(Data(contentsOf: file), to: dest.path)  // the older copy stays if this fails
         return dest
     }
 }

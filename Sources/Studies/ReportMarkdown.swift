@@ -29,26 +29,32 @@ struct ReportMarkdown {
         var s = "# \(spec.title)\n\n"
         s += "Study `\(spec.name)` (studies/\(spec.name).yaml), run \(run.id!), \(run.toolVersion). "
         s +=
-            "Model \(model?.fileName ?? "?") (\(model?.arch ?? "?"), \(model?.nLayers ?? 0) layers, \(model?.nHeads ?? 0) query heads; sha256 \(model?.sha256.prefix(12) ?? "")…). "
+            "Model \(model?.fileName ?? "?") (\(model?.arch ?? "?"), \(model?.nLayers ?? 0) layers, "
+            + "\(model?.nHeads ?? 0) query heads; sha256 \(model?.sha256.prefix(12) ?? "")…). "
         s +=
-            "Seed \(spec.seed). Layers are 0-based (FIGURES.md C1); JSD in nats (C4: divergence, natural log, maximum ln 2 ≈ 0.693; "
+            "Seed \(spec.seed). Layers are 0-based (FIGURES.md C1); JSD in nats (C4: divergence, natural log, "
+            + "maximum ln 2 ≈ 0.693; "
         s += "the paper's thresholds 0.05 / 0.1 are read in the same unit).\n\n"
         if !globals.isEmpty {
             s +=
-                "Global (full-attention) layers: \(globals.map(String.init).joined(separator: ", ")); the others use a sliding window.\n\n"
+                "Global (full-attention) layers: \(globals.map(String.init).joined(separator: ", ")); the others use "
+                + "a sliding window.\n\n"
         }
         s += String(
             format: "Capture: %d tokens in %.1f s (%.0f tokens/s); analyses %.1f s.\n\n",
             run.tokens, run.captureSeconds, Double(run.tokens) / max(run.captureSeconds, 1e-9), run.analysisSeconds)
         s +=
-            "Every ± is one standard error: bootstrap over samples (\(bootstrapResamples) seeded resamples) for JSD means and counts "
-            + "(counts with their 95 % percentile interval), the analytic s.e. of a mean for cosines and matrix cells, and paired "
+            "Every ± is one standard error: bootstrap over samples (\(bootstrapResamples) seeded resamples) for JSD "
+            + "means and counts "
+            + "(counts with their 95 % percentile interval), the analytic s.e. of a mean for cosines and matrix "
+            + "cells, and paired "
             + "per-sample differences where two quantities are measured on the same samples.\n\n"
         if let claims = spec.claims, !claims.isEmpty {
             let ctx = VerdictContext(store: store, runId: run.id!, tasks: tasks, seed: spec.seed)
             s += "## Verdicts\n\n" + verdictTable(ctx.evaluate(claims)) + "\n"
             s +=
-                "Rules: studies/VERDICTS.md; \"inside the noise\" = the claimed threshold or difference lies within 2 s.e.\n\n"
+                "Rules: studies/VERDICTS.md; \"inside the noise\" = the claimed threshold or difference lies within "
+                + "2 s.e.\n\n"
         }
         if let c = spec.claim { s += "## Paper's claim\n\n> \(c)\n\n" }
         s += "## Our numbers\n\n"
@@ -69,8 +75,10 @@ struct ReportMarkdown {
                 let k = r.adjacent.indices.max { r.adjacent[$0] < r.adjacent[$1] } ?? 0
                 let maxCell = est.map { $0[k].formatted() } ?? f(r.adjacent.max() ?? 0)
                 s1Rows.append(
-                    "| \(t) | \(r.samples) | \(String(format: "%.0f", r.meanTokens)) | \(boot(r.perSampleAdjacent?.map(mean))) "
-                        + "| \(count(0.05)) | \(count(0.1)) | \(maxCell) (pair \(k)–\(k + 1)) | \(boot(r.perSampleOffDiagonal)) |"
+                    "| \(t) | \(r.samples) | \(String(format: "%.0f", r.meanTokens)) | "
+                        + "\(boot(r.perSampleAdjacent?.map(mean))) "
+                        + "| \(count(0.05)) | \(count(0.1)) | \(maxCell) (pair \(k)–\(k + 1)) | "
+                        + "\(boot(r.perSampleOffDiagonal)) |"
                 )
                 if !globals.isEmpty, let per = r.perSampleAdjacent {
                     let g = Set(globals)
@@ -80,7 +88,8 @@ struct ReportMarkdown {
                     let b = per.map { row in mean(touching.map { row[$0] }) }
                     localRows.append(
                         "| \(t) | \(bootstrapMean(a, seed: seed).formatted()) (\(local.count) pairs) "
-                            + "| \(bootstrapMean(b, seed: seed).formatted()) (\(touching.count) pairs) | \(pairedDifference(b, a).formatted()) |"
+                            + "| \(bootstrapMean(b, seed: seed).formatted()) (\(touching.count) pairs) | "
+                            + "\(pairedDifference(b, a).formatted()) |"
                     )
                 }
             }
@@ -92,7 +101,8 @@ struct ReportMarkdown {
                     return r.curves[k].map { f(mean($0)) } ?? "–"
                 }
                 s2Rows.append(
-                    "| \(t) | \(r.samples) | \(m("position")) | \(m("randomExpectation")) | \(m("randomSingleDraw")) | \(m("similarity")) | \(m("hungarian")) | \(m("static")) |"
+                    "| \(t) | \(r.samples) | \(m("position")) | \(m("randomExpectation")) | \(m("randomSingleDraw")) "
+                        + "| \(m("similarity")) | \(m("hungarian")) | \(m("static")) |"
                 )
                 if let per = r.perSample, let p = per["position"], let q = per["similarity"],
                     let x = per["randomExpectation"]
@@ -101,8 +111,10 @@ struct ReportMarkdown {
                     let sim = q.map(mean)
                     let rnd = x.map(mean)
                     s2Paired.append(
-                        "| \(t) | \(pairedDifference(pos, sim).formatted()) | \(String(format: "%.2f", mean(pos) / max(mean(sim), 1e-12))) "
-                            + "| \(pairedDifference(pos, rnd).formatted()) | \(String(format: "%.3f", mean(pos) / max(mean(rnd), 1e-12))) |"
+                        "| \(t) | \(pairedDifference(pos, sim).formatted()) | "
+                            + "\(String(format: "%.2f", mean(pos) / max(mean(sim), 1e-12))) "
+                            + "| \(pairedDifference(pos, rnd).formatted()) | "
+                            + "\(String(format: "%.3f", mean(pos) / max(mean(rnd), 1e-12))) |"
                     )
                 }
             }
@@ -112,21 +124,44 @@ struct ReportMarkdown {
                 let twoAdj = two.flatMap { $0.perPairAdjacent?.map(mean) }
                 let twoDiag = two.flatMap { $0.perPairDiagonal?.map(mean) }
                 baseRows.append(
-                    "| \(t) | \(boot(ex?.perSampleAdjacent?.map(mean))) | \(boot(ex?.perSampleOffDiagonal)) | \(two.map { "\($0.pairs)" } ?? "–") "
+                    "| \(t) | \(boot(ex?.perSampleAdjacent?.map(mean))) | \(boot(ex?.perSampleOffDiagonal)) | "
+                        + "\(two.map { "\($0.pairs)" } ?? "–") "
                         + "| \(boot(twoAdj)) | \(boot(twoDiag)) | \(two.map { f(meanAll($0.matrix)) } ?? "–") |")
             }
         }
-        s += markdownTable(intro: "S1 (head-averaged last-token rows, mean over samples; counts with their 95 % bootstrap interval):",
-                           header: "| task | N | mean tokens | adjacent mean | adjacent < 0.05 | adjacent < 0.1 | max adjacent | off-diagonal mean |", rows: s1Rows)
-        s += markdownTable(intro: "Adjacent S1 JSD of pairs between two sliding-window layers vs pairs that touch a global layer (a measurement of "
-                           + "what Gemma's layer types contribute; paired over samples):",
-                           header: "| task | local–local pairs | pairs touching a global layer | difference (global − local) |", rows: localRows)
-        s += markdownTable(intro: "S2 over adjacent pairs (per sample: mean over pairs and heads; then mean over samples ± bootstrap s.e.):",
-                           header: "| task | N | position | random (expectation) | random (one draw) | similarity | Hungarian (ours) | static map (ours) |", rows: s2Rows)
-        s += markdownTable(intro: "S2 comparisons on the same samples (paired per-sample differences):",
-                           header: "| task | position − similarity | position / similarity | position − random | position / random |", rows: s2Paired)
-        s += markdownTable(intro: "Fig 4: first-token ablation (S1 after dropping key 0) and two-sentence baseline (unrelated inputs of equal length):",
-                           header: "| task | ablation adjacent mean | ablation off-diagonal mean | two-sentence pairs | two-sentence adjacent B(k, k+1) | two-sentence same layer B(l, l) | two-sentence mean (all a, b) |", rows: baseRows)
+        s += markdownTable(
+            intro: "S1 (head-averaged last-token rows, mean over samples; counts with their 95 % bootstrap interval):",
+            header:
+                "| task | N | mean tokens | adjacent mean | adjacent < 0.05 | adjacent < 0.1 | max adjacent | "
+                + "off-diagonal mean |",
+            rows: s1Rows)
+        s += markdownTable(
+            intro:
+                "Adjacent S1 JSD of pairs between two sliding-window layers vs pairs that touch a global layer (a "
+                + "measurement of "
+                + "what Gemma's layer types contribute; paired over samples):",
+            header: "| task | local–local pairs | pairs touching a global layer | difference (global − local) |",
+            rows: localRows)
+        s += markdownTable(
+            intro:
+                "S2 over adjacent pairs (per sample: mean over pairs and heads; then mean over samples ± bootstrap "
+                + "s.e.):",
+            header:
+                "| task | N | position | random (expectation) | random (one draw) | similarity | Hungarian (ours) | "
+                + "static map (ours) |",
+            rows: s2Rows)
+        s += markdownTable(
+            intro: "S2 comparisons on the same samples (paired per-sample differences):",
+            header: "| task | position − similarity | position / similarity | position − random | position / random |",
+            rows: s2Paired)
+        s += markdownTable(
+            intro:
+                "Fig 4: first-token ablation (S1 after dropping key 0) and two-sentence baseline (unrelated inputs "
+                + "of equal length):",
+            header:
+                "| task | ablation adjacent mean | ablation off-diagonal mean | two-sentence pairs | two-sentence "
+                + "adjacent B(k, k+1) | two-sentence same layer B(l, l) | two-sentence mean (all a, b) |",
+            rows: baseRows)
         for t in tasks {
             guard let r = try get(CosineResult.self, t, .cosine) else { continue }
             let per = try store.results(runId: run.id!).filter {
@@ -134,26 +169,30 @@ struct ReportMarkdown {
             }
             .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
             s +=
-                "Fig 5a: cosine of sub-modules between adjacent layers, \(t), N = \(r.samples) (mean over pairs ± bootstrap s.e. over samples; min–max over pairs):\n\n"
+                "Fig 5a: cosine of sub-modules between adjacent layers, \(t), N = \(r.samples) (mean over pairs ± "
+                + "bootstrap s.e. over samples; min–max over pairs):\n\n"
             s += "| sub-module | mean | min | max |\n|---|---|---|---|\n"
             for n in submoduleNames {
                 guard let c = r.curves[n], !c.isEmpty else { continue }
                 let v = per.compactMap { $0[n].map { mean($0.filter(\.isFinite)) } }
                 s +=
-                    "| \(n) | \(v.count > 1 ? bootstrapMean(v, seed: seed).formatted() : f(mean(c))) | \(f(c.min()!)) | \(f(c.max()!)) |\n"
+                    "| \(n) | \(v.count > 1 ? bootstrapMean(v, seed: seed).formatted() : f(mean(c))) | "
+                    + "\(f(c.min()!)) | \(f(c.max()!)) |\n"
             }
             s += "\n"
         }
         for t in tasks {
             guard let r = try get(TopKResult.self, t, .topK) else { continue }
             s +=
-                "Top-5 attended keys (head mean), \(t) record \(r.recordIndex) (\(r.nTokens) tokens, BOS at index 0), weight / index / piece:\n\n"
+                "Top-5 attended keys (head mean), \(t) record \(r.recordIndex) (\(r.nTokens) tokens, BOS at index "
+                + "0), weight / index / piece:\n\n"
             s += topKTable(r) + "\n"
         }
         for t in tasks {
             guard let r = try get(DistributionsResult.self, t, .distributions) else { continue }
             s +=
-                "Fig 12: layer pairs of \(t) record \(r.recordIndex) (\(r.pairs.first?.pa.count ?? 0) tokens) nearest each target JSD "
+                "Fig 12: layer pairs of \(t) record \(r.recordIndex) (\(r.pairs.first?.pa.count ?? 0) tokens) "
+                + "nearest each target JSD "
                 + "(one sample, so no standard error: these are examples):\n\n"
             s += "| target | layers (0-based) | JSD (nats) |\n|---|---|---|\n"
             for p in r.pairs { s += "| \(p.target) | \(p.a), \(p.b) | \(f(p.jsd)) |\n" }
@@ -162,11 +201,14 @@ struct ReportMarkdown {
         for step in spec.generation?.steps ?? [] {
             guard let g = try get(GenerationTopKResult.self, "story", .topKStep(step)) else { continue }
             s +=
-                "Top-5 attended keys (head mean), story prompt \"\(g.prompt)\" (\(g.promptTokens) tokens with BOS), generation step \(g.step) (query at position \(g.promptTokens - 1 + g.step - 1)), weight / index / piece:\n\n"
+                "Top-5 attended keys (head mean), story prompt \"\(g.prompt)\" (\(g.promptTokens) tokens with BOS), "
+                + "generation step \(g.step) (query at position \(g.promptTokens - 1 + g.step - 1)), weight / "
+                + "index / piece:\n\n"
             s += topKTable(g.topK) + "\n"
             if step == spec.generation?.steps.max() {
                 s +=
-                    "Generated text (greedy, EOS ignored): `\(g.generated.prefix(300).replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "`", with: "'"))…`\n\n"
+                    "Generated text (greedy, EOS ignored): "
+                    + "`\(g.generated.prefix(300).replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "`", with: "'"))…`\n\n"
             }
         }
         if !notes.isEmpty { s += notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n" }
@@ -174,7 +216,8 @@ struct ReportMarkdown {
             s +=
                 "## Figures\n\n"
                 + images.map {
-                    "![\($0)](\($0)) (vector: [\($0.replacingOccurrences(of: ".png", with: ".svg"))](\($0.replacingOccurrences(of: ".png", with: ".svg"))))"
+                    "![\($0)](\($0)) (vector: "
+                        + "[\($0.replacingOccurrences(of: ".png", with: ".svg"))](\($0.replacingOccurrences(of: ".png", with: ".svg"))))"
                 }
                 .joined(separator: "\n\n") + "\n\n"
         }
@@ -182,10 +225,12 @@ struct ReportMarkdown {
             s +=
                 "## Data\n\nThe numbers behind the figures and tables, tidy CSV in this folder: "
                 + dataFiles.map { "[`\($0)`](\($0))" }.joined(separator: ", ") + ". "
-                + "`lisa export --run \(run.id!) --tidy DIR` writes the same files from the database; `--json` every stored result.\n\n"
+                + "`lisa export --run \(run.id!) --tidy DIR` writes the same files from the database; `--json` every "
+                + "stored result.\n\n"
         }
         s +=
-            "## Reproduce\n\n```sh\nlisa study run studies/\(spec.name).yaml   # capture, analyses, this report (--resume continues a stopped run)\n"
+            "## Reproduce\n\n```sh\nlisa study run studies/\(spec.name).yaml   # capture, analyses, this report "
+            + "(--resume continues a stopped run)\n"
             + "lisa report --study \(spec.name)              # redraw from the database, no recomputation\n```\n\n"
         if let d = spec.deviations, !d.isEmpty {
             s += "## Deviations\n\n" + d.map { "- \($0)" }.joined(separator: "\n") + "\n"
@@ -197,7 +242,8 @@ struct ReportMarkdown {
         var s = "| layer (0-based) | 1 | 2 | 3 | 4 | 5 |\n|---|---|---|---|---|---|\n"
         for (l, e) in r.layers.enumerated() {
             let cells = e.map {
-                "\(String(format: "%.2f", $0.weight)) / \($0.index) / `\($0.piece.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "`", with: "'"))`"
+                "\(String(format: "%.2f", $0.weight)) / \($0.index) / "
+                    + "`\($0.piece.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "`", with: "'"))`"
             }
             s += "| \(l)\(globals.contains(l) ? " (G)" : "") | " + cells.joined(separator: " | ") + " |\n"
         }
@@ -214,5 +260,6 @@ struct ReportMarkdown {
 func markdownTable(intro: String, header: String, rows: [String]) -> String {
     guard !rows.isEmpty else { return "" }
     let columns = header.split(separator: "|").count
-    return intro + "\n\n" + header + "\n|" + String(repeating: "---|", count: columns) + "\n" + rows.joined(separator: "\n") + "\n\n"
+    return intro + "\n\n" + header + "\n|" + String(repeating: "---|", count: columns) + "\n"
+        + rows.joined(separator: "\n") + "\n\n"
 }

@@ -28,8 +28,10 @@ public enum ResultKind: Hashable, Sendable {
         }
     }
 
-    static let simple: [ResultKind] = [.s1, .s1ExclFirst, .s2, .twoSentence, .topK, .distributions, .cosine, .sensitivity,
-                                       .layout, .loadavg]
+    static let simple: [ResultKind] = [
+        .s1, .s1ExclFirst, .s2, .twoSentence, .topK, .distributions, .cosine, .sensitivity,
+        .layout, .loadavg,
+    ]
 
     public init?(rawValue: String) {
         if let k = Self.simple.first(where: { $0.rawValue == rawValue }) { self = k; return }
@@ -51,24 +53,31 @@ extension ResultRecord {
 
 extension LisaStore {
     func putResult<T: Encodable>(_ value: T, kind: ResultKind, runId: Int64, task: String, sampleId: Int64 = 0) throws {
-        try putResult(runId: runId, task: task, kind: kind.rawValue, sampleId: sampleId, value: ResultJSON.encode(value))
+        try putResult(
+            runId: runId, task: task, kind: kind.rawValue, sampleId: sampleId, value: ResultJSON.encode(value))
     }
 
     /// The stored result of `kind`, decoded; nil when the run has none.
-    func result<T: Decodable>(_ type: T.Type, kind: ResultKind, runId: Int64, task: String, sampleId: Int64 = 0) throws -> T? {
-        try result(runId: runId, task: task, kind: kind.rawValue, sampleId: sampleId).map { try ResultJSON.decode(type, $0) }
+    func result<T: Decodable>(
+        _ type: T.Type, kind: ResultKind, runId: Int64, task: String, sampleId: Int64 = 0
+    ) throws -> T? {
+        try result(runId: runId, task: task, kind: kind.rawValue, sampleId: sampleId).map {
+            try ResultJSON.decode(type, $0)
+        }
     }
 }
 
 extension LisaStore {
     /// Records which layers of `config`'s model are global (full attention), for the plots' markers.
     func putLayout(runId: Int64, config: ModelConfig) throws {
-        let globals = config.isSlidingLayer.enumerated().filter { !$0.element && config.slidingWindow != nil }.map(\.offset)
+        let globals = config.isSlidingLayer.enumerated().filter { !$0.element && config.slidingWindow != nil }.map(
+            \.offset)
         try putResult(["globalLayers": globals], kind: .layout, runId: runId, task: RunFacts.model)
     }
 
     /// The global layers `putLayout` recorded (none for a run without a sliding window, or stored before layouts were).
     func globalLayers(runId: Int64) -> [Int] {
-        ((try? result([String: [Int]].self, kind: .layout, runId: runId, task: RunFacts.model)) ?? nil)?["globalLayers"] ?? []
+        ((try? result([String: [Int]].self, kind: .layout, runId: runId, task: RunFacts.model)) ?? nil)?["globalLayers"]
+            ?? []
     }
 }

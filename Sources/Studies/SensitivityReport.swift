@@ -42,22 +42,29 @@ public struct SensitivityReport {
         let run = try store.run(id: runId)
         let model = try store.model(id: run.modelId)
         let sweeps = try storedSweeps(store: store, runId: runId)
-        let load = try store.result([String: [Double]].self, kind: .loadavg, runId: runId, task: RunFacts.machine) ?? [:]
+        let load =
+            try store.result([String: [Double]].self, kind: .loadavg, runId: runId, task: RunFacts.machine) ?? [:]
         let globals = store.globalLayers(runId: runId)
         var md = [
             "# \(spec.title)", "",
-            "Model: `\(model?.fileName ?? "?")` (sha256 `\(model?.sha256.prefix(16) ?? "")…`), study run \(runId), seed \(spec.seed). "
+            "Model: `\(model?.fileName ?? "?")` (sha256 `\(model?.sha256.prefix(16) ?? "")…`), study run \(runId), "
+                + "seed \(spec.seed). "
                 + String(
                     format: "Scoring time %.0f s for all configurations (%.1f h); ", run.captureSeconds,
                     run.captureSeconds / 3600)
                 + "load averages (1/5/15 min) before and after: \(CanonicalJSON.string(load)).", "",
-            "Every configuration scores the same seeded documents as the baseline, so each is compared with the baseline by "
-                + "paired per-document differences (± one s.e.): of the task's primary metric, and of the log-likelihood of the gold "
-                + "continuation (nats per document, summed over its tokens; multiple choice: the gold choice; GSM8K: the reference "
-                + "solution in the CoT form), which moves where accuracy is flat. Accuracies carry lm-eval's binomial `mean_stderr`."
+            "Every configuration scores the same seeded documents as the baseline, so each is compared with the "
+                + "baseline by "
+                + "paired per-document differences (± one s.e.): of the task's primary metric, and of the "
+                + "log-likelihood of the gold "
+                + "continuation (nats per document, summed over its tokens; multiple choice: the gold choice; GSM8K: "
+                + "the reference "
+                + "solution in the CoT form), which moves where accuracy is flat. Accuracies carry lm-eval's "
+                + "binomial `mean_stderr`."
                 + (globals.isEmpty
                     ? ""
-                    : " Pairs marked G contain a global (full-attention) layer (0-based \(globals.map(String.init).joined(separator: ", ")))."),
+                    : " Pairs marked G contain a global (full-attention) layer (0-based "
+                        + "\(globals.map(String.init).joined(separator: ", ")))."),
             "",
         ]
         var files: [String] = []
@@ -76,7 +83,8 @@ public struct SensitivityReport {
             ctx.sensitivityMetrics = metrics
             md += [
                 "## Verdicts", "", verdictTable(ctx.evaluate(claims)),
-                "Rules: studies/VERDICTS.md; \"inside the noise\" = the difference lies within 2 s.e.; accuracy rules give no verdict "
+                "Rules: studies/VERDICTS.md; \"inside the noise\" = the difference lies within 2 s.e.; accuracy "
+                    + "rules give no verdict "
                     + "for a task whose baseline solves fewer than 10 items (floor).", "",
             ]
         }
@@ -115,8 +123,10 @@ public struct SensitivityReport {
         if let d = spec.deviations, !d.isEmpty { md += ["## Deviations", ""] + d.map { "- \($0)" } + [""] }
         md += [
             "## Data", "",
-            "Per task `<task>_sensitivity.csv` (one row per pair: scores ± s.e., paired differences to the baseline ± s.e., "
-                + "gold log-likelihood changes ± s.e., rank); every document's row is in the study database (`lisa export`).",
+            "Per task `<task>_sensitivity.csv` (one row per pair: scores ± s.e., paired differences to the baseline "
+                + "± s.e., "
+                + "gold log-likelihood changes ± s.e., rank); every document's row is in the study database (`lisa "
+                + "export`).",
             "",
             "## Reproduce", "", "```sh",
             "lisa study run studies/\(spec.name).yaml   # --resume continues a stopped run", "```",
@@ -147,7 +157,8 @@ public struct SensitivityReport {
         }
         func nats(_ e: Estimate?) -> String { e.map { String(format: "%+.2f ± %.2f", $0.value, $0.se) } ?? "–" }
         var md = [
-            "## \(s.task) (\(s.shots)-shot, n = \(s.n) per configuration, metric \(s.metric)\(entry.file.map { ", data \($0)" } ?? ""))",
+            "## \(s.task) (\(s.shots)-shot, n = \(s.n) per configuration, metric "
+                + "\(s.metric)\(entry.file.map { ", data \($0)" } ?? ""))",
             "",
             String(
                 format: "Baseline (all layers standard): %.1f ± %.1f %%", 100 * s.baseline,
@@ -160,12 +171,14 @@ public struct SensitivityReport {
         ]
         if st.floor {
             md += [
-                "**Floor:** the baseline solves fewer than 10 of \(s.n) items (FIGURES.md Fig 6), so no accuracy figure is drawn and the 90 % marker "
+                "**Floor:** the baseline solves fewer than 10 of \(s.n) items (FIGURES.md Fig 6), so no accuracy "
+                    + "figure is drawn and the 90 % marker "
                     + "is meaningless; the gold log-likelihood below is the usable signal.", "",
             ]
         }
         md += images.map {
-            "![\(s.task)](\($0)) (vector: [\($0.replacingOccurrences(of: ".png", with: ".svg"))](\($0.replacingOccurrences(of: ".png", with: ".svg"))))"
+            "![\(s.task)](\($0)) (vector: "
+                + "[\($0.replacingOccurrences(of: ".png", with: ".svg"))](\($0.replacingOccurrences(of: ".png", with: ".svg"))))"
         }
         if !images.isEmpty { md.append("") }
         let hasUniform = s.pairs.contains { !$0.uniform.isNaN }
@@ -193,8 +206,10 @@ public struct SensitivityReport {
         }
         md += [
             "",
-            "Ranking: DS score descending; ties by the uniform score (when measured), then the deeper pair first (FIGURES.md Fig 9). "
-                + "Differences are in points of \(s.metric) (paired over the \(s.n) documents) and nats of gold log-likelihood per document.",
+            "Ranking: DS score descending; ties by the uniform score (when measured), then the deeper pair first "
+                + "(FIGURES.md Fig 9). "
+                + "Differences are in points of \(s.metric) (paired over the \(s.n) documents) and nats of gold "
+                + "log-likelihood per document.",
             "",
         ]
         // Is the order a ranking? Paired differences between the DS configurations.

@@ -43,22 +43,31 @@ public struct SensitivityStudySpec: Codable, Sendable {
     /// Quoted claims with verdict rules (studies/VERDICTS.md).
     public var claims: [ClaimSpec]?
 
-    public init(name: String, kind: String = "sensitivity", title: String, model: String, seed: UInt64, figure: Figure,
-                tasks: [SensitivityTaskEntry], policies: [String], pairs: [String]? = nil, claim: String? = nil, deviations: [String]? = nil,
-                claims: [ClaimSpec]? = nil) {
-        self.name = name; self.kind = kind; self.title = title; self.model = model; self.seed = seed; self.figure = figure
-        self.tasks = tasks; self.policies = policies; self.pairs = pairs; self.claim = claim; self.deviations = deviations
+    public init(
+        name: String, kind: String = "sensitivity", title: String, model: String, seed: UInt64, figure: Figure,
+        tasks: [SensitivityTaskEntry], policies: [String], pairs: [String]? = nil, claim: String? = nil,
+        deviations: [String]? = nil,
+        claims: [ClaimSpec]? = nil
+    ) {
+        self.name = name; self.kind = kind; self.title = title; self.model = model; self.seed = seed;
+        self.figure = figure
+        self.tasks = tasks; self.policies = policies; self.pairs = pairs; self.claim = claim;
+        self.deviations = deviations
         self.claims = claims
     }
 
     public static func load(_ path: String) throws -> SensitivityStudySpec {
         let s: SensitivityStudySpec = try decodeStudyFile(path)
         guard !s.tasks.isEmpty else { throw StudyError.emptyStudy(file: path) }
-        for t in s.tasks where !(1...10_000).contains(t.limit) { throw StudyError.badSampleCount(task: t.task, count: t.limit) }
+        for t in s.tasks where !(1...10_000).contains(t.limit) {
+            throw StudyError.badSampleCount(task: t.task, count: t.limit)
+        }
         for p in s.policies where SweepPolicy(rawValue: p) == nil {
             throw StudyError.malformed(file: path, reason: "policies: \"\(p)\" is neither ds nor uniform")
         }
-        guard s.policies.contains("ds") else { throw StudyError.malformed(file: path, reason: "policies must include ds") }
+        guard s.policies.contains("ds") else {
+            throw StudyError.malformed(file: path, reason: "policies must include ds")
+        }
         try validateClaims(s.claims, file: path)
         return s
     }
@@ -70,7 +79,9 @@ public struct SensitivityStudySpec: Codable, Sendable {
         return try pairs.map { label in
             let norm = label.replacingOccurrences(of: "-", with: "–")
             guard let p = all.first(where: { $0.label == norm }) else {
-                throw StudyError.malformed(file: file, reason: "pair \"\(label)\" is not one of \(all.map(\.label).joined(separator: ", ")) (1-based)")
+                throw StudyError.malformed(
+                    file: file,
+                    reason: "pair \"\(label)\" is not one of \(all.map(\.label).joined(separator: ", ")) (1-based)")
             }
             return p
         }
@@ -78,7 +89,10 @@ public struct SensitivityStudySpec: Codable, Sendable {
 
     /// The study run's identity: everything that determines the numbers.
     public func parametersJSON() -> String {
-        struct P: Encodable { let kind: String; let seed: UInt64; let tasks: [SensitivityTaskEntry]; let policies: [String]; let pairs: [String]? }
+        struct P: Encodable {
+            let kind: String; let seed: UInt64; let tasks: [SensitivityTaskEntry]; let policies: [String];
+            let pairs: [String]?
+        }
         return CanonicalJSON.string(P(kind: kind, seed: seed, tasks: tasks, policies: policies, pairs: pairs))
     }
 }
@@ -87,7 +101,8 @@ public struct SensitivityStudySpec: Codable, Sendable {
 public func studyKind(_ path: String) -> StudyKind {
     struct K: Decodable { let kind: String? }
     guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
-          let k = try? YAMLDecoder().decode(K.self, from: text) else { return .capture }
+        let k = try? YAMLDecoder().decode(K.self, from: text)
+    else { return .capture }
     return StudyKind(rawValue: k.kind ?? "") ?? .capture
 }
 
@@ -104,7 +119,9 @@ public enum SensitivityStudy {
     }
 
     /// Runs `spec` (read from `specPath`, or built by `lisa sensitivity --db`, which names its options there).
-    public static func run(spec: SensitivityStudySpec, specPath: String, options o: StudyRunOptions) throws -> StudyRunSummary {
+    public static func run(
+        spec: SensitivityStudySpec, specPath: String, options o: StudyRunOptions
+    ) throws -> StudyRunSummary {
         let modelPath = o.modelPath ?? spec.model
         guard FileManager.default.fileExists(atPath: modelPath) else { throw StudyError.modelMissing(modelPath) }
         let folder = try TasksFolder(path: o.tasksDir)
@@ -131,54 +148,75 @@ public enum SensitivityStudy {
         let params = spec.parametersJSON()
         let units = unitPlan(spec, pairs: pairs)
         var run: RunRecord
-        if let old = try store.latestRun(study: spec.name, modelId: recorder.modelId, parameters: params, shard: o.shard), !o.force {
+        if let old = try store.latestRun(
+            study: spec.name, modelId: recorder.modelId, parameters: params, shard: o.shard), !o.force
+        {
             if old.status == .finished {
                 guard o.shard == nil else {
-                    o.log("\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); merge it with `lisa merge`.")
-                    return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
-                                           tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
+                    o.log(
+                        "\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); merge it with `lisa "
+                            + "merge`."
+                    )
+                    return StudyRunSummary(
+                        runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                        tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
                 }
-                o.log("study \(spec.name): run \(old.id!) already finished in \(o.dbPath); redrawing its report (use --force to recompute).")
-                let files = try SensitivityReport(store: store, spec: spec, runId: old.id!, reportsDir: o.reportsDir).write()
-                return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
-                                       tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: files)
+                o.log(
+                    "study \(spec.name): run \(old.id!) already finished in \(o.dbPath); redrawing its report (use "
+                        + "--force to recompute)."
+                )
+                let files = try SensitivityReport(store: store, spec: spec, runId: old.id!, reportsDir: o.reportsDir)
+                    .write()
+                return StudyRunSummary(
+                    runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                    tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: files)
             }
             guard o.resume else { throw StudyError.interruptedRun(study: spec.name, runId: old.id!, db: o.dbPath) }
             run = old
         } else {
-            run = try store.createRun(study: spec.name, modelId: recorder.modelId, parameters: params, seed: spec.seed,
-                                      toolVersion: studiesToolVersion, shard: o.shard, units: units.count)
+            run = try store.createRun(
+                study: spec.name, modelId: recorder.modelId, parameters: params, seed: spec.seed,
+                toolVersion: studiesToolVersion, shard: o.shard, units: units.count)
         }
         let runId = run.id!
         let loadBefore = loadAverage()
 
         func options(_ t: Int, _ p: AttentionPolicies) -> EvalOptions {
-            EvalOptions(shots: spec.tasks[t].shots ?? tasks[t].spec.defaultShots, limit: spec.tasks[t].limit, seed: spec.seed, policies: p)
+            EvalOptions(
+                shots: spec.tasks[t].shots ?? tasks[t].spec.defaultShots, limit: spec.tasks[t].limit, seed: spec.seed,
+                policies: p)
         }
-        let mine = units.indices.filter { o.shard?.owns($0) ?? true }   // a shard runs its configurations only
+        let mine = units.indices.filter { o.shard?.owns($0) ?? true }  // a shard runs its configurations only
         let perUnit = units.map { selectDocuments(tasks[$0.task], options: options($0.task, $0.policies)).count }
         let progress = ProgressReporter(total: mine.reduce(0) { $0 + perUnit[$1] }, label: "sensitivity \(spec.name)")
         var done = 0, resumed = 0, fresh = 0, tokens = 0, seconds = 0.0
         var outcomes: [UnitScore] = []
         for k in mine {
             let u = units[k], base = done
-            let out = try recorder.run(tasks[u.task], model: model(), options: options(u.task, u.policies), studyRunId: runId,
-                                       unit: u.label, resume: true) { d, _ in progress.update(base + d, newTokens: 0) }
+            let out = try recorder.run(
+                tasks[u.task], model: model(), options: options(u.task, u.policies), studyRunId: runId,
+                unit: u.label, resume: true
+            ) { d, _ in progress.update(base + d, newTokens: 0) }
             done += perUnit[k]; resumed += out.resumedDocuments; fresh += out.result.n - out.resumedDocuments
             tokens += out.result.tokensRun; seconds += out.result.seconds
             let r = out.result
-            outcomes.append(UnitScore(task: u.task, key: u.key, metrics: r.metrics, standardErrors: r.standardErrors, n: r.n,
-                                      shots: r.shots, primaryMetric: r.primaryMetric, seconds: r.seconds))
+            outcomes.append(
+                UnitScore(
+                    task: u.task, key: u.key, metrics: r.metrics, standardErrors: r.standardErrors, n: r.n,
+                    shots: r.shots, primaryMetric: r.primaryMetric, seconds: r.seconds))
             if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }
         }
         progress.finish()
-        try store.putResult(["before": loadBefore, "after": loadAverage()], kind: .loadavg, runId: runId, task: RunFacts.machine)
+        try store.putResult(
+            ["before": loadBefore, "after": loadAverage()], kind: .loadavg, runId: runId, task: RunFacts.machine)
         if let shard = o.shard {
             try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
-            o.log("\(o.label(spec.name)): run \(runId) stored, \(mine.count) of \(units.count) configurations; "
-                  + "merge the \(shard.count) shards with `lisa merge`")
-            return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: fresh, samplesResumed: resumed,
-                                   tokens: tokens, captureSeconds: seconds, reportFiles: [])
+            o.log(
+                "\(o.label(spec.name)): run \(runId) stored, \(mine.count) of \(units.count) configurations; "
+                    + "merge the \(shard.count) shards with `lisa merge`")
+            return StudyRunSummary(
+                runId: runId, alreadyFinished: false, samplesCaptured: fresh, samplesResumed: resumed,
+                tokens: tokens, captureSeconds: seconds, reportFiles: [])
         }
         // One sweep per task, from the stored units, kept as a study result (input of `lisa recommend --db`).
         for sweep in try sweeps(spec, nLayers: config.nLayers, pairs: pairs, units: outcomes) {
@@ -186,11 +224,14 @@ public enum SensitivityStudy {
         }
         try store.putLayout(runId: runId, config: config)
         try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
-        o.log(String(format: "study %@: run %lld stored, %d configurations, %d documents scored (%d resumed), %.1f s",
-                     spec.name, runId, units.count, fresh, resumed, seconds))
+        o.log(
+            String(
+                format: "study %@: run %lld stored, %d configurations, %d documents scored (%d resumed), %.1f s",
+                spec.name, runId, units.count, fresh, resumed, seconds))
         let files = try SensitivityReport(store: store, spec: spec, runId: runId, reportsDir: o.reportsDir).write()
-        return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: fresh, samplesResumed: resumed,
-                               tokens: tokens, captureSeconds: seconds, reportFiles: files)
+        return StudyRunSummary(
+            runId: runId, alreadyFinished: false, samplesCaptured: fresh, samplesResumed: resumed,
+            tokens: tokens, captureSeconds: seconds, reportFiles: files)
     }
 
     /// One configuration of the study: task (index into `spec.tasks`), what it runs, and its attention policies.
@@ -237,7 +278,9 @@ public enum SensitivityStudy {
     /// One sweep per task of `spec` from its units' scores, given in run order (the seconds are summed in it).
     /// A policy the study does not run (uniform, when only ds is listed) scores NaN ("not measured"); a unit the
     /// study runs but `units` lacks, or a metric its run did not report, is an error naming it.
-    static func sweeps(_ spec: SensitivityStudySpec, nLayers: Int, pairs: [LayerPair], units: [UnitScore]) throws -> [SensitivityResult] {
+    static func sweeps(
+        _ spec: SensitivityStudySpec, nLayers: Int, pairs: [LayerPair], units: [UnitScore]
+    ) throws -> [SensitivityResult] {
         try spec.tasks.indices.compactMap { t -> SensitivityResult? in
             let mine = units.filter { $0.task == t }
             guard let first = mine.first else { return nil }
@@ -245,7 +288,8 @@ public enum SensitivityStudy {
             func score(_ unit: UnitKey) throws -> (Double, Double) {
                 if case let .pair(p, _) = unit, !spec.sweepPolicies.contains(p) { return (.nan, .nan) }
                 guard let u = mine.first(where: { $0.key == unit }), let v = u.metrics[key] else {
-                    throw StudyError.missingUnit(study: spec.name, task: spec.tasks[t].task, unit: unit.label, metric: key)
+                    throw StudyError.missingUnit(
+                        study: spec.name, task: spec.tasks[t].task, unit: unit.label, metric: key)
                 }
                 return (v, u.standardErrors[key] ?? .nan)
             }
@@ -254,9 +298,10 @@ public enum SensitivityStudy {
                 let (d, dse) = try score(.pair(.ds, p)), (u, use) = try score(.pair(.uniform, p))
                 return PairScore(pair: p, ds: d, dsStandardError: dse, uniform: u, uniformStandardError: use)
             }
-            return SensitivityResult(task: spec.tasks[t].task, metric: key, shots: first.shots, n: first.n, seed: spec.seed,
-                                     nLayers: nLayers, baseline: b, baselineStandardError: bse, pairs: scores,
-                                     seconds: mine.reduce(0.0) { $0 + $1.seconds })
+            return SensitivityResult(
+                task: spec.tasks[t].task, metric: key, shots: first.shots, n: first.n, seed: spec.seed,
+                nLayers: nLayers, baseline: b, baselineStandardError: bse, pairs: scores,
+                seconds: mine.reduce(0.0) { $0 + $1.seconds })
         }
     }
 }

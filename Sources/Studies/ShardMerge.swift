@@ -27,12 +27,16 @@ public struct MergeSummary {
 /// merged rows), an eval's aggregate (`aggregate` over the documents in run order: the same sums in the same order,
 /// so the same bits), a sensitivity study's sweeps (from its configurations' stored scores).
 public enum ShardMerge {
-    public static func merge(_ paths: [String], into intoPath: String, modelPath: String? = nil,
-                             log: (String) -> Void = { _ in }) throws -> MergeSummary {
+    public static func merge(
+        _ paths: [String], into intoPath: String, modelPath: String? = nil,
+        log: (String) -> Void = { _ in }
+    ) throws -> MergeSummary {
         guard !paths.isEmpty else { throw ShardError.noDatabases }
         let intoAbs = URL(fileURLWithPath: intoPath).standardizedFileURL.path
         let parts = try paths.map { p -> Part in
-            guard URL(fileURLWithPath: p).standardizedFileURL.path != intoAbs else { throw ShardError.intoIsShard(intoPath) }
+            guard URL(fileURLWithPath: p).standardizedFileURL.path != intoAbs else {
+                throw ShardError.intoIsShard(intoPath)
+            }
             return try Part(path: p)
         }.sorted { $0.shard.index < $1.shard.index }
         try checkSameRun(parts)
@@ -48,7 +52,10 @@ public enum ShardMerge {
         } else {
             summary = try mergeCapture(parts, into: into, modelFiles: files, modelPath: modelPath, log: log)
         }
-        log("merged \(parts.count) shards of \(summary.kind) \(summary.name) (\(summary.units) work units) into \(intoPath)")
+        log(
+            "merged \(parts.count) shards of \(summary.kind) \(summary.name) (\(summary.units) work units) into "
+                + "\(intoPath)"
+        )
         return summary
     }
 
@@ -87,12 +94,14 @@ public enum ShardMerge {
 
         /// What must agree between the shards of one run, named as the error names it.
         var identity: [(what: String, value: String)] {
-            [("kind", run == nil ? "eval" : "study"),
-             (run == nil ? "task" : "study", run?.study ?? evalRun!.task),
-             ("parameters", run?.parameters ?? evalRun!.parameters),
-             ("model sha256", model.sha256),
-             ("shard count", "\(shard.count)"),
-             ("work units", "\(units)")]
+            [
+                ("kind", run == nil ? "eval" : "study"),
+                (run == nil ? "task" : "study", run?.study ?? evalRun!.task),
+                ("parameters", run?.parameters ?? evalRun!.parameters),
+                ("model sha256", model.sha256),
+                ("shard count", "\(shard.count)"),
+                ("work units", "\(units)"),
+            ]
         }
 
         /// The unit numbers this shard must hold.
@@ -103,12 +112,15 @@ public enum ShardMerge {
         let first = parts[0]
         for p in parts.dropFirst() {
             for (a, b) in zip(first.identity, p.identity) where a.value != b.value {
-                throw ShardError.mismatch(db: p.path, what: a.what, expected: a.value, found: b.value, first: first.path)
+                throw ShardError.mismatch(
+                    db: p.path, what: a.what, expected: a.value, found: b.value, first: first.path)
             }
         }
         var seen: [Int: String] = [:]
         for p in parts {
-            if let other = seen[p.shard.index] { throw ShardError.duplicated(shard: "\(p.shard)", dbs: [other, p.path]) }
+            if let other = seen[p.shard.index] {
+                throw ShardError.duplicated(shard: "\(p.shard)", dbs: [other, p.path])
+            }
             seen[p.shard.index] = p.path
         }
         let n = first.shard.count
@@ -123,14 +135,18 @@ public enum ShardMerge {
         let shardRuns = Set(try into.shardRecords().compactMap(\.runId))
         let shardEvals = Set(try into.shardRecords().compactMap(\.evalRunId))
         if let e = first.evalRun {
-            for r in try into.evalRuns() where r.parameters == e.parameters && r.studyRunId == nil && !shardEvals.contains(r.id!) {
+            for r in try into.evalRuns()
+            where r.parameters == e.parameters && r.studyRunId == nil && !shardEvals.contains(r.id!) {
                 guard try into.model(id: r.modelId)?.sha256 == sha else { continue }
-                throw ShardError.alreadyMerged(into: path, runId: r.id!, what: "evaluation of \(e.task), \(r.status.rawValue)")
+                throw ShardError.alreadyMerged(
+                    into: path, runId: r.id!, what: "evaluation of \(e.task), \(r.status.rawValue)")
             }
         } else if let run = first.run {
-            for r in try into.allRuns() where r.study == run.study && r.parameters == run.parameters && !shardRuns.contains(r.id!) {
+            for r in try into.allRuns()
+            where r.study == run.study && r.parameters == run.parameters && !shardRuns.contains(r.id!) {
                 guard try into.model(id: r.modelId)?.sha256 == sha else { continue }
-                throw ShardError.alreadyMerged(into: path, runId: r.id!, what: "study \(run.study), \(r.status.rawValue)")
+                throw ShardError.alreadyMerged(
+                    into: path, runId: r.id!, what: "study \(run.study), \(r.status.rawValue)")
             }
         }
     }
@@ -150,7 +166,8 @@ public enum ShardMerge {
     static func runResults(_ parts: [Part]) throws -> [(task: String, kind: String, value: String)] {
         var out: [(task: String, kind: String, value: String)] = [], seen = Set<String>()
         for p in parts {
-            for r in try p.store.results(runId: p.run!.id!) where r.sampleId == 0 && seen.insert("\(r.task)\u{0}\(r.kind)").inserted {
+            for r in try p.store.results(runId: p.run!.id!)
+            where r.sampleId == 0 && seen.insert("\(r.task)\u{0}\(r.kind)").inserted {
                 out.append((r.task, r.kind, r.value))
             }
         }
@@ -164,7 +181,8 @@ public enum ShardMerge {
         for p in parts {
             let units = try fetch(p)
             guard units.map({ $0[keyPath: ordinal] }) == p.expected else {
-                throw ShardError.incomplete(db: p.path, shard: "\(p.shard)", expected: p.expected.count, found: units.count)
+                throw ShardError.incomplete(
+                    db: p.path, shard: "\(p.shard)", expected: p.expected.count, found: units.count)
             }
             all += units
         }
@@ -173,33 +191,45 @@ public enum ShardMerge {
 
     // MARK: capture studies
 
-    static func mergeCapture(_ parts: [Part], into: LisaStore, modelFiles: [ModelFileRecord], modelPath: String?,
-                             log: (String) -> Void) throws -> MergeSummary {
+    static func mergeCapture(
+        _ parts: [Part], into: LisaStore, modelFiles: [ModelFileRecord], modelPath: String?,
+        log: (String) -> Void
+    ) throws -> MergeSummary {
         let first = parts[0]
         let samples = try gather(parts, ordinal: \.ordinal) { try $0.store.storedSamples(runId: $0.run!.id!) }
         let spec = try storedSpec(first.run!, db: first.path)
         // Table 11's labels need the tokenizer: found before anything is written.
-        let piece = try spec.analyses.contains(.topK) ? tokenizer(first, parts: parts, into: into, modelPath: modelPath) : nil
+        let piece =
+            try spec.analyses.contains(.topK) ? tokenizer(first, parts: parts, into: into, modelPath: modelPath) : nil
         var run = combined(parts)
         run.status = .running; run.finishedAt = nil
-        let (runId, _) = try into.writeMerged(MergedRun(model: first.model, modelFiles: modelFiles, run: run, samples: samples,
-                                                        results: try runResults(parts)))
+        let (runId, _) = try into.writeMerged(
+            MergedRun(
+                model: first.model, modelFiles: modelFiles, run: run, samples: samples,
+                results: try runResults(parts)))
         let a0 = Date()
         try StudyAnalyses(store: into, runId: runId!, spec: spec, piece: piece).run()
-        try into.finishRun(id: runId!, captureSeconds: run.captureSeconds, analysisSeconds: Date().timeIntervalSince(a0), tokens: run.tokens)
-        return MergeSummary(kind: "study", name: run.study, shards: parts.count, units: first.units, runId: runId!,
-                            metrics: [:], standardErrors: [:])
+        try into.finishRun(
+            id: runId!, captureSeconds: run.captureSeconds, analysisSeconds: Date().timeIntervalSince(a0),
+            tokens: run.tokens)
+        return MergeSummary(
+            kind: "study", name: run.study, shards: parts.count, units: first.units, runId: runId!,
+            metrics: [:], standardErrors: [:])
     }
 
     /// The analyses' view of a study file, rebuilt from the run's parameters (what determines the numbers).
     static func storedSpec(_ run: RunRecord, db: String) throws -> StudySpec {
-        struct P: Decodable { let datasets: [StudyDataset]; let seed: UInt64; let analyses: [StudyAnalysis]; let generation: StudyGeneration? }
+        struct P: Decodable {
+            let datasets: [StudyDataset]; let seed: UInt64; let analyses: [StudyAnalysis];
+            let generation: StudyGeneration?
+        }
         let p: P
         do { p = try CanonicalJSON.decoder().decode(P.self, from: Data(run.parameters.utf8)) } catch {
             throw StudyError.malformed(file: db, reason: "run \(run.id!)'s parameters are not a study's (\(error))")
         }
-        return StudySpec(name: run.study, title: run.study, model: "", seed: p.seed, datasets: p.datasets, analyses: p.analyses,
-                         plots: [], claim: nil, deviations: nil, generation: p.generation)
+        return StudySpec(
+            name: run.study, title: run.study, model: "", seed: p.seed, datasets: p.datasets, analyses: p.analyses,
+            plots: [], claim: nil, deviations: nil, generation: p.generation)
     }
 
     /// Token id → piece from the model file: `modelPath`, else a path the shards recorded, checked by sha256.
@@ -222,7 +252,9 @@ public enum ShardMerge {
         let docs = try gather(parts, ordinal: \.ordinal) { try $0.store.evalDocuments(runId: $0.evalRun!.id!) }
         let results = try docs.map { d -> DocumentResult in
             do { return try documentResult(d) } catch {
-                throw EvalStoreError.damagedDocument(runId: d.evalRunId, docIndex: d.docIndex, db: parts.first { $0.evalRun!.id == d.evalRunId }?.path ?? "")
+                throw EvalStoreError.damagedDocument(
+                    runId: d.evalRunId, docIndex: d.docIndex,
+                    db: parts.first { $0.evalRun!.id == d.evalRunId }?.path ?? "")
             }
         }
         let (metrics, errs) = aggregate(results)
@@ -232,43 +264,53 @@ public enum ShardMerge {
         e.tokens = parts.reduce(0) { $0 + $1.evalRun!.tokens }
         e.startedAt = parts.map { $0.evalRun!.startedAt }.min()!
         e.status = .finished; e.finishedAt = Date()
-        let (_, ids) = try into.writeMerged(MergedRun(model: first.model, modelFiles: modelFiles, run: nil, evalRuns: [(e, docs)]))
-        return MergeSummary(kind: "eval", name: e.task, shards: parts.count, units: first.units, runId: ids[0],
-                            metrics: metrics, standardErrors: errs)
+        let (_, ids) = try into.writeMerged(
+            MergedRun(model: first.model, modelFiles: modelFiles, run: nil, evalRuns: [(e, docs)]))
+        return MergeSummary(
+            kind: "eval", name: e.task, shards: parts.count, units: first.units, runId: ids[0],
+            metrics: metrics, standardErrors: errs)
     }
 
     // MARK: sensitivity studies
 
-    static func mergeSensitivity(_ parts: [Part], into: LisaStore, modelFiles: [ModelFileRecord]) throws -> MergeSummary {
+    static func mergeSensitivity(_ parts: [Part], into: LisaStore, modelFiles: [ModelFileRecord]) throws -> MergeSummary
+    {
         let first = parts[0]
-        struct P: Decodable { let seed: UInt64; let tasks: [SensitivityTaskEntry]; let policies: [String]; let pairs: [String]? }
+        struct P: Decodable {
+            let seed: UInt64; let tasks: [SensitivityTaskEntry]; let policies: [String]; let pairs: [String]?
+        }
         let p: P
         do { p = try CanonicalJSON.decoder().decode(P.self, from: Data(first.run!.parameters.utf8)) } catch {
-            throw StudyError.malformed(file: first.path, reason: "run \(first.run!.id!)'s parameters are not a sensitivity study's (\(error))")
+            throw StudyError.malformed(
+                file: first.path, reason: "run \(first.run!.id!)'s parameters are not a sensitivity study's (\(error))")
         }
-        let spec = SensitivityStudySpec(name: first.run!.study, title: first.run!.study, model: "", seed: p.seed, figure: .ranking,
-                                        tasks: p.tasks, policies: p.policies, pairs: p.pairs)
+        let spec = SensitivityStudySpec(
+            name: first.run!.study, title: first.run!.study, model: "", seed: p.seed, figure: .ranking,
+            tasks: p.tasks, policies: p.policies, pairs: p.pairs)
         let pairs = try spec.layerPairs(nLayers: first.model.nLayers, file: first.path)
         let plan = SensitivityStudy.unitPlan(spec, pairs: pairs)
         var byUnit: [Int: (run: EvalRunRecord, documents: [EvalDocumentRecord])] = [:]
         for part in parts {
             // A shard runs its configurations in plan order, each evaluation run created once: id order is unit order.
             let runs = try part.store.evalRuns(studyRunId: part.run!.id!)
-            let ok = runs.count == part.expected.count && plan.count == part.units
+            let ok =
+                runs.count == part.expected.count && plan.count == part.units
                 && zip(part.expected, runs).allSatisfy { plan[$0].label == $1.unit && $1.status == .finished }
             guard ok else {
-                throw ShardError.incomplete(db: part.path, shard: "\(part.shard)", expected: part.expected.count,
-                                            found: runs.filter { $0.status == .finished }.count)
+                throw ShardError.incomplete(
+                    db: part.path, shard: "\(part.shard)", expected: part.expected.count,
+                    found: runs.filter { $0.status == .finished }.count)
             }
             for (k, r) in zip(part.expected, runs) { byUnit[k] = (r, try part.store.evalDocuments(runId: r.id!)) }
         }
         let units = plan.indices.map { byUnit[$0]! }
         let dec = CanonicalJSON.decoder()
         let scores = try zip(plan, units).map { u, e in
-            SensitivityStudy.UnitScore(task: u.task, key: u.key,
-                                       metrics: try dec.decode([String: Double].self, from: Data(e.run.metrics.utf8)),
-                                       standardErrors: try dec.decode([String: Double].self, from: Data(e.run.stderr.utf8)),
-                                       n: e.run.n, shots: e.run.shots, primaryMetric: e.run.primaryMetric, seconds: e.run.seconds)
+            SensitivityStudy.UnitScore(
+                task: u.task, key: u.key,
+                metrics: try dec.decode([String: Double].self, from: Data(e.run.metrics.utf8)),
+                standardErrors: try dec.decode([String: Double].self, from: Data(e.run.stderr.utf8)),
+                n: e.run.n, shots: e.run.shots, primaryMetric: e.run.primaryMetric, seconds: e.run.seconds)
         }
         var results = try runResults(parts)
         for s in try SensitivityStudy.sweeps(spec, nLayers: first.model.nLayers, pairs: pairs, units: scores) {
@@ -276,10 +318,13 @@ public enum ShardMerge {
         }
         var run = combined(parts)
         run.status = .finished; run.finishedAt = Date()
-        let (runId, _) = try into.writeMerged(MergedRun(model: first.model, modelFiles: modelFiles, run: run, results: results,
-                                                        evalRuns: units))
-        return MergeSummary(kind: "sensitivity study", name: run.study, shards: parts.count, units: first.units, runId: runId!,
-                            metrics: [:], standardErrors: [:])
+        let (runId, _) = try into.writeMerged(
+            MergedRun(
+                model: first.model, modelFiles: modelFiles, run: run, results: results,
+                evalRuns: units))
+        return MergeSummary(
+            kind: "sensitivity study", name: run.study, shards: parts.count, units: first.units, runId: runId!,
+            metrics: [:], standardErrors: [:])
     }
 
     /// `kind` of a study run's parameters ("capture" when absent).

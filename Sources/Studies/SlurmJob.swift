@@ -9,7 +9,8 @@ import Store
 public struct SlurmJob {
     public var name: String
     public var shards: Int
-    /// The lisa command of one shard without --shard, --db and --resume (added per task), e.g. ["study", "run", "f.yaml"].
+    /// The lisa command of one shard without --shard, --db and --resume (added per task), e.g. ["study", "run",
+    /// "f.yaml"].
     public var shardCommand: [String]
     /// lisa commands run after the merge (e.g. `report`); "{into}" stands for the merged database.
     public var finishCommands: [[String]]
@@ -27,9 +28,11 @@ public struct SlurmJob {
     /// Further `#SBATCH` options, e.g. --account=proj or --mem=8G.
     public var sbatchOptions: [String]
 
-    public init(name: String, shards: Int, shardCommand: [String], finishCommands: [[String]], dir: String, into: String,
-                executable: String, workdir: String, partition: String? = nil, time: String? = nil, cpus: Int? = nil,
-                sbatchOptions: [String] = []) {
+    public init(
+        name: String, shards: Int, shardCommand: [String], finishCommands: [[String]], dir: String, into: String,
+        executable: String, workdir: String, partition: String? = nil, time: String? = nil, cpus: Int? = nil,
+        sbatchOptions: [String] = []
+    ) {
         self.name = name; self.shards = shards; self.shardCommand = shardCommand; self.finishCommands = finishCommands
         self.dir = dir; self.into = into; self.executable = executable; self.workdir = workdir
         self.partition = partition; self.time = time; self.cpus = cpus; self.sbatchOptions = sbatchOptions
@@ -52,18 +55,27 @@ public struct SlurmJob {
     /// array.sbatch: task I runs shard I/N into shard-I.sqlite; --resume makes a re-run continue where it stopped.
     public var arrayText: String {
         let n = shards
-        return (["#!/bin/bash", "# \(name): \(n) shards of `lisa \(shardCommand.joined(separator: " "))` (written by lisa slurm)."]
+        return
+            ([
+                "#!/bin/bash",
+                "# \(name): \(n) shards of `lisa \(shardCommand.joined(separator: " "))` (written by lisa slurm).",
+            ]
             + common(name, output: dir + "/logs/shard-%a.out")
-            + ["#SBATCH --array=0-\(n - 1)", "set -euo pipefail",
-               "i=$SLURM_ARRAY_TASK_ID",
-               "exec " + shellWords([executable] + shardCommand) + " --shard \"$i/\(n)\" --db " + shellWord(dir + "/shard-") + "\"$i\".sqlite --resume"])
+            + [
+                "#SBATCH --array=0-\(n - 1)", "set -euo pipefail",
+                "i=$SLURM_ARRAY_TASK_ID",
+                "exec " + shellWords([executable] + shardCommand) + " --shard \"$i/\(n)\" --db "
+                    + shellWord(dir + "/shard-") + "\"$i\".sqlite --resume",
+            ])
             .joined(separator: "\n") + "\n"
     }
 
-    /// merge.sbatch: lisa merge over every shard's database (listed, so a missing one is an error), then the finish commands.
+    /// merge.sbatch: lisa merge over every shard's database (listed, so a missing one is an error), then the finish
+    /// commands.
     public var mergeText: String {
         let merge = [executable, "merge"] + (0..<shards).map(shardDatabase) + ["--into", into]
-        return (["#!/bin/bash", "# \(name): merges the \(shards) shard databases into \(into) (written by lisa slurm)."]
+        return
+            (["#!/bin/bash", "# \(name): merges the \(shards) shard databases into \(into) (written by lisa slurm)."]
             + common(name + "-merge", output: dir + "/logs/merge.out")
             + ["#SBATCH --kill-on-invalid-dep=yes", "set -euo pipefail", shellWords(merge)]
             + finishCommands.map { shellWords([executable] + $0.map { $0 == "{into}" ? into : $0 }) })
@@ -72,10 +84,13 @@ public struct SlurmJob {
 
     /// submit.sh: the array, then the merge job after it (what `--submit` does).
     public var submitText: String {
-        ["#!/bin/bash", "# Submits \(name): the array job, then the merge job once every task succeeded.", "set -euo pipefail",
-         "array=$(sbatch --parsable " + shellWord(arrayScript) + ")", "array=${array%%;*}",
-         "merge=$(sbatch --parsable --dependency=afterok:$array " + shellWord(mergeScript) + ")",
-         "echo \"array job $array (\(shards) tasks), merge job ${merge%%;*}\""].joined(separator: "\n") + "\n"
+        [
+            "#!/bin/bash", "# Submits \(name): the array job, then the merge job once every task succeeded.",
+            "set -euo pipefail",
+            "array=$(sbatch --parsable " + shellWord(arrayScript) + ")", "array=${array%%;*}",
+            "merge=$(sbatch --parsable --dependency=afterok:$array " + shellWord(mergeScript) + ")",
+            "echo \"array job $array (\(shards) tasks), merge job ${merge%%;*}\"",
+        ].joined(separator: "\n") + "\n"
     }
 
     /// Writes the three scripts and the logs folder; returns the scripts' paths.
@@ -111,7 +126,9 @@ public struct SlurmJob {
         let id = String(text.split(separator: ";").first ?? "")
         guard p.terminationStatus == 0, !id.isEmpty, id.allSatisfy(\.isNumber) else {
             let why = String(decoding: e, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw SlurmError.rejected(sbatch + " " + args.joined(separator: " "), status: p.terminationStatus, output: why.isEmpty ? text : why)
+            throw SlurmError.rejected(
+                sbatch + " " + args.joined(separator: " "), status: p.terminationStatus,
+                output: why.isEmpty ? text : why)
         }
         return id
     }
@@ -153,45 +170,58 @@ extension SlurmJob {
         public var time: String?
         public var cpus: Int?
         public var sbatchOptions: [String]
-        public init(shards: Int, dir: String?, into: String?, executable: String, workdir: String, partition: String?,
-                    time: String?, cpus: Int?, sbatchOptions: [String]) {
+        public init(
+            shards: Int, dir: String?, into: String?, executable: String, workdir: String, partition: String?,
+            time: String?, cpus: Int?, sbatchOptions: [String]
+        ) {
             self.shards = shards; self.dir = dir; self.into = into; self.executable = executable; self.workdir = workdir
             self.partition = partition; self.time = time; self.cpus = cpus; self.sbatchOptions = sbatchOptions
         }
     }
 
     /// Options lisa slurm sets itself in every task (or that would make the tasks collide).
-    static let reserved = ["--db": "each shard writes its own database in --dir, merged into --into",
-                           "--shard": "each array task runs its own shard",
-                           "--resume": "every task runs with --resume, so a re-run continues",
-                           "--partial": "the shards' documents are in their databases",
-                           "--stop-after": "it is a test option"]
+    static let reserved = [
+        "--db": "each shard writes its own database in --dir, merged into --into",
+        "--shard": "each array task runs its own shard",
+        "--resume": "every task runs with --resume, so a re-run continues",
+        "--partial": "the shards' documents are in their databases",
+        "--stop-after": "it is a test option",
+    ]
 
     /// `lisa slurm study FILE …`: shards of `lisa study run`; after the merge, the report (`lisa report`, or for a
     /// sensitivity study `lisa study run` on the merged database, which redraws a finished run's report).
-    public static func study(file: String, arguments: [String], reportsDir: String, settings: Settings) throws -> SlurmJob {
+    public static func study(
+        file: String, arguments: [String], reportsDir: String, settings: Settings
+    ) throws -> SlurmJob {
         let sensitivity = studyKind(file) == .sensitivity
         let name = sensitivity ? try SensitivityStudySpec.load(file).name : try StudySpec.load(file).name
-        let finish: [[String]] = sensitivity ? [["study", "run"] + arguments + ["--db", "{into}"]]
+        let finish: [[String]] =
+            sensitivity
+            ? [["study", "run"] + arguments + ["--db", "{into}"]]
             : [["report", "--study", name, "--file", file, "--db", "{into}", "--reports", reportsDir]]
-        return try make(name: name, command: ["study", "run"], arguments: arguments, finish: finish, settings: settings)
+        return try make(
+            name: name, command: ["study", "run"], arguments: arguments, finish: finish, settings: settings)
     }
 
     /// `lisa slurm eval MODEL --task T …`: shards of the documents; after the merge, `lisa eval … --db ALL --resume`
     /// prints the result (and writes --out) from the merged documents without scoring any.
     public static func eval(task: String, arguments: [String], settings: Settings) throws -> SlurmJob {
-        try make(name: "eval-\(task)", command: ["eval"], arguments: arguments,
-                 finish: [["eval"] + arguments + ["--db", "{into}", "--resume"]], settings: settings)
+        try make(
+            name: "eval-\(task)", command: ["eval"], arguments: arguments,
+            finish: [["eval"] + arguments + ["--db", "{into}", "--resume"]], settings: settings)
     }
 
     /// `lisa slurm sensitivity MODEL --task T …`: shards of the configurations; after the merge, `lisa sensitivity
     /// … --db ALL --resume` prints the sweep (and writes --out) from the merged database.
     public static func sensitivity(task: String, arguments: [String], settings: Settings) throws -> SlurmJob {
-        try make(name: "sensitivity-\(task)", command: ["sensitivity"], arguments: arguments,
-                 finish: [["sensitivity"] + arguments + ["--db", "{into}", "--resume"]], settings: settings)
+        try make(
+            name: "sensitivity-\(task)", command: ["sensitivity"], arguments: arguments,
+            finish: [["sensitivity"] + arguments + ["--db", "{into}", "--resume"]], settings: settings)
     }
 
-    static func make(name: String, command: [String], arguments: [String], finish: [[String]], settings s: Settings) throws -> SlurmJob {
+    static func make(
+        name: String, command: [String], arguments: [String], finish: [[String]], settings s: Settings
+    ) throws -> SlurmJob {
         for a in arguments {
             let key = String(a.split(separator: "=", maxSplits: 1).first ?? "")
             if let why = reserved[key] { throw SlurmError.reservedOption(key, why: why) }
@@ -214,8 +244,9 @@ extension SlurmJob {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: s.workdir).appendingPathComponent(p).standardizedFileURL.path
         }
         let dir = absolute(s.dir ?? "slurm/\(name)")
-        return SlurmJob(name: name, shards: s.shards, shardCommand: command + shardArgs, finishCommands: finish, dir: dir,
-                        into: absolute(s.into ?? dir + "/merged.sqlite"), executable: absolute(s.executable), workdir: s.workdir,
-                        partition: s.partition, time: s.time, cpus: s.cpus, sbatchOptions: s.sbatchOptions)
+        return SlurmJob(
+            name: name, shards: s.shards, shardCommand: command + shardArgs, finishCommands: finish, dir: dir,
+            into: absolute(s.into ?? dir + "/merged.sqlite"), executable: absolute(s.executable), workdir: s.workdir,
+            partition: s.partition, time: s.time, cpus: s.cpus, sbatchOptions: s.sbatchOptions)
     }
 }

@@ -14,12 +14,20 @@ public enum StoredInputError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .noStudy(let s, let db): return "The database \(db) holds no finished run of study \"\(s)\"; run `lisa study run studies/\(s).yaml --db \(db)` first."
+        case .noStudy(let s, let db):
+            return
+                "The database \(db) holds no finished run of study \"\(s)\"; run `lisa study run studies/\(s).yaml "
+                + "--db \(db)` first."
         case .noTask(let s, let t, let a, let db):
-            return "The finished run of study \"\(s)\" in \(db) has no \(t) result (it has: \(a.isEmpty ? "none" : a.joined(separator: ", ")))."
+            return
+                "The finished run of study \"\(s)\" in \(db) has no \(t) result (it has: "
+                + "\(a.isEmpty ? "none" : a.joined(separator: ", ")))."
         case .otherModel(let s, let db, let stored, let given):
-            return "Study \"\(s)\" in \(db) was run on the model with sha256 \(stored.prefix(16))…, not on the given model (\(given.prefix(16))…)."
-        case .noEvalRuns(let what, let db): return "The database \(db) holds no finished evaluation runs \(what); run `lisa eval … --db \(db)` first."
+            return
+                "Study \"\(s)\" in \(db) was run on the model with sha256 \(stored.prefix(16))…, not on the given "
+                + "model (\(given.prefix(16))…)."
+        case .noEvalRuns(let what, let db):
+            return "The database \(db) holds no finished evaluation runs \(what); run `lisa eval … --db \(db)` first."
         }
     }
 }
@@ -29,7 +37,9 @@ public struct StoredInputs {
     public init(store: LisaStore) { self.store = store }
 
     func finishedRun(_ study: String, modelSHA256: String?) throws -> RunRecord {
-        guard let run = try store.latestFinishedRun(study: study) else { throw StoredInputError.noStudy(study: study, db: store.path) }
+        guard let run = try store.latestFinishedRun(study: study) else {
+            throw StoredInputError.noStudy(study: study, db: store.path)
+        }
         if let sha = modelSHA256, let m = try store.model(id: run.modelId), m.sha256 != sha {
             throw StoredInputError.otherModel(study: study, db: store.path, stored: m.sha256, given: sha)
         }
@@ -41,7 +51,9 @@ public struct StoredInputs {
         let run = try finishedRun(study, modelSHA256: modelSHA256)
         let sweeps = try storedSweeps(store: store, runId: run.id!)
         struct P: Decodable { struct T: Decodable { let task: String }; let tasks: [T]? }
-        let order = (try? CanonicalJSON.decoder().decode(P.self, from: Data(run.parameters.utf8)))?.tasks?.map(\.task) ?? sweeps.keys.sorted()
+        let order =
+            (try? CanonicalJSON.decoder().decode(P.self, from: Data(run.parameters.utf8)))?.tasks?.map(\.task)
+            ?? sweeps.keys.sorted()
         let name = task ?? order.first ?? ""
         guard let s = sweeps[name] else {
             throw StoredInputError.noTask(study: study, task: name, available: sweeps.keys.sorted(), db: store.path)
@@ -56,12 +68,14 @@ public struct StoredInputs {
         let kind = scheme.kind
         guard let v = try store.result(runId: run.id!, task: task, kind: kind.rawValue) else {
             let have = try store.results(runId: run.id!).filter { $0.resultKind == kind }.map(\.task)
-            throw StoredInputError.noTask(study: study, task: "\(task) \(kind.rawValue.uppercased())", available: have, db: store.path)
+            throw StoredInputError.noTask(
+                study: study, task: "\(task) \(kind.rawValue.uppercased())", available: have, db: store.path)
         }
         if kind == .s1 { return try ResultJSON.decode(S1Result.self, v).adjacent }
         let curves = try ResultJSON.decode(S2Result.self, v).curves
         guard let position = curves["position"] else {
-            throw StoredInputError.noTask(study: study, task: "\(task) S2 position curve", available: curves.keys.sorted(), db: store.path)
+            throw StoredInputError.noTask(
+                study: study, task: "\(task) S2 position curve", available: curves.keys.sorted(), db: store.path)
         }
         return position
     }
@@ -76,23 +90,37 @@ public struct StoredInputs {
         }
         let mine = runs.filter { modelIds?.contains($0.modelId) ?? true }
         let shared = mine.filter { $0.sharing == sharing }
-        guard !shared.isEmpty else { throw StoredInputError.noEvalRuns(what: "with this sharing config (`lisa eval --sharing`)", db: store.path) }
+        guard !shared.isEmpty else {
+            throw StoredInputError.noEvalRuns(what: "with this sharing config (`lisa eval --sharing`)", db: store.path)
+        }
         var rows: [Table9Row] = []
         for task in Set(shared.map(\.task)).sorted() {
             let s = shared.filter { $0.task == task }.last!
-            guard let b = mine.last(where: { $0.task == task && $0.sharing == nil && $0.policies == "{}" && $0.shots == s.shots
-                                              && $0.seed == s.seed && $0.docLimit == s.docLimit && $0.modelId == s.modelId }) else {
-                throw StoredInputError.noEvalRuns(what: "for \(task) with all layers standard (same shots, seed and --limit as run \(s.id!))",
-                                                  db: store.path)
+            guard
+                let b = mine.last(where: {
+                    $0.task == task && $0.sharing == nil && $0.policies == "{}" && $0.shots == s.shots
+                        && $0.seed == s.seed && $0.docLimit == s.docLimit && $0.modelId == s.modelId
+                })
+            else {
+                throw StoredInputError.noEvalRuns(
+                    what: "for \(task) with all layers standard (same shots, seed and --limit as run \(s.id!))",
+                    db: store.path)
             }
             let dec = CanonicalJSON.decoder()
             let bm = try dec.decode([String: Double].self, from: Data(b.metrics.utf8))
             let sm = try dec.decode([String: Double].self, from: Data(s.metrics.utf8))
-            let key = bm[s.primaryMetric] != nil ? s.primaryMetric : (bm["perplexity"] != nil ? "perplexity" : s.primaryMetric)
+            let key =
+                bm[s.primaryMetric] != nil
+                ? s.primaryMetric : (bm["perplexity"] != nil ? "perplexity" : s.primaryMetric)
             // the majority-class rate of the documents (BoolQ's "always yes" rate, FIGURES.md C8)
             let golds = try store.evalDocuments(runId: b.id!).compactMap(\.gold)
-            let majority = golds.isEmpty ? nil : Double(Dictionary(grouping: golds, by: { $0 }).values.map(\.count).max()!) / Double(golds.count)
-            rows.append(Table9Row(task: task, metric: key, n: s.n, base: bm[key] ?? .nan, score: sm[key] ?? .nan, majorityRate: majority))
+            let majority =
+                golds.isEmpty
+                ? nil : Double(Dictionary(grouping: golds, by: { $0 }).values.map(\.count).max()!) / Double(golds.count)
+            rows.append(
+                Table9Row(
+                    task: task, metric: key, n: s.n, base: bm[key] ?? .nan, score: sm[key] ?? .nan,
+                    majorityRate: majority))
         }
         return rows
     }

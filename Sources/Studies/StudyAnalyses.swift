@@ -30,8 +30,10 @@ struct StudyAnalyses {
                 case .s2: try put(.s2, try s2(probs, seed: spec.seed &+ UInt64(di)))
                 case .twoSentence:
                     if let r = try twoSentence(probs, seed: spec.seed &+ UInt64(di)) { try put(.twoSentence, r) }
-                case .topK: try put(.topK, topK(captured[0].sample.ids, probs[0], recordIndex: captured[0].sample.recordIndex))
-                case .distributions: try put(.distributions, try distributions(probs[0], recordIndex: captured[0].sample.recordIndex))
+                case .topK:
+                    try put(.topK, topK(captured[0].sample.ids, probs[0], recordIndex: captured[0].sample.recordIndex))
+                case .distributions:
+                    try put(.distributions, try distributions(probs[0], recordIndex: captured[0].sample.recordIndex))
                 case .submoduleCosine: if let r = try cosine(task: key) { try put(.cosine, r) }
                 }
             }
@@ -49,7 +51,9 @@ struct StudyAnalyses {
             if let r = try get(S1Result.self, .s1), r.perSampleAdjacent == nil { out.insert(.s1) }
             if let r = try get(S1Result.self, .s1ExclFirst), r.perSampleAdjacent == nil { out.insert(.s1ExclFirst) }
             if let r = try get(S2Result.self, .s2), r.perSample == nil { out.insert(.s2) }
-            if let r = try get(TwoSentenceResult.self, .twoSentence), r.perPairAdjacent == nil { out.insert(.twoSentence) }
+            if let r = try get(TwoSentenceResult.self, .twoSentence), r.perPairAdjacent == nil {
+                out.insert(.twoSentence)
+            }
             if let r = try get(CosineResult.self, .cosine), r.se == nil { out.insert(.submoduleCosine) }
         }
         return out
@@ -57,14 +61,18 @@ struct StudyAnalyses {
 
     /// Fig 5a: the per-sample cosines stored at capture, averaged over samples.
     private func cosine(task: String) throws -> CosineResult? {
-        let perSample = try store.results(runId: runId).filter { $0.task == task && $0.resultKind == .cosine && $0.sampleId != 0 }
-            .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
+        let perSample = try store.results(runId: runId).filter {
+            $0.task == task && $0.resultKind == .cosine && $0.sampleId != 0
+        }
+        .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
         guard let first = perSample.first else { return nil }
         var curves: [String: [Double]] = [:], se: [String: [Double]] = [:]
         for name in first.keys {
             let v = perSample.map { $0[name] ?? [] }
             curves[name] = try meanVector(v)
-            se[name] = (0..<(curves[name]?.count ?? 0)).map { k in standardErrorOfMean(v.map { $0[k] }.filter(\.isFinite)) }
+            se[name] = (0..<(curves[name]?.count ?? 0)).map { k in
+                standardErrorOfMean(v.map { $0[k] }.filter(\.isFinite))
+            }
         }
         return CosineResult(samples: perSample.count, curves: curves, se: se)
     }
@@ -73,15 +81,17 @@ struct StudyAnalyses {
         let m = try meanMatrix(matrices)
         let adj = adjacentPairs(m)
         let se = m.indices.map { a in m[a].indices.map { b in standardErrorOfMean(matrices.map { $0[a][b] }) } }
-        return S1Result(samples: matrices.count, meanTokens: meanTokens, matrix: m, adjacent: adj,
-                        adjacentMean: mean(adj), offDiagonalMean: offDiagonalMean(m),
-                        perSampleAdjacent: matrices.map(adjacentPairs), perSampleOffDiagonal: matrices.map(offDiagonalMean),
-                        matrixSE: se)
+        return S1Result(
+            samples: matrices.count, meanTokens: meanTokens, matrix: m, adjacent: adj,
+            adjacentMean: mean(adj), offDiagonalMean: offDiagonalMean(m),
+            perSampleAdjacent: matrices.map(adjacentPairs), perSampleOffDiagonal: matrices.map(offDiagonalMean),
+            matrixSE: se)
     }
 
     /// S2 per adjacent pair (n−1, n), averaged over samples then heads (FIGURES.md C5).
     private func s2(_ probs: [LastRows], seed: UInt64) throws -> S2Result {
-        var curves: [String: [Double]] = [:], perHead: [String: [[Double]]] = [:], perSampleMean: [String: [[Double]]] = [:]
+        var curves: [String: [Double]] = [:], perHead: [String: [[Double]]] = [:],
+            perSampleMean: [String: [[Double]]] = [:]
         for scheme in S2Scheme.allCases {
             let perSample = try probs.map { try s2Adjacent($0, scheme: scheme).map(\.perHead) }  // [s][pair][head]
             let ph = try (0..<perSample[0].count).map { k in try meanVector(perSample.map { $0[k] }) }
@@ -97,18 +107,21 @@ struct StudyAnalyses {
         perSampleMean["randomSingleDraw"] = single.map { $0.map(mean) }
         let layers = probs[0].count
         var staticMap: [[Int]] = [], staticPH: [[Double]] = []
-        var staticPerSample = [[Double]](repeating: [], count: probs.count)   // [s][pair]
+        var staticPerSample = [[Double]](repeating: [], count: probs.count)  // [s][pair]
         for n in 1..<layers {
             let d = probs.map { headJSDMatrix(current: $0[n], previous: $0[n - 1]) }
             let a = try staticSimilarityMap(d)
             staticMap.append(a.match ?? []); staticPH.append(a.perHead)
             // each sample's JSD under the one fixed map (the map itself is fitted on all samples)
-            for s in d.indices { staticPerSample[s].append(mean((a.match ?? []).enumerated().map { d[s][$0.offset][$0.element] })) }
+            for s in d.indices {
+                staticPerSample[s].append(mean((a.match ?? []).enumerated().map { d[s][$0.offset][$0.element] }))
+            }
         }
         curves["static"] = staticPH.map(mean)
         perSampleMean["static"] = staticPerSample
-        return S2Result(samples: probs.count, curves: curves, perHead: perHead, staticMap: staticMap, staticPerHead: staticPH,
-                        perSample: perSampleMean)
+        return S2Result(
+            samples: probs.count, curves: curves, perHead: perHead, staticMap: staticMap, staticPerHead: staticPH,
+            perSample: perSampleMean)
     }
 
     /// Fig 4a: pairs of distinct samples with identical token counts (bucket by length, seeded shuffle,
@@ -126,8 +139,9 @@ struct StudyAnalyses {
         }
         guard !pairs.isEmpty else { return nil }
         let ms = try pairs.map { try twoSentenceMatrix(probs[$0.0], probs[$0.1]) }
-        return TwoSentenceResult(pairs: pairs.count, matrix: try meanMatrix(ms), perPairAdjacent: ms.map(adjacentPairs),
-                                 perPairDiagonal: ms.map { m in m.indices.map { m[$0][$0] } })
+        return TwoSentenceResult(
+            pairs: pairs.count, matrix: try meanMatrix(ms), perPairAdjacent: ms.map(adjacentPairs),
+            perPairDiagonal: ms.map { m in m.indices.map { m[$0][$0] } })
     }
 
     /// Table 11: the five keys with the highest head-averaged weight per layer (ties → lower index).
@@ -146,7 +160,8 @@ struct StudyAnalyses {
         let m = try s1Matrix(probs)
         let pairs = [0.02, 0.05, 0.1, 0.2, 0.4].compactMap { t -> DistributionPair? in
             guard let p = nearestPair(m, target: t) else { return nil }
-            return DistributionPair(target: t, a: p.a, b: p.b, jsd: p.jsd, pa: headMean(probs[p.a]), pb: headMean(probs[p.b]))
+            return DistributionPair(
+                target: t, a: p.a, b: p.b, jsd: p.jsd, pa: headMean(probs[p.a]), pb: headMean(probs[p.b]))
         }
         return DistributionsResult(recordIndex: recordIndex, pairs: pairs)
     }

@@ -46,7 +46,8 @@ struct StudyData {
         }
         var files = [
             try writeCSV(
-                dir, "\(kind.rawValue)_\(task).csv", header: ["layer_a", "layer_b", "jsd_mean_nats", "jsd_se", "n_samples"],
+                dir, "\(kind.rawValue)_\(task).csv",
+                header: ["layer_a", "layer_b", "jsd_mean_nats", "jsd_se", "n_samples"],
                 rows: rows)
         ]
         let est = adjacentEstimates(r, seed: seed)

@@ -79,7 +79,8 @@ public struct StudyReport {
         for plot in spec.plots {
             switch plot {
             case .s1Heatmap, .s1ExclFirstHeatmap, .twoSentenceHeatmap:
-                let kind: ResultKind = plot == .s1Heatmap ? .s1 : plot == .s1ExclFirstHeatmap ? .s1ExclFirst : .twoSentence
+                let kind: ResultKind =
+                    plot == .s1Heatmap ? .s1 : plot == .s1ExclFirstHeatmap ? .s1ExclFirst : .twoSentence
                 var panels: [HeatmapPanel] = []
                 for t in tasks {
                     if kind == .twoSentence {
@@ -93,16 +94,20 @@ public struct StudyReport {
                 guard !panels.isEmpty else {
                     if kind == .twoSentence {
                         notes.append(
-                            "No two-sentence heatmap: no two samples of any task have the same token count (Fig 4a needs "
+                            "No two-sentence heatmap: no two samples of any task have the same token count (Fig 4a "
+                                + "needs "
                                 + "equal-length pairs); more samples make such pairs likely.")
                         continue
                     }
                     throw StudyError.noResults(study: spec.name, what: kind.rawValue)
                 }
                 let two = kind == .twoSentence
-                let label = kind == .s1 ? "S1 JSD of the last token's head-averaged attention"
-                    : kind == .s1ExclFirst ? "S1 JSD with the first key dropped and renormalised (Fig 4b)"
-                    : "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)"
+                let label =
+                    kind == .s1
+                    ? "S1 JSD of the last token's head-averaged attention"
+                    : kind == .s1ExclFirst
+                        ? "S1 JSD with the first key dropped and renormalised (Fig 4b)"
+                        : "JSD between two unrelated inputs of equal length, layer a vs layer b (Fig 4a)"
                 try keep(
                     Heatmap.draw(
                         panels, globalLayers: globals, title: "\(spec.name): \(label); \(modelName)\(gMark)",
@@ -133,7 +138,8 @@ public struct StudyReport {
                         LinePlot.draw(
                             series,
                             title:
-                                "\(spec.name) \(t): S2 JSD of adjacent layers (n-1, n) by head alignment, N = \(r.samples), \(modelName); bars ±1 s.e. (bootstrap), band = IQR over heads",
+                                "\(spec.name) \(t): S2 JSD of adjacent layers (n-1, n) by head alignment, N = "
+                                + "\(r.samples), \(modelName); bars ±1 s.e. (bootstrap), band = IQR over heads",
                             xlabel: "layer n (0-based) of the pair (n-1, n)"
                                 + (globals.isEmpty ? "" : "; G: layer n is global"),
                             ylabel: "mean JSD (nats)", keyOutside: true, markers: markers(globals),
@@ -155,7 +161,8 @@ public struct StudyReport {
                         LinePlot.draw(
                             series,
                             title:
-                                "\(spec.name) \(t): cosine of attention sub-modules between layers n-1 and n, N = \(r.samples), \(modelName); bars ±1 s.e.",
+                                "\(spec.name) \(t): cosine of attention sub-modules between layers n-1 and n, N = "
+                                + "\(r.samples), \(modelName); bars ±1 s.e.",
                             xlabel: "layer n (0-based) of the pair (n-1, n)"
                                 + (globals.isEmpty ? "" : "; G: layer n is global"),
                             ylabel: "cosine similarity", yrange: (-1.0, 1.1), keyOutside: true,
@@ -177,7 +184,8 @@ public struct StudyReport {
                                 s,
                                 title: String(
                                     format:
-                                        "%@ %@ record %d: head-averaged attention of layers %d and %d, JSD = %.3f nats (target %.2f)",
+                                        "%@ %@ record %d: head-averaged attention of layers %d and %d, JSD = %.3f "
+                                        + "nats (target %.2f)",
                                     spec.name, t, r.recordIndex, p.a, p.b, p.jsd, p.target),
                                 xlabel: "key position (0-based)", ylabel: "attention weight", keyOutside: true,
                                 to: tmp.appendingPathComponent("\(spec.name)-dist-\(t)-target\(tag)")),

@@ -24,9 +24,12 @@ public struct StudyRunOptions {
     public var shard: Shard?
     public var log: (String) -> Void
 
-    public init(modelPath: String? = nil, dbPath: String = "reports/lisa.sqlite", dataDir: String? = nil,
-                reportsDir: String = "reports", resume: Bool = false, force: Bool = false, threads: Int = 2,
-                throttleMilliseconds: Int = 0, tasksDir: String? = nil, shard: Shard? = nil, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+    public init(
+        modelPath: String? = nil, dbPath: String = "reports/lisa.sqlite", dataDir: String? = nil,
+        reportsDir: String = "reports", resume: Bool = false, force: Bool = false, threads: Int = 2,
+        throttleMilliseconds: Int = 0, tasksDir: String? = nil, shard: Shard? = nil,
+        log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    ) {
         self.modelPath = modelPath; self.dbPath = dbPath; self.dataDir = dataDir; self.reportsDir = reportsDir
         self.resume = resume; self.force = force; self.threads = threads
         self.throttleMilliseconds = throttleMilliseconds; self.tasksDir = tasksDir; self.shard = shard; self.log = log
@@ -73,23 +76,32 @@ public enum StudyRunner {
             loaded = m
             return m
         }
-        let c = try ModelConfig.read(from: GGUFFile(path: modelPath))   // the weights load only if samples are left
-        let modelRec = try store.registerModel(ModelRecord(sha256: sha, fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
-                                                           arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
-                                                           nKVHeads: c.nKVHeads, headDim: c.headDim))
+        let c = try ModelConfig.read(from: GGUFFile(path: modelPath))  // the weights load only if samples are left
+        let modelRec = try store.registerModel(
+            ModelRecord(
+                sha256: sha, fileName: URL(fileURLWithPath: modelPath).lastPathComponent,
+                arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
+                nKVHeads: c.nKVHeads, headDim: c.headDim))
         let params = spec.parametersJSON()
         var run: RunRecord
-        if let old = try store.latestRun(study: spec.name, modelId: modelRec.id!, parameters: params, shard: o.shard), !o.force {
+        if let old = try store.latestRun(study: spec.name, modelId: modelRec.id!, parameters: params, shard: o.shard),
+            !o.force
+        {
             if old.status == .finished {
-                o.log("\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); nothing to do (use --force to recompute, `lisa report` to redraw).")
-                return StudyRunSummary(runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
-                                       tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
+                o.log(
+                    "\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); nothing to do (use "
+                        + "--force to recompute, `lisa report` to redraw)."
+                )
+                return StudyRunSummary(
+                    runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                    tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
             }
             guard o.resume else { throw StudyError.interruptedRun(study: spec.name, runId: old.id!, db: o.dbPath) }
             run = old
         } else {
-            run = try store.createRun(study: spec.name, modelId: modelRec.id!, parameters: params, seed: spec.seed,
-                                      toolVersion: studiesToolVersion, shard: o.shard, units: inputs.count)
+            run = try store.createRun(
+                study: spec.name, modelId: modelRec.id!, parameters: params, seed: spec.seed,
+                toolVersion: studiesToolVersion, shard: o.shard, units: inputs.count)
         }
         let runId = run.id!
         try store.putLayout(runId: runId, config: c)
@@ -100,7 +112,9 @@ public enum StudyRunner {
         var tokens = done.values.reduce(0) { $0 + $1.tokens }
         let mine = inputs.enumerated().filter { o.shard?.owns($0.offset) ?? true }
         let todo = mine.filter { done["\($0.element.task.rawValue)/\($0.element.recordIndex)"] == nil }
-        if !done.isEmpty { o.log("\(o.label(spec.name)): resuming run \(runId), \(done.count) of \(mine.count) samples already stored") }
+        if !done.isEmpty {
+            o.log("\(o.label(spec.name)): resuming run \(runId), \(done.count) of \(mine.count) samples already stored")
+        }
         let progress = ProgressReporter(total: todo.count, label: "capture \(spec.name)")
         for (k, (ordinal, input)) in todo.enumerated() {
             let m = try model()
@@ -108,14 +122,16 @@ public enum StudyRunner {
             let t0 = Date()
             let tap = LastRowCapture(layers: m.config.nLayers)
             let cosTap = spec.analyses.contains(.submoduleCosine) ? SubmoduleCosineTap(config: m.config) : nil
-            _ = try m.transformer.forward(ids, cache: m.transformer.makeCache(reserve: ids.count), logits: .none,
-                                          tap: cosTap.map { TapGroup([tap, $0]) } ?? tap)
+            _ = try m.transformer.forward(
+                ids, cache: m.transformer.makeCache(reserve: ids.count), logits: .none,
+                tap: cosTap.map { TapGroup([tap, $0]) } ?? tap)
             let dt = Date().timeIntervalSince(t0)
-            try store.storeSample(runId: runId, modelId: modelRec.id!, task: input.task.rawValue,
-                                  file: spec.datasets[tasks.firstIndex(of: input.task)!].file ?? input.task.defaultFile,
-                                  recordIndex: input.recordIndex, text: input.text, tokenIds: ids, ordinal: ordinal,
-                                  seconds: dt, rows: tap.rows,
-                                  results: cosTap.map { [(ResultKind.cosine.rawValue, ResultJSON.encode($0.cosine))] } ?? [])
+            try store.storeSample(
+                runId: runId, modelId: modelRec.id!, task: input.task.rawValue,
+                file: spec.datasets[tasks.firstIndex(of: input.task)!].file ?? input.task.defaultFile,
+                recordIndex: input.recordIndex, text: input.text, tokenIds: ids, ordinal: ordinal,
+                seconds: dt, rows: tap.rows,
+                results: cosTap.map { [(ResultKind.cosine.rawValue, ResultJSON.encode($0.cosine))] } ?? [])
             seconds += dt; tokens += ids.count
             progress.update(k + 1, newTokens: ids.count)
             if o.throttleMilliseconds > 0 { usleep(UInt32(o.throttleMilliseconds) * 1000) }
@@ -129,21 +145,29 @@ public enum StudyRunner {
         }
         if let shard = o.shard {
             try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: 0, tokens: tokens)
-            o.log("\(o.label(spec.name)): run \(runId) stored, \(mine.count) of \(inputs.count) samples; "
-                  + "merge the \(shard.count) shards with `lisa merge`")
-            return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: todo.count, samplesResumed: done.count,
-                                   tokens: tokens, captureSeconds: seconds, reportFiles: [])
+            o.log(
+                "\(o.label(spec.name)): run \(runId) stored, \(mine.count) of \(inputs.count) samples; "
+                    + "merge the \(shard.count) shards with `lisa merge`")
+            return StudyRunSummary(
+                runId: runId, alreadyFinished: false, samplesCaptured: todo.count, samplesResumed: done.count,
+                tokens: tokens, captureSeconds: seconds, reportFiles: [])
         }
         let a0 = Date()
         let tk = try model().tokenizer
         try StudyAnalyses(store: store, runId: runId, spec: spec, piece: { tk.piece($0) }).run()
         let analysisSeconds = Date().timeIntervalSince(a0)
         try store.finishRun(id: runId, captureSeconds: seconds, analysisSeconds: analysisSeconds, tokens: tokens)
-        o.log(String(format: "study %@: run %lld stored, %d samples, %d tokens, capture %.1f s (%.0f tok/s), analyses %.1f s",
-                     spec.name, runId, inputs.count, tokens, seconds, Double(tokens) / max(seconds, 1e-9), analysisSeconds))
-        let files = try StudyReport(store: store, spec: spec, runId: runId, reportsDir: o.reportsDir, modelPath: modelPath).write()
-        return StudyRunSummary(runId: runId, alreadyFinished: false, samplesCaptured: todo.count, samplesResumed: done.count,
-                               tokens: tokens, captureSeconds: seconds, reportFiles: files)
+        o.log(
+            String(
+                format:
+                    "study %@: run %lld stored, %d samples, %d tokens, capture %.1f s (%.0f tok/s), analyses %.1f s",
+                spec.name, runId, inputs.count, tokens, seconds, Double(tokens) / max(seconds, 1e-9), analysisSeconds))
+        let files = try StudyReport(
+            store: store, spec: spec, runId: runId, reportsDir: o.reportsDir, modelPath: modelPath
+        ).write()
+        return StudyRunSummary(
+            runId: runId, alreadyFinished: false, samplesCaptured: todo.count, samplesResumed: done.count,
+            tokens: tokens, captureSeconds: seconds, reportFiles: files)
     }
 }
 

@@ -6,12 +6,12 @@ import Yams
 
 /// The analyses a study can ask for (FIGURES.md C5 and the figures named).
 public enum StudyAnalysis: String, Codable, CaseIterable, Sendable {
-    case s1                      // Fig 3/11: S1 matrix per task
-    case s1ExclFirst = "s1_excl_first"   // Fig 4b: first-token ablation
-    case s2                      // Fig 5b–d: S2 position / random / similarity (+ Hungarian, static map)
-    case twoSentence = "two_sentence"    // Fig 4a: two-sentence baseline
-    case topK = "top_k"          // Table 11: top-5 attended tokens, first sample of each task
-    case distributions           // Fig 12: distribution pairs nearest target JSDs
+    case s1  // Fig 3/11: S1 matrix per task
+    case s1ExclFirst = "s1_excl_first"  // Fig 4b: first-token ablation
+    case s2  // Fig 5b–d: S2 position / random / similarity (+ Hungarian, static map)
+    case twoSentence = "two_sentence"  // Fig 4a: two-sentence baseline
+    case topK = "top_k"  // Table 11: top-5 attended tokens, first sample of each task
+    case distributions  // Fig 12: distribution pairs nearest target JSDs
     case submoduleCosine = "submodule_cosine"  // Fig 5a: cosine of Q, K, V, A, P, C, O between adjacent layers
 }
 
@@ -76,13 +76,18 @@ public enum StudyError: Error, CustomStringConvertible {
         case .missingFile(let f): return "The study file \(f) does not exist (see `lisa study list`)."
         case .malformed(let f, let r): return "The study file \(f) is not a valid study: \(r)."
         case .unknownTask(let t):
-            return "Unknown dataset \"\(t)\"; the study tasks are \(StudyTask.allCases.map(\.rawValue).joined(separator: ", "))."
+            return
+                "Unknown dataset \"\(t)\"; the study tasks are "
+                + "\(StudyTask.allCases.map(\.rawValue).joined(separator: ", "))."
         case .badSampleCount(let t, let n): return "The sample count \(n) for \(t) is out of range (1…10000)."
         case .emptyStudy(let f): return "The study file \(f) names no datasets."
         case .interruptedRun(let s, let id, let db):
-            return "Study \(s) has an interrupted run (id \(id)) in \(db); continue it with --resume or start afresh with --force."
+            return
+                "Study \(s) has an interrupted run (id \(id)) in \(db); continue it with --resume or start afresh "
+                + "with --force."
         case .noResults(let s, let what): return "The stored run of \(s) has no \(what); re-run the study with --force."
-        case .modelMissing(let p): return "The model file \(p) does not exist; give the model after the study file or fix `model:` in it."
+        case .modelMissing(let p):
+            return "The model file \(p) does not exist; give the model after the study file or fix `model:` in it."
         case let .missingUnit(s, t, u, m):
             return "Study \(s) has no \(m) for the configuration \"\(u)\" of task \(t); its sweep cannot be computed."
         }
@@ -96,7 +101,9 @@ extension StudySpec {
         guard !spec.datasets.isEmpty else { throw StudyError.emptyStudy(file: path) }
         _ = try spec.tasks()
         try validateClaims(spec.claims, file: path)
-        for d in spec.datasets where !(1...10_000).contains(d.samples) { throw StudyError.badSampleCount(task: d.task, count: d.samples) }
+        for d in spec.datasets where !(1...10_000).contains(d.samples) {
+            throw StudyError.badSampleCount(task: d.task, count: d.samples)
+        }
         if let g = spec.generation, g.steps.isEmpty || g.steps.contains(where: { !(1...8192).contains($0) }) {
             throw StudyError.malformed(file: path, reason: "generation.steps must be 1 to 8192, got \(g.steps)")
         }
@@ -106,9 +113,12 @@ extension StudySpec {
     /// Canonical JSON of everything that determines the stored numbers (the run's identity).
     public func parametersJSON() -> String {
         struct P: Encodable {
-            let datasets: [StudyDataset]; let seed: UInt64; let analyses: [String]; let capture: String; let generation: StudyGeneration?
+            let datasets: [StudyDataset]; let seed: UInt64; let analyses: [String]; let capture: String;
+            let generation: StudyGeneration?
         }
-        let p = P(datasets: datasets, seed: seed, analyses: analyses.map(\.rawValue), capture: "last_row", generation: generation)
+        let p = P(
+            datasets: datasets, seed: seed, analyses: analyses.map(\.rawValue), capture: "last_row",
+            generation: generation)
         return CanonicalJSON.string(p)
     }
 }
@@ -120,18 +130,24 @@ func decodeStudyFile<T: Decodable>(_ path: String) throws -> T {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw StudyError.malformed(file: path, reason: "it cannot be read: \(FileProblem.reading(path))")
     }
-    guard let text = String(data: data, encoding: .utf8) else { throw StudyError.malformed(file: path, reason: "it is not UTF-8 text") }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw StudyError.malformed(file: path, reason: "it is not UTF-8 text")
+    }
     let node: Node?
     do { node = try Yams.compose(yaml: text) } catch {
         throw StudyError.malformed(file: path, reason: "it is not valid YAML (\(error))")
     }
     switch node {
-    case nil: throw StudyError.malformed(file: path, reason: "it is empty (a study file is a mapping: name:, datasets:, …)")
+    case nil:
+        throw StudyError.malformed(file: path, reason: "it is empty (a study file is a mapping: name:, datasets:, …)")
     case .mapping?: break
-    case .sequence?: throw StudyError.malformed(file: path, reason: "its top level is a list, not a mapping (name:, datasets:, …)")
-    case .scalar?, .alias?: throw StudyError.malformed(file: path, reason: "its top level is a single value, not a mapping (name:, datasets:, …)")
+    case .sequence?:
+        throw StudyError.malformed(file: path, reason: "its top level is a list, not a mapping (name:, datasets:, …)")
+    case .scalar?, .alias?:
+        throw StudyError.malformed(
+            file: path, reason: "its top level is a single value, not a mapping (name:, datasets:, …)")
     }
-    do { return try YAMLDecoder().decode(T.self, from: text) }
-    catch let e as DecodingError { throw StudyError.malformed(file: path, reason: decodingReason(e)) }
-    catch { throw StudyError.malformed(file: path, reason: "\(error)") }
+    do { return try YAMLDecoder().decode(T.self, from: text) } catch let e as DecodingError {
+        throw StudyError.malformed(file: path, reason: decodingReason(e))
+    } catch { throw StudyError.malformed(file: path, reason: "\(error)") }
 }

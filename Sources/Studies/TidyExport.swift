@@ -25,7 +25,8 @@ public enum TidyExport {
                 files += try data.distributions(ResultJSON.decode(DistributionsResult.self, r.value), task: r.task)
             case .topK?: files += try data.topK(ResultJSON.decode(TopKResult.self, r.value), name: r.task)
             case .topKStep(let step)?:
-                files += try data.topK(ResultJSON.decode(GenerationTopKResult.self, r.value).topK, name: "\(r.task)_step\(step)")
+                files += try data.topK(
+                    ResultJSON.decode(GenerationTopKResult.self, r.value).topK, name: "\(r.task)_step\(step)")
             default: break
             }
         }

@@ -208,7 +208,8 @@ public struct VerdictContext {
         let b = bootstrapMean(ps.map(mean), seed: bootstrapSeed)
         let d = unpairedDifference(a, b)
         let m =
-            "two-sentence adjacent \(a.formatted(4)) (\(two.pairs) pairs) vs same-input adjacent \(b.formatted(4)) (N = \(ps.count)); "
+            "two-sentence adjacent \(a.formatted(4)) (\(two.pairs) pairs) vs same-input adjacent \(b.formatted(4)) "
+            + "(N = \(ps.count)); "
             + "difference \(d.formatted(4))"
         var rule = r
         rule.expect = "greater"
@@ -218,8 +219,10 @@ public struct VerdictContext {
     }
 
     private func cosineMean(_ r: VerdictRule, _ t: String) throws -> RuleOutcome? {
-        let per = try store.results(runId: runId).filter { $0.task == t && $0.resultKind == .cosine && $0.sampleId != 0 }
-            .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
+        let per = try store.results(runId: runId).filter {
+            $0.task == t && $0.resultKind == .cosine && $0.sampleId != 0
+        }
+        .map { try ResultJSON.decode([String: [Double]].self, $0.value) }
         guard !per.isEmpty else { return nil }
         let sub = r.submodule!
         let v = per.compactMap { $0[sub].map { mean($0.filter(\.isFinite)) } }
@@ -341,7 +344,8 @@ public func verdictTable(_ verdicts: [ClaimVerdict]) -> String {
         let why = v.outcomes.map(\.why).filter { !$0.isEmpty }.joined(separator: "; ")
         let note = v.agrees != .yes ? (v.claim.note.map { (why.isEmpty ? "" : " — ") + $0 } ?? "") : ""
         s +=
-            "| \"\(cell(v.claim.quote))\" (\(cell(v.claim.section))) | \(cell(v.outcomes.map(\.measurement).joined(separator: "; "))) "
+            "| \"\(cell(v.claim.quote))\" (\(cell(v.claim.section))) | "
+            + "\(cell(v.outcomes.map(\.measurement).joined(separator: "; "))) "
             + "| \(v.agrees.rawValue) | \(cell(why + note)) |\n"
     }
     return s

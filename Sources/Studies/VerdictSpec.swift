@@ -135,7 +135,8 @@ func validateClaims(_ claims: [ClaimSpec]?, file: String) throws {
                 throw StudyError.malformed(file: file, reason: "claims[\(i)]: measure \(r.measure) needs threshold:")
             }
             if let k = r.kind, ![ResultKind.s1.rawValue, ResultKind.s1ExclFirst.rawValue].contains(k) {
-                throw StudyError.malformed(file: file, reason: "claims[\(i)]: kind: \"\(k)\" is neither s1 nor s1_excl_first")
+                throw StudyError.malformed(
+                    file: file, reason: "claims[\(i)]: kind: \"\(k)\" is neither s1 nor s1_excl_first")
             }
             if ["s2_mean_below", "s2_compare"].contains(r.measure), r.scheme == nil {
                 throw StudyError.malformed(file: file, reason: "claims[\(i)]: measure \(r.measure) needs scheme:")

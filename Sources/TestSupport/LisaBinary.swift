@@ -81,10 +81,14 @@ public enum LisaBinary {
         }
     }
 
-    /// Runs lisa with `args` in the repository root; `environment` entries are added to (or, with nil, removed from) this process's.
-    /// `fileSizeLimitKB` runs it under `ulimit -f` with SIGXFSZ ignored (a full disk: writes past the limit fail with EFBIG).
+    /// Runs lisa with `args` in the repository root; `environment` entries are added to (or, with nil, removed from)
+    /// this process's.
+    /// `fileSizeLimitKB` runs it under `ulimit -f` with SIGXFSZ ignored (a full disk: writes past the limit fail with
+    /// EFBIG).
     @discardableResult
-    public static func run(_ args: [String], environment: [String: String?] = [:], fileSizeLimitKB: Int? = nil) throws -> Result {
+    public static func run(
+        _ args: [String], environment: [String: String?] = [:], fileSizeLimitKB: Int? = nil
+    ) throws -> Result {
         let p = Process()
         if let kb = fileSizeLimitKB {
             p.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -106,10 +110,14 @@ public enum LisaBinary {
         let e = Collected()
         let g = DispatchGroup()
         g.enter()
-        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        DispatchQueue.global().async {
+            e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         g.wait()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self))
+        return Result(
+            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e.data, as: UTF8.self))
     }
 }

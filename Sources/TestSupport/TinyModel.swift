@@ -22,7 +22,7 @@ public struct TinyModel {
 
     public init(arch: String) {
         self.arch = arch
-        if arch == "gemma3" { nLayers = 6 }   // one global layer (index 5) and five sliding ones
+        if arch == "gemma3" { nLayers = 6 }  // one global layer (index 5) and five sliding ones
     }
 
     /// Names and PyTorch-order shapes of every tensor this architecture needs.
@@ -32,13 +32,22 @@ public struct TinyModel {
         let q = nHeads * headDim, kv = nKVHeads * headDim
         for l in 0..<nLayers {
             let p = "blk.\(l)."
-            out += [(p + "attn_norm.weight", [nEmbd]), (p + "attn_q.weight", [q, nEmbd]), (p + "attn_k.weight", [kv, nEmbd]),
-                    (p + "attn_v.weight", [kv, nEmbd]), (p + "attn_output.weight", [nEmbd, q]), (p + "ffn_norm.weight", [nEmbd]),
-                    (p + "ffn_gate.weight", [nFF, nEmbd]), (p + "ffn_up.weight", [nFF, nEmbd]), (p + "ffn_down.weight", [nEmbd, nFF])]
-            if arch == "qwen2" { out += [(p + "attn_q.bias", [q]), (p + "attn_k.bias", [kv]), (p + "attn_v.bias", [kv])] }
+            out += [
+                (p + "attn_norm.weight", [nEmbd]), (p + "attn_q.weight", [q, nEmbd]),
+                (p + "attn_k.weight", [kv, nEmbd]),
+                (p + "attn_v.weight", [kv, nEmbd]), (p + "attn_output.weight", [nEmbd, q]),
+                (p + "ffn_norm.weight", [nEmbd]),
+                (p + "ffn_gate.weight", [nFF, nEmbd]), (p + "ffn_up.weight", [nFF, nEmbd]),
+                (p + "ffn_down.weight", [nEmbd, nFF]),
+            ]
+            if arch == "qwen2" {
+                out += [(p + "attn_q.bias", [q]), (p + "attn_k.bias", [kv]), (p + "attn_v.bias", [kv])]
+            }
             if arch == "gemma3" {
-                out += [(p + "attn_q_norm.weight", [headDim]), (p + "attn_k_norm.weight", [headDim]),
-                        (p + "post_attention_norm.weight", [nEmbd]), (p + "post_ffw_norm.weight", [nEmbd])]
+                out += [
+                    (p + "attn_q_norm.weight", [headDim]), (p + "attn_k_norm.weight", [headDim]),
+                    (p + "post_attention_norm.weight", [nEmbd]), (p + "post_ffw_norm.weight", [nEmbd]),
+                ]
             }
         }
         return out
@@ -49,7 +58,7 @@ public struct TinyModel {
         var rng = seed
         func next() -> Float {
             rng = rng &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: rng >> 11) % 20001 - 10000) / 10000   // uniform in [-1, 1]
+            return Float(Int64(bitPattern: rng >> 11) % 20001 - 10000) / 10000  // uniform in [-1, 1]
         }
         var tensors: [GGUFWriter.Tensor] = []
         for (name, shape) in tensorShapes where !omit.contains(name) {
@@ -58,8 +67,10 @@ public struct TinyModel {
             let scale: Float = name.hasPrefix("token_embd") || name.hasPrefix("output.") ? 1 : 0.3
             let values = (0..<n).map { _ in isNorm ? 1 + 0.2 * next() : scale * next() }
             let type: GGMLType = shape.count == 2 ? weightType : .f32
-            tensors.append(GGUFWriter.Tensor(name: name, dims: shape.reversed(), type: type,
-                                             data: try GGUFWriter.quantize(values, to: type)))
+            tensors.append(
+                GGUFWriter.Tensor(
+                    name: name, dims: shape.reversed(), type: type,
+                    data: try GGUFWriter.quantize(values, to: type)))
         }
         return GGUFWriter(metadata: metadata, tensors: tensors)
     }
@@ -79,10 +90,14 @@ public struct TinyModel {
             ("general.architecture", .string(a)), ("general.name", .string("tiny-\(a)")),
             ("\(a).block_count", .uint32(UInt32(nLayers))), ("\(a).embedding_length", .uint32(UInt32(nEmbd))),
             ("\(a).feed_forward_length", .uint32(UInt32(nFF))), ("\(a).attention.head_count", .uint32(UInt32(nHeads))),
-            ("\(a).attention.head_count_kv", .uint32(UInt32(nKVHeads))), ("\(a).attention.key_length", .uint32(UInt32(headDim))),
-            ("\(a).attention.value_length", .uint32(UInt32(headDim))), ("\(a).context_length", .uint32(UInt32(context))),
-            ("\(a).attention.layer_norm_rms_epsilon", .float32(1e-6)), ("\(a).rope.freq_base", .float32(a == "gemma3" ? 1_000_000 : 10_000)),
-            ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.tokens", .array(.string, tokens.map { .string($0) })),
+            ("\(a).attention.head_count_kv", .uint32(UInt32(nKVHeads))),
+            ("\(a).attention.key_length", .uint32(UInt32(headDim))),
+            ("\(a).attention.value_length", .uint32(UInt32(headDim))),
+            ("\(a).context_length", .uint32(UInt32(context))),
+            ("\(a).attention.layer_norm_rms_epsilon", .float32(1e-6)),
+            ("\(a).rope.freq_base", .float32(a == "gemma3" ? 1_000_000 : 10_000)),
+            ("tokenizer.ggml.model", .string("llama")),
+            ("tokenizer.ggml.tokens", .array(.string, tokens.map { .string($0) })),
             ("tokenizer.ggml.scores", .array(.float32, scores)), ("tokenizer.ggml.token_type", .array(.int32, types)),
             ("tokenizer.ggml.bos_token_id", .uint32(1)), ("tokenizer.ggml.eos_token_id", .uint32(2)),
             ("tokenizer.ggml.unknown_token_id", .uint32(0)), ("tokenizer.ggml.add_bos_token", .bool(true)),
@@ -122,7 +137,9 @@ public struct TinyTrainingFiles {
         model = dir.appendingPathComponent("tiny.gguf").path
         try t.write(to: model)
         corpus = dir.appendingPathComponent("corpus.jsonl").path
-        try (0..<documents).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(separator: "\n")
-            .write(toFile: corpus, atomically: true, encoding: .utf8)
+        try (0..<documents).map { "{\"text\":\"the \($0) and a of the heart in \($0 * 7) the winter\"}" }.joined(
+            separator: "\n"
+        )
+        .write(toFile: corpus, atomically: true, encoding: .utf8)
     }
 }

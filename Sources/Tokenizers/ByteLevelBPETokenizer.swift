@@ -9,9 +9,9 @@ import GGUF
 public struct ByteLevelBPETokenizer: VocabularyTokenizer {
     let vocab: Vocabulary
     public let preTokenizer: String
-    private let byteTokens: [Int32]             // byte → id of its stand-in character
-    private let merges: [UInt64: UInt64]        // left << 32 | right → rank << 32 | merged
-    private let unicodeToByte: [Int16]          // stand-in code point → byte, -1 if none
+    private let byteTokens: [Int32]  // byte → id of its stand-in character
+    private let merges: [UInt64: UInt64]  // left << 32 | right → rank << 32 | merged
+    private let unicodeToByte: [Int16]  // stand-in code point → byte, -1 if none
 
     public init(file f: GGUFFile) throws {
         let pre = (try? f.string("tokenizer.ggml.pre")) ?? "default"
@@ -102,8 +102,11 @@ public struct ByteLevelBPETokenizer: VocabularyTokenizer {
         var i = 0
         while i < t.count {
             let (c, n) = Qwen2PreTokenizer.decodeScalar(t, i)
-            if c < 512, unicodeToByte[Int(c)] >= 0 { out.append(UInt8(unicodeToByte[Int(c)])) }
-            else { out.append(contentsOf: t[i..<(i + n)]) }
+            if c < 512, unicodeToByte[Int(c)] >= 0 {
+                out.append(UInt8(unicodeToByte[Int(c)]))
+            } else {
+                out.append(contentsOf: t[i..<(i + n)])
+            }
             i += n
         }
     }

@@ -57,7 +57,9 @@ enum Qwen2PreTokenizer {
                 if a == 0x73 || a == 0x74 || a == 0x6D || a == 0x64 { word(pos + 2); continue }
                 if pos + 2 < n {
                     let b = lower(cps[pos + 2])
-                    if (a == 0x72 && b == 0x65) || (a == 0x76 && b == 0x65) || (a == 0x6C && b == 0x6C) { word(pos + 3); continue }
+                    if (a == 0x72 && b == 0x65) || (a == 0x76 && b == 0x65) || (a == 0x6C && b == 0x6C) {
+                        word(pos + 3); continue
+                    }
                 }
             }
             // [^\r\n\p{L}\p{N}]?\p{L}+
@@ -82,9 +84,7 @@ enum Qwen2PreTokenizer {
                 if cls[j] & newline != 0 { afterNewline = j + 1 }
                 j += 1
             }
-            if afterNewline > 0 { word(afterNewline) }
-            else if j == n || j - pos == 1 { word(j) }
-            else { word(j - 1) }
+            if afterNewline > 0 { word(afterNewline) } else if j == n || j - pos == 1 { word(j) } else { word(j - 1) }
         }
     }
 

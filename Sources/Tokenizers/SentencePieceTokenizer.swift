@@ -12,17 +12,19 @@ public struct SentencePieceTokenizer: VocabularyTokenizer {
     public let addSpacePrefix: Bool
     private let byteTokens: [Int]
 
-    static let spaceMark: [UInt8] = [0xE2, 0x96, 0x81]   // U+2581 "▁"
+    static let spaceMark: [UInt8] = [0xE2, 0x96, 0x81]  // U+2581 "▁"
 
     public init(file f: GGUFFile) throws {
         vocab = try Vocabulary(file: f, addBOSDefault: true)
         let s = try Vocabulary.read(f, "tokenizer.ggml.scores") { try f.floats($0) }
         guard s.count == vocab.table.count else {
-            throw TokenizerError.inconsistentMetadata(path: f.path,
+            throw TokenizerError.inconsistentMetadata(
+                path: f.path,
                 reason: "tokenizer.ggml.scores has \(s.count) entries but there are \(vocab.table.count) tokens")
         }
         scores = s
-        addSpacePrefix = try Vocabulary.read(f, "tokenizer.ggml.add_space_prefix") { try f.optional($0, f.bool) } ?? true
+        addSpacePrefix =
+            try Vocabulary.read(f, "tokenizer.ggml.add_space_prefix") { try f.optional($0, f.bool) } ?? true
         var bt = [Int](repeating: -1, count: 256)
         for b in 0..<256 {
             var id = vocab.table.id(String(format: "<0x%02X>", b))

@@ -12,8 +12,8 @@ struct SpecialTokenSplitter: Sendable {
 
     private struct Occurrence { var start: Int; var length: Int; var token: Int32 }
 
-    private var children: [Int: Int32] = [:]   // key: node << 8 | byte
-    private var terminal: [Int32] = [-1]       // per node: the token ending here, or -1
+    private var children: [Int: Int32] = [:]  // key: node << 8 | byte
+    private var terminal: [Int32] = [-1]  // per node: the token ending here, or -1
     private var startsToken = [Bool](repeating: false, count: 256)
     /// Control and unknown tokens are matched only when the caller asks to parse special tokens;
     /// user-defined ones (Gemma's whitespace runs, `<html>`) always are.

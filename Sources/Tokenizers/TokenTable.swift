@@ -7,8 +7,8 @@ import Foundation
 final class TokenTable: @unchecked Sendable {
     let count: Int
     private let bytes: UnsafeMutablePointer<UInt8>
-    private let offsets: UnsafeMutablePointer<Int>   // count + 1 entries
-    private let slots: UnsafeMutablePointer<Int32>   // -1 = empty
+    private let offsets: UnsafeMutablePointer<Int>  // count + 1 entries
+    private let slots: UnsafeMutablePointer<Int32>  // -1 = empty
     private let mask: Int
 
     init(texts: [String]) {

@@ -8,7 +8,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .unsupportedModel(p, m):
-            return "\(p): tokenizer model \"\(m)\" is not supported (only \"llama\" SentencePiece-BPE and \"gpt2\" byte-level BPE are)."
+            return
+                "\(p): tokenizer model \"\(m)\" is not supported (only \"llama\" SentencePiece-BPE and \"gpt2\" "
+                + "byte-level BPE are)."
         case let .unsupportedPreTokenizer(p, pre):
             return "\(p): the gpt2 pre-tokenizer \"\(pre)\" is not supported (only \"qwen2\" is)."
         case let .missingMetadata(p, k, r):

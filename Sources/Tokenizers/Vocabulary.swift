@@ -18,7 +18,9 @@ struct Vocabulary: Sendable {
     ]
 
     /// Special-token ids that must lie inside the vocabulary when present.
-    static let specialIDKeys = ["bos", "eos", "eot", "eom", "padding", "unknown"].map { "tokenizer.ggml.\($0)_token_id" }
+    static let specialIDKeys = ["bos", "eos", "eot", "eom", "padding", "unknown"].map {
+        "tokenizer.ggml.\($0)_token_id"
+    }
 
     init(file f: GGUFFile, addBOSDefault: Bool) throws {
         let texts = try Self.read(f, "tokenizer.ggml.tokens") { try f.strings($0) }
@@ -29,7 +31,8 @@ struct Vocabulary: Sendable {
         if f.metadata["tokenizer.ggml.token_type"] != nil {
             let raw = try Self.read(f, "tokenizer.ggml.token_type") { try f.ints($0) }
             guard raw.count == texts.count else {
-                throw TokenizerError.inconsistentMetadata(path: f.path,
+                throw TokenizerError.inconsistentMetadata(
+                    path: f.path,
                     reason: "tokenizer.ggml.token_type has \(raw.count) entries but there are \(texts.count) tokens")
             }
             types = raw.map { TokenType(rawValue: UInt8(clamping: $0)) ?? .undefined }
@@ -39,15 +42,19 @@ struct Vocabulary: Sendable {
         // A BYTE token stands for the byte its text names; any other text would make decoding guess.
         let (table, types) = (self.table, self.types)
         if let id = types.indices.first(where: { types[$0] == .byte && Vocabulary.byteValue(table.text($0)) == nil }) {
-            throw TokenizerError.inconsistentMetadata(path: f.path,
-                reason: "token \(id) \(texts[id].debugDescription) has type BYTE (6) but its text is not of the form <0xNN>")
+            throw TokenizerError.inconsistentMetadata(
+                path: f.path,
+                reason:
+                    "token \(id) \(texts[id].debugDescription) has type BYTE (6) but its text is not of the form <0xNN>"
+            )
         }
         let n = texts.count
         var ids: [String: Int] = [:]
         for key in Self.specialIDKeys {
             guard let v = try Self.read(f, key, { try f.optional($0, f.int) }) else { continue }
             guard (0..<n).contains(v) else {
-                throw TokenizerError.inconsistentMetadata(path: f.path,
+                throw TokenizerError.inconsistentMetadata(
+                    path: f.path,
                     reason: "\(key) is \(v), outside the vocabulary of \(n) tokens (0 to \(n - 1))")
             }
             ids[key] = v
@@ -85,7 +92,8 @@ struct Vocabulary: Sendable {
             }
         }
         guard text.count == 6, text[0] == UInt8(ascii: "<"), text[1] == UInt8(ascii: "0"), text[2] == UInt8(ascii: "x"),
-              text[5] == UInt8(ascii: ">"), let hi = hex(text[3]), let lo = hex(text[4]) else { return nil }
+            text[5] == UInt8(ascii: ">"), let hi = hex(text[3]), let lo = hex(text[4])
+        else { return nil }
         return hi << 4 | lo
     }
 }
@@ -132,7 +140,7 @@ extension VocabularyTokenizer {
     func appendBytes(_ id: Int, to out: inout [UInt8]) {
         switch vocab.type(id) {
         case .normal: appendNormalBytes(id, to: &out)
-        case .byte: out.append(Vocabulary.byteValue(vocab.table.text(id)) ?? 0)   // checked at load: never nil
+        case .byte: out.append(Vocabulary.byteValue(vocab.table.text(id)) ?? 0)  // checked at load: never nil
         case .control, .userDefined, .unknown: out.append(contentsOf: vocab.table.text(id))
         case .unused, .undefined: break
         }

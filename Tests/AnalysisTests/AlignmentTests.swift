@@ -5,7 +5,11 @@ import Analysis
 /// All permutations of 0..<n (for brute-force checks of the Hungarian algorithm).
 func permutations(_ n: Int) -> [[Int]] {
     if n == 0 { return [[]] }
-    return permutations(n - 1).flatMap { p in (0...p.count).map { i in var q = p; q.insert(n - 1, at: i); return q } }
+    return permutations(n - 1).flatMap { p in
+        (0...p.count).map { i in
+            var q = p; q.insert(n - 1, at: i); return q
+        }
+    }
 }
 
 @Suite struct AlignmentTests {
@@ -27,7 +31,8 @@ func permutations(_ n: Int) -> [[Int]] {
                 let a = hungarianAssignment(cost)
                 #expect(Set(a) == Set(0..<n))
                 let total = a.enumerated().map { cost[$0.offset][$0.element] }.reduce(0, +)
-                let best = permutations(n).map { p in p.enumerated().map { cost[$0.offset][$0.element] }.reduce(0, +) }.min()!
+                let best = permutations(n).map { p in p.enumerated().map { cost[$0.offset][$0.element] }.reduce(0, +) }
+                    .min()!
                 #expect(total == best)
             }
         }
@@ -64,7 +69,8 @@ func permutations(_ n: Int) -> [[Int]] {
         let exact = s2RandomPairExpectation(current: current, previous: previous)
         #expect(abs(many.mean - exact.mean) < 0.01)
         // The identity permutation reproduces the position-based scheme exactly.
-        #expect(s2RandomPair(current: current, previous: previous, permutations: [[0, 1, 2, 3]]).perHead
+        #expect(
+            s2RandomPair(current: current, previous: previous, permutations: [[0, 1, 2, 3]]).perHead
                 == s2Position(current: current, previous: previous).perHead)
     }
 

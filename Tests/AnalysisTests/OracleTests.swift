@@ -97,7 +97,8 @@ func maxAbsDiff(_ a: [[Double]], _ b: [[Double]], sourceLocation: SourceLocation
                 #expect(diff <= tol, "\(model) \(input.name) \(field): max |diff| = \(diff)")
                 worst = max(worst, diff)
             }
-            #expect(similarity.map { $0.match! } == want.s2_similarity_argmin_head, "\(model) \(input.name) argmin heads")
+            #expect(
+                similarity.map { $0.match! } == want.s2_similarity_argmin_head, "\(model) \(input.name) argmin heads")
         }
         print("JS oracle \(model): \(js.prompts.count) prompts, max |diff| over all fields = \(worst)")
     }

@@ -110,7 +110,8 @@ import Testing
 
 /// Table 2's "Avg. Perf. Preserved" (FIGURES.md C9, issue 17 item 6), checked against the paper's own rows.
 @Suite struct PreservedTests {
-    // Table 2, LLaMA3-8B: PIQA, BoolQ, WinoGrande, CoQA, OBQA, ARC-E, ARC-C, HellaSwag, TriviaQA, NQ, MMLU, GSM8K, LAMBADA (ppl)
+    // Table 2, LLaMA3-8B: PIQA, BoolQ, WinoGrande, CoQA, OBQA, ARC-E, ARC-C, HellaSwag, TriviaQA, NQ, MMLU, GSM8K,
+    // LAMBADA (ppl)
     let tasks = [
         "piqa", "boolq", "winogrande", "coqa", "openbookqa", "arc_easy", "arc_challenge", "hellaswag", "triviaqa",
         "nq_open", "mmlu", "gsm8k", "lambada",

@@ -9,7 +9,9 @@ import TestSupport
 
 @Suite struct HelpAndCompletionTests {
     /// Every command type below `root` with its path of names ("bench prefill").
-    static func commands(_ root: ParsableCommand.Type = Lisa.self, path: [String] = []) -> [(path: [String], type: ParsableCommand.Type)] {
+    static func commands(
+        _ root: ParsableCommand.Type = Lisa.self, path: [String] = []
+    ) -> [(path: [String], type: ParsableCommand.Type)] {
         var out = [(path: path, type: root)]
         for sub in root.configuration.subcommands {
             let name = sub.configuration.commandName ?? sub._commandName
@@ -46,12 +48,16 @@ import TestSupport
             guard let example = examples.first else { continue }
             let argv = Self.words(example)
             #expect(argv.first == "lisa", "\(name): the example does not start with `lisa `: \(example)")
-            #expect(Array(argv.dropFirst().prefix(path.count)) == path, "\(name): the example runs another command: \(example)")
+            #expect(
+                Array(argv.dropFirst().prefix(path.count)) == path,
+                "\(name): the example runs another command: \(example)")
             // The example must be valid: it parses (and validates) as this command or, for a group, one of its own.
             do {
                 let parsed = try Lisa.parseAsRoot(Array(argv.dropFirst()))
                 let names = Self.commands(type).map { ObjectIdentifier($0.type) }
-                #expect(names.contains(ObjectIdentifier(Swift.type(of: parsed))), "\(name): \(example) parses as \(Swift.type(of: parsed))")
+                #expect(
+                    names.contains(ObjectIdentifier(Swift.type(of: parsed))),
+                    "\(name): \(example) parses as \(Swift.type(of: parsed))")
             } catch {
                 Issue.record("\(name): its example does not parse: \(example): \(Lisa.message(for: error))")
             }
@@ -88,7 +94,9 @@ import TestSupport
     @Test func commaListsAreStrict() throws {
         #expect(try commaIntegers("3, 5,7", option: "--layers", expected: "a 0-based layer index") == [3, 5, 7])
         func message(_ text: String) -> String {
-            do { _ = try commaIntegers(text, option: "--layers", expected: "a 0-based layer index"); return "" } catch { return "\(error)" }
+            do { _ = try commaIntegers(text, option: "--layers", expected: "a 0-based layer index"); return "" } catch {
+                return "\(error)"
+            }
         }
         #expect(message("3,x") == "--layers: \"x\" is not a 0-based layer index.")
         #expect(message("3,,5") == "--layers \"3,,5\" has an empty entry; give a 0-based layer index, comma-separated.")
@@ -105,7 +113,8 @@ import TestSupport
             let h = Lisa.helpMessage(for: type, columns: 10_000)
             for line in h.split(separator: "\n") {
                 let t = line.trimmingCharacters(in: .whitespaces)
-                for opt in ["--db <db>", "--data <data>", "--seed <seed>", "--threads <threads>"] where t.hasPrefix(opt + " ") {
+                for opt in ["--db <db>", "--data <data>", "--seed <seed>", "--threads <threads>"]
+                where t.hasPrefix(opt + " ") {
                     helps[opt, default: []].insert(String(t.dropFirst(opt.count)).trimmingCharacters(in: .whitespaces))
                 }
             }

@@ -25,18 +25,20 @@ import Datasets
         let u = try Self.file(Array((Self.line1 + "\r" + Self.line2 + "\r").utf8))
         let expected = DatasetError.badLineEnding(file: u.path, line: 1)
         #expect(throws: expected) { try readJSONL(PIQARecord.self, from: u) }
-        #expect(expected.description.hasPrefix("\(u.path):1: the line holds a carriage return (CR) that does not end it"))
+        #expect(
+            expected.description.hasPrefix("\(u.path):1: the line holds a carriage return (CR) that does not end it"))
     }
 
     @Test func byteOrderMarkIsNamed() throws {
         let u = try Self.file([0xEF, 0xBB, 0xBF] + Array((Self.line1 + "\n").utf8))
-        let expected = DatasetError.unreadable(path: u.path, reason: "it starts with a UTF-8 byte-order mark (EF BB BF); save it without one")
+        let expected = DatasetError.unreadable(
+            path: u.path, reason: "it starts with a UTF-8 byte-order mark (EF BB BF); save it without one")
         #expect(throws: expected) { try readJSONL(PIQARecord.self, from: u) }
     }
 
     @Test func invalidUTF8NamesTheLine() throws {
         var bytes = Array((Self.line1 + "\n" + Self.line2 + "\n" + Self.line1 + "\n").utf8)
-        bytes[Self.line1.utf8.count + 1 + 10] = 0xFF   // inside line 2's "g2"
+        bytes[Self.line1.utf8.count + 1 + 10] = 0xFF  // inside line 2's "g2"
         let u = try Self.file(bytes)
         let expected = DatasetError.invalidUTF8(file: u.path, line: 2)
         #expect(throws: expected) { try readJSONL(PIQARecord.self, from: u) }
@@ -71,7 +73,9 @@ import Datasets
 
     @Test func goldLabelOutsideTheChoicesIsNamed() throws {
         let u = try Self.file(Array((Self.line1 + "\n" + #"{"goal":"g","sol1":"a","sol2":"b","label":2}"# + "\n").utf8))
-        #expect(throws: DatasetError.invalidValue(file: u.path, line: 2, field: "label", reason: "must be 0 or 1, not 2")) {
+        #expect(
+            throws: DatasetError.invalidValue(file: u.path, line: 2, field: "label", reason: "must be 0 or 1, not 2")
+        ) {
             try readJSONL(PIQARecord.self, from: u)
         }
     }

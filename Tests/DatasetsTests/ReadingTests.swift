@@ -29,9 +29,11 @@ func tempFile(_ name: String, _ text: String) throws -> URL {
         let counts: [Int] = [piqa.count, test.count, train.count, wmt.count, wmt22.count, wec.count]
         let expected: [Int] = [1838, 1319, 7473, 500, 2037, 1250]
         #expect(counts == expected)
-        for (path, n) in [("piqa/validation.jsonl", piqa.count), ("gsm8k/test.jsonl", test.count),
-                          ("gsm8k/train.jsonl", train.count), ("wec/dev.jsonl", wec.count),
-                          ("wmt/wmt24_en-de_en-zh.short500.jsonl", wmt.count)] {
+        for (path, n) in [
+            ("piqa/validation.jsonl", piqa.count), ("gsm8k/test.jsonl", test.count),
+            ("gsm8k/train.jsonl", train.count), ("wec/dev.jsonl", wec.count),
+            ("wmt/wmt24_en-de_en-zh.short500.jsonl", wmt.count),
+        ] {
             #expect(try newlineCount(data.file(path)) == n, "\(path)")
         }
         #expect(piqa[0].goal == "How do I ready a guinea pig cage for it's new occupants?" && piqa[0].label == 0)
@@ -53,13 +55,28 @@ func tempFile(_ name: String, _ text: String) throws -> URL {
         let good = #"{"goal": "g", "sol1": "a", "sol2": "b", "label": 1}"#
         let cases: [(String, (String) -> DatasetError)] = [
             (good + "\n{\"goal\": \"g\", \n", { .badJSON(file: $0, line: 2, reason: "") }),
-            (good + "\n" + good + "\n" + #"{"goal": "g", "sol1": "a", "label": 0}"# + "\n", { .missingField(file: $0, line: 3, field: "sol2") }),
-            (#"{"goal": "g", "sol1": "a", "sol2": "b", "label": "0"}"# + "\n", { .wrongType(file: $0, line: 1, field: "label", expected: "an integer") }),
-            (#"{"goal": "g", "sol1": "a", "sol2": "b", "label": 1.5}"# + "\n", { .wrongType(file: $0, line: 1, field: "label", expected: "an integer") }),
-            (#"{"goal": null, "sol1": "a", "sol2": "b", "label": 0}"# + "\n", { .wrongType(file: $0, line: 1, field: "goal", expected: "a string") }),
+            (
+                good + "\n" + good + "\n" + #"{"goal": "g", "sol1": "a", "label": 0}"# + "\n",
+                { .missingField(file: $0, line: 3, field: "sol2") }
+            ),
+            (
+                #"{"goal": "g", "sol1": "a", "sol2": "b", "label": "0"}"# + "\n",
+                { .wrongType(file: $0, line: 1, field: "label", expected: "an integer") }
+            ),
+            (
+                #"{"goal": "g", "sol1": "a", "sol2": "b", "label": 1.5}"# + "\n",
+                { .wrongType(file: $0, line: 1, field: "label", expected: "an integer") }
+            ),
+            (
+                #"{"goal": null, "sol1": "a", "sol2": "b", "label": 0}"# + "\n",
+                { .wrongType(file: $0, line: 1, field: "goal", expected: "a string") }
+            ),
             (good + "\n[1, 2]\n", { .badJSON(file: $0, line: 2, reason: "") }),
             (good + "\n\n" + good + "\n", { .badJSON(file: $0, line: 2, reason: "") }),
-            (#"{"goal": "g", "sol1": "a", "sol2": "b", "label": 2}"# + "\n", { .invalidValue(file: $0, line: 1, field: "label", reason: "") }),
+            (
+                #"{"goal": "g", "sol1": "a", "sol2": "b", "label": 2}"# + "\n",
+                { .invalidValue(file: $0, line: 1, field: "label", reason: "") }
+            ),
         ]
         for (text, expected) in cases {
             let url = try tempFile("piqa.jsonl", text)
@@ -70,7 +87,9 @@ func tempFile(_ name: String, _ text: String) throws -> URL {
             } catch let error as DatasetError {
                 #expect(sameKind(error, want), "got \(error), want \(want)")
                 #expect(error.description.hasPrefix("\(url.path):"), "\(error)")
-                if case .badJSON(_, _, let reason) = error { #expect(!reason.isEmpty && reason != "The given data was not valid JSON.") }
+                if case .badJSON(_, _, let reason) = error {
+                    #expect(!reason.isEmpty && reason != "The given data was not valid JSON.")
+                }
             }
         }
     }
@@ -80,13 +99,16 @@ func tempFile(_ name: String, _ text: String) throws -> URL {
         #expect(throws: DatasetError.wrongType(file: url.path, line: 1, field: "answer[1]", expected: "a string")) {
             try readJSONL(NQOpenRecord.self, from: url)
         }
-        let message = DatasetError.wrongType(file: url.path, line: 1, field: "answer[1]", expected: "a string").description
+        let message = DatasetError.wrongType(file: url.path, line: 1, field: "answer[1]", expected: "a string")
+            .description
         #expect(message == "\(url.path):1: the field \"answer[1]\" should be a string.")
     }
 
     @Test func missingFileTellsAboutDataAndEnv() throws {
         let dir = DataDirectory(path: "/nonexistent/data")
-        #expect(throws: DatasetError.missingFile(path: "/nonexistent/data/piqa/validation.jsonl")) { try dir.file("piqa/validation.jsonl") }
+        #expect(throws: DatasetError.missingFile(path: "/nonexistent/data/piqa/validation.jsonl")) {
+            try dir.file("piqa/validation.jsonl")
+        }
         let text = DatasetError.missingFile(path: "/x/y.jsonl").description
         #expect(text.contains("/x/y.jsonl") && text.contains("--data") && text.contains("LISA_DATA"))
         let failed = checkDataDirectory(dir)
@@ -98,7 +120,8 @@ func tempFile(_ name: String, _ text: String) throws -> URL {
         #expect(DataDirectory(path: nil, environment: ["LISA_DATA": "/b"]).url.path == "/b")
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         // Compare with symbolic links resolved on both sides (../shared may itself be a link).
-        #expect(DataDirectory(path: nil, environment: [:]).url.resolvingSymlinksInPath().path
+        #expect(
+            DataDirectory(path: nil, environment: [:]).url.resolvingSymlinksInPath().path
                 == cwd.deletingLastPathComponent().appendingPathComponent("shared/data").resolvingSymlinksInPath().path)
     }
 }
@@ -108,7 +131,8 @@ func sameKind(_ a: DatasetError, _ b: DatasetError) -> Bool {
     switch (a, b) {
     case let (.badJSON(f1, l1, _), .badJSON(f2, l2, _)): return f1 == f2 && l1 == l2
     case let (.missingField(f1, l1, x1), .missingField(f2, l2, x2)): return f1 == f2 && l1 == l2 && x1 == x2
-    case let (.wrongType(f1, l1, x1, e1), .wrongType(f2, l2, x2, e2)): return f1 == f2 && l1 == l2 && x1 == x2 && e1 == e2
+    case let (.wrongType(f1, l1, x1, e1), .wrongType(f2, l2, x2, e2)):
+        return f1 == f2 && l1 == l2 && x1 == x2 && e1 == e2
     case let (.invalidValue(f1, l1, x1, _), .invalidValue(f2, l2, x2, _)): return f1 == f2 && l1 == l2 && x1 == x2
     default: return false
     }

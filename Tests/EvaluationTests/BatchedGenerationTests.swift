@@ -11,8 +11,10 @@ import Testing
 @Suite(.serialized) struct BatchedGenerationTests {
     func run(_ task: String, limit: Int, batch: Int, _ dir: URL) throws -> TaskResult {
         let out = dir.appendingPathComponent("\(task)-\(batch).json")
-        let r = try LisaBinary.run(["eval", TestPaths.gemma, "--task", task, "--shots", "0", "--limit", "\(limit)",
-                                    "--batch", "\(batch)", "--out", out.path])
+        let r = try LisaBinary.run([
+            "eval", TestPaths.gemma, "--task", task, "--shots", "0", "--limit", "\(limit)",
+            "--batch", "\(batch)", "--out", out.path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         return try JSONDecoder().decode(TaskResult.self, from: Data(contentsOf: out))
     }
@@ -22,12 +24,16 @@ import Testing
         let one = try run(task, limit: limit, batch: 1, dir), many = try run(task, limit: limit, batch: 3, dir)
         #expect(one.documents.count == limit && many.documents.count == limit)
         for (a, b) in zip(one.documents, many.documents) {
-            #expect(a.index == b.index && a.prediction == b.prediction && a.scores == b.scores,
-                    "\(task) doc \(a.index): \(a.prediction ?? "-") vs \(b.prediction ?? "-")")
+            #expect(
+                a.index == b.index && a.prediction == b.prediction && a.scores == b.scores,
+                "\(task) doc \(a.index): \(a.prediction ?? "-") vs \(b.prediction ?? "-")")
         }
         #expect(one.metrics == many.metrics)
         #expect(one.tokensRun == many.tokensRun)
-        print("\(task): \(limit) documents, \(one.tokensRun) tokens, one at a time \(one.seconds) s, batch 3 \(many.seconds) s")
+        print(
+            "\(task): \(limit) documents, \(one.tokensRun) tokens, one at a time \(one.seconds) s, batch 3 "
+                + "\(many.seconds) s"
+        )
     }
 
     @Test(.needsGemma) func gsm8kBatchedEqualsOneAtATime() throws { try compare("gsm8k", limit: 4) }

@@ -12,17 +12,20 @@ import Testing
             index: 0,
             fields: [
                 "question": .text(
-                    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many?"
+                    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+                        + "How many?"
                 ),
                 "answer": .text(
-                    "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72"
+                    "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips "
+                        + "altogether in April and May.\n#### 72"
                 ),
                 "final_answer": .text("72"),
             ])
         // calculator annotations dropped, lines joined, "#### 72" in the exemplars' "The answer is 72." form
         #expect(
             goldContinuation(spec, d, references: ["72"])
-                == " Natalia sold 48/2 = 24 clips in May. Natalia sold 48+24 = 72 clips altogether in April and May. The answer is 72."
+                == " Natalia sold 48/2 = 24 clips in May. Natalia sold 48+24 = 72 clips altogether in April and May. "
+                + "The answer is 72."
         )
         // the first real test record ends the same way
         let t = try loadTask("gsm8k")

@@ -5,7 +5,8 @@ import TestSupport
 
 /// Issue 19: lisa's Jinja (rewritten into Stencil) against the real Jinja2 that lm-eval uses (its environment:
 /// StrictUndefined, keep_trailing_newline, the regex_replace filter), on every template of every built-in task over the
-/// first 60 documents of their data files and on the hand-written cases of TaskDefinitionTests. Runs where Python's jinja2
+/// first 60 documents of their data files and on the hand-written cases of TaskDefinitionTests. Runs where Python's
+/// jinja2
 /// is importable (it is not a set-up requirement), and is skipped with that reason elsewhere.
 @Suite struct JinjaOracleTests {
     static let hasJinja2: Bool = {
@@ -61,7 +62,9 @@ import TestSupport
     @Test(.enabled(if: hasJinja2, "Python's jinja2 is not installed (pip install jinja2 to run this comparison)"))
     func builtInTemplatesRenderAsJinja2Does() throws {
         var cases: [(String, Document)] = []
-        for name in ["arc_easy", "boolq", "gsm8k", "hellaswag", "lambada", "mmlu", "nq_open", "openbookqa", "piqa", "triviaqa"] {
+        for name in [
+            "arc_easy", "boolq", "gsm8k", "hellaswag", "lambada", "mmlu", "nq_open", "openbookqa", "piqa", "triviaqa",
+        ] {
             let t = try loadTask(name)
             var templates = [t.spec.docToText, t.spec.docToTarget, t.spec.description]
             switch t.spec.docToChoice {
@@ -79,7 +82,15 @@ import TestSupport
             let got = try Template.render(template, doc, task: "oracle")
             if got != want {
                 mismatches += 1
-                if mismatches <= 5 { Issue.record("\(template.debugDescription) on \(doc.file):\(doc.index + 1): \(got.debugDescription) vs \(want.debugDescription)") }
+                if mismatches <= 5 {
+                    Issue.record(
+                        Comment(
+                            rawValue:
+                                "\(template.debugDescription) on \(doc.file):\(doc.index + 1): "
+                                    + "\(got.debugDescription) vs "
+                                + "\(want.debugDescription)")
+                    )
+                }
             }
         }
         #expect(mismatches == 0 && cases.count == 28 * 60)
@@ -90,8 +101,10 @@ import TestSupport
     @Test(.enabled(if: hasJinja2, "Python's jinja2 is not installed (pip install jinja2 to run this comparison)"))
     func lmEvalYAMLTemplatesRenderAsJinja2Does() throws {
         var cases: [(String, Document)] = []
-        for yaml in ["piqa/piqa.yaml", "super_glue/boolq/default.yaml", "arc/arc_easy.yaml", "hellaswag/hellaswag.yaml",
-                     "openbookqa/openbookqa.yaml"] {
+        for yaml in [
+            "piqa/piqa.yaml", "super_glue/boolq/default.yaml", "arc/arc_easy.yaml", "hellaswag/hellaswag.yaml",
+            "openbookqa/openbookqa.yaml",
+        ] {
             let t = try LMEvalYAMLTests.yamlTask(yaml)
             var templates = [t.spec.docToText, t.spec.docToTarget]
             if case .template(let c)? = t.spec.docToChoice { templates.append(c) }
@@ -100,7 +113,7 @@ import TestSupport
             }
         }
         let expected = try Self.jinja2(cases)
-        #expect(cases.count == 60 * (2 + 1 + 3 + 2 + 2))   // bare field names (label, question_stem) are not templates
+        #expect(cases.count == 60 * (2 + 1 + 3 + 2 + 2))  // bare field names (label, question_stem) are not templates
         for ((template, doc), want) in zip(cases, expected) {
             #expect(try Template.render(template, doc, task: "oracle") == want, "\(template) on line \(doc.index + 1)")
         }
@@ -114,12 +127,16 @@ import TestSupport
             "{{text.split(' ')[:-1]|join(' ')}}", "{{' ' + text.split(' ')[-1]}}",
             "[{{title.strip()}}] [{{title|trim|replace('_', ' ')|upper}}]",
             "{{labels.index(key)}} {{['x', 'y', 'z'][n]}} {{n + 1}} {{n - 3}}", "{{flag}} {{none}} {{nums}} {{words}}",
-            "{{title|trim|lower|capitalize}} {{words|length}} {{words|first}}{{words|last}}", "{{ (words[0] ~ ': ' ~ n)|upper }}",
-            "{{text|regex_replace('t(\\\\w+)', 'T\\\\1')}}", "{ not an expression } {{'{{'}}", "{{title.split()}} {{title.split('_', 1)}}",
+            "{{title|trim|lower|capitalize}} {{words|length}} {{words|first}}{{words|last}}",
+            "{{ (words[0] ~ ': ' ~ n)|upper }}",
+            "{{text|regex_replace('t(\\\\w+)', 'T\\\\1')}}", "{ not an expression } {{'{{'}}",
+            "{{title.split()}} {{title.split('_', 1)}}",
             "{{text.title()}} {{text.upper().lower()}} {{title.lstrip()}}|{{title.rstrip()}}|",
             "{{text.replace('o', '0')}} {{words[5:]|join}} {{words[-5:-1]|join('/')}}", "{{labels.index(key.strip())}}",
         ]
         let expected = try Self.jinja2(templates.map { ($0, TaskDefinitionTests.doc) })
-        for (t, want) in zip(templates, expected) { #expect(try Template.render(t, TaskDefinitionTests.doc, task: "oracle") == want, "\(t)") }
+        for (t, want) in zip(templates, expected) {
+            #expect(try Template.render(t, TaskDefinitionTests.doc, task: "oracle") == want, "\(t)")
+        }
     }
 }

@@ -13,16 +13,23 @@ import Testing
     @Test func standardErrorIsLmEvalMeanStderr() {
         // 3 of 4 correct: sample variance 0.25, s.e. = √(0.25/4) = 0.25.
         #expect(abs(Metrics.standardError([1, 1, 1, 0]) - 0.25) < 1e-12)
-        #expect(abs(Metrics.perplexity(logLikelihoods: [-1, -3]) - 7.38905609893065) < 1e-9)   // e²
+        #expect(abs(Metrics.perplexity(logLikelihoods: [-1, -3]) - 7.38905609893065) < 1e-9)  // e²
     }
 
     @Test func exactMatchNormalisesLikeHFEvaluate() {
         // triviaqa: ignore case and punctuation.
-        #expect(Metrics.exactMatch("onion!", references: ["Dry onion", "Onion"], ignoreCase: true, ignorePunctuation: true, regexesToIgnore: []))
-        #expect(!Metrics.exactMatch("onions", references: ["Onion"], ignoreCase: true, ignorePunctuation: true, regexesToIgnore: []))
+        #expect(
+            Metrics.exactMatch(
+                "onion!", references: ["Dry onion", "Onion"], ignoreCase: true, ignorePunctuation: true,
+                regexesToIgnore: []))
+        #expect(
+            !Metrics.exactMatch(
+                "onions", references: ["Onion"], ignoreCase: true, ignorePunctuation: true, regexesToIgnore: []))
         // nq_open's regex "\ban|a|the\b" drops every "a" before lower-casing; both sides get the same treatment.
-        #expect(Metrics.exactMatch("The aorta", references: ["The aorta", "aorta"], ignoreCase: true, ignorePunctuation: true,
-                                   regexesToIgnore: ["\\ban|a|the\\b"]))
+        #expect(
+            Metrics.exactMatch(
+                "The aorta", references: ["The aorta", "aorta"], ignoreCase: true, ignorePunctuation: true,
+                regexesToIgnore: ["\\ban|a|the\\b"]))
         #expect(Metrics.removeWhitespace("  Paris") == "Paris")
     }
 
@@ -33,6 +40,8 @@ import Testing
         #expect(Metrics.gsm8kFlexible("It costs $1,234.") == "$1,234.")
         #expect(Metrics.gsm8kFlexible("3 apples and 5") == "5")
         let regexes = [",", "\\$", "(?s).*#### ", "\\.$"]
-        #expect(Metrics.exactMatch("$1,234.", references: ["1234"], ignoreCase: true, ignorePunctuation: false, regexesToIgnore: regexes))
+        #expect(
+            Metrics.exactMatch(
+                "$1,234.", references: ["1234"], ignoreCase: true, ignorePunctuation: false, regexesToIgnore: regexes))
     }
 }

@@ -20,16 +20,26 @@ import TestSupport
     @Test func winograndeZeroShotContextsAndContinuation() throws {
         let t = try Self.fixtureTask("winogrande")
         #expect(t.spec.defaultShots == 5 && t.spec.primaryMetric == "acc" && t.records.count == 4)
-        #expect(try t.request(t.records[0], shots: 0, seed: 1234) == .partial(
-            contexts: ["The trophy would not fit in the suitcase because the trophy",
-                       "The trophy would not fit in the suitcase because the suitcase"],
-            continuation: " was too big.", choiceLengths: [59, 61], gold: 0))
-        #expect(try t.request(t.records[1], shots: 0, seed: 1234) == .partial(
-            contexts: ["Sam lent his umbrella to Alex because Sam", "Sam lent his umbrella to Alex because Alex"],
-            continuation: " was walking home in the rain.", choiceLengths: [41, 42], gold: 1))
-        #expect(try t.request(t.records[3], shots: 0, seed: 1234) == .partial(
-            contexts: ["Maria baked bread for Jo, since Maria", "Maria baked bread for Jo, since Jo"],
-            continuation: " had an oven at home.", choiceLengths: [37, 34], gold: 0))
+        #expect(
+            try t.request(t.records[0], shots: 0, seed: 1234)
+                == .partial(
+                    contexts: [
+                        "The trophy would not fit in the suitcase because the trophy",
+                        "The trophy would not fit in the suitcase because the suitcase",
+                    ],
+                    continuation: " was too big.", choiceLengths: [59, 61], gold: 0))
+        #expect(
+            try t.request(t.records[1], shots: 0, seed: 1234)
+                == .partial(
+                    contexts: [
+                        "Sam lent his umbrella to Alex because Sam", "Sam lent his umbrella to Alex because Alex",
+                    ],
+                    continuation: " was walking home in the rain.", choiceLengths: [41, 42], gold: 1))
+        #expect(
+            try t.request(t.records[3], shots: 0, seed: 1234)
+                == .partial(
+                    contexts: ["Maria baked bread for Jo, since Maria", "Maria baked bread for Jo, since Jo"],
+                    continuation: " had an oven at home.", choiceLengths: [37, 34], gold: 0))
     }
 
     /// lm-eval's few-shot layout for multiple inputs: each exemplar is the gold context + " " + its continuation,
@@ -38,28 +48,39 @@ import TestSupport
     @Test func winograndeTwoShotPrefix() throws {
         let full = try Self.fixtureTask("winogrande")
         let t = EvalTask(spec: full.spec, records: full.records, pool: Array(full.records.prefix(2)))
-        let prefix = "The trophy would not fit in the suitcase because the trophy was too big.\n\n"
+        let prefix =
+            "The trophy would not fit in the suitcase because the trophy was too big.\n\n"
             + "Sam lent his umbrella to Alex because Alex was walking home in the rain.\n\n"
-        #expect(try t.request(t.records[2], shots: 2, seed: 1234) == .partial(
-            contexts: [prefix + "The cat chased the mouse until the cat", prefix + "The cat chased the mouse until the mouse"],
-            continuation: " hid under the stove.", choiceLengths: [38, 40], gold: 1))
+        #expect(
+            try t.request(t.records[2], shots: 2, seed: 1234)
+                == .partial(
+                    contexts: [
+                        prefix + "The cat chased the mouse until the cat",
+                        prefix + "The cat chased the mouse until the mouse",
+                    ],
+                    continuation: " hid under the stove.", choiceLengths: [38, 40], gold: 1))
         // The fixture is smaller than the 50-record pool: a 5-shot run has nothing to evaluate, a 0-shot run all 4.
         #expect(full.evaluable(shots: 5).isEmpty && full.evaluable(shots: 0).count == 4)
     }
 
     @Test func winograndeFieldsAreChecked() throws {
         let dir = try TestPaths.tempDir("wino")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("winogrande"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("winogrande"), withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("winogrande/validation.jsonl")
         let folder = try TasksFolder(path: TestPaths.repoRoot.appendingPathComponent("tasks").path)
         func load(_ line: String) throws {
             try (line + "\n").write(to: file, atomically: true, encoding: .utf8)
             _ = try EvalTask(spec: folder.spec("winogrande"), data: DataDirectory(path: dir.path))
         }
-        #expect(throws: DatasetError.invalidValue(file: file.path, line: 1, field: "answer", reason: "must be \"1\" or \"2\", not \"3\"")) {
+        #expect(
+            throws: DatasetError.invalidValue(
+                file: file.path, line: 1, field: "answer", reason: "must be \"1\" or \"2\", not \"3\"")
+        ) {
             try load(#"{"sentence": "A _ b.", "option1": "x", "option2": "y", "answer": "3"}"#)
         }
-        #expect(throws: DatasetError.invalidValue(file: file.path, line: 1, field: "sentence", reason: "has no \"_\"")) {
+        #expect(throws: DatasetError.invalidValue(file: file.path, line: 1, field: "sentence", reason: "has no \"_\""))
+        {
             try load(#"{"sentence": "No blank.", "option1": "x", "option2": "y", "answer": "1"}"#)
         }
         #expect(throws: DatasetError.missingField(file: file.path, line: 1, field: "option2")) {
@@ -75,14 +96,19 @@ import TestSupport
         let easy = try loadTask("arc_easy")
         #expect(t.spec.docToText == easy.spec.docToText && t.spec.docToChoice == easy.spec.docToChoice)
         #expect(t.spec.defaultShots == 25 && t.spec.primaryMetric == "acc_norm")
-        #expect(try t.request(t.records[2], shots: 0, seed: 1234) == .multipleChoice(
-            context: "Question: Which tool is best for measuring the mass of a rock?\nAnswer:",
-            continuations: [" a thermometer", " a ruler", " a balance", " a graduated cylinder", " a stopwatch"],
-            choiceLengths: [13, 7, 9, 20, 11], gold: 2))
+        #expect(
+            try t.request(t.records[2], shots: 0, seed: 1234)
+                == .multipleChoice(
+                    context: "Question: Which tool is best for measuring the mass of a rock?\nAnswer:",
+                    continuations: [
+                        " a thermometer", " a ruler", " a balance", " a graduated cylinder", " a stopwatch",
+                    ],
+                    choiceLengths: [13, 7, 9, 20, 11], gold: 2))
         let one = EvalTask(spec: t.spec, records: t.records, pool: [t.records[0]])
-        #expect(try one.context(t.records[1], shots: 1, seed: 1) ==
-            "Question: Which gas do plants take in from the air to make food?\nAnswer: carbon dioxide\n\n"
-            + "Question: A student pushes a box across a rough floor. Which force slows the box down?\nAnswer:")
+        #expect(
+            try one.context(t.records[1], shots: 1, seed: 1)
+                == "Question: Which gas do plants take in from the air to make food?\nAnswer: carbon dioxide\n\n"
+                + "Question: A student pushes a box across a rough floor. Which force slows the box down?\nAnswer:")
     }
 
     /// End to end with Gemma: `lisa eval` on the fixture folder (0-shot: the fixtures are smaller than the pool); each
@@ -92,9 +118,12 @@ import TestSupport
         let m = try LoadedModel(path: TestPaths.gemma, threads: 1)
         for (task, n) in [("winogrande", 4), ("arc_challenge", 3)] {
             let json = out.appendingPathComponent("\(task).json").path
-            let r = try LisaBinary.run(["eval", TestPaths.gemma, "--task", task, "--data", Self.data.path, "--shots", "0",
-                                        "--threads", "1", "--out", json, "--json"],
-                                       environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path])
+            let r = try LisaBinary.run(
+                [
+                    "eval", TestPaths.gemma, "--task", task, "--data", Self.data.path, "--shots", "0",
+                    "--threads", "1", "--out", json, "--json",
+                ],
+                environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path])
             #expect(r.status == 0, "\(r.stderr)")
             let result = try JSONDecoder().decode(TaskResult.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
             #expect(result.n == n && Set(result.metrics.keys) == ["acc", "acc_norm"])
@@ -115,7 +144,9 @@ import TestSupport
                 let ll = try scorer.logLikelihoods(pairs).map(\.logProb)
                 let got = try #require(d.logLikelihoods)
                 #expect(got.count == ll.count)
-                for (a, b) in zip(got, ll) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(task) doc \(d.index): \(a) vs \(b)") }
+                for (a, b) in zip(got, ll) {
+                    #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(task) doc \(d.index): \(a) vs \(b)")
+                }
                 let argmax = ll.indices.max { ll[$0] < ll[$1] || (ll[$0] == ll[$1] && $0 > $1) }!
                 #expect(d.scores["acc"] == (argmax == d.gold ? 1 : 0))
             }

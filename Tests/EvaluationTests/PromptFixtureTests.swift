@@ -9,20 +9,26 @@ import TestSupport
 /// per-record Swift decoders and the `{field|filter}` templates), with `LISA_WRITE_PROMPT_FIXTURES=1`:
 /// the full requests of the first documents of a run, a digest of the first 200 and (0-shot) of all.
 @Suite struct PromptFixtureTests {
-    static let tasks = ["arc_easy", "boolq", "gsm8k", "hellaswag", "lambada", "mmlu", "nq_open", "openbookqa", "piqa", "triviaqa"]
+    static let tasks = [
+        "arc_easy", "boolq", "gsm8k", "hellaswag", "lambada", "mmlu", "nq_open", "openbookqa", "piqa", "triviaqa",
+    ]
     static let folder = TestPaths.fixtures.appendingPathComponent("task-prompts")
 
     /// One request as plain JSON values, the same before and after issue 19.
     static func encode(_ r: EvalRequest, index: Int) -> [String: Any] {
         switch r {
         case let .multipleChoice(context, continuations, lengths, gold):
-            return ["doc": index, "kind": "multiple_choice", "context": context, "continuations": continuations,
-                    "choiceLengths": lengths, "gold": gold]
+            return [
+                "doc": index, "kind": "multiple_choice", "context": context, "continuations": continuations,
+                "choiceLengths": lengths, "gold": gold,
+            ]
         case let .loglikelihood(context, continuation):
             return ["doc": index, "kind": "loglikelihood", "context": context, "continuation": continuation]
         case let .generation(context, until, maxTokens, references):
-            return ["doc": index, "kind": "generation", "context": context, "until": until, "maxTokens": maxTokens,
-                    "references": references]
+            return [
+                "doc": index, "kind": "generation", "context": context, "until": until, "maxTokens": maxTokens,
+                "references": references,
+            ]
         default:
             return ["doc": index, "kind": "other"]
         }
@@ -50,18 +56,24 @@ import TestSupport
         var out: [String: Any] = ["task": name]
         for shots in Set([0, t.spec.defaultShots]).sorted() {
             let all = try requests(t, shots: shots, n: 200)
-            var entry: [String: Any] = ["first": all.prefix(shots == 0 ? 4 : 2).map { $0 }, "digest200": digest(all), "n": all.count]
+            var entry: [String: Any] = [
+                "first": all.prefix(shots == 0 ? 4 : 2).map { $0 }, "digest200": digest(all), "n": all.count,
+            ]
             if shots == 0 { entry["digestAll"] = digest(try requests(t, shots: 0, n: t.records.count)) }
             out["shots\(shots)"] = entry
         }
         return out
     }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["LISA_WRITE_PROMPT_FIXTURES"] == "1", "writes the fixtures only on request"))
+    @Test(
+        .enabled(
+            if: ProcessInfo.processInfo.environment["LISA_WRITE_PROMPT_FIXTURES"] == "1",
+            "writes the fixtures only on request"))
     func writeFixtures() throws {
         try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
         for name in Self.tasks {
-            let data = try JSONSerialization.data(withJSONObject: try Self.snapshot(name), options: [.sortedKeys, .prettyPrinted])
+            let data = try JSONSerialization.data(
+                withJSONObject: try Self.snapshot(name), options: [.sortedKeys, .prettyPrinted])
             try data.write(to: Self.folder.appendingPathComponent("\(name).json"))
         }
     }
@@ -79,9 +91,12 @@ import TestSupport
             let ef = try #require(e["first"] as? [String]), nf = try #require(n["first"] as? [String])
             for (a, b) in zip(ef, nf) { #expect(a == b, "\(name) \(key)") }
             #expect(ef.count == nf.count)
-            #expect(e["digest200"] as? String == n["digest200"] as? String, "\(name) \(key): the first 200 requests differ")
+            #expect(
+                e["digest200"] as? String == n["digest200"] as? String, "\(name) \(key): the first 200 requests differ")
             #expect(e["n"] as? Int == n["n"] as? Int)
-            #expect(e["digestAll"] as? String == n["digestAll"] as? String, "\(name) \(key): the requests of all documents differ")
+            #expect(
+                e["digestAll"] as? String == n["digestAll"] as? String,
+                "\(name) \(key): the requests of all documents differ")
         }
     }
 }

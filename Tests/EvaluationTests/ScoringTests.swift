@@ -20,8 +20,11 @@ import TestSupport
     @Test(.needsGemma) func summedLogProbEqualsPerTokenNegLogProb() throws {
         let m = try Self.loaded.get()
         let s = ContextScorer(model: m)
-        let (c, a) = s.encodePair(context: "Question: How do I boil an egg?\nAnswer:", continuation: " Put it in boiling water for eight minutes.")
-        let (_, b) = s.encodePair(context: "Question: How do I boil an egg?\nAnswer:", continuation: " Put it in the freezer overnight.")
+        let (c, a) = s.encodePair(
+            context: "Question: How do I boil an egg?\nAnswer:",
+            continuation: " Put it in boiling water for eight minutes.")
+        let (_, b) = s.encodePair(
+            context: "Question: How do I boil an egg?\nAnswer:", continuation: " Put it in the freezer overnight.")
         #expect(c.first == m.tokenizer.bosID && a.count > 3)
         let ra = try reference(m, c, a), rb = try reference(m, c, b)
         // Order A, B, A: the second A reuses the cached context; sums agree to float rounding.
@@ -30,7 +33,7 @@ import TestSupport
         let la2 = try s.logLikelihood(context: c, continuation: a).logProb
         print("summed log-prob A \(la) (reference \(ra)), B \(lb) (reference \(rb))")
         #expect(abs(la - ra) < 1e-3 && abs(lb - rb) < 1e-3 && abs(la2 - la) < 1e-3)
-        #expect(la < lb)   // the shorter continuation has the larger sum: why acc_norm divides by length
+        #expect(la < lb)  // the shorter continuation has the larger sum: why acc_norm divides by length
     }
 
     @Test(.needsGemma) func encodePairMovesTrailingSpaceAndSplitsTheJointEncoding() throws {

@@ -11,9 +11,10 @@ import TestSupport
     @Test func lossIsHundredTimesRelativeDrop() throws {
         #expect(performanceLoss(base: 0.5, score: 0.25) == 50)
         #expect(abs(try #require(performanceLoss(base: 0.8, score: 0.5)) - 37.5) < 1e-12)
-        #expect(performanceLoss(base: 0.4, score: 0.5).map { abs($0 + 25) < 1e-12 } == true)     // DS better: negative loss
-        #expect(performanceLoss(base: 0, score: 0.1) == nil)                                      // undefined, not a crash
-        #expect(performanceLoss(base: 20, score: 30, lowerIsBetter: true) == 50)                  // perplexity rises 50 %
+        // DS better: negative loss
+        #expect(performanceLoss(base: 0.4, score: 0.5).map { abs($0 + 25) < 1e-12 } == true)
+        #expect(performanceLoss(base: 0, score: 0.1) == nil)  // undefined, not a crash
+        #expect(performanceLoss(base: 20, score: 30, lowerIsBetter: true) == 50)  // perplexity rises 50 %
     }
 
     @Test func levelsUseTheStatedBoundaries() {
@@ -28,10 +29,12 @@ import TestSupport
     }
 
     @Test func tableIsOrderedByLossWithLevels() {
-        let rows = [Table9Row(task: "gsm8k", metric: "exact_match", n: 10, base: 0.25, score: 0),      // 100 → high
-                    Table9Row(task: "piqa", metric: "acc_norm", n: 40, base: 0.5, score: 0.375),        // 25 → low
-                    Table9Row(task: "boolq", metric: "acc", n: 40, base: 0.5, score: 0.25),             // 50 → moderate
-                    Table9Row(task: "nq_open", metric: "exact_match", n: 10, base: 0, score: 0)]         // undefined
+        let rows = [
+            Table9Row(task: "gsm8k", metric: "exact_match", n: 10, base: 0.25, score: 0),  // 100 → high
+            Table9Row(task: "piqa", metric: "acc_norm", n: 40, base: 0.5, score: 0.375),  // 25 → low
+            Table9Row(task: "boolq", metric: "acc", n: 40, base: 0.5, score: 0.25),  // 50 → moderate
+            Table9Row(task: "nq_open", metric: "exact_match", n: 10, base: 0, score: 0),
+        ]  // undefined
         #expect(rows.map(\.level) == [.high, .low, .moderate, nil])
         let md = table9Markdown(rows, configLabel: "DS (10)").split(separator: "\n").map(String.init)
         #expect(md[0] == "| task | metric | n | base | DS (10) | Perf. Loss % | level |")
@@ -43,11 +46,14 @@ import TestSupport
 
     /// FIGURES.md C8 / issue 17 item 6: BoolQ's score beside its majority-class rate; LAMBADA is not levelled.
     @Test func boolqShowsItsMajorityClassAndLambadaHasNoLevel() {
-        let rows = [Table9Row(task: "boolq", metric: "acc", n: 3270, base: 0.6159, score: 0.62, majorityRate: 0.6217),
-                    Table9Row(task: "lambada", metric: "perplexity", n: 200, base: 20.0, score: 30.0)]
-        #expect(rows[1].loss == 50 && rows[1].level == nil)   // 100 × (30 − 20)/20, lower is better
+        let rows = [
+            Table9Row(task: "boolq", metric: "acc", n: 3270, base: 0.6159, score: 0.62, majorityRate: 0.6217),
+            Table9Row(task: "lambada", metric: "perplexity", n: 200, base: 20.0, score: 30.0),
+        ]
+        #expect(rows[1].loss == 50 && rows[1].level == nil)  // 100 × (30 − 20)/20, lower is better
         let md = table9Markdown(rows, configLabel: "DS (10)").split(separator: "\n").map(String.init)
-        #expect(md[2] == "| boolq | acc | 3270 | 61.59 (majority class 62.2) | 62.00 | -0.7 | low (green) |", "\(md[2])")
+        #expect(
+            md[2] == "| boolq | acc | 3270 | 61.59 (majority class 62.2) | 62.00 | -0.7 | low (green) |", "\(md[2])")
         #expect(md[3] == "| lambada | perplexity | 200 | 20.00 | 30.00 | 50.0 | – (reported apart) |", "\(md[3])")
     }
 }
@@ -55,21 +61,25 @@ import TestSupport
 @Suite struct RecommenderRuleTests {
     /// 18 layers, baseline 0.6, every pair fully robust (DS = baseline).
     func flatSweep() -> SensitivityResult {
-        let pairs = LayerPair.sweep(nLayers: 18).map { PairScore(pair: $0, ds: 0.6, dsStandardError: 0, uniform: 0.5, uniformStandardError: 0) }
-        return SensitivityResult(task: "piqa", metric: "acc_norm", shots: 0, n: 30, seed: 1, nLayers: 18, baseline: 0.6,
-                                 baselineStandardError: 0, pairs: pairs, seconds: 0)
+        let pairs = LayerPair.sweep(nLayers: 18).map {
+            PairScore(pair: $0, ds: 0.6, dsStandardError: 0, uniform: 0.5, uniformStandardError: 0)
+        }
+        return SensitivityResult(
+            task: "piqa", metric: "acc_norm", shots: 0, n: 30, seed: 1, nLayers: 18, baseline: 0.6,
+            baselineStandardError: 0, pairs: pairs, seconds: 0)
     }
     let flat = Array(repeating: false, count: 18)
 
     @Test func jsdRuleExcludesALayerThatDiffersFromItsFrontLayer() throws {
         // Layer 14's S1 JSD to layer 13 is 0.15 > 0.1; every other adjacent pair 0.02.
         var adjacent = Array(repeating: 0.02, count: 17)
-        adjacent[13] = 0.15                                   // pair (13, 14)
+        adjacent[13] = 0.15  // pair (13, 14)
         let jsd = Recommender.jsdToFront(adjacent: adjacent)
         #expect(jsd.count == 18 && jsd[14] == 0.15 && jsd[13] == 0.02)
         let without = Recommender(target: 4).recommend(flatSweep(), isSliding: flat, modelSHA256: "x", arch: "llama")
         #expect(without.shared.map(\.index) == [13, 14, 15, 16])
-        let c = Recommender(target: 4, jsdToFront: jsd).recommend(flatSweep(), isSliding: flat, modelSHA256: "x", arch: "llama")
+        let c = Recommender(target: 4, jsdToFront: jsd).recommend(
+            flatSweep(), isSliding: flat, modelSHA256: "x", arch: "llama")
         // The run from the top stops at 14 (16, 15); the rhythm below it: 14 gap (excluded anyway), 13 and 12 shared.
         #expect(c.shared.map(\.index) == [12, 13, 15, 16])
         #expect(c.layers[14].mode == .standard)

@@ -19,10 +19,11 @@ struct DequantFixture {
         let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         return (root["tensors"] as! [[String: Any]]).map { t in
             // The script writes decimals that survive a Float64 parse, so Float(Double) is exact here.
-            DequantFixture(name: t["name"] as! String, type: t["type"] as! String, count: t["count"] as! Int,
-                           first: (t["first"] as! [NSNumber]).map { Float($0.doubleValue) },
-                           sum: (t["sum"] as! NSNumber).doubleValue, sumsq: (t["sumsq"] as! NSNumber).doubleValue,
-                           bytes: hexBytes(t["hex"] as? String ?? ""))
+            DequantFixture(
+                name: t["name"] as! String, type: t["type"] as! String, count: t["count"] as! Int,
+                first: (t["first"] as! [NSNumber]).map { Float($0.doubleValue) },
+                sum: (t["sum"] as! NSNumber).doubleValue, sumsq: (t["sumsq"] as! NSNumber).doubleValue,
+                bytes: hexBytes(t["hex"] as? String ?? ""))
         }
     }
 

@@ -12,11 +12,17 @@ import TestSupport
             #expect(info.type.name == fx.type)
             #expect(info.elementCount == fx.count)
             let values = try f.dequantize(info)
-            try #require(values.count == fx.count && fx.first.count == min(fx.count, 256),
-                         "\(fx.name): \(values.count) values, \(fx.first.count) in the fixture, \(fx.count) expected")
+            try #require(
+                values.count == fx.count && fx.first.count == min(fx.count, 256),
+                "\(fx.name): \(values.count) values, \(fx.first.count) in the fixture, \(fx.count) expected")
             values.withUnsafeBufferPointer { v in
                 let bad = fx.firstMismatch(v)
-                #expect(bad == nil, "\(fx.name) (\(fx.type)) value \(bad ?? -1): \(bad.map { v[$0] } ?? 0) vs \(bad.map { fx.first[$0] } ?? 0)")
+                #expect(
+                    bad == nil,
+                    Comment(
+                        rawValue: "\(fx.name) (\(fx.type)) value \(bad ?? -1): \(bad.map { v[$0] } ?? 0) vs "
+                            + "\(bad.map { fx.first[$0] } ?? 0)")
+                )
                 let (s, q) = DequantFixture.sums(v)
                 #expect(fx.sumsMatch(s, q), "\(fx.name): sum \(s) vs \(fx.sum), sumsq \(q) vs \(fx.sumsq)")
             }
@@ -48,12 +54,15 @@ import TestSupport
             var out = [Float](repeating: .nan, count: fx.count)
             try fx.bytes.withUnsafeBytes { src in
                 try out.withUnsafeMutableBufferPointer { dst in
-                    try GGUFDequant.dequantize(type: type, src: src.baseAddress!, count: fx.count, dst: dst.baseAddress!)
+                    try GGUFDequant.dequantize(
+                        type: type, src: src.baseAddress!, count: fx.count, dst: dst.baseAddress!)
                 }
             }
             out.withUnsafeBufferPointer { v in
                 let bad = fx.firstMismatch(v)
-                #expect(bad == nil, "\(fx.type) value \(bad ?? -1): \(bad.map { v[$0] } ?? 0) vs \(bad.map { fx.first[$0] } ?? 0)")
+                #expect(
+                    bad == nil,
+                    "\(fx.type) value \(bad ?? -1): \(bad.map { v[$0] } ?? 0) vs \(bad.map { fx.first[$0] } ?? 0)")
             }
         }
     }
@@ -81,7 +90,8 @@ import TestSupport
         #expect(throws: GGUFError.unsupportedDequantization(tensor: "x", type: "IQ2_XXS")) {
             try src.withUnsafeBytes { s in
                 try out.withUnsafeMutableBufferPointer {
-                    try GGUFDequant.dequantize(type: .iq2_xxs, src: s.baseAddress!, count: 256, dst: $0.baseAddress!, name: "x")
+                    try GGUFDequant.dequantize(
+                        type: .iq2_xxs, src: s.baseAddress!, count: 256, dst: $0.baseAddress!, name: "x")
                 }
             }
         }

@@ -32,7 +32,8 @@ import TestSupport
         defer { TinyGGUF.remove(path) }
         let f = try GGUFFile(path: path)
         guard case let .array(.uint8(bytes))? = f.metadata["tiny.blob"] else {
-            Issue.record("tiny.blob is \(String(describing: f.metadata["tiny.blob"]?.typeDescription)), not a [UInt8]"); return
+            Issue.record("tiny.blob is \(String(describing: f.metadata["tiny.blob"]?.typeDescription)), not a [UInt8]");
+            return
         }
         #expect(bytes.count == n && bytes.allSatisfy { $0 == 7 })
         #expect(f.tensors.count == 3)
@@ -50,7 +51,10 @@ import TestSupport
         TinyGGUF.put(rest + 1, at: countAt, in: &bytes)
         let path = try TinyGGUF.write(bytes)
         defer { TinyGGUF.remove(path) }
-        #expect(throws: GGUFError.absurdCount(path: path, field: "element count of 'tiny.blob'", count: rest + 1, offset: countAt)) {
+        #expect(
+            throws: GGUFError.absurdCount(
+                path: path, field: "element count of 'tiny.blob'", count: rest + 1, offset: countAt)
+        ) {
             try GGUFFile(path: path)
         }
     }
@@ -63,7 +67,10 @@ import TestSupport
         TinyGGUF.put(tooMany, at: at, in: &bytes)
         let path = try TinyGGUF.write(bytes)
         defer { TinyGGUF.remove(path) }
-        #expect(throws: GGUFError.absurdCount(path: path, field: "element count of 'tiny.nested'", count: tooMany, offset: at)) {
+        #expect(
+            throws: GGUFError.absurdCount(
+                path: path, field: "element count of 'tiny.nested'", count: tooMany, offset: at)
+        ) {
             try GGUFFile(path: path)
         }
     }
@@ -79,8 +86,13 @@ import TestSupport
         let f = try GGUFFile(path: path)
         #expect(try GGUFWriter(copying: f).bytes() == bytes)
         #expect(try f.floats("tiny.f") == [1.5, -2])
-        #expect(f.metadata["tiny.nested"] == .array(.array, [.array(.int32, [.int32(1), .int32(2)]), .array(.int32, [.int32(3)])]))
-        #expect(throws: GGUFError.wrongKeyType(path: path, key: "tiny.u64", expected: "an array of integers", found: "an array of 1 uint64")) {
+        #expect(
+            f.metadata["tiny.nested"]
+                == .array(.array, [.array(.int32, [.int32(1), .int32(2)]), .array(.int32, [.int32(3)])]))
+        #expect(
+            throws: GGUFError.wrongKeyType(
+                path: path, key: "tiny.u64", expected: "an array of integers", found: "an array of 1 uint64")
+        ) {
             try f.ints("tiny.u64")
         }
     }
@@ -89,9 +101,11 @@ import TestSupport
     @Test func wrongTypedAlignmentIsNamedAsSuch() throws {
         let path = try TinyGGUF.write(try Self.bytesWithStringAlignment())
         defer { TinyGGUF.remove(path) }
-        let expected = GGUFError.wrongKeyType(path: path, key: "general.alignment", expected: "an unsigned integer", found: "a string")
+        let expected = GGUFError.wrongKeyType(
+            path: path, key: "general.alignment", expected: "an unsigned integer", found: "a string")
         #expect(throws: expected) { try GGUFFile(path: path) }
-        #expect(expected.description == "\(path): metadata key 'general.alignment' is a string, not an unsigned integer.")
+        #expect(
+            expected.description == "\(path): metadata key 'general.alignment' is a string, not an unsigned integer.")
     }
 
     /// The tiny file with general.alignment stored as the string "32".
@@ -107,13 +121,22 @@ import TestSupport
         let path = try TinyGGUF.write(try TinyGGUF.bytes())
         defer { TinyGGUF.remove(path) }
         let f = try GGUFFile(path: path)
-        #expect(throws: GGUFError.wrongKeyType(path: path, key: "general.architecture", expected: "an integer", found: "a string")) {
+        #expect(
+            throws: GGUFError.wrongKeyType(
+                path: path, key: "general.architecture", expected: "an integer", found: "a string")
+        ) {
             try f.int("general.architecture")
         }
-        #expect(throws: GGUFError.wrongKeyType(path: path, key: "tiny.scale", expected: "a string", found: "a floating-point number")) {
+        #expect(
+            throws: GGUFError.wrongKeyType(
+                path: path, key: "tiny.scale", expected: "a string", found: "a floating-point number")
+        ) {
             try f.string("tiny.scale")
         }
-        #expect(throws: GGUFError.wrongKeyType(path: path, key: "tiny.block_count", expected: "a bool", found: "an unsigned integer")) {
+        #expect(
+            throws: GGUFError.wrongKeyType(
+                path: path, key: "tiny.block_count", expected: "a bool", found: "an unsigned integer")
+        ) {
             try f.bool("tiny.block_count")
         }
         #expect(try f.optional("tiny.absent", f.int) == nil)
@@ -126,7 +149,10 @@ import TestSupport
         let path = try TinyGGUF.write(try w.bytes())
         defer { TinyGGUF.remove(path) }
         let f = try GGUFFile(path: path)
-        #expect(throws: GGUFError.badValue(path: path, key: "tiny.huge", reason: "is 18446744073709551615, too large for an integer")) {
+        #expect(
+            throws: GGUFError.badValue(
+                path: path, key: "tiny.huge", reason: "is 18446744073709551615, too large for an integer")
+        ) {
             try f.int("tiny.huge")
         }
     }
@@ -135,7 +161,7 @@ import TestSupport
     @Test func overlappingTensorDataIsRefused() throws {
         var bytes = try TinyGGUF.bytes()
         let wc = TinyGGUF.after("wc", in: bytes)
-        TinyGGUF.put(UInt64(32), at: wc + 4 + 2 * 8 + 4, in: &bytes)   // wa holds 68 bytes from offset 0
+        TinyGGUF.put(UInt64(32), at: wc + 4 + 2 * 8 + 4, in: &bytes)  // wa holds 68 bytes from offset 0
         let path = try TinyGGUF.write(bytes)
         defer { TinyGGUF.remove(path) }
         let expected = GGUFError.overlappingTensors(path: path, first: "wa", second: "wc")

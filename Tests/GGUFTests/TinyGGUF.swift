@@ -26,11 +26,16 @@ enum TinyGGUF {
     }
 
     static func writer() throws -> GGUFWriter {
-        GGUFWriter(metadata: metadata, tensors: [
-            .init(name: "wa", dims: [32, 2], type: .q8_0, data: try GGUFWriter.quantize(weights(64, seed: 1), to: .q8_0)),
-            .init(name: "wb", dims: [4], type: .f32, data: try GGUFWriter.quantize(weights(4, seed: 2), to: .f32)),
-            .init(name: "wc", dims: [8, 2], type: .f16, data: try GGUFWriter.quantize(weights(16, seed: 3), to: .f16)),
-        ])
+        GGUFWriter(
+            metadata: metadata,
+            tensors: [
+                .init(
+                    name: "wa", dims: [32, 2], type: .q8_0,
+                    data: try GGUFWriter.quantize(weights(64, seed: 1), to: .q8_0)),
+                .init(name: "wb", dims: [4], type: .f32, data: try GGUFWriter.quantize(weights(4, seed: 2), to: .f32)),
+                .init(
+                    name: "wc", dims: [8, 2], type: .f16, data: try GGUFWriter.quantize(weights(16, seed: 3), to: .f16)),
+            ])
     }
 
     static func bytes() throws -> [UInt8] { try writer().bytes() }

@@ -14,7 +14,7 @@ import TestSupport
         #expect(f.metadataOrder.map(\.key) == TinyGGUF.metadata.map(\.key))
         #expect(f.metadataOrder.map(\.value) == TinyGGUF.metadata.map(\.value))
         #expect(f.tensors.map(\.name) == ["wa", "wb", "wc"])
-        #expect(f.tensors.map(\.offset) == [0, 96, 128])       // 68 bytes padded to 96, 16 padded to 32
+        #expect(f.tensors.map(\.offset) == [0, 96, 128])  // 68 bytes padded to 96, 16 padded to 32
         #expect(try f.dequantize("wb") == TinyGGUF.weights(4, seed: 2))
         #expect(try f.strings("tiny.names") == ["a", "bc"])
     }
@@ -89,24 +89,36 @@ import TestSupport
     @Test func refusesWhatCouldNotBeReadBack() throws {
         var w = try TinyGGUF.writer()
         w.metadata.append(("tiny.mixed", .array(.int32, [.int32(1), .string("x")])))
-        #expect(throws: GGUFError.writeFailed(path: "<memory>", reason: "metadata key 'tiny.mixed' holds an array of int32 with a string item")) {
+        #expect(
+            throws: GGUFError.writeFailed(
+                path: "<memory>", reason: "metadata key 'tiny.mixed' holds an array of int32 with a string item")
+        ) {
             try w.bytes()
         }
         w = try TinyGGUF.writer()
         w.metadata.append(("tiny.scale", .float32(1)))
-        #expect(throws: GGUFError.duplicate(path: "<memory>", what: "metadata key", name: "tiny.scale")) { try w.bytes() }
+        #expect(throws: GGUFError.duplicate(path: "<memory>", what: "metadata key", name: "tiny.scale")) {
+            try w.bytes()
+        }
         w = try TinyGGUF.writer()
         w.tensors[1].dims = [4, 1, 1, 1, 1]
-        #expect(throws: GGUFError.badDimensions(path: "<memory>", tensor: "wb", reason: "dims [4, 1, 1, 1, 1] (1 to 4 dimensions, each at least 1)")) {
+        #expect(
+            throws: GGUFError.badDimensions(
+                path: "<memory>", tensor: "wb", reason: "dims [4, 1, 1, 1, 1] (1 to 4 dimensions, each at least 1)")
+        ) {
             try w.bytes()
         }
         w = try TinyGGUF.writer()
         w.tensors[1].data.removeLast()
-        #expect(throws: GGUFError.writeFailed(path: "<memory>", reason: "tensor 'wb' has 15 bytes of data, expected 16")) { try w.bytes() }
+        #expect(
+            throws: GGUFError.writeFailed(path: "<memory>", reason: "tensor 'wb' has 15 bytes of data, expected 16")
+        ) { try w.bytes() }
     }
 
     @Test func unsupportedQuantizationThrows() {
-        #expect(throws: GGUFError.quantizationUnsupported(type: "Q4_K")) { try GGUFWriter.quantize([Float](repeating: 0, count: 256), to: .q4_K) }
+        #expect(throws: GGUFError.quantizationUnsupported(type: "Q4_K")) {
+            try GGUFWriter.quantize([Float](repeating: 0, count: 256), to: .q4_K)
+        }
         #expect(throws: GGUFError.badValueCount(what: "quantizing to Q8_0", count: 31, blockSize: 32)) {
             try GGUFWriter.quantize([Float](repeating: 0, count: 31), to: .q8_0)
         }
@@ -115,7 +127,9 @@ import TestSupport
     func dequantized(_ bytes: [UInt8], _ type: GGMLType, _ n: Int) throws -> [Float] {
         var out = [Float](repeating: .nan, count: n)
         try bytes.withUnsafeBytes { s in
-            try out.withUnsafeMutableBufferPointer { try GGUFDequant.dequantize(type: type, src: s.baseAddress!, count: n, dst: $0.baseAddress!) }
+            try out.withUnsafeMutableBufferPointer {
+                try GGUFDequant.dequantize(type: type, src: s.baseAddress!, count: n, dst: $0.baseAddress!)
+            }
         }
         return out
     }
@@ -128,7 +142,9 @@ import TestSupport
         let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         let q = root["quantize"] as! [String: Any]
         let raw = DequantFixture.hexBytes(q["input"] as! String)
-        let x = raw.withUnsafeBytes { b in (0..<(raw.count / 4)).map { Float(bitPattern: b.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) } }
+        let x = raw.withUnsafeBytes { b in
+            (0..<(raw.count / 4)).map { Float(bitPattern: b.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) }
+        }
         #expect(x.count == 512)
         for out in q["outputs"] as! [[String: Any]] {
             let type = try #require(GGMLType.allCases.first { $0.name == out["type"] as! String })

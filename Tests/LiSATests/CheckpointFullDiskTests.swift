@@ -11,8 +11,10 @@ import Testing
         let model = files.model, corpus = files.corpus
         let out = dir.appendingPathComponent("lisa.safetensors")
         func args(lr: String) -> [String] {
-            ["train", model, "--layers", "2,3", "--tokens", String(8 * 2 * 16), "--seq-len", "16", "--batch", "2",
-             "--lr", lr, "--rank", "4", "--corpus", corpus, "--threads", "1", "--out", out.path]
+            [
+                "train", model, "--layers", "2,3", "--tokens", String(8 * 2 * 16), "--seq-len", "16", "--batch", "2",
+                "--lr", lr, "--rank", "4", "--corpus", corpus, "--threads", "1", "--out", out.path,
+            ]
         }
         let first = try LisaBinary.run(args(lr: "1e-3"))
         #expect(first.status == 0, "\(first.stderr.suffix(400))")
@@ -21,7 +23,9 @@ import Testing
 
         let r = try LisaBinary.run(args(lr: "1e-2"), fileSizeLimitKB: 4)
         #expect(r.status != 0)
-        #expect(r.stderr.contains("\(out.path): cannot write the file: File too large; the previous file is unchanged."), "\(r.stderr.suffix(400))")
+        #expect(
+            r.stderr.contains("\(out.path): cannot write the file: File too large; the previous file is unchanged."),
+            "\(r.stderr.suffix(400))")
         #expect(try Data(contentsOf: out) == previous)
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("safetensors") }
         #expect(left == ["lisa.safetensors"], "a temporary file was left")

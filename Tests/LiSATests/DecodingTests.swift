@@ -34,7 +34,9 @@ enum GemmaModel {
     }
     /// "<bos>The quick brown fox jumps over the lazy dog. It" in Gemma's vocabulary is not needed: any in-vocabulary
     /// ids make a valid prompt; these are fixed so that runs are comparable.
-    static func prompt(_ n: Int, salt: Int = 0) -> [Int] { [2] + (1..<n).map { ($0 * 7919 + 131 * salt + 17) % 30000 + 100 } }
+    static func prompt(_ n: Int, salt: Int = 0) -> [Int] {
+        [2] + (1..<n).map { ($0 * 7919 + 131 * salt + 17) % 30000 + 100 }
+    }
 }
 
 /// Full recompute through the training graph: `lisaAttentionForward` (LiSAAttention.swift) over all positions,
@@ -42,21 +44,30 @@ enum GemmaModel {
 final class TrainingGraphScores: LayerScoreProvider {
     let layers: [Int: LiSALayer]
     init(_ layers: [LiSALayer]) { self.layers = Dictionary(uniqueKeysWithValues: layers.map { ($0.index, $0) }) }
-    func scores(layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int, prevScores: UnsafePointer<Float>, S: Int,
-                into out: UnsafeMutablePointer<Float>) {
+    func scores(
+        layer n: Int, input: UnsafePointer<Float>, T: Int, p0: Int, prevScores: UnsafePointer<Float>, S: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         precondition(p0 == 0 && S == T, "the training graph recomputes whole sequences")
         let L = layers[n]!, acts = LiSAActs(layer: L, T: T)
         lisaAttentionForward(L, input: input, prevScores: prevScores, acts: acts)
         out.update(from: acts.scores.pointer, count: L.heads * T * T)
     }
-    func observe(layer: Int, input: UnsafePointer<Float>, T: Int, p0: Int) { preconditionFailure("no NF in the training graph") }
+    func observe(layer: Int, input: UnsafePointer<Float>, T: Int, p0: Int) {
+        preconditionFailure("no NF in the training graph")
+    }
     func reset() {}
-    var providers: LayerScoreProviders { Dictionary(uniqueKeysWithValues: layers.keys.map { ($0, self as any LayerScoreProvider) }) }
+    var providers: LayerScoreProviders {
+        Dictionary(uniqueKeysWithValues: layers.keys.map { ($0, self as any LayerScoreProvider) })
+    }
 }
 
 /// Max |a − b| elementwise; collections of different lengths record an issue and give infinity.
-func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: SourceLocation = #_sourceLocation)
-    -> Float where A.Element == Float, B.Element == Float {
+func maxAbsDiff<A: Collection, B: Collection>(
+    _ a: A, _ b: B, sourceLocation: SourceLocation = #_sourceLocation
+)
+    -> Float where A.Element == Float, B.Element == Float
+{
     guard a.count == b.count else {
         Issue.record("\(a.count) values compared with \(b.count)", sourceLocation: sourceLocation)
         return .infinity
@@ -73,8 +84,9 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: So
         let model = try GemmaModel.model()
         let layers = try GemmaModel.layers(), rt = try GemmaModel.runtime(layers), graph = TrainingGraphScores(layers)
         let prompt = GemmaModel.prompt(8), n = 64
-        let gen = try model.generate(promptIDs: prompt, tokenizer: nil, options: GenerationOptions(maxTokens: n, stopAtEOS: false),
-                                     scoreProviders: rt.providers)
+        let gen = try model.generate(
+            promptIDs: prompt, tokenizer: nil, options: GenerationOptions(maxTokens: n, stopAtEOS: false),
+            scoreProviders: rt.providers)
         rt.reset()
         let cache = model.makeCache(reserve: prompt.count + n)
         var inc = try model.forward(prompt, cache: cache, scoreProviders: rt.providers)
@@ -88,11 +100,16 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: So
         }
         #expect(rt.layers.allSatisfy { $0.count == prompt.count + n - 1 })
         // the weights are not DS's: the same prompt under DS gives other logits
-        let ds = try model.forward(prompt, cache: model.makeCache(),
-                                   policies: AttentionPolicies(Dictionary(uniqueKeysWithValues: GemmaModel.lisaLayers.map { ($0, .directShare(headMap: nil)) })))
+        let ds = try model.forward(
+            prompt, cache: model.makeCache(),
+            policies: AttentionPolicies(
+                Dictionary(uniqueKeysWithValues: GemmaModel.lisaLayers.map { ($0, .directShare(headMap: nil)) })))
         let lisa = try model.forward(prompt, cache: model.makeCache(), scoreProviders: rt.providers)
         let fromDS = maxAbsDiff(ds.last, lisa.last)
-        print("64 tokens: \(gen.ids.prefix(16))…; max |logit_runtime − logit_training_graph| = \(worst); max |LiSA − DS| = \(fromDS)")
+        print(
+            "64 tokens: \(gen.ids.prefix(16))…; max |logit_runtime − logit_training_graph| = \(worst); max |LiSA − "
+                + "DS| = \(fromDS)"
+        )
         #expect(gen.ids.count == n)
         #expect(gen.ids == full)
         #expect(worst <= 1e-2)
@@ -117,14 +134,18 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: So
         _ = try model.forward(prompt, cache: model.makeCache(), scoreProviders: rt2.providers)
         #expect(first == rt2.layers[0].lowRankKeys)
         // NF needs an empty cache
-        #expect(throws: ModelError.self) { try model.forward([5], cache: cacheNF, scoreProviders: rt.providers, nfPrefill: true) }
+        #expect(throws: ModelError.self) {
+            try model.forward([5], cache: cacheNF, scoreProviders: rt.providers, nfPrefill: true)
+        }
 
         // DS-equivalent init: NF decoding = standard prefill + DS decoding
         let dsInit = try GemmaModel.runtime(try GemmaModel.layers(perturb: 0))
-        let gen = try model.generate(promptIDs: prompt, tokenizer: nil,
-                                     options: GenerationOptions(maxTokens: n, stopAtEOS: false, nfPrefill: true),
-                                     scoreProviders: dsInit.providers)
-        let dsPolicies = AttentionPolicies(Dictionary(uniqueKeysWithValues: GemmaModel.lisaLayers.map { ($0, .directShare(headMap: nil)) }))
+        let gen = try model.generate(
+            promptIDs: prompt, tokenizer: nil,
+            options: GenerationOptions(maxTokens: n, stopAtEOS: false, nfPrefill: true),
+            scoreProviders: dsInit.providers)
+        let dsPolicies = AttentionPolicies(
+            Dictionary(uniqueKeysWithValues: GemmaModel.lisaLayers.map { ($0, .directShare(headMap: nil)) }))
         let cacheRef = model.makeCache(), cacheRT = model.makeCache()
         dsInit.reset()
         var ref = try model.forward(prompt, cache: cacheRef)
@@ -159,7 +180,9 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: So
         for step in 0..<n {
             let next = logits.map { Sampler.argmax($0.last) }
             for b in 0..<B { batchIDs[b].append(next[b]); batchLogits[b].append(Array(logits[b].last)) }
-            if step < n - 1 { logits = try model.forwardBatch(next.map { [$0] }, caches: caches, scoreProviders: providers) }
+            if step < n - 1 {
+                logits = try model.forwardBatch(next.map { [$0] }, caches: caches, scoreProviders: providers)
+            }
         }
         var worst: Float = 0
         for b in 0..<B {
@@ -169,14 +192,19 @@ func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: So
             for step in 0..<n {
                 worst = max(worst, maxAbsDiff(single.last, batchLogits[b][step]))
                 #expect(Sampler.argmax(single.last) == batchIDs[b][step], "sequence \(b), step \(step)")
-                if step < n - 1 { single = try model.forward([batchIDs[b][step]], cache: cache, scoreProviders: lisa ? rt.providers : [:]) }
+                if step < n - 1 {
+                    single = try model.forward(
+                        [batchIDs[b][step]], cache: cache, scoreProviders: lisa ? rt.providers : [:])
+                }
             }
             #expect(cache.bytes == caches[b].bytes)
         }
         print("batch \(B) \(lisa ? "LiSA" : "baseline"): \(batchIDs); max |logit_batch − logit_single| = \(worst)")
         #expect(worst <= 1e-3)
-        #expect(Set(batchIDs).count > 1)   // the sequences really differ
+        #expect(Set(batchIDs).count > 1)  // the sequences really differ
         // unequal lengths are refused with a sentence
-        #expect(throws: ModelError.self) { try model.forwardBatch([[2, 5], [2]], caches: [model.makeCache(), model.makeCache()]) }
+        #expect(throws: ModelError.self) {
+            try model.forwardBatch([[2, 5], [2]], caches: [model.makeCache(), model.makeCache()])
+        }
     }
 }

@@ -17,8 +17,9 @@ struct GradCheckResult {
 
     /// Both checks together: the larger error, the counts summed.
     func merged(_ other: GradCheckResult) -> GradCheckResult {
-        GradCheckResult(worst: max(worst, other.worst), compared: compared + other.compared,
-                        skipped: skipped + other.skipped, kinks: kinks + other.kinks)
+        GradCheckResult(
+            worst: max(worst, other.worst), compared: compared + other.compared,
+            skipped: skipped + other.skipped, kinks: kinks + other.kinks)
     }
 }
 
@@ -27,8 +28,10 @@ struct GradCheckResult {
 /// Why this tolerance: the forward runs in Float32, so the loss carries a round-off of ~1e-7·√N·|y| and
 /// the difference quotient an absolute error of ~1e-5 at ε = 1e-2 (the O(ε²) truncation is ~1e-4 relative);
 /// gradients far below the tensor's own scale are compared against that scale instead of against 0.
-func gradCheck(_ param: FloatBuffer, _ analytic: FloatBuffer, eps: Float = 1e-2, samples: Int = 40,
-               skip: (Int) -> Bool = { _ in false }, loss: () -> Double) -> GradCheckResult {
+func gradCheck(
+    _ param: FloatBuffer, _ analytic: FloatBuffer, eps: Float = 1e-2, samples: Int = 40,
+    skip: (Int) -> Bool = { _ in false }, loss: () -> Double
+) -> GradCheckResult {
     precondition(param.count == analytic.count, "gradCheck: \(param.count) parameters, \(analytic.count) gradients")
     var result = GradCheckResult(), scale = 0.0
     for i in 0..<analytic.count { scale = max(scale, abs(Double(analytic[i]))) }
@@ -71,4 +74,3 @@ func dot(_ x: FloatBuffer, _ c: FloatBuffer) -> Double {
     for i in 0..<x.count where x[i].isFinite { s += Double(x[i]) * Double(c[i]) }
     return s
 }
-

@@ -33,9 +33,12 @@ import Testing
         var rng = GaussianRNG(seed: 3)
         let rows = 4, n = 7
         let x = randomBuffer(rows * n, &rng), c = randomBuffer(rows * n, &rng)
-        x[3] = -.infinity   // a masked entry
+        x[3] = -.infinity  // a masked entry
         let p = FloatBuffer(count: rows * n)
-        func loss() -> Double { p.pointer.update(from: x.pointer, count: x.count); softmaxForward(p.pointer, rows: rows, n: n); return dot(p, c) }
+        func loss() -> Double {
+            p.pointer.update(from: x.pointer, count: x.count); softmaxForward(p.pointer, rows: rows, n: n);
+            return dot(p, c)
+        }
         _ = loss()
         let dx = FloatBuffer(count: rows * n)
         softmaxBackward(p.pointer, dp: c.pointer, dx: dx.pointer, rows: rows, n: n)
@@ -68,7 +71,10 @@ import Testing
         let r = RoPE(dims: dims, base: 10000, neox: true)
         let x = randomBuffer(rows * heads * dims, &rng), c = randomBuffer(rows * heads * dims, &rng)
         let y = FloatBuffer(count: x.count), pos = Array(0..<rows).map { $0 * 3 }
-        func loss() -> Double { y.pointer.update(from: x.pointer, count: x.count); ropeForward(r, y.pointer, rows: rows, heads: heads, positions: pos); return dot(y, c) }
+        func loss() -> Double {
+            y.pointer.update(from: x.pointer, count: x.count);
+            ropeForward(r, y.pointer, rows: rows, heads: heads, positions: pos); return dot(y, c)
+        }
         let dx = FloatBuffer(c.array)
         ropeBackward(r, dx.pointer, rows: rows, heads: heads, positions: pos)
         let check = gradCheck(x, dx, loss: loss)
@@ -79,12 +85,15 @@ import Testing
 
     /// The whole LiSA attention (low-rank Q/K, RoPE, FFN, mask, softmax) with a loss on the probabilities
     /// and, separately, a Huber loss on the scores: gradients of W_LR^Q, W_LR^K, the FFN, A_{n−1} and H.
-    @Test(arguments: [(AlignFFNKind.dl, true, Optional(4)), (.dlSilu, true, nil), (.sl, false, Optional(3)), (.plus, true, nil)])
+    @Test(arguments: [
+        (AlignFFNKind.dl, true, Optional(4)), (.dlSilu, true, nil), (.sl, false, Optional(3)), (.plus, true, nil),
+    ])
     func lisaAttention(kind: AlignFFNKind, useRoPE: Bool, window: Int?) {
         var rng = GaussianRNG(seed: 11)
         let T = 6, h = 4, hkv = 2, d = 10, r = 4
-        let L = LiSALayer(index: 2, source: 1, heads: h, kvHeads: hkv, dim: d, rank: r, window: window, ropeBase: 10000,
-                          ffn: kind, hidden: 12, useRoPE: useRoPE)
+        let L = LiSALayer(
+            index: 2, source: 1, heads: h, kvHeads: hkv, dim: d, rank: r, window: window, ropeBase: 10000,
+            ffn: kind, hidden: 12, useRoPE: useRoPE)
         for t in L.params.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.4 } }
         if kind == .dl {
             // Keep ReLU pre-activations away from their kink (units mostly on or mostly off, both kinds present):
@@ -93,13 +102,16 @@ import Testing
             for u in 0..<b1.count { b1[u] = u % 2 == 0 ? 4 : -4 }
         }
         let input = randomBuffer(T * d, &rng), prev = randomBuffer(h * T * T, &rng, scale: 2)
-        for i in 0..<h { for a in 0..<T { for b in (a + 1)..<max(T, a + 1) { prev[(i * T + a) * T + b] = -.infinity } } }
+        for i in 0..<h {
+            for a in 0..<T { for b in (a + 1)..<max(T, a + 1) { prev[(i * T + a) * T + b] = -.infinity } }
+        }
         let c = randomBuffer(h * T * T, &rng), target = randomBuffer(h * T * T, &rng, scale: 2)
         let acts = LiSAActs(layer: L, T: T)
         for onProbs in [true, false] {
             func loss() -> Double {
                 lisaAttentionForward(L, input: input.pointer, prevScores: prev.pointer, acts: acts)
-                return onProbs ? dot(acts.probs, c) : huberForward(acts.scores.pointer, target.pointer, count: h * T * T).sum
+                return onProbs
+                    ? dot(acts.probs, c) : huberForward(acts.scores.pointer, target.pointer, count: h * T * T).sum
             }
             _ = loss()
             let dScores = FloatBuffer(count: h * T * T)
@@ -109,24 +121,35 @@ import Testing
                 huberBackward(acts.scores.pointer, target.pointer, count: h * T * T, scale: 1, da: dScores.pointer)
             }
             let g = L.params.zeroLike(), dPrev = FloatBuffer(count: h * T * T), dIn = FloatBuffer(count: T * d)
-            lisaAttentionBackward(L, input: input.pointer, prevScores: prev.pointer, acts: acts, dScores: dScores.pointer,
-                                  grads: g, dPrevScores: dPrev.pointer, dInput: dIn.pointer)
+            lisaAttentionBackward(
+                L, input: input.pointer, prevScores: prev.pointer, acts: acts, dScores: dScores.pointer,
+                grads: g, dPrevScores: dPrev.pointer, dInput: dIn.pointer)
             withExtendedLifetime(dScores) {}
             let eps: Float = 1e-2
-            var errs = [("H", gradCheck(input, dIn, eps: eps, loss: loss)),
-                        ("A_prev", gradCheck(prev, dPrev, eps: eps, samples: 80, skip: { !prev[$0].isFinite }, loss: loss))]
+            var errs = [
+                ("H", gradCheck(input, dIn, eps: eps, loss: loss)),
+                ("A_prev", gradCheck(prev, dPrev, eps: eps, samples: 80, skip: { !prev[$0].isFinite }, loss: loss)),
+            ]
             #expect(L.params.tensors.count == g.tensors.count)
-            for (t, gt) in zip(L.params.tensors, g.tensors) { errs.append((t.name, gradCheck(t.buffer, gt.buffer, eps: eps, loss: loss))) }
+            for (t, gt) in zip(L.params.tensors, g.tensors) {
+                errs.append((t.name, gradCheck(t.buffer, gt.buffer, eps: eps, loss: loss)))
+            }
             let worst = errs.map(\.1.worst).max()!
-            print("  per tensor: " + errs.map { "\($0.0) \(String(format: "%.1e", $0.1.worst)) (\($0.1.compared))" }
-                .joined(separator: ", "))
+            print(
+                "  per tensor: "
+                    + errs.map { "\($0.0) \(String(format: "%.1e", $0.1.worst)) (\($0.1.compared))" }
+                    .joined(separator: ", "))
             // Every tensor is checked on some coordinates, and all of them together on nearly all sampled ones
             // (H 60, A_prev 84, W_LR^Q and W_LR^K 40 each, then the FFN's tensors).
             for (name, r) in errs { #expect(r.compared > 0, "\(name): no coordinate compared (\(r.kinks) at kinks)") }
             let minimum: [AlignFFNKind: Int] = [.dl: 320, .dlSilu: 320, .sl: 250, .plus: 220]
             let compared = errs.map(\.1.compared).reduce(0, +)
             #expect(compared >= minimum[kind]!, "compared only \(compared) coordinates")
-            print("gradcheck lisaAttention \(kind.rawValue) rope=\(useRoPE) window=\(window.map(String.init) ?? "none") loss=\(onProbs ? "probs" : "huber"): max rel err \(worst)")
+            print(
+                "gradcheck lisaAttention \(kind.rawValue) rope=\(useRoPE) "
+                    + "window=\(window.map(String.init) ?? "none") loss=\(onProbs ? "probs" : "huber"): max rel err "
+                    + "\(worst)"
+            )
             // End to end, the Huber loss's second derivative jumps at |e| = δ (an O(ε) error in the quotient): 2e-2.
             #expect(worst < 2e-2)
         }
@@ -135,18 +158,21 @@ import Testing
     @Test func attentionOutput() {
         var rng = GaussianRNG(seed: 13)
         let T = 5, h = 4, hkv = 2, hd = 3, d = 7
-        let probs = randomBuffer(h * T * T, &rng), v = randomBuffer(T * hkv * hd, &rng), wo = randomBuffer(d * h * hd, &rng)
+        let probs = randomBuffer(h * T * T, &rng), v = randomBuffer(T * hkv * hd, &rng),
+            wo = randomBuffer(d * h * hd, &rng)
         let c = randomBuffer(T * d, &rng)
         let ctx = FloatBuffer(count: T * h * hd), out = FloatBuffer(count: T * d)
         func loss() -> Double {
-            attentionOutputForward(probs: probs.pointer, v: v.pointer, wo: wo.pointer, ctx: ctx.pointer, out: out.pointer,
-                                   T: T, heads: h, kvHeads: hkv, headDim: hd, dim: d)
+            attentionOutputForward(
+                probs: probs.pointer, v: v.pointer, wo: wo.pointer, ctx: ctx.pointer, out: out.pointer,
+                T: T, heads: h, kvHeads: hkv, headDim: hd, dim: d)
             return dot(out, c)
         }
         _ = loss()
         let dP = FloatBuffer(count: h * T * T), dV = FloatBuffer(count: T * hkv * hd)
-        attentionOutputBackward(probs: probs.pointer, v: v.pointer, wo: wo.pointer, dOut: c.pointer, dProbs: dP.pointer, dV: dV.pointer,
-                                T: T, heads: h, kvHeads: hkv, headDim: hd, dim: d)
+        attentionOutputBackward(
+            probs: probs.pointer, v: v.pointer, wo: wo.pointer, dOut: c.pointer, dProbs: dP.pointer, dV: dV.pointer,
+            T: T, heads: h, kvHeads: hkv, headDim: hd, dim: d)
         let r = gradCheck(probs, dP, loss: loss).merged(gradCheck(v, dV, loss: loss))
         print("gradcheck attentionOutput: max rel err \(r.worst) over \(r.compared) coordinates")
         #expect(r.worst < Self.tolerance)

@@ -11,13 +11,17 @@ import Testing
 /// Directional derivative along the analytic gradient u = g/|g| (all tensors at once): the central difference
 /// (L(θ+εu) − L(θ−εu))/2ε must equal |g|. Moving every coordinate at once gives a difference far above the
 /// Float32 round-off of a whole-network loss, which per-coordinate quotients (gradients ~1e-3) are not.
-func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Float = 1e-2, loss: () -> Double) -> Double {
-    precondition(params.count == grads.count && zip(params, grads).allSatisfy { $0.count == $1.count },
-                 "directionalCheck: parameters and gradients differ in shape")
+func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Float = 1e-2, loss: () -> Double) -> Double
+{
+    precondition(
+        params.count == grads.count && zip(params, grads).allSatisfy { $0.count == $1.count },
+        "directionalCheck: parameters and gradients differ in shape")
     var sq = 0.0
     for g in grads { for i in 0..<g.count { sq += Double(g[i]) * Double(g[i]) } }
     let norm = sq.squareRoot()
-    func shift(_ s: Float) { for (p, g) in zip(params, grads) { for i in 0..<p.count { p[i] += s * g[i] / Float(norm) } } }
+    func shift(_ s: Float) {
+        for (p, g) in zip(params, grads) { for i in 0..<p.count { p[i] += s * g[i] / Float(norm) } }
+    }
     let saved = params.map(\.array)
     shift(eps); let lp = loss()
     for (p, v) in zip(params, saved) { for i in 0..<p.count { p[i] = v[i] } }
@@ -40,7 +44,9 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         let rows = 3, n = 16
         let x = randomBuffer(rows * n, &rng), w = randomBuffer(n, &rng), c = randomBuffer(rows * n, &rng)
         let y = FloatBuffer(count: rows * n)
-        func loss() -> Double { Kernels.rmsNorm(x.pointer, w.pointer, y.pointer, rows: rows, n: n, eps: 1e-6); return dot(y, c) }
+        func loss() -> Double {
+            Kernels.rmsNorm(x.pointer, w.pointer, y.pointer, rows: rows, n: n, eps: 1e-6); return dot(y, c)
+        }
         let dx = FloatBuffer(count: rows * n)
         rmsNormBackward(x.pointer, w.pointer, dy: c.pointer, dx: dx.pointer, rows: rows, n: n, eps: 1e-6)
         let r = gradCheck(x, dx, samples: 48, loss: loss)
@@ -60,7 +66,8 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
             Kernels.gatedActivation(a.pointer, u.pointer, count: n, gelu: gelu); return dot(a, c)
         }
         let dg = FloatBuffer(count: n), du = FloatBuffer(count: n)
-        gatedActivationBackward(gate: g.pointer, up: u.pointer, da: c.pointer, dGate: dg.pointer, dUp: du.pointer, count: n, gelu: gelu)
+        gatedActivationBackward(
+            gate: g.pointer, up: u.pointer, da: c.pointer, dGate: dg.pointer, dUp: du.pointer, count: n, gelu: gelu)
         let r = gradCheck(g, dg, samples: n, loss: loss).merged(gradCheck(u, du, samples: n, loss: loss))
         print("gradcheck gated \(gelu ? "gelu-tanh" : "silu"): max rel err \(r.worst) over \(r.compared) coordinates")
         #expect(r.worst < Self.tolerance)
@@ -70,7 +77,9 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
     @Test func crossEntropy() {
         // hand-computed: logits [0, ln 3] with target 1 → p = [1/4, 3/4], loss = ln(4/3), grad = [1/4, −1/4]
         var l: [Float] = [0, Float(log(3.0))]
-        let loss = l.withUnsafeMutableBufferPointer { crossEntropyForwardBackward($0.baseAddress!, targets: [1], vocab: 2) }
+        let loss = l.withUnsafeMutableBufferPointer {
+            crossEntropyForwardBackward($0.baseAddress!, targets: [1], vocab: 2)
+        }
         #expect(abs(loss - log(4.0 / 3)) < 1e-6)
         #expect(abs(l[0] - 0.25) < 1e-6 && abs(l[1] + 0.25) < 1e-6)
         var rng = GaussianRNG(seed: 13)
@@ -110,7 +119,9 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         try g.forward(Self.tokens)
         var worst: Float = 0, scale: Float = 0
         try #require(g.logits.count == ref.values.count, "\(arch): \(g.logits.count) logits vs \(ref.values.count)")
-        for i in 0..<ref.values.count { worst = max(worst, abs(ref.values[i] - g.logits[i])); scale = max(scale, abs(ref.values[i])) }
+        for i in 0..<ref.values.count {
+            worst = max(worst, abs(ref.values[i] - g.logits[i])); scale = max(scale, abs(ref.values[i]))
+        }
         print("graph vs forward (\(arch)): max |Δlogit| \(worst) of max |logit| \(scale)")
         #expect(worst == 0)
     }
@@ -124,9 +135,11 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         let m = try Self.model(arch, dir)
         var lisa: [Int: LiSALayer] = [:]
         for n in layers {
-            let L = LiSALayer(index: n, source: n - 1, config: m.config, rank: 4, ffn: .dlSilu, hidden: 16)   // smooth FFN: ReLU kinks over ~300 rows defeat finite differences
+            // smooth FFN: ReLU kinks over ~300 rows defeat finite differences
+            let L = LiSALayer(index: n, source: n - 1, config: m.config, rank: 4, ffn: .dlSilu, hidden: 16)
             L.params.initialize(seed: UInt64(n))
-            var rng = GaussianRNG(seed: 100 + UInt64(n))   // move away from the DS-equivalent init and its ReLU kinks at 0
+            // move away from the DS-equivalent init and its ReLU kinks at 0
+            var rng = GaussianRNG(seed: 100 + UInt64(n))
             for t in L.params.tensors { for i in 0..<t.buffer.count { t.buffer[i] += rng.next() * 0.1 } }
             lisa[n] = L
         }
@@ -142,7 +155,8 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
                 let (s, count) = huberForward(a.pointer, t.pointer, count: a.count)
                 kd += s / Double(count) / Double(layers.count)
                 let g = FloatBuffer(count: a.count)
-                huberBackward(a.pointer, t.pointer, count: a.count, scale: beta / Float(count * layers.count), da: g.pointer)
+                huberBackward(
+                    a.pointer, t.pointer, count: a.count, scale: beta / Float(count * layers.count), da: g.pointer)
                 scoreGrads[n] = g
             }
             if let grads { graph.backward(lmScale: 1 - beta, scoreGrads: scoreGrads, grads: grads) }
@@ -162,7 +176,8 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         }
         #expect(all.worst < Self.coordinateTolerance)
         #expect(all.compared >= 90, "compared only \(all.compared) coordinates (\(all.kinks) at kinks)")
-        let params = layers.flatMap { lisa[$0]!.params.tensors.map(\.buffer) }, gs = layers.flatMap { grads.lisa[$0]!.tensors.map(\.buffer) }
+        let params = layers.flatMap { lisa[$0]!.params.tensors.map(\.buffer) },
+            gs = layers.flatMap { grads.lisa[$0]!.tensors.map(\.buffer) }
         let directional = directionalCheck(params, gs) { try! loss(grads: nil) }
         print("directional joint \(arch): rel err \(directional)")
         #expect(directional < Self.tolerance)
@@ -176,7 +191,8 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         let c = m.config, n = 2
         let lora = LayerLoRA(rank: 2, dim: c.nEmbd, kvDim: c.kvDim, qDim: c.qDim, ffn: c.nFF)
         var rng = GaussianRNG(seed: 21)
-        for t in lora.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.1 } }   // B ≠ 0, so A gets a gradient
+        // B ≠ 0, so A gets a gradient
+        for t in lora.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.1 } }
         let graph = TrainingGraph(model: m, modules: TrainingModules(ds: [n], lora: [n: lora]))
         func loss(grads: ModuleGrads?) throws -> Double {
             try graph.forward(Self.tokens)
@@ -196,7 +212,9 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         }
         #expect(all.worst < Self.coordinateTolerance)
         #expect(all.compared >= 60, "compared only \(all.compared) coordinates (\(all.kinks) at kinks)")
-        let directional = directionalCheck(lora.tensors.map(\.buffer), grads.lora[n]!.tensors.map(\.buffer)) { try! loss(grads: nil) }
+        let directional = directionalCheck(lora.tensors.map(\.buffer), grads.lora[n]!.tensors.map(\.buffer)) {
+            try! loss(grads: nil)
+        }
         print("directional DS_LoRA \(arch): rel err \(directional)")
         #expect(directional < Self.tolerance)
     }

@@ -14,7 +14,9 @@ import Testing
         let dir = try TestPaths.tempDir("lisa-plan"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try RuntimeTests.model("gemma3", dir)
         let c = model.config, lisa = [2, 3, 4], r = 4, B = 2
-        let proto = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: c.nLayers), layers: RuntimeTests.layers(lisa, model: model))
+        let proto = LiSARuntime(
+            sharing: SharingConfig(lisaLayers: lisa, nLayers: c.nLayers),
+            layers: RuntimeTests.layers(lisa, model: model))
         let plan = MemoryPlan(model: model, lisa: proto), basePlan = MemoryPlan(model: model)
         let prompts = [RuntimeTests.tokens, RuntimeTests.tokens.map { ($0 + 5) % c.vocabSize }]
         let rts = (0..<B).map { _ in proto.replica() }
@@ -35,14 +37,18 @@ import Testing
             }
             #expect(rep.totalBytes == plan.cacheBytes(positions: S))
             #expect(base.totalBytes == basePlan.cacheBytes(positions: S))
-            #expect(base.totalBytes - rep.totalBytes
-                    == MemoryReport.kCacheSaving(lisaLayers: 3, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: S))
+            #expect(
+                base.totalBytes - rep.totalBytes
+                    == MemoryReport.kCacheSaving(
+                        lisaLayers: 3, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: S))
         }
         // the weights: the GGUF's tensors in Float32 (tied LM head counted once) + the LiSA parameters
         let d = c.nEmbd
-        let perLayer = 2 * d + c.qDim * d + 2 * c.kvDim * d + d * c.qDim + 3 * c.nFF * d
+        let perLayer =
+            2 * d + c.qDim * d + 2 * c.kvDim * d + d * c.qDim + 3 * c.nFF * d
             + (c.hasQKNorm ? 2 * c.headDim : 0) + (c.hasPostNorms ? 2 * d : 0)
-        let lisaParams = lisa.count * (c.nHeads * r * d + c.nKVHeads * r * d + 32 * 2 * c.nHeads + 32 + c.nHeads * 32 + c.nHeads)
+        let lisaParams =
+            lisa.count * (c.nHeads * r * d + c.nKVHeads * r * d + 32 * 2 * c.nHeads + 32 + c.nHeads * 32 + c.nHeads)
         #expect(basePlan.weightBytes == (c.vocabSize * d + d + c.nLayers * perLayer) * 4)
         #expect(plan.weightBytes == basePlan.weightBytes + lisaParams * 4)
     }
@@ -53,8 +59,11 @@ import Testing
         let dir = try TestPaths.tempDir("lisa-plan"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try RuntimeTests.model("gemma3", dir)
         let c = model.config
-        let plan = MemoryPlan(model: model, lisa: LiSARuntime(sharing: SharingConfig(lisaLayers: [2, 3], nLayers: c.nLayers),
-                                                               layers: RuntimeTests.layers([2, 3], model: model)))
+        let plan = MemoryPlan(
+            model: model,
+            lisa: LiSARuntime(
+                sharing: SharingConfig(lisaLayers: [2, 3], nLayers: c.nLayers),
+                layers: RuntimeTests.layers([2, 3], model: model)))
         let base = MemoryPlan(model: model)
         let P = 16, G = 48
         for k in [1, 3, 10] {
@@ -62,7 +71,9 @@ import Testing
             #expect(plan.largestBatch(budget: need, prompt: P, generated: G) == k)
             #expect(plan.largestBatch(budget: need - 1, prompt: P, generated: G) == (k == 1 ? nil : k - 1))
         }
-        let step = plan.decodeTransientBytes(batch: 5, positions: P + G) - plan.decodeTransientBytes(batch: 4, positions: P + G)
+        let step =
+            plan.decodeTransientBytes(batch: 5, positions: P + G)
+            - plan.decodeTransientBytes(batch: 4, positions: P + G)
         let row = 2 * c.nEmbd + 2 * c.qDim + 2 * c.kvDim + 2 * c.nFF
         #expect(step == (row + 4 * c.nHeads * (P + G) + 2 * c.vocabSize) * 4)
         // the same budget holds more LiSA sequences than baseline ones once the caches dominate

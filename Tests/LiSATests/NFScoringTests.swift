@@ -13,7 +13,8 @@ import Testing
         let path = dir.appendingPathComponent("qwen2.gguf").path
         try TinyModel(arch: "qwen2").write(to: path)
         let m = try LoadedModel(path: path, threads: 1), t = m.transformer
-        let runtime = LiSARuntime(sharing: SharingConfig(lisaLayers: [1, 2]), layers: RuntimeTests.layers([1, 2], model: t))
+        let runtime = LiSARuntime(
+            sharing: SharingConfig(lisaLayers: [1, 2]), layers: RuntimeTests.layers([1, 2], model: t))
         let ctx = [1, 5, 9, 13, 17, 21, 25], cont = [30, 40, 50, 60]
 
         let plain = ContextScorer(model: m)
@@ -36,7 +37,8 @@ import Testing
         let plainWhole = try plain.logLikelihood(context: ctx, continuation: cont).logProb
         #expect(abs(got - plainWhole) > 1e-4, "the continuation did not run through the LiSA layers")
 
-        // A second context sharing a prefix is prefilled from scratch (NF needs an empty cache): it equals a fresh scorer's.
+        // A second context sharing a prefix is prefilled from scratch (NF needs an empty cache): it equals a fresh
+        // scorer's.
         let ctx2 = ctx + [33]
         let again = try nf.logLikelihood(context: ctx2, continuation: cont).logProb
         let fresh = try ContextScorer(model: m, scoreProviders: runtime.replica().providers, nf: true)

@@ -19,7 +19,8 @@ import Testing
     static func checkpoint(_ dir: URL, trainOneStep: Bool) throws -> (Transformer, String, URL) {
         let (model, sha) = try model("qwen2", dir)
         var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4
-        let sharing = SharingConfig(lisaLayers: [1, 2], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
+        let sharing = SharingConfig(
+            lisaLayers: [1, 2], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
         let trainer = LocalKDTrainer(model: model, sharing: sharing, options: o)
         if trainOneStep { try trainer.step(batch: [tokens]) }
         let ckpt = dir.appendingPathComponent("ckpt.safetensors")
@@ -34,7 +35,7 @@ import Testing
             L.params.initialize(seed: UInt64(100 + n))
             var rng = GaussianRNG(seed: UInt64(7 * n + 1))
             for t in L.params.alignFFN.tensors { for i in 0..<t.buffer.count { t.buffer[i] += rng.next() * perturb } }
-            for i in 0..<L.params.lowRankQ.count { L.params.lowRankQ[i] *= 20 }   // A_Δ of order 1
+            for i in 0..<L.params.lowRankQ.count { L.params.lowRankQ[i] *= 20 }  // A_Δ of order 1
             for i in 0..<L.params.lowRankK.count { L.params.lowRankK[i] *= 20 }
             return L
         }
@@ -58,12 +59,16 @@ import Testing
     static func maxDiff(_ a: [Float], _ b: UnsafePointer<Float>) -> Float {
         var w: Float = 0
         for i in 0..<a.count {
-            if a[i].isInfinite || b[i].isInfinite { if a[i] != b[i] { w = .infinity } } else { w = max(w, abs(a[i] - b[i])) }
+            if a[i].isInfinite || b[i].isInfinite {
+                if a[i] != b[i] { w = .infinity }
+            } else {
+                w = max(w, abs(a[i] - b[i]))
+            }
         }
         return w
     }
 
-    static let tokens = [1, 260, 45, 77, 261, 299, 12, 3, 262, 263, 99, 150]   // 12 > window 8
+    static let tokens = [1, 260, 45, 77, 261, 299, 12, 3, 262, 263, 99, 150]  // 12 > window 8
 
     /// (a) Prefill with the providers = `lisaAttentionForward` on the same H and A_{n−1} (captured in that run).
     @Test(arguments: [("gemma3", [2, 3]), ("qwen2", [1, 2])])
@@ -75,19 +80,26 @@ import Testing
         let cap = Capture()
         cap.providerLayers = Set(lisa)
         let cache = model.makeCache()
-        _ = try model.forward(Self.tokens, cache: cache, logits: .none, tap: cap, residualTap: cap, scoreProviders: rt.providers)
+        _ = try model.forward(
+            Self.tokens, cache: cache, logits: .none, tap: cap, residualTap: cap, scoreProviders: rt.providers)
         let T = Self.tokens.count, c = model.config
         for L in Ls {
             let n = L.index
             let h = FloatBuffer(count: T * c.nEmbd, zeroed: false)
             cap.x[n - 1]!.withUnsafeBufferPointer {
-                Kernels.rmsNorm($0.baseAddress!, model.weights.layers[n].attnNorm.pointer, h.pointer, rows: T, n: c.nEmbd, eps: c.rmsEps)
+                Kernels.rmsNorm(
+                    $0.baseAddress!, model.weights.layers[n].attnNorm.pointer, h.pointer, rows: T, n: c.nEmbd,
+                    eps: c.rmsEps)
             }
             let prev = cap.scores[n - 1]!, acts = LiSAActs(layer: L, T: T)
-            prev.withUnsafeBufferPointer { lisaAttentionForward(L, input: h.pointer, prevScores: $0.baseAddress!, acts: acts) }
-            try #require(cap.scores[n]!.count == acts.scores.count && cap.probs[n]!.count == acts.probs.count
-                         && cap.probs[n - 1]!.count == cap.probs[n]!.count, "\(arch) layer \(n): shapes differ")
-            let ds = Self.maxDiff(cap.scores[n]!, acts.scores.pointer), dp = Self.maxDiff(cap.probs[n]!, acts.probs.pointer)
+            prev.withUnsafeBufferPointer {
+                lisaAttentionForward(L, input: h.pointer, prevScores: $0.baseAddress!, acts: acts)
+            }
+            try #require(
+                cap.scores[n]!.count == acts.scores.count && cap.probs[n]!.count == acts.probs.count
+                    && cap.probs[n - 1]!.count == cap.probs[n]!.count, "\(arch) layer \(n): shapes differ")
+            let ds = Self.maxDiff(cap.scores[n]!, acts.scores.pointer),
+                dp = Self.maxDiff(cap.probs[n]!, acts.probs.pointer)
             print("\(arch) layer \(n): max |A_rt − A_train| = \(ds), max |P_rt − P_train| = \(dp)")
             #expect(ds <= 1e-5); #expect(dp <= 1e-5)
             // the scores are not DS's: the low-rank branch and the FFN matter
@@ -106,7 +118,8 @@ import Testing
         let lisa = [1, 2], c = model.config
         let Ls = Self.layers(lisa, model: model)
         let sharing = SharingConfig(lisaLayers: lisa, nLayers: c.nLayers)
-        let rt32 = LiSARuntime(sharing: sharing, layers: Ls), rt16 = LiSARuntime(sharing: sharing, layers: Ls, element: .f16)
+        let rt32 = LiSARuntime(sharing: sharing, layers: Ls),
+            rt16 = LiSARuntime(sharing: sharing, layers: Ls, element: .f16)
         #expect(rt16.replica().layers.allSatisfy { $0.element == .f16 })
         let prompt = [1, 260, 45, 77, 261, 12, 150, 33, 9, 120]
         let a = try model.forward(prompt, cache: model.makeCache(), logits: .all, scoreProviders: rt32.providers)
@@ -132,7 +145,9 @@ import Testing
         print("K_LR F16 vs F32: max |Δlogit| \(worst)")
         #expect(worst > 0 && worst < 5e-2)
         let plan16 = MemoryPlan(model: model, lisa: rt16), plan32 = MemoryPlan(model: model, lisa: rt32)
-        #expect(plan16.cacheBytes(layer: 1, positions: 100).lowRankK * 2 == plan32.cacheBytes(layer: 1, positions: 100).lowRankK)
+        #expect(
+            plan16.cacheBytes(layer: 1, positions: 100).lowRankK * 2
+                == plan32.cacheBytes(layer: 1, positions: 100).lowRankK)
     }
 
     /// (b) Greedy decoding with the KV cache and low-rank K cache = re-running the full prefill at each step.
@@ -140,11 +155,13 @@ import Testing
     func incrementalEqualsFullRecompute(arch: String, lisa: [Int]) throws {
         let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.model(arch, dir)
-        let rt = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: model.config.nLayers),
-                             layers: Self.layers(lisa, model: model))
+        let rt = LiSARuntime(
+            sharing: SharingConfig(lisaLayers: lisa, nLayers: model.config.nLayers),
+            layers: Self.layers(lisa, model: model))
         let prompt = [1, 260, 45, 77, 261, 12, 150, 33]
-        let gen = try model.generate(promptIDs: prompt, tokenizer: nil,
-                                     options: GenerationOptions(maxTokens: 16, stopAtEOS: false), scoreProviders: rt.providers)
+        let gen = try model.generate(
+            promptIDs: prompt, tokenizer: nil,
+            options: GenerationOptions(maxTokens: 16, stopAtEOS: false), scoreProviders: rt.providers)
         var ids = prompt, full: [Int] = [], fullLogits: [ArraySlice<Float>] = []
         var sampler = Sampler.greedy()
         for _ in 0..<16 {
@@ -184,7 +201,9 @@ import Testing
             var worst: Float = 0
             for (k, chunk) in [Self.tokens, [5], [17], [250]].enumerated() {
                 _ = try model.forward(chunk, cache: cacheL, logits: .none, tap: capL, scoreProviders: [n: rt])
-                _ = try model.forward(chunk, cache: cacheD, logits: .none, policies: AttentionPolicies([n: .directShare(headMap: nil)]), tap: capD)
+                _ = try model.forward(
+                    chunk, cache: cacheD, logits: .none, policies: AttentionPolicies([n: .directShare(headMap: nil)]),
+                    tap: capD)
                 let a = capL.probs[n]!, b = capD.probs[n]!
                 #expect(a.count == b.count, "call \(k)")
                 for i in 0..<min(a.count, b.count) { worst = max(worst, abs(a[i] - b[i])) }
@@ -200,7 +219,8 @@ import Testing
         let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.model("gemma3", dir)
         let c = model.config, lisa = [2, 3, 4], r = 4
-        let rt = LiSARuntime(sharing: SharingConfig(lisaLayers: lisa, nLayers: c.nLayers), layers: Self.layers(lisa, model: model))
+        let rt = LiSARuntime(
+            sharing: SharingConfig(lisaLayers: lisa, nLayers: c.nLayers), layers: Self.layers(lisa, model: model))
         let base = model.makeCache(element: .f32), cache = model.makeCache(element: .f32)
         let l = Self.tokens.count
         let half = model.makeCache(element: .f16)
@@ -217,19 +237,30 @@ import Testing
                 #expect(L.kBytes == l * c.kvDim * 4); #expect(L.lowRankKBytes == 0)
             }
         }
-        let kSave = MemoryReport.kCacheSaving(lisaLayers: lisa.count, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l)
+        let kSave = MemoryReport.kCacheSaving(
+            lisaLayers: lisa.count, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l)
         #expect(std.totalBytes - rep.totalBytes == kSave)
         #expect(std.vBytes == rep.vBytes)
         #expect(kSave == 3 * 2 * 12 * (16 - 4) * 4)
-        #expect(MemoryReport.prefillSaving(lisaLayers: 3, heads: c.nHeads, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l)
+        #expect(
+            MemoryReport.prefillSaving(
+                lisaLayers: 3, heads: c.nHeads, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l)
                 == kSave - c.nHeads * l * l * 4)
         // one decoding step: l + 1 positions, one score row per head
         _ = try model.forward([7], cache: base); _ = try model.forward([7], cache: cache, scoreProviders: rt.providers)
         let save1 = MemoryReport(cache: base).totalBytes - rt.memory(cache: cache).totalBytes
-        #expect(save1 == MemoryReport.kCacheSaving(lisaLayers: 3, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l + 1))
-        #expect(MemoryReport.decodingSaving(lisaLayers: 3, heads: c.nHeads, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l + 1)
+        #expect(
+            save1
+                == MemoryReport.kCacheSaving(
+                    lisaLayers: 3, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l + 1))
+        #expect(
+            MemoryReport.decodingSaving(
+                lisaLayers: 3, heads: c.nHeads, kvHeads: c.nKVHeads, headDim: c.headDim, rank: r, length: l + 1)
                 == save1 - c.nHeads * (l + 1) * 4)
-        print("memory: standard \(std.totalBytes) B, LiSA \(rep.totalBytes) B (K \(rep.kBytes), K_LR \(rep.lowRankKBytes), V \(rep.vBytes))")
+        print(
+            "memory: standard \(std.totalBytes) B, LiSA \(rep.totalBytes) B (K \(rep.kBytes), K_LR "
+                + "\(rep.lowRankKBytes), V \(rep.vBytes))"
+        )
     }
 
     /// A checkpoint of the local KD trainer loads into runtime layers; another model's checkpoint is refused.
@@ -237,7 +268,8 @@ import Testing
         let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha) = try Self.model("gemma3", dir)
         var o = LiSATrainOptions(); o.hidden = 32; o.rank = 4; o.ffn = .sl
-        let sharing = SharingConfig(lisaLayers: [2, 3], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
+        let sharing = SharingConfig(
+            lisaLayers: [2, 3], nLayers: model.config.nLayers, modelSHA256: sha, arch: model.config.arch.rawValue)
         let trainer = LocalKDTrainer(model: model, sharing: sharing, options: o)
         try trainer.step(batch: [Self.tokens])
         let url = dir.appendingPathComponent("ckpt.safetensors")
@@ -249,7 +281,8 @@ import Testing
             #expect(a.rank == 4 && a.params.alignFFN.kind == .sl)
             #expect(a.params.tensors.map(\.name) == b.params.tensors.map(\.name))
             for (x, y) in zip(a.params.tensors, b.params.tensors) {
-                #expect(Array(UnsafeBufferPointer(start: x.buffer.pointer, count: x.buffer.count))
+                #expect(
+                    Array(UnsafeBufferPointer(start: x.buffer.pointer, count: x.buffer.count))
                         == Array(UnsafeBufferPointer(start: y.buffer.pointer, count: y.buffer.count)), "\(x.name)")
             }
         }
@@ -261,16 +294,22 @@ import Testing
         let dir = try TestPaths.tempDir("lisa-rt"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, sha, ckpt) = try Self.checkpoint(dir, trainOneStep: true)
         let gguf = dir.appendingPathComponent("qwen2.gguf").path
-        let r = try LisaBinary.run(["generate", gguf, "--prompt", "abc", "-n", "6", "--greedy", "--json", "--ignore-eos", "--lisa", ckpt.path])
+        let r = try LisaBinary.run([
+            "generate", gguf, "--prompt", "abc", "-n", "6", "--greedy", "--json", "--ignore-eos", "--lisa", ckpt.path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let promptIDs = obj["prompt_ids"] as! [Int], ids = obj["ids"] as! [Int]
         let rt = try LiSARuntime.load(checkpoint: ckpt, model: model, modelSHA: sha)
-        let ref = try model.generate(promptIDs: promptIDs, tokenizer: nil,
-                                     options: GenerationOptions(maxTokens: 6, stopAtEOS: false), scoreProviders: rt.providers)
+        let ref = try model.generate(
+            promptIDs: promptIDs, tokenizer: nil,
+            options: GenerationOptions(maxTokens: 6, stopAtEOS: false), scoreProviders: rt.providers)
         #expect(ids == ref.ids)
         #expect(r.stderr.contains("LiSA layers (0-based): 1,2"))
-        let bad = try LisaBinary.run(["generate", gguf, "--prompt", "abc", "-n", "2", "--lisa", dir.appendingPathComponent("none.safetensors").path])
+        let bad = try LisaBinary.run([
+            "generate", gguf, "--prompt", "abc", "-n", "2", "--lisa",
+            dir.appendingPathComponent("none.safetensors").path,
+        ])
         #expect(bad.status != 0)
     }
 
@@ -281,8 +320,11 @@ import Testing
         let gguf = dir.appendingPathComponent("qwen2.gguf").path
         let r = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
-        let rows = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
-        let base = rows.first { $0["mode"] as? String == "baseline" }!, lisa = rows.first { $0["mode"] as? String == "lisa" }!
+        let rows =
+            (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["results"]
+            as! [[String: Any]]
+        let base = rows.first { $0["mode"] as? String == "baseline" }!,
+            lisa = rows.first { $0["mode"] as? String == "lisa" }!
         // 8 + 4 − 1 = 11 cached positions (the last generated token is never fed back); LiSA layers 1 and 2
         // keep h_kv·r = 2·4 low-rank key values per token instead of h_kv·d_k = 2·16 K values, both in F16
         // (the CLI's default K/V element, which K_LR follows).
@@ -291,9 +333,13 @@ import Testing
         let bad = try LisaBinary.run(["bench", "generate", gguf, "--io", "8"])
         #expect(bad.status != 0 && bad.stderr.contains("--io: \"8\" is not prompt:generated"))
         // batch 2: both sides decode two sequences together; caches are two sequences' (NF: same cache layout)
-        let r2 = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--batch", "2", "--nf", "--json"])
+        let r2 = try LisaBinary.run([
+            "bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--batch", "2", "--nf", "--json",
+        ])
         #expect(r2.status == 0, "\(r2.stderr)")
-        let rows2 = (try JSONSerialization.jsonObject(with: Data(r2.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        let rows2 =
+            (try JSONSerialization.jsonObject(with: Data(r2.stdout.utf8)) as! [String: Any])["results"]
+            as! [[String: Any]]
         #expect(rows.count == 2 && rows2.count == rows.count)
         for (a, b) in zip(rows, rows2) where a["mode"] as? String == b["mode"] as? String {
             #expect(b["batch"] as? Int == 2 && b["cache_bytes"] as! Int == 2 * (a["cache_bytes"] as! Int))
@@ -301,11 +347,18 @@ import Testing
         // a budget of exactly the larger side's plan for 2 sequences (the tiny model's LiSA parameters outweigh a
         // sequence's cache): that side runs 2, the other at least 2
         let planned = rows2.map { $0["planned_total_bytes"] as! Int }, need = planned.max()!
-        let r3 = try LisaBinary.run(["bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--nf", "--memory-budget", "\(need)", "--json"])
+        let r3 = try LisaBinary.run([
+            "bench", "generate", gguf, "--lisa", ckpt.path, "--io", "8:4", "--nf", "--memory-budget", "\(need)",
+            "--json",
+        ])
         #expect(r3.status == 0, "\(r3.stderr)")
-        let rows3 = (try JSONSerialization.jsonObject(with: Data(r3.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        let rows3 =
+            (try JSONSerialization.jsonObject(with: Data(r3.stdout.utf8)) as! [String: Any])["results"]
+            as! [[String: Any]]
         #expect(rows3.count == planned.count)
-        for (row, p) in zip(rows3, planned) { #expect(row["batch"] as! Int == (p == need ? 2 : max(2, row["batch"] as! Int))) }
+        for (row, p) in zip(rows3, planned) {
+            #expect(row["batch"] as! Int == (p == need ? 2 : max(2, row["batch"] as! Int)))
+        }
         #expect(rows3.allSatisfy { $0["batch"] as! Int >= 2 })
         let tooSmall = try LisaBinary.run(["bench", "generate", gguf, "--io", "8:4", "--memory-budget", "1000"])
         #expect(tooSmall.status != 0 && tooSmall.stderr.contains("not even one baseline sequence"))

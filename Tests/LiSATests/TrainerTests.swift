@@ -31,7 +31,8 @@ import Testing
     @Test func kdLossDecreases() throws {
         let dir = try TestPaths.tempDir("lisa-train"); defer { try? FileManager.default.removeItem(at: dir) }
         let (model, _) = try Self.tinyModel(dir)
-        let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [2, 3, 4]), options: Self.options(steps: 40))
+        let trainer = LocalKDTrainer(
+            model: model, sharing: SharingConfig(lisaLayers: [2, 3, 4]), options: Self.options(steps: 40))
         let data = Self.batches(4)
         let before = try data.reduce(0) { $0 + (try trainer.step(batch: $1, update: false)) }
         for s in 0..<40 { try trainer.step(batch: data[s % 4]) }
@@ -47,7 +48,8 @@ import Testing
         let (model, _) = try Self.tinyModel(dir)
         var o = Self.options(steps: 20); o.alignOnly = true
         let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [2, 3]), options: o)
-        let k0 = trainer.layers.map { $0.params.lowRankK.array }, ffn0 = trainer.layers.map { $0.params.alignFFN.tensors[0].buffer.array }
+        let k0 = trainer.layers.map { $0.params.lowRankK.array },
+            ffn0 = trainer.layers.map { $0.params.alignFFN.tensors[0].buffer.array }
         #expect(trainer.layers.allSatisfy { $0.params.lowRankQ.array.allSatisfy { $0 == 0 } })
         let data = Self.batches(4)
         let before = try data.reduce(0) { $0 + (try trainer.step(batch: $1, update: false)) }
@@ -76,7 +78,7 @@ import Testing
         for b in data[0..<3] { try first.step(batch: b) }
         let ckpt = dir.appendingPathComponent("ckpt.safetensors")
         try first.save(to: ckpt, modelSHA: sha)
-        var other = Self.options(steps: 6); other.seed = 99      // init is overwritten by the checkpoint
+        var other = Self.options(steps: 6); other.seed = 99  // init is overwritten by the checkpoint
         let resumed = LocalKDTrainer(model: model, sharing: sharing, options: other)
         try resumed.load(from: ckpt, modelSHA: sha)
         #expect(resumed.optimizer.step == 3)
@@ -91,13 +93,15 @@ import Testing
         let (model, sha) = try Self.tinyModel(dir)
         let (_, otherSHA) = try Self.tinyModel(dir, seed: 2)
         #expect(sha != otherSHA)
-        let trainer = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [3]), options: Self.options(steps: 1))
+        let trainer = LocalKDTrainer(
+            model: model, sharing: SharingConfig(lisaLayers: [3]), options: Self.options(steps: 1))
         let ckpt = dir.appendingPathComponent("c.safetensors")
         try trainer.save(to: ckpt, modelSHA: sha)
         #expect(throws: CheckpointError.self) { try trainer.load(from: ckpt, modelSHA: otherSHA) }
         do { try trainer.load(from: ckpt, modelSHA: otherSHA) } catch { print("refused: \(error)") }
         // A different sharing config is refused too.
-        let moved = LocalKDTrainer(model: model, sharing: SharingConfig(lisaLayers: [4]), options: Self.options(steps: 1))
+        let moved = LocalKDTrainer(
+            model: model, sharing: SharingConfig(lisaLayers: [4]), options: Self.options(steps: 1))
         #expect(throws: CheckpointError.self) { try moved.load(from: ckpt, modelSHA: sha) }
     }
 
@@ -105,9 +109,11 @@ import Testing
         let dir = try TestPaths.tempDir("lisa-st"); defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("t.safetensors")
         let a: [Float] = [1, -2.5, .pi, 0, 7, 8], b: [Float] = [42]
-        try a.withUnsafeBufferPointer { pa in try b.withUnsafeBufferPointer { pb in
-            try Safetensors.write([("a", [2, 3], pa), ("b", [1], pb)], metadata: ["k": "v"], to: url)
-        } }
+        try a.withUnsafeBufferPointer { pa in
+            try b.withUnsafeBufferPointer { pb in
+                try Safetensors.write([("a", [2, 3], pa), ("b", [1], pb)], metadata: ["k": "v"], to: url)
+            }
+        }
         let data = try Data(contentsOf: url)
         let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         #expect(data.count == 8 + n + 4 * 7)

@@ -25,13 +25,16 @@ import Tokenizers
         #expect(first.windows == fresh.windows && first.windows.count == 12)
         #expect(first.windows.allSatisfy { $0.count == 16 && $0[0] == tok.bosID })
         // The blank lines of the text file are not documents; the 20 others come first, in order.
-        let firstLine = tok.encode(" = Section 1 = the lobster lives in the sea .\n", addBOS: false, parseSpecial: false)
+        let firstLine = tok.encode(
+            " = Section 1 = the lobster lives in the sea .\n", addBOS: false, parseSpecial: false)
         #expect(Array(first.windows[0][1...].prefix(firstLine.count)) == firstLine)
         #expect(first.documentsTokenized > 0)
 
         // Same request again: everything from the cache.
         let again = try TrainingWindows(corpora: corpora, tokenizer: tok, seqLen: 16, count: 12, cache: cache)
-        #expect(again.windows == fresh.windows && again.documentsTokenized == 0 && again.documentsFromCache == first.documentsTokenized)
+        #expect(
+            again.windows == fresh.windows && again.documentsTokenized == 0
+                && again.documentsFromCache == first.documentsTokenized)
         // A longer run tokenizes only documents past the cached ones and still equals a fresh run.
         let more = try TrainingWindows(corpora: corpora, tokenizer: tok, seqLen: 16, count: 40, cache: cache)
         let moreFresh = try TrainingWindows(corpora: corpora, tokenizer: tok, seqLen: 16, count: 40)

@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct BadOptionTests {
     /// A tiny llama model and a data folder with a three-document PIQA file (plus an empty one).
     final class Fixture: @unchecked Sendable {
-        let dir = try! TestPaths.tempDir("badopt")   // a fixture's init cannot throw; a failure here fails the suite
+        let dir = try! TestPaths.tempDir("badopt")  // a fixture's init cannot throw; a failure here fails the suite
         var model: String { dir.appendingPathComponent("m.gguf").path }
         var data: String { dir.appendingPathComponent("data").path }
         var empty: String { dir.appendingPathComponent("empty").path }
@@ -19,7 +19,9 @@ import Testing
             for (folder, lines) in [(data, 3), (empty, 0)] {
                 let piqa = URL(fileURLWithPath: folder).appendingPathComponent("piqa")
                 try! FileManager.default.createDirectory(at: piqa, withIntermediateDirectories: true)
-                let text = (0..<lines).map { #"{"goal":"g\#($0)","sol1":"the a","sol2":"of and","label":\#($0 % 2)}"# + "\n" }.joined()
+                let text = (0..<lines).map {
+                    #"{"goal":"g\#($0)","sol1":"the a","sol2":"of and","label":\#($0 % 2)}"# + "\n"
+                }.joined()
                 try! text.write(to: piqa.appendingPathComponent("validation.jsonl"), atomically: true, encoding: .utf8)
             }
         }
@@ -28,7 +30,8 @@ import Testing
 
     func lisa(_ args: [String]) throws -> LisaBinary.Result {
         _ = try LisaBinary.executable()
-        return try LisaBinary.run(args, environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path])
+        return try LisaBinary.run(
+            args, environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path])
     }
 
     /// swift-argument-parser read "-1" as a flag: "Missing value for '--limit <limit>'".
@@ -39,7 +42,9 @@ import Testing
         let n = try lisa(["generate", Self.f.model, "--prompt", "hi", "-n", "-5"])
         #expect(n.status == 64 && n.stderr.hasPrefix("Error: -n must be at least 1, got -5.\n"), "\(n.stderr)")
         let shots = try lisa(["sensitivity", Self.f.model, "--shots", "-2"])
-        #expect(shots.status == 64 && shots.stderr.hasPrefix("Error: --shots must be 0 or more, got -2.\n"), "\(shots.stderr)")
+        #expect(
+            shots.status == 64 && shots.stderr.hasPrefix("Error: --shots must be 0 or more, got -2.\n"),
+            "\(shots.stderr)")
         // A negative number as a value that may be negative still arrives intact.
         let prompt = try lisa(["tokenize", Self.f.model, "--text", "-3", "--json", "--no-bos"])
         #expect(prompt.status == 0 && prompt.stdout.hasPrefix("{\"ids\":["), "\(prompt.stderr)")
@@ -53,31 +58,42 @@ import Testing
     @Test func strayPositionalArgumentSaysWhatToDo() throws {
         let r = try lisa(["tokenize", Self.f.model, "--text", "two", "words"])
         #expect(r.status == 64)
-        #expect(r.stderr.hasPrefix("Error: Unexpected argument 'words': this command takes no further positional argument "
-            + "(a value with spaces must be quoted, e.g. --prompt \"two words\"; a path goes to the option that expects it)\n"), "\(r.stderr)")
+        #expect(
+            r.stderr.hasPrefix(
+                "Error: Unexpected argument 'words': this command takes no further positional argument "
+                    + "(a value with spaces must be quoted, e.g. --prompt \"two words\"; a path goes to the option "
+                    + "that expects it)\n"
+            ), "\(r.stderr)")
         #expect(r.stderr.contains("Usage: lisa tokenize"))
     }
 
-    @Test(arguments: [["eval", "MODEL", "--task", "piqa"], ["generate", "MODEL", "--prompt", "hi"], ["sensitivity", "MODEL"],
-                      ["study", "run", "studies/tiny.yaml"], ["train", "MODEL", "--layers", "1", "--tokens", "8", "--out", "x.st"],
-                      ["perplexity", "MODEL", "--file", "x.txt"], ["attention", "MODEL", "--prompt", "hi"]])
+    @Test(arguments: [
+        ["eval", "MODEL", "--task", "piqa"], ["generate", "MODEL", "--prompt", "hi"], ["sensitivity", "MODEL"],
+        ["study", "run", "studies/tiny.yaml"], ["train", "MODEL", "--layers", "1", "--tokens", "8", "--out", "x.st"],
+        ["perplexity", "MODEL", "--file", "x.txt"], ["attention", "MODEL", "--prompt", "hi"],
+    ])
     func threadsZeroIsRefusedByEveryCommand(_ args: [String]) throws {
         let r = try lisa(args.map { $0 == "MODEL" ? Self.f.model : $0 } + ["--threads", "0"])
-        #expect(r.status == 64 && r.stderr.hasPrefix("Error: --threads must be between 1 and 256, got 0.\n"), "\(args): \(r.stderr)")
+        #expect(
+            r.status == 64 && r.stderr.hasPrefix("Error: --threads must be between 1 and 256, got 0.\n"),
+            "\(args): \(r.stderr)")
     }
 
     /// Decision (README, Robustness): a --limit above the documents runs them all and says so on stderr.
     @Test func limitAboveTheDocumentsWarnsAndRunsThemAll() throws {
         let r = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data, "--limit", "10", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("warning: --limit 10 is more than the 3 documents task piqa can evaluate; running all 3.\n"))
+        #expect(
+            r.stderr.contains(
+                "warning: --limit 10 is more than the 3 documents task piqa can evaluate; running all 3.\n"))
         #expect(r.stdout.contains("\"n\":3"))
     }
 
     @Test func emptyDataFileIsAnError() throws {
         let r = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.empty])
         #expect(r.status == 1)
-        #expect(r.stderr == "Error: The data file \(Self.f.empty)/piqa/validation.jsonl holds no records: it is empty.\n")
+        #expect(
+            r.stderr == "Error: The data file \(Self.f.empty)/piqa/validation.jsonl holds no records: it is empty.\n")
     }
 
     /// Was a table of nan.
@@ -90,7 +106,10 @@ import Testing
 
     @Test func taskWithAPathIsRefused() throws {
         let r = try lisa(["eval", Self.f.model, "--task", "tasks/piqa"])
-        #expect(r.status == 1 && r.stderr.hasPrefix("Error: --task \"tasks/piqa\" is not a task name: give the name of a file in "), "\(r.stderr)")
+        #expect(
+            r.status == 1
+                && r.stderr.hasPrefix("Error: --task \"tasks/piqa\" is not a task name: give the name of a file in "),
+            "\(r.stderr)")
     }
 
     /// Foundation's "The operation could not be completed. (NSCocoaErrorDomain error 256.)" named neither.
@@ -101,9 +120,15 @@ import Testing
         #expect(prompt.stderr == "Error: cannot read the text file \(dir.path): it is a directory, not a file.\n")
         let out = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data, "--out", dir.path])
         #expect(out.status == 1)
-        #expect(out.stderr == "Error: \(dir.path): cannot write the file: it is a directory, not a file.\n", "\(out.stderr)")
+        #expect(
+            out.stderr == "Error: \(dir.path): cannot write the file: it is a directory, not a file.\n", "\(out.stderr)"
+        )
         let db = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data, "--db", dir.path])
-        #expect(db.stderr == "Error: --db: The study database \(dir.path) cannot be opened: it is a directory, not a database file.\n")
+        #expect(
+            db.stderr
+                == "Error: --db: The study database \(dir.path) cannot be opened: it is a directory, not a database "
+                + "file.\n"
+        )
         #expect(!(prompt.stderr + out.stderr + db.stderr).contains("NSCocoaErrorDomain"))
     }
 
@@ -114,7 +139,9 @@ import Testing
         try "x".write(toFile: file, atomically: true, encoding: .utf8)
         let r = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data, "--out", file + "/r.json"])
         #expect(r.status == 1)
-        #expect(r.stderr == "Error: \(file)/r.json: cannot write the file: \(file) is a file, not a folder.\n", "\(r.stderr)")
+        #expect(
+            r.stderr == "Error: \(file)/r.json: cannot write the file: \(file) is a file, not a folder.\n",
+            "\(r.stderr)")
     }
 
     @Test func fifoAsTheModelDoesNotHang() throws {
@@ -123,29 +150,41 @@ import Testing
         let fifo = dir.appendingPathComponent("m.gguf").path
         #expect(mkfifo(fifo, 0o600) == 0)
         let r = try lisa(["inspect", fifo])
-        #expect(r.status == 1 && r.stderr == "Error: \(fifo): cannot open the file: it is a FIFO (named pipe), not a regular file.\n")
+        #expect(
+            r.status == 1
+                && r.stderr == "Error: \(fifo): cannot open the file: it is a FIFO (named pipe), not a regular file.\n")
     }
 
     /// Item 6: with stderr a pipe, a run prints progress lines (every LISA_PROGRESS_SECONDS; 0 = every document).
     @Test func progressLinesWhenStderrIsNotATerminal() throws {
         _ = try LisaBinary.executable()
-        let r = try LisaBinary.run(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data],
-                                   environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path, "LISA_PROGRESS_SECONDS": "0"])
+        let r = try LisaBinary.run(
+            ["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data],
+            environment: [
+                "LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path, "LISA_PROGRESS_SECONDS": "0",
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 4, "\(r.stderr)")
-        #expect(lines.first?.hasPrefix("piqa: 1/3 (33.3 %), ") == true && lines.last?.hasSuffix(", done") == true, "\(r.stderr)")
+        #expect(
+            lines.first?.hasPrefix("piqa: 1/3 (33.3 %), ") == true && lines.last?.hasSuffix(", done") == true,
+            "\(r.stderr)")
     }
 
-    /// Checked before a long run, not after it (the study used to capture, then fail with a raw NSCocoaErrorDomain text).
+    /// Checked before a long run, not after it (the study used to capture, then fail with a raw NSCocoaErrorDomain
+    /// text).
     @Test func reportsFolderThatIsAFileIsRefusedUpFront() throws {
         let dir = try TestPaths.tempDir("badopt-reports")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("reports").path
         try "x".write(toFile: file, atomically: true, encoding: .utf8)
-        for args in [["study", "run", "studies/tiny.yaml", "--reports", file], ["report", "--study", "tiny", "--reports", file]] {
+        for args in [
+            ["study", "run", "studies/tiny.yaml", "--reports", file], ["report", "--study", "tiny", "--reports", file],
+        ] {
             let r = try lisa(args)
-            #expect(r.status == 64 && r.stderr.hasPrefix("Error: --reports \(file) is a file, not a folder.\n"), "\(args): \(r.stderr)")
+            #expect(
+                r.status == 64 && r.stderr.hasPrefix("Error: --reports \(file) is a file, not a folder.\n"),
+                "\(args): \(r.stderr)")
         }
     }
 
@@ -153,8 +192,13 @@ import Testing
         let dir = try TestPaths.tempDir("badopt-inputs")
         defer { try? FileManager.default.removeItem(at: dir) }
         let sweep = try lisa(["recommend", Self.f.model, "--sensitivity", dir.path, "--target", "1"])
-        #expect(sweep.stderr == "Error: The sweep file \(dir.path) cannot be read: it is a directory, not a file.\n", "\(sweep.stderr)")
+        #expect(
+            sweep.stderr == "Error: The sweep file \(dir.path) cannot be read: it is a directory, not a file.\n",
+            "\(sweep.stderr)")
         let partial = try lisa(["eval", Self.f.model, "--task", "piqa", "--data", Self.f.data, "--partial", dir.path])
-        #expect(partial.stderr == "Error: The document log \(dir.path) cannot be opened for writing: it is a directory, not a file.\n", "\(partial.stderr)")
+        #expect(
+            partial.stderr
+                == "Error: The document log \(dir.path) cannot be opened for writing: it is a directory, not a file.\n",
+            "\(partial.stderr)")
     }
 }

@@ -9,26 +9,38 @@ import TestSupport
     @Test func prefillDecodeStepAndTrainReportWhatTheyRan() throws {
         let dir = try TestPaths.tempDir("bench-cmd"); defer { try? FileManager.default.removeItem(at: dir) }
         let model = try TinyTrainingFiles(in: dir, documents: 1).model
-        let prefill = try LisaBinary.run(["bench", "prefill", model, "--tokens", "8,16", "--repeats", "1", "--threads", "1", "--json"])
+        let prefill = try LisaBinary.run([
+            "bench", "prefill", model, "--tokens", "8,16", "--repeats", "1", "--threads", "1", "--json",
+        ])
         #expect(prefill.status == 0, "\(prefill.stderr)")
         let o = try #require(try JSONSerialization.jsonObject(with: Data(prefill.stdout.utf8)) as? [String: Any])
         let rows = try #require(o["results"] as? [[String: Any]])
         #expect(rows.map { $0["tokens"] as? Int } == [8, 16])
-        #expect(rows.allSatisfy { ($0["tokens_per_s"] as? Double ?? 0) > 0 && ($0["capture_tokens_per_s"] as? Double ?? 0) > 0 })
+        #expect(
+            rows.allSatisfy {
+                ($0["tokens_per_s"] as? Double ?? 0) > 0 && ($0["capture_tokens_per_s"] as? Double ?? 0) > 0
+            })
         #expect(o["threads"] as? Int == 1 && o["model"] as? String == model)
         #expect(((o["memory"] as? [String: Any])?["weights"] as? Int ?? 0) > 0)
         #expect((o["profile"] as? [Any])?.count == 4, "one profile per length, with and without capture")
 
-        let step = try LisaBinary.run(["bench", "decode-step", model, "--positions", "8", "--batch", "2", "--repeats", "1",
-                                       "--threads", "1"])
+        let step = try LisaBinary.run([
+            "bench", "decode-step", model, "--positions", "8", "--batch", "2", "--repeats", "1",
+            "--threads", "1",
+        ])
         #expect(step.status == 0, "\(step.stderr)")
         #expect(step.stdout.contains("batch 2, 8 cached positions, 0 LiSA layers; medians of 1"), "\(step.stdout)")
         #expect(step.stdout.contains("whole decoding step:"))
 
-        let train = try LisaBinary.run(["bench", "train", model, "--layers", "2,3", "--seq-len", "8", "--batch", "1",
-                                        "--steps", "1", "--threads", "1"])
+        let train = try LisaBinary.run([
+            "bench", "train", model, "--layers", "2,3", "--seq-len", "8", "--batch", "1",
+            "--steps", "1", "--threads", "1",
+        ])
         #expect(train.status == 0, "\(train.stderr)")
-        #expect(train.stdout.contains("LiSA layers [2, 3]") && train.stdout.contains("batch 1 × 8 tokens"), "\(train.stdout)")
-        #expect(train.stdout.contains("s per joint step") && train.stdout.contains("where the time goes, base quantized"))
+        #expect(
+            train.stdout.contains("LiSA layers [2, 3]") && train.stdout.contains("batch 1 × 8 tokens"),
+            "\(train.stdout)")
+        #expect(
+            train.stdout.contains("s per joint step") && train.stdout.contains("where the time goes, base quantized"))
     }
 }

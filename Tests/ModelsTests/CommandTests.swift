@@ -31,8 +31,11 @@ import Testing
         let ref = (results["dequant_f32"] as! [String: Any]).dict("greedy16").ints("ids")
         let primary = (results["f32kv_nofa"] as! [String: Any]).dict("greedy16").ints("ids")
         let agree = zip(ref, primary).prefix { $0 == $1 }.count
-        let r = try LisaBinary.run(["generate", TestPaths.gemma, "--prompt", p["text"] as! String, "-n", "\(agree)", "--greedy", "--json", "--ignore-eos",
-                                    "--weights", "f32"])
+        let r = try LisaBinary.run([
+            "generate", TestPaths.gemma, "--prompt", p["text"] as! String, "-n", "\(agree)", "--greedy", "--json",
+            "--ignore-eos",
+            "--weights", "f32",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let out = try json(r.stdout)
         #expect(out.ints("prompt_ids") == p.ints("ids"))
@@ -66,8 +69,12 @@ import Testing
     /// A re-executed probe process verifies its kernel before running (the BLAS kernel choice path).
     @Test(.enabled(if: BLASFlags.hasAVX2, "this CPU has no AVX2, so OpenBLAS cannot run its Haswell kernel"))
     func blasProbeRunsSelfCheckAndKeepsKernel() throws {
-        let r = try LisaBinary.run(["inspect", "--system"],
-                                   environment: ["OPENBLAS_CORETYPE": "HASWELL", "LISA_BLAS_PROBE": "1", "LISA_BLAS_REMAINING": "", "LISA_BLAS_DETECTED": "PRESCOTT"])
+        let r = try LisaBinary.run(
+            ["inspect", "--system"],
+            environment: [
+                "OPENBLAS_CORETYPE": "HASWELL", "LISA_BLAS_PROBE": "1", "LISA_BLAS_REMAINING": "",
+                "LISA_BLAS_DETECTED": "PRESCOTT",
+            ])
         #expect(r.status == 0)
         #expect(r.stdout.contains("kernel Haswell (OPENBLAS_CORETYPE=HASWELL)"))
     }

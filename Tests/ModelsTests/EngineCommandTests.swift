@@ -22,7 +22,7 @@ import Testing
         let b = MemoryBreakdown(model: m, tokens: 100)
         let c = m.config
         #expect(b.weights == m.weights.byteCount)
-        #expect(b.kv == c.nLayers * 100 * c.kvDim * 2 * 2)                       // K and V, F16
+        #expect(b.kv == c.nLayers * 100 * c.kvDim * 2 * 2)  // K and V, F16
         #expect(b.scorePlanes == 4 * c.nHeads * 100 * 100 * 4)
         #expect(b.total == b.weights + b.kv + b.scratch + b.scorePlanes)
         let r = try LisaBinary.run(["inspect", TestPaths.gemma, "--memory", "--memory-tokens", "100"])
@@ -35,7 +35,9 @@ import Testing
         let r = try LisaBinary.run(["bench", "roof", TestPaths.gemma, "--rows", "1,3"])
         #expect(r.status == 0, "\(r.stderr)")
         for p in KernelPath.supported.map(KernelPath.name) { #expect(r.stdout.contains(" \(p) "), "path \(p) missing") }
-        #expect(r.stdout.contains("tile+sgemm") && r.stdout.contains("sgemm 1024³:") && r.stdout.contains("read bandwidth:"))
+        #expect(
+            r.stdout.contains("tile+sgemm") && r.stdout.contains("sgemm 1024³:") && r.stdout.contains("read bandwidth:")
+        )
         let bad = try LisaBinary.run(["bench", "roof", TestPaths.gemma, "--rows", "1,x"])
         #expect(bad.status != 0 && bad.stderr.contains("--rows: \"x\" is not a positive row count."))
     }

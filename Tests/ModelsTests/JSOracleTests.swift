@@ -27,13 +27,15 @@ import Testing
             let pos = try s2Adjacent(rows, scheme: .position).map(\.mean)
             let sim = try s2Adjacent(rows, scheme: .similarity).map(\.mean)
             let refPos = doubles(ref["s2_position"]!), refSim = doubles(ref["s2_similarity"]!)
-            try #require([refPos.count, sim.count, refSim.count].allSatisfy { $0 == L - 1 } && pos.count == L - 1,
-                         "\(name): S2 lengths \(pos.count), \(sim.count) vs \(refPos.count), \(refSim.count)")
+            try #require(
+                [refPos.count, sim.count, refSim.count].allSatisfy { $0 == L - 1 } && pos.count == L - 1,
+                "\(name): S2 lengths \(pos.count), \(sim.count) vs \(refPos.count), \(refSim.count)")
             for (a, b) in zip(pos, refPos) { worst = max(worst, abs(a - b)) }
             for (a, b) in zip(sim, refSim) { worst = max(worst, abs(a - b)) }
             let ex = try s1MatrixExcludingFirst(rows)
             let refEx = (ref["s1_excl_first_jsd"] as! [Any]).map(doubles)
-            try #require(isSquare(ex, L) && isSquare(refEx, L), "\(name): S1 excl. first is not \(L)×\(L) on both sides")
+            try #require(
+                isSquare(ex, L) && isSquare(refEx, L), "\(name): S1 excl. first is not \(L)×\(L) on both sides")
             for a in ex.indices { for b in ex.indices { worst = max(worst, abs(ex[a][b] - refEx[a][b])) } }
             print("\(name) \(p["name"]!): max |Δ JS| from our captured rows = \(worst)")
             #expect(worst <= 1e-4)

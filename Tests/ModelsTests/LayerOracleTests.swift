@@ -48,8 +48,9 @@ import Testing
         for l in [0, L - 1] {
             let ref = (tensors["kq_soft_max-\(l)"] as! [String: Any])["data"] as! [Any]
             let ours = try #require(cap.matrices[l], "\(name): no probabilities captured for layer \(l)")
-            try #require(ref.count == model.config.nHeads && ours.count == ref.count,
-                         "\(name) layer \(l): \(ours.count) heads vs the oracle's \(ref.count)")
+            try #require(
+                ref.count == model.config.nHeads && ours.count == ref.count,
+                "\(name) layer \(l): \(ours.count) heads vs the oracle's \(ref.count)")
             for h in 0..<model.config.nHeads {
                 let rows = ref[h] as! [Any]
                 try #require(ours[h].count == rows.count, "\(name) layer \(l) head \(h): row counts differ")
@@ -60,7 +61,9 @@ import Testing
                 }
             }
         }
-        print("\(name) layers oracle: worst residual relative L2 \(worst), max |Δ prob| layers 0 and \(L - 1): \(maxProb)")
+        print(
+            "\(name) layers oracle: worst residual relative L2 \(worst), max |Δ prob| layers 0 and \(L - 1): \(maxProb)"
+        )
         #expect(maxProb < 0.05)
     }
 

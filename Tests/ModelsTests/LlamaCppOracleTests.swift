@@ -41,8 +41,13 @@ import Testing
                 sum += d; mx = max(mx, d); n += 1
             }
             #expect(n == ids.count - 1, "\(name) prompt \(p["index"]!): compared \(n) of \(ids.count - 1) log-probs")
-            print("\(name) prompt \(p["index"]!): top-20 max |Δ| \(maxTop), next_logprob mean |Δ| \(sum / Double(n)), max \(mx)")
-            #expect(sum / Double(n) <= 0.05 && mx <= 0.3, "\(name) prompt \(p["index"]!): next_logprob mean \(sum / Double(n)) max \(mx)")
+            print(
+                "\(name) prompt \(p["index"]!): top-20 max |Δ| \(maxTop), next_logprob mean |Δ| \(sum / Double(n)), "
+                    + "max \(mx)"
+            )
+            #expect(
+                sum / Double(n) <= 0.05 && mx <= 0.3,
+                "\(name) prompt \(p["index"]!): next_logprob mean \(sum / Double(n)) max \(mx)")
             // greedy: identical up to the first step where llama.cpp's own configs disagree
             let greedyRef = ref.dict("greedy16").ints("ids")
             var agreeUpTo = greedyRef.count
@@ -52,10 +57,12 @@ import Testing
                     agreeUpTo = min(agreeUpTo, fork)
                 }
             }
-            let r = try model.generate(promptIDs: ids, tokenizer: nil,
-                                       options: GenerationOptions(maxTokens: greedyRef.count, stopAtEOS: false))
-            #expect(Array(r.ids.prefix(agreeUpTo)) == Array(greedyRef.prefix(agreeUpTo)),
-                    "\(name) prompt \(p["index"]!): greedy \(r.ids) vs \(greedyRef) (configs agree up to \(agreeUpTo))")
+            let r = try model.generate(
+                promptIDs: ids, tokenizer: nil,
+                options: GenerationOptions(maxTokens: greedyRef.count, stopAtEOS: false))
+            #expect(
+                Array(r.ids.prefix(agreeUpTo)) == Array(greedyRef.prefix(agreeUpTo)),
+                "\(name) prompt \(p["index"]!): greedy \(r.ids) vs \(greedyRef) (configs agree up to \(agreeUpTo))")
         }
     }
 

@@ -16,7 +16,8 @@ struct NaiveReference {
         var w: [String: [Double]] = [:]
         for t in f.tensors { w[t.name] = try f.dequantize(t).map(Double.init) }
         self.w = w
-        L = try f.archInt("block_count"); d = try f.archInt("embedding_length"); H = try f.archInt("attention.head_count")
+        L = try f.archInt("block_count"); d = try f.archInt("embedding_length");
+        H = try f.archInt("attention.head_count")
         KV = try f.archInt("attention.head_count_kv"); hd = try f.archInt("attention.key_length")
         ff = try f.archInt("feed_forward_length"); vocab = f.tensor("token_embd.weight")!.dims[1]
         window = (try? f.archInt("attention.sliding_window")) ?? Int.max
@@ -29,7 +30,9 @@ struct NaiveReference {
     /// y = W x for W stored [out, in].
     func mv(_ name: String, _ x: [Double], bias: String? = nil) -> [Double] {
         let m = w[name]!, n = x.count, out = m.count / n
-        return (0..<out).map { o in (0..<n).reduce(0.0) { $0 + m[o * n + $1] * x[$1] } + (bias.flatMap { w[$0]?[o] } ?? 0) }
+        return (0..<out).map { o in
+            (0..<n).reduce(0.0) { $0 + m[o * n + $1] * x[$1] } + (bias.flatMap { w[$0]?[o] } ?? 0)
+        }
     }
     func rope(_ v: [Double], pos: Int, base: Double) -> [Double] {
         var r = v
@@ -45,7 +48,9 @@ struct NaiveReference {
 
     func run(_ ids: [Int]) -> (logits: [Double], probs: [[[Double]]]) {
         let gemma = arch == "gemma3"
-        var xs = ids.map { id in (0..<d).map { w["token_embd.weight"]![id * d + $0] * (gemma ? Double(Float(d).squareRoot()) : 1) } }
+        var xs = ids.map { id in
+            (0..<d).map { w["token_embd.weight"]![id * d + $0] * (gemma ? Double(Float(d).squareRoot()) : 1) }
+        }
         var lastProbs: [[[Double]]] = []
         for l in 0..<L {
             let p = "blk.\(l)."
@@ -57,14 +62,18 @@ struct NaiveReference {
                 let q = mv(p + "attn_q.weight", h, bias: p + "attn_q.bias")
                 let k = mv(p + "attn_k.weight", h, bias: p + "attn_k.bias")
                 let v = mv(p + "attn_v.weight", h, bias: p + "attn_v.bias")
-                Qs.append((0..<H).map { hh in
-                    var qh = Array(q[(hh * hd)..<((hh + 1) * hd)])
-                    if gemma { qh = rms(qh, w[p + "attn_q_norm.weight"]) }
-                    return rope(qh, pos: t, base: base) })
-                Ks.append((0..<KV).map { g in
-                    var kh = Array(k[(g * hd)..<((g + 1) * hd)])
-                    if gemma { kh = rms(kh, w[p + "attn_k_norm.weight"]) }
-                    return rope(kh, pos: t, base: base) })
+                Qs.append(
+                    (0..<H).map { hh in
+                        var qh = Array(q[(hh * hd)..<((hh + 1) * hd)])
+                        if gemma { qh = rms(qh, w[p + "attn_q_norm.weight"]) }
+                        return rope(qh, pos: t, base: base)
+                    })
+                Ks.append(
+                    (0..<KV).map { g in
+                        var kh = Array(k[(g * hd)..<((g + 1) * hd)])
+                        if gemma { kh = rms(kh, w[p + "attn_k_norm.weight"]) }
+                        return rope(kh, pos: t, base: base)
+                    })
                 Vs.append((0..<KV).map { g in Array(v[(g * hd)..<((g + 1) * hd)]) })
             }
             var newXs = xs
@@ -75,7 +84,9 @@ struct NaiveReference {
                     let g = hh / (H / KV)
                     let lo = sliding ? max(0, t - window + 1) : 0
                     var s = [Double](repeating: -.infinity, count: xs.count)
-                    for j in lo...t { s[j] = zip(Qs[t][hh], Ks[j][g]).reduce(0) { $0 + $1.0 * $1.1 } / Double(hd).squareRoot() }
+                    for j in lo...t {
+                        s[j] = zip(Qs[t][hh], Ks[j][g]).reduce(0) { $0 + $1.0 * $1.1 } / Double(hd).squareRoot()
+                    }
                     let mx = s.max()!
                     let e = s.map { $0 == -.infinity ? 0 : exp($0 - mx) }
                     let z = e.reduce(0, +)
@@ -89,7 +100,10 @@ struct NaiveReference {
                 let h2 = rms(x, w[p + "ffn_norm.weight"])
                 let gate = mv(p + "ffn_gate.weight", h2), up = mv(p + "ffn_up.weight", h2)
                 let act = zip(gate, up).map { g, u in
-                    (gemma ? 0.5 * g * (1 + tanh((2 / Double.pi).squareRoot() * (g + 0.044715 * g * g * g))) : g / (1 + exp(-g))) * u }
+                    (gemma
+                        ? 0.5 * g * (1 + tanh((2 / Double.pi).squareRoot() * (g + 0.044715 * g * g * g)))
+                        : g / (1 + exp(-g))) * u
+                }
                 var f = mv(p + "ffn_down.weight", act)
                 if gemma { f = rms(f, w[p + "post_ffw_norm.weight"]) }
                 x = zip(x, f).map { $0 + $1 }

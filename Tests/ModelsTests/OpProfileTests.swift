@@ -30,8 +30,9 @@ import TestSupport
         #expect(profile.ms.values.allSatisfy { $0 > 0 })
         let sum = profile.ms.values.reduce(0, +)
         #expect(sum <= wallMs, "op classes \(sum) ms within the call's \(wallMs) ms")
-        let rows = profile.rows(model: m, calls: 1, B: 1, T: Self.tokens.count, S: Self.tokens.count, lmRows: Self.tokens.count,
-                                keyLayers: m.config.nLayers, wallMs: wallMs)
+        let rows = profile.rows(
+            model: m, calls: 1, B: 1, T: Self.tokens.count, S: Self.tokens.count, lmRows: Self.tokens.count,
+            keyLayers: m.config.nLayers, wallMs: wallMs)
         #expect(rows.count == 6)
         #expect(abs(rows.reduce(0) { $0 + $1.share } - sum / wallMs) < 1e-9)
         // hand-computed FFN arithmetic: 2 · 12 rows · 3 maps · 64 · 96 per layer, over the model's layers
@@ -50,7 +51,8 @@ import TestSupport
         let m = try Self.model("llama", dir)
         let L = m.config.nLayers
         let shared = [1, 2]
-        let ds = AttentionPolicies(Dictionary(uniqueKeysWithValues: shared.map { ($0, AttentionPolicy.directShare(headMap: nil)) }))
+        let ds = AttentionPolicies(
+            Dictionary(uniqueKeysWithValues: shared.map { ($0, AttentionPolicy.directShare(headMap: nil)) }))
         for (policies, keyLayers) in [(AttentionPolicies(), L), (ds, L - shared.count)] {
             let profile = OpProfile()
             m.profile = profile

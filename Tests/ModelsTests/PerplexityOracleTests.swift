@@ -12,10 +12,13 @@ import Tokenizers
         let model = try RealModels.model(name)
         let tok = try TokenizerLoader.load(from: GGUFFile(path: path))
         var text = try String(contentsOf: TestPaths.oracles.appendingPathComponent("ppl_text.txt"), encoding: .utf8)
-        if text.hasSuffix("\n") { text.removeLast() }   // llama-perplexity strips one trailing newline
+        if text.hasSuffix("\n") { text.removeLast() }  // llama-perplexity strips one trailing newline
         let ids = tok.encode(text, addBOS: tok.addBOSByDefault, parseSpecial: false)
         let r = try model.perplexity(tokens: ids, context: 128, bos: tok.addBOSByDefault ? tok.bosID : nil)
-        print("\(name) perplexity c=128: \(r.perplexity) ± \(r.plusMinus) over \(r.chunks) chunks (llama.cpp dequant_f32: \(reference))")
+        print(
+            "\(name) perplexity c=128: \(r.perplexity) ± \(r.plusMinus) over \(r.chunks) chunks (llama.cpp "
+                + "dequant_f32: \(reference))"
+        )
         #expect(r.chunks == chunks)
         #expect(r.scoredTokens == chunks * 63)
         #expect(abs(r.perplexity - reference) / reference < 0.01)

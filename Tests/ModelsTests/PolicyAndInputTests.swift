@@ -6,7 +6,9 @@ import Testing
 
 /// Attention policies (direct sharing, uniform) and bad-input handling of the forward pass, on tiny models.
 @Suite struct PolicyAndInputTests {
-    static func tiny(_ arch: String = "qwen2", omit: Set<String> = [], edit: (inout TinyModel) -> Void = { _ in }) throws -> (Transformer, URL) {
+    static func tiny(
+        _ arch: String = "qwen2", omit: Set<String> = [], edit: (inout TinyModel) -> Void = { _ in }
+    ) throws -> (Transformer, URL) {
         let dir = try TestPaths.tempDir("tiny")
         var t = TinyModel(arch: arch); edit(&t)
         let path = dir.appendingPathComponent("m.gguf").path
@@ -19,10 +21,12 @@ import Testing
         let (m, dir) = try Self.tiny(); defer { try? FileManager.default.removeItem(at: dir) }
         let cap = FullMatrixCapture(layers: [0, 1, 2])
         let map = [3, 2, 1, 0]
-        _ = try m.forward(tokens, cache: m.makeCache(), policies: AttentionPolicies([1: .directShare(headMap: nil), 2: .directShare(headMap: map)]), tap: cap)
+        _ = try m.forward(
+            tokens, cache: m.makeCache(),
+            policies: AttentionPolicies([1: .directShare(headMap: nil), 2: .directShare(headMap: map)]), tap: cap)
         let p0 = cap.matrices[0]!, p1 = cap.matrices[1]!, p2 = cap.matrices[2]!
-        #expect(p1 == p0)                                  // head for head
-        for h in 0..<4 { #expect(p2[h] == p1[map[h]]) }    // chained DS with a head map
+        #expect(p1 == p0)  // head for head
+        for h in 0..<4 { #expect(p2[h] == p1[map[h]]) }  // chained DS with a head map
     }
 
     @Test func uniformAttentionIsOneOverVisibleKeys() throws {
@@ -39,14 +43,18 @@ import Testing
 
     @Test func policiesStillGenerateAndValidate() throws {
         let (m, dir) = try Self.tiny(); defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try m.generate(promptIDs: tokens, tokenizer: nil,
-                               options: GenerationOptions(maxTokens: 5, stopAtEOS: false, policies: AttentionPolicies([2: .uniform, 1: .directShare(headMap: nil)])))
+        let r = try m.generate(
+            promptIDs: tokens, tokenizer: nil,
+            options: GenerationOptions(
+                maxTokens: 5, stopAtEOS: false,
+                policies: AttentionPolicies([2: .uniform, 1: .directShare(headMap: nil)])))
         #expect(r.ids.count == 5)
         #expect(throws: ModelError.badPolicy(layer: 0, reason: "layer 0 has no previous layer to share from")) {
             try m.forward(tokens, cache: m.makeCache(), policies: AttentionPolicies([0: .directShare(headMap: nil)]))
         }
         #expect(throws: ModelError.self) {
-            try m.forward(tokens, cache: m.makeCache(), policies: AttentionPolicies([1: .directShare(headMap: [0, 0, 9, 1])]))
+            try m.forward(
+                tokens, cache: m.makeCache(), policies: AttentionPolicies([1: .directShare(headMap: [0, 0, 9, 1])]))
         }
         #expect(throws: ModelError.self) {
             try m.forward(tokens, cache: m.makeCache(), policies: AttentionPolicies([7: .uniform]))
@@ -58,7 +66,9 @@ import Testing
         #expect(throws: ModelError.promptTooLong(tokens: 20, context: 16)) {
             try m.forward(Array(repeating: 5, count: 20), cache: m.makeCache())
         }
-        #expect(throws: ModelError.tokenOutOfRange(id: 300, vocab: 300)) { try m.forward([1, 300], cache: m.makeCache()) }
+        #expect(throws: ModelError.tokenOutOfRange(id: 300, vocab: 300)) {
+            try m.forward([1, 300], cache: m.makeCache())
+        }
         #expect(throws: ModelError.emptyPrompt) { try m.forward([], cache: m.makeCache()) }
     }
 

@@ -32,12 +32,15 @@ import Tokenizers
             let ours = last.indices.sorted { last[$0] > last[$1] }.prefix(20).map { $0 - base }
             let refIDs = ref.arr("top20").map { ($0 as! [String: Any])["id"] as! Int }
             let shared = Set(ours).intersection(refIDs).count
-            print("\(name) prompt \(p["index"]!) quantized: top-1 \(ours[0]) (llama.cpp \(refIDs[0])), top-20 shared \(shared)")
+            print(
+                "\(name) prompt \(p["index"]!) quantized: top-1 \(ours[0]) (llama.cpp \(refIDs[0])), top-20 shared "
+                    + "\(shared)"
+            )
             #expect(ours[0] == refIDs[0], "\(name) prompt \(p["index"]!): top-1 \(ours[0]) vs llama.cpp \(refIDs[0])")
             #expect(shared >= 18, "\(name) prompt \(p["index"]!): only \(shared) of llama.cpp's top-20")
             let greedyRef = ref.dict("greedy16").ints("ids")
             var agreeUpTo = greedyRef.count
-            for (config, v) in results where !(name == "qwen2" && config == "default") {   // broken flash attention
+            for (config, v) in results where !(name == "qwen2" && config == "default") {  // broken flash attention
                 let g = (v as! [String: Any]).dict("greedy16").ints("ids")
                 if let fork = zip(g, greedyRef).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
                     agreeUpTo = min(agreeUpTo, fork)
@@ -49,12 +52,22 @@ import Tokenizers
                 let row = tf.row(ids.count - 1 + i).sorted(by: >)
                 if row[0] - row[1] < 0.25 { agreeUpTo = min(agreeUpTo, i); break }
             }
-            let r = try model.generate(promptIDs: ids, tokenizer: nil,
-                                       options: GenerationOptions(maxTokens: greedyRef.count, stopAtEOS: false))
+            let r = try model.generate(
+                promptIDs: ids, tokenizer: nil,
+                options: GenerationOptions(maxTokens: greedyRef.count, stopAtEOS: false))
             #expect(r.ids.count == greedyRef.count)
-            print("\(name) prompt \(p["index"]!) quantized greedy: compared the first \(agreeUpTo) of \(greedyRef.count) tokens")
-            #expect(Array(r.ids.prefix(agreeUpTo)) == Array(greedyRef.prefix(agreeUpTo)),
-                    "\(name) prompt \(p["index"]!): greedy \(r.ids) vs \(greedyRef) (llama.cpp's configs agree up to \(agreeUpTo))")
+            print(
+                "\(name) prompt \(p["index"]!) quantized greedy: compared the first \(agreeUpTo) of "
+                    + "\(greedyRef.count) tokens"
+            )
+            #expect(
+                Array(r.ids.prefix(agreeUpTo)) == Array(greedyRef.prefix(agreeUpTo)),
+                Comment(
+                    rawValue:
+                        "\(name) prompt \(p["index"]!): greedy \(r.ids) vs \(greedyRef) (llama.cpp's configs agree "
+                            + "up to "
+                        + "\(agreeUpTo))")
+            )
         }
     }
 
@@ -77,8 +90,11 @@ import Tokenizers
                 model.productMode = mode
                 defer { model.productMode = .integer }
                 let cap = LastRowCapture(layers: model.config.nLayers)
-                if decode { _ = try lastAsDecodeStep(model, ids, tap: cap) }
-                else { _ = try model.forward(ids, cache: model.makeCache(), logits: .last, tap: cap) }
+                if decode {
+                    _ = try lastAsDecodeStep(model, ids, tap: cap)
+                } else {
+                    _ = try model.forward(ids, cache: model.makeCache(), logits: .last, tap: cap)
+                }
                 var maxDiff = 0.0
                 for l in 0..<model.config.nLayers {
                     let heads = rows[l] as! [Any]
@@ -90,7 +106,8 @@ import Tokenizers
                         }
                     }
                 }
-                let bound = mode == .exact ? 1e-2 : 8e-2, how = "\(mode.rawValue) " + (decode ? "decode step" : "prefill")
+                let bound = mode == .exact ? 1e-2 : 8e-2,
+                    how = "\(mode.rawValue) " + (decode ? "decode step" : "prefill")
                 print("\(name) \(p["name"]!) quantized \(how): max |Δ attention| vs transformers = \(maxDiff)")
                 #expect(maxDiff <= bound, "\(name) prompt \(p["name"]!) (\(how)): attention rows differ by \(maxDiff)")
             }
@@ -119,7 +136,10 @@ import Tokenizers
         let pe = try q.perplexity(tokens: ids, context: 128, bos: bos)
         q.productMode = .integer
         let pq = try q.perplexity(tokens: ids, context: 128, bos: bos)
-        print("\(name) ppl c=128 over \(pq.chunks) chunks: quantized exact \(pe.perplexity), integer \(pq.perplexity), f32 \(pf.perplexity)")
+        print(
+            "\(name) ppl c=128 over \(pq.chunks) chunks: quantized exact \(pe.perplexity), integer \(pq.perplexity), "
+                + "f32 \(pf.perplexity)"
+        )
         #expect(pq.chunks == chunks && pf.chunks == chunks && pe.chunks == chunks)
         #expect(abs(pe.perplexity - pf.perplexity) / pf.perplexity < 0.005)
         #expect(abs(pq.perplexity - pf.perplexity) / pf.perplexity < 0.015)

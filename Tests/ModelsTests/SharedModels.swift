@@ -13,7 +13,9 @@ enum RealModels {
     static let gemmaQuantized = Result { try Transformer(gguf: GGUFFile(path: TestPaths.gemma)) }
     static let qwenQuantized = Result { try Transformer(gguf: GGUFFile(path: TestPaths.qwen)) }
     static func model(_ name: String) throws -> Transformer { try (name == "gemma3" ? gemma : qwen).get() }
-    static func quantized(_ name: String) throws -> Transformer { try (name == "gemma3" ? gemmaQuantized : qwenQuantized).get() }
+    static func quantized(_ name: String) throws -> Transformer {
+        try (name == "gemma3" ? gemmaQuantized : qwenQuantized).get()
+    }
 }
 
 /// Loosely typed JSON access for the oracle files.

@@ -19,13 +19,21 @@ import Testing
         let ref = try NaiveReference(path: path).run(tokens)
         var maxLogit = 0.0, maxProb = 0.0
         try #require(logits.last.count == ref.logits.count, "\(tiny.arch): \(logits.last.count) vs \(ref.logits.count)")
-        try #require(cap.rows.count == ref.probs.count && zip(cap.rows, ref.probs).allSatisfy { a, b in
-            a.count == b.count && zip(a, b).allSatisfy { $0.count == $1.count }
-        }, "\(tiny.arch): captured attention rows have another shape than the reference's")
-        for (i, r) in ref.logits.enumerated() { maxLogit = max(maxLogit, abs(Double(logits.last[logits.last.startIndex + i]) - r)) }
-        for l in ref.probs.indices { for h in ref.probs[l].indices { for k in ref.probs[l][h].indices {
-            maxProb = max(maxProb, abs(Double(cap.rows[l][h][k]) - ref.probs[l][h][k]))
-        } } }
+        try #require(
+            cap.rows.count == ref.probs.count
+                && zip(cap.rows, ref.probs).allSatisfy { a, b in
+                    a.count == b.count && zip(a, b).allSatisfy { $0.count == $1.count }
+                }, "\(tiny.arch): captured attention rows have another shape than the reference's")
+        for (i, r) in ref.logits.enumerated() {
+            maxLogit = max(maxLogit, abs(Double(logits.last[logits.last.startIndex + i]) - r))
+        }
+        for l in ref.probs.indices {
+            for h in ref.probs[l].indices {
+                for k in ref.probs[l][h].indices {
+                    maxProb = max(maxProb, abs(Double(cap.rows[l][h][k]) - ref.probs[l][h][k]))
+                }
+            }
+        }
         print("tiny \(tiny.arch) \(tiny.weightType.name): max |Δ logit| \(maxLogit), max |Δ prob| \(maxProb)")
         #expect(maxLogit < tolerance * max(1, ref.logits.map(abs).max()!), "\(tiny.arch): logits differ by \(maxLogit)")
         #expect(maxProb < 1e-5, "\(tiny.arch): attention differs by \(maxProb)")
@@ -37,7 +45,7 @@ import Testing
     func matchesNaiveReference(arch: String) throws {
         var t = TinyModel(arch: arch)
         t.separateOutput = arch == "qwen2"
-        try compare(t, tokens: Self.tokens)   // 12 tokens > sliding window 8: the gemma3 window is exercised
+        try compare(t, tokens: Self.tokens)  // 12 tokens > sliding window 8: the gemma3 window is exercised
     }
 
     @Test(arguments: [GGMLType.f16, .q8_0])

@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func softmaxHandComputedAndMasked() {
-        var x: [Float] = [0, log(3), -.infinity]   // e^0 : e^ln3 = 1 : 3
+        var x: [Float] = [0, log(3), -.infinity]  // e^0 : e^ln3 = 1 : 3
         Kernels.softmaxRows(&x, rows: 1, n: 3)
         #expect(abs(x[0] - 0.25) < 1e-7 && abs(x[1] - 0.75) < 1e-7 && x[2] == 0)
         var allMasked: [Float] = [-.infinity, -.infinity]
@@ -49,15 +49,18 @@ import Testing
         var seed: UInt64 = 7
         func r() -> Float { seed = seed &* 6364136223846793005 &+ 1; return Float(Int(seed >> 40) % 1000) / 500 - 1 }
         for (m, n, k) in [(1, 5, 7), (3, 4, 5), (17, 9, 33)] {
-            let a = (0..<(m * k)).map { _ in r() }, b = (0..<(n * k)).map { _ in r() }, bt = (0..<(k * n)).map { _ in r() }
+            let a = (0..<(m * k)).map { _ in r() }, b = (0..<(n * k)).map { _ in r() },
+                bt = (0..<(k * n)).map { _ in r() }
             var c = [Float](repeating: 0, count: m * n), c2 = c
             BLAS.gemmNT(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c, ldc: n)
             BLAS.gemmNN(m: m, n: n, k: k, a: a, lda: k, b: bt, ldb: n, c: &c2, ldc: n)
-            for i in 0..<m { for j in 0..<n {
-                let ref = (0..<k).reduce(0.0) { $0 + Double(a[i * k + $1]) * Double(b[j * k + $1]) }
-                let ref2 = (0..<k).reduce(0.0) { $0 + Double(a[i * k + $1]) * Double(bt[$1 * n + j]) }
-                #expect(abs(Double(c[i * n + j]) - ref) < 1e-4 && abs(Double(c2[i * n + j]) - ref2) < 1e-4)
-            } }
+            for i in 0..<m {
+                for j in 0..<n {
+                    let ref = (0..<k).reduce(0.0) { $0 + Double(a[i * k + $1]) * Double(b[j * k + $1]) }
+                    let ref2 = (0..<k).reduce(0.0) { $0 + Double(a[i * k + $1]) * Double(bt[$1 * n + j]) }
+                    #expect(abs(Double(c[i * n + j]) - ref) < 1e-4 && abs(Double(c2[i * n + j]) - ref2) < 1e-4)
+                }
+            }
         }
     }
 

@@ -8,7 +8,9 @@ import Testing
 /// Random weight blocks of every supported type (random quant bytes; the f16 scale fields patched to finite
 /// values), including edge blocks with every quant byte 0x00 or 0xFF.
 struct RandomBlocks {
-    static let types: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    static let types: [GGMLType] = [
+        .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+    ]
 
     /// Byte offsets of the f16 scale fields in one block.
     static func halfFields(_ t: GGMLType) -> [Int] {
@@ -54,9 +56,9 @@ struct RandomBlocks {
 }
 
 @Suite struct QuantKernelTests {
-    let rows = 37, cols = 512   // cols: two K blocks, sixteen legacy blocks
+    let rows = 37, cols = 512  // cols: two K blocks, sixteen legacy blocks
 
-    func dequantized(_ t: GGMLType, _ w: [UInt8]) throws -> [Float] {   // the GGUF reader's exact dequantization
+    func dequantized(_ t: GGMLType, _ w: [UInt8]) throws -> [Float] {  // the GGUF reader's exact dequantization
         try w.withUnsafeBytes { raw in
             try [Float](unsafeUninitializedCapacity: rows * cols) { buf, n in
                 try GGUFDequant.dequantize(type: t, src: raw.baseAddress!, count: rows * cols, dst: buf.baseAddress!)
@@ -72,14 +74,18 @@ struct RandomBlocks {
         var y = [Float](repeating: .nan, count: m * rows)
         xq.withUnsafeMutableBytes { q in
             x.withUnsafeBufferPointer { xp in
-                for i in 0..<m { lk_quantize_act(t.rawValue, xp.baseAddress! + i * cols, q.baseAddress! + i * actBytes, Int64(cols)) }
+                for i in 0..<m {
+                    lk_quantize_act(t.rawValue, xp.baseAddress! + i * cols, q.baseAddress! + i * actBytes, Int64(cols))
+                }
             }
         }
         let rc = w.withUnsafeBytes { wp in
             xq.withUnsafeBytes { q in
                 y.withUnsafeMutableBufferPointer { yp in
-                    lk_gemv(path, t.rawValue, wp.baseAddress!, cols / t.blockSize * t.blockBytes, Int64(cols), 0, Int64(rows),
-                            q.baseAddress!, Int64(m), yp.baseAddress!, Int64(rows))
+                    lk_gemv(
+                        path, t.rawValue, wp.baseAddress!, cols / t.blockSize * t.blockBytes, Int64(cols), 0,
+                        Int64(rows),
+                        q.baseAddress!, Int64(m), yp.baseAddress!, Int64(rows))
                 }
             }
         }
@@ -98,13 +104,18 @@ struct RandomBlocks {
     @Test(arguments: RandomBlocks.types) func unpackingMatchesTheExactDequantization(_ t: GGMLType) throws {
         for edge in 0...2 {
             let w = RandomBlocks.make(t, rows: rows, cols: cols, seed: 7 + UInt64(edge), edge: edge)
-            if edge > 0, t == .f32 || t == .f16 || t == .bf16 { continue }   // 0xFF floats are NaN
+            if edge > 0, t == .f32 || t == .f16 || t == .bf16 { continue }  // 0xFF floats are NaN
             let ref = try dequantized(t, w)
             let rb = cols / t.blockSize * t.blockBytes
             var mine = [Float](repeating: .nan, count: rows * cols)
-            w.withUnsafeBytes { wp in mine.withUnsafeMutableBufferPointer { mp in
-                for r in 0..<rows { _ = lk_dequant_row(t.rawValue, wp.baseAddress! + r * rb, mp.baseAddress! + r * cols, Int64(cols)) }
-            } }
+            w.withUnsafeBytes { wp in
+                mine.withUnsafeMutableBufferPointer { mp in
+                    for r in 0..<rows {
+                        _ = lk_dequant_row(
+                            t.rawValue, wp.baseAddress! + r * rb, mp.baseAddress! + r * cols, Int64(cols))
+                    }
+                }
+            }
             #expect(mine.count == ref.count)
             let scale = ref.map { abs($0) }.max() ?? 1
             var worst: Float = 0
@@ -123,18 +134,29 @@ struct RandomBlocks {
             var all = [Float](repeating: .nan, count: rows * cols), one = all
             w.withUnsafeBytes { wp in
                 all.withUnsafeMutableBufferPointer { mp in
-                    #expect(lk_dequant_rows(t.rawValue, wp.baseAddress!, rb, Int64(rows), Int64(cols), mp.baseAddress!) == 0)
+                    #expect(
+                        lk_dequant_rows(t.rawValue, wp.baseAddress!, rb, Int64(rows), Int64(cols), mp.baseAddress!) == 0
+                    )
                 }
                 one.withUnsafeMutableBufferPointer { mp in
-                    for r in 0..<rows { _ = lk_dequant_rows(t.rawValue, wp.baseAddress! + r * rb, rb, 1, Int64(cols), mp.baseAddress! + r * cols) }
+                    for r in 0..<rows {
+                        _ = lk_dequant_rows(
+                            t.rawValue, wp.baseAddress! + r * rb, rb, 1, Int64(cols), mp.baseAddress! + r * cols)
+                    }
                 }
             }
             try #require(all.count == ref.count && one.count == ref.count)
-            let differ = ref.indices.filter { all[$0].bitPattern != ref[$0].bitPattern || one[$0].bitPattern != ref[$0].bitPattern }
-            #expect(differ.isEmpty, "\(t.name) edge \(edge): \(differ.count) of \(ref.count) values differ, first at \(differ.first ?? -1)")
+            let differ = ref.indices.filter {
+                all[$0].bitPattern != ref[$0].bitPattern || one[$0].bitPattern != ref[$0].bitPattern
+            }
+            #expect(
+                differ.isEmpty,
+                "\(t.name) edge \(edge): \(differ.count) of \(ref.count) values differ, first at \(differ.first ?? -1)")
         }
         var out = [Float](repeating: 0, count: cols)
-        #expect(lk_dequant_rows(t.rawValue, [UInt8](repeating: 0, count: 4 * cols), 4 * cols, 1, Int64(cols - 1), &out) == (t.blockSize > 1 ? -1 : 0))
+        #expect(
+            lk_dequant_rows(t.rawValue, [UInt8](repeating: 0, count: 4 * cols), 4 * cols, 1, Int64(cols - 1), &out)
+                == (t.blockSize > 1 ? -1 : 0))
     }
 
     /// The exact path's few-row product (each weight row dequantized exactly, Float32 dots) equals the Double
@@ -150,13 +172,17 @@ struct RandomBlocks {
             var y = [Float](repeating: .nan, count: m * rows)
             var scratch = [Float](repeating: 0, count: cols)
             w.withUnsafeBytes { wp in
-                #expect(lk_dequant_gemv(t.rawValue, wp.baseAddress!, rb, Int64(cols), 0, Int64(rows), x, Int64(m), &y, Int64(rows),
-                                        &scratch) == 0)
+                #expect(
+                    lk_dequant_gemv(
+                        t.rawValue, wp.baseAddress!, rb, Int64(cols), 0, Int64(rows), x, Int64(m), &y, Int64(rows),
+                        &scratch) == 0)
             }
             for i in 0..<m {
                 for r in 0..<rows {
                     var exact = 0.0, mag = 0.0
-                    for j in 0..<cols { let p = Double(wf[r * cols + j]) * Double(x[i * cols + j]); exact += p; mag += abs(p) }
+                    for j in 0..<cols {
+                        let p = Double(wf[r * cols + j]) * Double(x[i * cols + j]); exact += p; mag += abs(p)
+                    }
                     #expect(abs(Double(y[i * rows + r]) - exact) <= 1e-5 * max(mag, 1e-6), "\(t.name) m \(m) row \(r)")
                 }
             }
@@ -171,7 +197,7 @@ struct RandomBlocks {
         let wf = try dequantized(t, w)
         var rng = SeededGenerator(seed: 5)
         var x = (0..<(m * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
-        x[17] = 40; x[cols + 3] = -25                         // outliers, as in Gemma's activations
+        x[17] = 40; x[cols + 3] = -25  // outliers, as in Gemma's activations
         let y = product(t, w, x, m: m, path: lk_best_path())
         #expect(y.count == m * rows)
         var checked = 0
@@ -185,7 +211,9 @@ struct RandomBlocks {
                 }
                 let isFloat = t == .f32 || t == .f16 || t == .bf16
                 let bound = (isFloat ? 0 : absW * Double(amax) / 127 / 2) + 1e-5 * absWX + 1e-6
-                #expect(abs(Double(y[i * rows + r]) - exact) <= bound, "\(t.name) row \(r) act \(i): \(y[i * rows + r]) vs \(exact)")
+                #expect(
+                    abs(Double(y[i * rows + r]) - exact) <= bound,
+                    "\(t.name) row \(r) act \(i): \(y[i * rows + r]) vs \(exact)")
                 checked += 1
             }
         }
@@ -214,8 +242,14 @@ struct RandomBlocks {
                     let y = product(t, w, x, m: m, path: p)
                     #expect(y.count == ref.count)
                     for i in ref.indices {
-                        #expect(abs(y[i] - ref[i]) <= 1e-5 * absWX[i] + 1e-6,
-                                "\(t.name) path \(String(cString: lk_path_name(p))) edge \(edge) m \(m) [\(i)]: \(y[i]) vs \(ref[i])")
+                        #expect(
+                            abs(y[i] - ref[i]) <= 1e-5 * absWX[i] + 1e-6,
+                            Comment(
+                                rawValue:
+                                    "\(t.name) path \(String(cString: lk_path_name(p))) edge \(edge) m \(m) [\(i)]: "
+                                        + "\(y[i]) "
+                                    + "vs \(ref[i])")
+                        )
                     }
                     compared += ref.count
                 }
@@ -261,17 +295,31 @@ struct RandomBlocks {
         let full = product(t, w, x, m: m, path: lk_best_path())
         let actBytes = lk_act_row_bytes(t.rawValue, Int64(cols))
         var xq = [UInt8](repeating: 0, count: actBytes * m)
-        xq.withUnsafeMutableBytes { q in x.withUnsafeBufferPointer { xp in
-            for i in 0..<m { lk_quantize_act(t.rawValue, xp.baseAddress! + i * cols, q.baseAddress! + i * actBytes, Int64(cols)) }
-        } }
+        xq.withUnsafeMutableBytes { q in
+            x.withUnsafeBufferPointer { xp in
+                for i in 0..<m {
+                    lk_quantize_act(t.rawValue, xp.baseAddress! + i * cols, q.baseAddress! + i * actBytes, Int64(cols))
+                }
+            }
+        }
         var y = [Float](repeating: -7, count: m * ldy)
-        _ = w.withUnsafeBytes { wp in xq.withUnsafeBytes { q in y.withUnsafeMutableBufferPointer { yp in
-            lk_gemv(lk_best_path(), t.rawValue, wp.baseAddress!, cols / 256 * 144, Int64(cols), 5, 20, q.baseAddress!, Int64(m),
-                    yp.baseAddress!, Int64(ldy))
-        } } }
+        _ = w.withUnsafeBytes { wp in
+            xq.withUnsafeBytes { q in
+                y.withUnsafeMutableBufferPointer { yp in
+                    lk_gemv(
+                        lk_best_path(), t.rawValue, wp.baseAddress!, cols / 256 * 144, Int64(cols), 5, 20,
+                        q.baseAddress!, Int64(m),
+                        yp.baseAddress!, Int64(ldy))
+                }
+            }
+        }
         for i in 0..<m {
             for r in 0..<ldy {
-                if (5..<20).contains(r) { #expect(y[i * ldy + r] == full[i * rows + r]) } else { #expect(y[i * ldy + r] == -7) }
+                if (5..<20).contains(r) {
+                    #expect(y[i * ldy + r] == full[i * rows + r])
+                } else {
+                    #expect(y[i * ldy + r] == -7)
+                }
             }
         }
     }
@@ -279,10 +327,16 @@ struct RandomBlocks {
     @Test func unsupportedTypeOrShapeIsRefused() {
         var y: [Float] = [0]
         let w = [UInt8](repeating: 0, count: 256), xq = [UInt8](repeating: 0, count: 4096)
-        let rc1 = w.withUnsafeBytes { wp in xq.withUnsafeBytes { q in
-            lk_gemv(-1, GGMLType.iq4_xs.rawValue, wp.baseAddress!, 136, 256, 0, 1, q.baseAddress!, 1, &y, 1) } }
-        let rc2 = w.withUnsafeBytes { wp in xq.withUnsafeBytes { q in
-            lk_gemv(-1, GGMLType.q4_K.rawValue, wp.baseAddress!, 144, 100, 0, 1, q.baseAddress!, 1, &y, 1) } }
+        let rc1 = w.withUnsafeBytes { wp in
+            xq.withUnsafeBytes { q in
+                lk_gemv(-1, GGMLType.iq4_xs.rawValue, wp.baseAddress!, 136, 256, 0, 1, q.baseAddress!, 1, &y, 1)
+            }
+        }
+        let rc2 = w.withUnsafeBytes { wp in
+            xq.withUnsafeBytes { q in
+                lk_gemv(-1, GGMLType.q4_K.rawValue, wp.baseAddress!, 144, 100, 0, 1, q.baseAddress!, 1, &y, 1)
+            }
+        }
         #expect(rc1 == -1 && rc2 == -1)
     }
 }

@@ -27,7 +27,8 @@ import TestSupport
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(f)/index.html").path), "\(f)")
             #expect(table.contains("<a href=\"\(f)/index.html\">\(f)</a>"), "\(f)")
         }
-        let hasFindings = FileManager.default.fileExists(atPath: Self.reports.appendingPathComponent("FINDINGS.md").path)
+        let hasFindings = FileManager.default.fileExists(
+            atPath: Self.reports.appendingPathComponent("FINDINGS.md").path)
         let front = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
         #expect(front.contains("Findings pending") == !hasFindings)
         for page in SiteLinkCheck.pages(out) {
@@ -41,12 +42,15 @@ import TestSupport
     @Test func studyReportsShowTheirStudyFilesSeedAndCounts() throws {
         let out = try TestPaths.tempDir("site").appendingPathComponent("site")
         let root = TestPaths.repoRoot
-        let s = try SiteBuilder.build(.init(reportsDir: Self.reports, studiesDir: root.appendingPathComponent("studies"),
-                                            outDir: out, repoRoot: root))
+        let s = try SiteBuilder.build(
+            .init(
+                reportsDir: Self.reports, studiesDir: root.appendingPathComponent("studies"),
+                outDir: out, repoRoot: root))
         #expect(s.reports == Self.reportFolders.count)
         var checked = 0
         for f in Self.reportFolders {
-            guard let yaml = try? String(contentsOf: root.appendingPathComponent("studies/\(f).yaml"), encoding: .utf8) else { continue }
+            guard let yaml = try? String(contentsOf: root.appendingPathComponent("studies/\(f).yaml"), encoding: .utf8)
+            else { continue }
             let page = try String(contentsOf: out.appendingPathComponent("\(f)/index.html"), encoding: .utf8)
             let seed = try #require(yaml.firstMatch(of: #/(?m)^seed:\s*(\d+)/#)?.1)
             #expect(page.contains("<dt>Seed</dt><dd>\(seed)</dd>"), "\(f)")

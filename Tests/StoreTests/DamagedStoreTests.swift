@@ -9,7 +9,7 @@ import TestSupport
         let dir = try TestPaths.tempDir("store")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("lisa.sqlite").path
-        do { _ = try LisaStore(path: path) }   // schema written, then closed
+        do { _ = try LisaStore(path: path) }  // schema written, then closed
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
         let last = bytes.count / pageSize - 1
@@ -31,7 +31,9 @@ import TestSupport
     @Test func directoryAsTheDatabaseIsNamed() throws {
         let dir = try TestPaths.tempDir("store")
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: StoreError.cannotOpen(path: dir.path, reason: "it is a directory, not a database file")) { try LisaStore(path: dir.path) }
+        #expect(throws: StoreError.cannotOpen(path: dir.path, reason: "it is a directory, not a database file")) {
+            try LisaStore(path: dir.path)
+        }
     }
 
     @Test func notADatabaseIsNamed() throws {
@@ -57,7 +59,9 @@ import GRDB
         // The database named is the one this process opened last: this test's in a CLI run (one database per process);
         // under parallel tests another suite's may have been opened since, so only the shape is exact here.
         let text = try #require(LisaStore.sentence(for: e))
-        #expect(text.hasPrefix("The study database /") && text.hasSuffix(".sqlite: SQLite error 13: database or disk is full."), "\(text)")
+        #expect(
+            text.hasPrefix("The study database /")
+                && text.hasSuffix(".sqlite: SQLite error 13: database or disk is full."), "\(text)")
         #expect(LisaStore.sentence(for: StoreError.badBlob(bytes: 3)) == nil)
     }
 }

@@ -38,20 +38,25 @@ import TestSupport
 
     @Test func lookupsKeepShardRunsAndWholeRunsApart() throws {
         let store = try LisaStore()
-        let m = try store.registerModel(ModelRecord(sha256: "abc", fileName: "m.gguf", arch: "gemma3", nLayers: 2, nHeads: 2,
-                                                    nKVHeads: 1, headDim: 4))
+        let m = try store.registerModel(
+            ModelRecord(
+                sha256: "abc", fileName: "m.gguf", arch: "gemma3", nLayers: 2, nHeads: 2,
+                nKVHeads: 1, headDim: 4))
         let s1 = try Shard(index: 1, count: 2)
         let whole = try store.createRun(study: "s", modelId: m.id!, parameters: "{}", seed: 1, toolVersion: "t")
-        let part = try store.createRun(study: "s", modelId: m.id!, parameters: "{}", seed: 1, toolVersion: "t", shard: s1, units: 5)
+        let part = try store.createRun(
+            study: "s", modelId: m.id!, parameters: "{}", seed: 1, toolVersion: "t", shard: s1, units: 5)
         #expect(try store.latestRun(study: "s", modelId: m.id!, parameters: "{}")?.id == whole.id)
         #expect(try store.latestRun(study: "s", modelId: m.id!, parameters: "{}", shard: s1)?.id == part.id)
-        #expect(try store.latestRun(study: "s", modelId: m.id!, parameters: "{}", shard: Shard(index: 0, count: 2)) == nil)
+        #expect(
+            try store.latestRun(study: "s", modelId: m.id!, parameters: "{}", shard: Shard(index: 0, count: 2)) == nil)
         try store.finishRun(id: part.id!, captureSeconds: 0, analysisSeconds: 0, tokens: 0)
-        #expect(try store.latestFinishedRun(study: "s") == nil)   // a finished shard is not a finished run
+        #expect(try store.latestFinishedRun(study: "s") == nil)  // a finished shard is not a finished run
         #expect(try store.shardRecords() == [ShardRecord(runId: part.id!, shard: s1, units: 5)])
 
-        let e = EvalRunRecord(modelId: m.id!, task: "piqa", shots: 0, seed: 1, docLimit: 4, policies: "{}", sharing: nil,
-                              parameters: "p", n: 2, primaryMetric: "acc", toolVersion: "t")
+        let e = EvalRunRecord(
+            modelId: m.id!, task: "piqa", shots: 0, seed: 1, docLimit: 4, policies: "{}", sharing: nil,
+            parameters: "p", n: 2, primaryMetric: "acc", toolVersion: "t")
         let wholeEval = try store.createEvalRun(e)
         let partEval = try store.createEvalRun(e, shard: s1, units: 4)
         #expect(try store.latestEvalRun(parameters: "p", modelId: m.id!)?.id == wholeEval.id)

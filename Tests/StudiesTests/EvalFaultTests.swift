@@ -12,8 +12,11 @@ import Glibc
 
 @Suite(.serialized) struct EvalFaultTests {
     func evalArgs(_ db: URL, task: String = "piqa", limit: Int, _ extra: [String] = []) -> [String] {
-        ["eval", TestPaths.gemma, "--task", task, "--limit", String(limit), "--data", TestPaths.data.path, "--db", db.path,
-         "--threads", "1"] + extra
+        [
+            "eval", TestPaths.gemma, "--task", task, "--limit", String(limit), "--data", TestPaths.data.path, "--db",
+            db.path,
+            "--threads", "1",
+        ] + extra
     }
 
     @Test(.needsGemma) func twoProcessesWritingOneDatabaseLoseNothing() throws {
@@ -39,14 +42,17 @@ import Glibc
         let n = 10
         #expect(try LisaBinary.run(evalArgs(full, limit: n)).status == 0)
 
-        let killAfter = Int.random(in: 1...(n - 2))   // documents stored before the kill (printed on failure)
+        let killAfter = Int.random(in: 1...(n - 2))  // documents stored before the kill (printed on failure)
         let p = try LisaBinary.start(evalArgs(killed, limit: n))
         var stored = 0
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, p.isRunning {
             usleep(20_000)
             if FileManager.default.fileExists(atPath: killed.path), let s = try? LisaStore(path: killed.path),
-               let run = try? s.evalRuns().first, let k = try? s.evalDocuments(runId: run.id!).count, k >= killAfter { stored = k; break }
+                let run = try? s.evalRuns().first, let k = try? s.evalDocuments(runId: run.id!).count, k >= killAfter
+            {
+                stored = k; break
+            }
         }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -72,11 +78,17 @@ import Glibc
         let out = dir.appendingPathComponent("result.json")
         let previous = Data("{\"previous\": true}\n".utf8)
         try previous.write(to: out)
-        let args = ["eval", TestPaths.gemma, "--task", "piqa", "--limit", "3", "--data", TestPaths.data.path, "--out", out.path]
-        let r = try LisaBinary.run(args, fileSizeLimitKB: 1)   // the result (per-document scores) is several KB
+        let args = [
+            "eval", TestPaths.gemma, "--task", "piqa", "--limit", "3", "--data", TestPaths.data.path, "--out", out.path,
+        ]
+        let r = try LisaBinary.run(args, fileSizeLimitKB: 1)  // the result (per-document scores) is several KB
         #expect(r.status != 0)
-        #expect(r.stderr.contains("\(out.path): cannot write the file: File too large; the previous file is unchanged."), "\(r.stderr.suffix(400))")
+        #expect(
+            r.stderr.contains("\(out.path): cannot write the file: File too large; the previous file is unchanged."),
+            "\(r.stderr.suffix(400))")
         #expect(try Data(contentsOf: out) == previous)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["result.json"], "a temporary file was left")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["result.json"],
+            "a temporary file was left")
     }
 }

@@ -13,14 +13,19 @@ import TestSupport
         let files = try TinyTrainingFiles(in: dir, documents: 20)
         let model = files.model, corpus = files.corpus
         let ckpt = dir.appendingPathComponent("tiny.safetensors").path
-        let trained = try LisaBinary.run(["train", model, "--layers", "2,3", "--tokens", "128", "--seq-len", "16",
-                                          "--batch", "2", "--rank", "4", "--lr", "1e-2", "--corpus", corpus,
-                                          "--threads", "1", "--out", ckpt])
+        let trained = try LisaBinary.run([
+            "train", model, "--layers", "2,3", "--tokens", "128", "--seq-len", "16",
+            "--batch", "2", "--rank", "4", "--lr", "1e-2", "--corpus", corpus,
+            "--threads", "1", "--out", ckpt,
+        ])
         #expect(trained.status == 0, "\(trained.stderr.suffix(400))")
         let db = dir.appendingPathComponent("runs.sqlite").path
         func eval(_ extra: [String]) throws -> LisaBinary.Result {
-            try LisaBinary.run(["eval", model, "--task", "piqa", "--limit", "3", "--data", TestPaths.data.path,
-                                "--threads", "1", "--json"] + extra)
+            try LisaBinary.run(
+                [
+                    "eval", model, "--task", "piqa", "--limit", "3", "--data", TestPaths.data.path,
+                    "--threads", "1", "--json",
+                ] + extra)
         }
         let outFile = dir.appendingPathComponent("plain.json").path
         let plain = try eval(["--lisa", ckpt, "--out", outFile])
@@ -32,8 +37,8 @@ import TestSupport
             let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
             return try #require(o?["metrics"] as? [String: Double])
         }
-        #expect(try metrics(stored) == metrics(plain))      // --db changes nothing of the numbers
-        #expect(try metrics(again) == metrics(stored))      // resumed from the stored documents
+        #expect(try metrics(stored) == metrics(plain))  // --db changes nothing of the numbers
+        #expect(try metrics(again) == metrics(stored))  // resumed from the stored documents
         let runs = try LisaStore(path: db).evalRuns()
         #expect(runs.count == 2, "one run with the checkpoint (resumed, not repeated) and one without")
         let sha = try SHA256.hex(ofFile: ckpt)
@@ -44,7 +49,8 @@ import TestSupport
         #expect(withCkpt.first?.checkpointSHA256 == sha)
         #expect(runs.filter { $0.checkpointSHA256 == nil }.count == 1)
         // The --out file names the checkpoint too (it recorded `"policies": {}` and nothing else before issue 16).
-        let out = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outFile))) as? [String: Any]
+        let out =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outFile))) as? [String: Any]
         let checkpoint = try #require(out?["checkpoint"] as? [String: Any])
         #expect(checkpoint["sha256"] as? String == sha)
         #expect(checkpoint["method"] as? String == "lisa")

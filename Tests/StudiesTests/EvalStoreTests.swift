@@ -10,7 +10,8 @@ import TestSupport
 
 @Suite(.serialized) struct EvalStoreTests {
     func evalArgs(_ db: URL, _ extra: [String] = []) -> [String] {
-        ["eval", TestPaths.gemma, "--task", "piqa", "--limit", "4", "--data", TestPaths.data.path, "--db", db.path] + extra
+        ["eval", TestPaths.gemma, "--task", "piqa", "--limit", "4", "--data", TestPaths.data.path, "--db", db.path]
+            + extra
     }
 
     /// Runs lisa, returning (status, stderr).
@@ -40,7 +41,9 @@ import TestSupport
         let part = dir.appendingPathComponent("part.sqlite")
         let (stopped, msg) = try lisa(evalArgs(part, ["--stop-after", "2"]))
         #expect(stopped != 0)
-        #expect(msg.contains("Stopped after 2 new documents as asked (--stop-after); continue with --resume on \(part.path)."))
+        #expect(
+            msg.contains(
+                "Stopped after 2 new documents as asked (--stop-after); continue with --resume on \(part.path)."))
         let ps = try LisaStore(path: part.path)
         let partRun = try #require(try ps.evalRuns().first)
         #expect(partRun.status == .running)
@@ -61,7 +64,9 @@ import TestSupport
         for (a, b) in zip(again, r.documents) {
             #expect(a.index == b.index && a.gold == b.gold && a.prediction == b.prediction && a.scores == b.scores)
             #expect(a.logLikelihoods?.count == b.logLikelihoods?.count, "doc \(a.index): log-likelihood counts differ")
-            for (x, y) in zip(a.logLikelihoods ?? [], b.logLikelihoods ?? []) { #expect(abs(x - y) <= 1e-5 * abs(y), "doc \(a.index)") }
+            for (x, y) in zip(a.logLikelihoods ?? [], b.logLikelihoods ?? []) {
+                #expect(abs(x - y) <= 1e-5 * abs(y), "doc \(a.index)")
+            }
         }
         #expect(try ps.integrityCheck() == "ok")
     }

@@ -13,7 +13,10 @@ import Testing
         for i in 1...4 { Thread.sleep(forTimeInterval: 0.01); p.update(i, newTokens: 10) }
         p.finish()
         #expect(out.all.count == 5)
-        #expect(out.all.allSatisfy { $0.hasSuffix("\n") && $0.hasPrefix("piqa: ") && $0.contains("/s, ") && $0.contains(" elapsed, ETA ") })
+        #expect(
+            out.all.allSatisfy {
+                $0.hasSuffix("\n") && $0.hasPrefix("piqa: ") && $0.contains("/s, ") && $0.contains(" elapsed, ETA ")
+            })
         #expect(out.all[1].hasPrefix("piqa: 2/4 (50.0 %), "))
         #expect(out.all[3].contains("ETA 0 s"))
         #expect(out.all[4].hasPrefix("piqa: 4/4 (100.0 %), ") && out.all[4].hasSuffix(", done\n"))

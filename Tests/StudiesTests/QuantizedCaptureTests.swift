@@ -9,7 +9,8 @@ import Testing
 /// products), within 1e-3 of the `--weights f32` capture; the integer products' deviation is printed for the record.
 @Suite(.serialized) struct QuantizedCaptureTests {
     @Test(.needsGemma) func s1OfATwentySamplePIQACaptureMatchesTheF32Path() throws {
-        let records = try readJSONL(PIQARecord.self, from: TestPaths.data.appendingPathComponent("piqa/validation.jsonl"))
+        let records = try readJSONL(
+            PIQARecord.self, from: TestPaths.data.appendingPathComponent("piqa/validation.jsonl"))
         let samples = try sample(records, n: 20, seed: 1234, file: "piqa/validation.jsonl")
         func s1(_ m: LoadedModel) throws -> [[Double]] {
             let t = m.transformer

@@ -11,8 +11,11 @@ import Glibc
 
 @Suite(.serialized) struct ResumeTests {
     func args(_ db: URL, _ extra: [String] = []) -> [String] {
-        ["study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path,
-         "--data", TestPaths.data.path, "--reports", db.deletingLastPathComponent().appendingPathComponent("reports").path] + extra
+        [
+            "study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path,
+            "--data", TestPaths.data.path, "--reports",
+            db.deletingLastPathComponent().appendingPathComponent("reports").path,
+        ] + extra
     }
 
     /// (task, kind, sampleId, value) of every result, sorted: the run's numbers.
@@ -33,7 +36,10 @@ import Glibc
         while Date() < deadline {
             usleep(50_000)
             if FileManager.default.fileExists(atPath: killed.path),
-               let n = try? LisaStore(path: killed.path).count("runSamples"), n >= 2 { captured = n; break }
+                let n = try? LisaStore(path: killed.path).count("runSamples"), n >= 2
+            {
+                captured = n; break
+            }
         }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -61,8 +67,11 @@ import Glibc
 
         // `lisa report` redraws from the store alone.
         let reports = dir.appendingPathComponent("redrawn")
-        #expect(try LisaBinary.run(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", killed.path,
-                                    "--reports", reports.path]).status == 0)
+        #expect(
+            try LisaBinary.run([
+                "report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", killed.path,
+                "--reports", reports.path,
+            ]).status == 0)
         let md = try String(contentsOf: reports.appendingPathComponent("tiny/report.md"), encoding: .utf8)
         #expect(md.contains("| piqa | 6 |"))
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("tiny/tiny-s1.png").path))

@@ -17,17 +17,17 @@ import Glibc
     func writeSpec(_ dir: URL) throws -> String {
         let path = dir.appendingPathComponent("sens.yaml").path
         try """
-            name: sens
-            kind: sensitivity
-            title: "test sweep"
-            model: \(TestPaths.gemma)
-            seed: 11
-            figure: curves
-            tasks:
-              - {task: piqa, limit: 2}
-            policies: [ds, uniform]
-            pairs: ["17-18"]
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        name: sens
+        kind: sensitivity
+        title: "test sweep"
+        model: \(TestPaths.gemma)
+        seed: 11
+        figure: curves
+        tasks:
+          - {task: piqa, limit: 2}
+        policies: [ds, uniform]
+        pairs: ["17-18"]
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -36,17 +36,19 @@ import Glibc
         let spec = try writeSpec(dir)
         let db = dir.appendingPathComponent("s.sqlite").path
         let tasks = TestPaths.repoRoot.appendingPathComponent("tasks").path
-        let o = StudyRunOptions(dbPath: db, dataDir: TestPaths.data.path, reportsDir: dir.appendingPathComponent("reports").path,
-                                tasksDir: tasks, log: { _ in })
+        let o = StudyRunOptions(
+            dbPath: db, dataDir: TestPaths.data.path, reportsDir: dir.appendingPathComponent("reports").path,
+            tasksDir: tasks, log: { _ in })
         let summary = try StudyRunner.run(specPath: spec, options: o)
-        #expect(summary.samplesCaptured == 6)   // 3 configurations × 2 documents
+        #expect(summary.samplesCaptured == 6)  // 3 configurations × 2 documents
         let store = try LisaStore(path: db)
         let units = try store.evalRuns(studyRunId: summary.runId)
         #expect(units.map { $0.unit ?? "" } == ["baseline", "ds 17–18", "uniform 17–18"])
         let sweep = try #require(try storedSweeps(store: store, runId: summary.runId)["piqa"])
         #expect(sweep.pairs.map(\.pair) == [LayerPair(first: 16, second: 17)])
 
-        let task = try EvalTask(spec: TasksFolder(path: tasks).spec("piqa"), data: DataDirectory(path: TestPaths.data.path))
+        let task = try EvalTask(
+            spec: TasksFolder(path: tasks).spec("piqa"), data: DataDirectory(path: TestPaths.data.path))
         let model = try LoadedModel(path: TestPaths.gemma, threads: 2)
         func direct(_ p: AttentionPolicies) throws -> TaskResult {
             try evaluate(task, model: model, options: EvalOptions(shots: 0, limit: 2, seed: 11, policies: p))
@@ -79,8 +81,10 @@ import Glibc
         let dir = try TestPaths.tempDir("sens-kill"); defer { try? FileManager.default.removeItem(at: dir) }
         let spec = try writeSpec(dir)
         func args(_ db: URL, _ extra: [String] = []) -> [String] {
-            ["study", "run", spec, "--db", db.path, "--data", TestPaths.data.path,
-             "--reports", dir.appendingPathComponent("reports").path] + extra
+            [
+                "study", "run", spec, "--db", db.path, "--data", TestPaths.data.path,
+                "--reports", dir.appendingPathComponent("reports").path,
+            ] + extra
         }
         func sweep(_ db: URL) throws -> SensitivityResult? {
             let store = try LisaStore(path: db.path)
@@ -97,7 +101,10 @@ import Glibc
         while Date() < deadline, p.isRunning {
             usleep(50_000)
             if FileManager.default.fileExists(atPath: killed.path),
-               let n = try? LisaStore(path: killed.path).count("evalDocuments"), n >= 2 { stored = n; break }
+                let n = try? LisaStore(path: killed.path).count("evalDocuments"), n >= 2
+            {
+                stored = n; break
+            }
         }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -113,45 +120,55 @@ import Glibc
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.count("evalRuns") == 3 && store.count("evalDocuments") == 6)
         let a = try #require(try sweep(killed)), b = try #require(try sweep(full))
-        #expect(a.baseline == b.baseline && a.pairs.map(\.ds) == b.pairs.map(\.ds) && a.pairs.map(\.uniform) == b.pairs.map(\.uniform))
+        #expect(
+            a.baseline == b.baseline && a.pairs.map(\.ds) == b.pairs.map(\.ds)
+                && a.pairs.map(\.uniform) == b.pairs.map(\.uniform))
     }
 
     @Test func unknownPairIsAClearError() throws {
         let dir = try TestPaths.tempDir("sens-bad")
         let path = dir.appendingPathComponent("bad.yaml").path
         try """
-            name: bad
-            kind: sensitivity
-            title: t
-            model: m.gguf
-            seed: 1
-            figure: ranking
-            tasks: [{task: piqa, limit: 2}]
-            policies: [ds, average]
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        name: bad
+        kind: sensitivity
+        title: t
+        model: m.gguf
+        seed: 1
+        figure: ranking
+        tasks: [{task: piqa, limit: 2}]
+        policies: [ds, average]
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: StudyError.self) { try SensitivityStudySpec.load(path) }
         do { _ = try SensitivityStudySpec.load(path) } catch {
-            #expect("\(error)" == "The study file \(path) is not a valid study: policies: \"average\" is neither ds nor uniform.")
+            #expect(
+                "\(error)"
+                    == "The study file \(path) is not a valid study: policies: \"average\" is neither ds nor uniform.")
         }
-        let spec = SensitivityStudySpec(name: "x", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
-                                        tasks: [], policies: ["ds"], pairs: ["2-3"])
+        let spec = SensitivityStudySpec(
+            name: "x", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
+            tasks: [], policies: ["ds"], pairs: ["2-3"])
         #expect(throws: StudyError.self) { try spec.layerPairs(nLayers: 18, file: "f.yaml") }
-        #expect(try SensitivityStudySpec(name: "x", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
-                                         tasks: [], policies: ["ds"], pairs: ["3-4", "17–18"]).layerPairs(nLayers: 18, file: "f")
+        #expect(
+            try SensitivityStudySpec(
+                name: "x", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
+                tasks: [], policies: ["ds"], pairs: ["3-4", "17–18"]
+            ).layerPairs(nLayers: 18, file: "f")
                 == [LayerPair(first: 2, second: 3), LayerPair(first: 16, second: 17)])
     }
 
     // A sweep is built from its units by typed keys (issue 16): a unit the study runs but that is missing, or whose
     // run lacks the metric, is an error naming it, never a silent NaN; a policy the study does not run is NaN.
     @Test func aMissingUnitIsNamedAndAnUnrunPolicyIsNaN() throws {
-        let spec = SensitivityStudySpec(name: "s", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
-                                        tasks: [SensitivityTaskEntry(task: "piqa", limit: 2)], policies: ["ds"])
+        let spec = SensitivityStudySpec(
+            name: "s", kind: "sensitivity", title: "t", model: "m", seed: 1, figure: .ranking,
+            tasks: [SensitivityTaskEntry(task: "piqa", limit: 2)], policies: ["ds"])
         let pairs = [LayerPair(first: 2, second: 3), LayerPair(first: 4, second: 5)]
         let plan = SensitivityStudy.unitPlan(spec, pairs: pairs)
         #expect(plan.map(\.label) == ["baseline", "ds 3–4", "ds 5–6"])
         func score(_ u: SensitivityStudy.Unit, _ acc: Double) -> SensitivityStudy.UnitScore {
-            SensitivityStudy.UnitScore(task: u.task, key: u.key, metrics: ["acc": acc], standardErrors: ["acc": 0.1], n: 2, shots: 0,
-                                       primaryMetric: "acc", seconds: 1)
+            SensitivityStudy.UnitScore(
+                task: u.task, key: u.key, metrics: ["acc": acc], standardErrors: ["acc": 0.1], n: 2, shots: 0,
+                primaryMetric: "acc", seconds: 1)
         }
         let all = zip(plan, [0.8, 0.7, 0.6]).map { score($0, $1) }
         let sweep = try #require(try SensitivityStudy.sweeps(spec, nLayers: 8, pairs: pairs, units: all).first)
@@ -161,19 +178,30 @@ import Glibc
             _ = try SensitivityStudy.sweeps(spec, nLayers: 8, pairs: pairs, units: [all[0], all[2]])
             Issue.record("a missing unit must be an error")
         } catch {
-            #expect("\(error)" == "Study s has no acc for the configuration \"ds 3–4\" of task piqa; its sweep cannot be computed.")
+            #expect(
+                "\(error)"
+                    == "Study s has no acc for the configuration \"ds 3–4\" of task piqa; its sweep cannot be computed."
+            )
         }
         var noMetric = all
-        noMetric[0] = SensitivityStudy.UnitScore(task: 0, key: .baseline, metrics: [:], standardErrors: [:], n: 2, shots: 0,
-                                                 primaryMetric: "acc", seconds: 1)
-        #expect(throws: StudyError.self) { try SensitivityStudy.sweeps(spec, nLayers: 8, pairs: pairs, units: noMetric) }
+        noMetric[0] = SensitivityStudy.UnitScore(
+            task: 0, key: .baseline, metrics: [:], standardErrors: [:], n: 2, shots: 0,
+            primaryMetric: "acc", seconds: 1)
+        #expect(throws: StudyError.self) {
+            try SensitivityStudy.sweeps(spec, nLayers: 8, pairs: pairs, units: noMetric)
+        }
     }
 
     @Test func resultKindsRoundTripTheirStoredNames() {
-        let kinds: [ResultKind] = [.s1, .s1ExclFirst, .s2, .twoSentence, .topK, .distributions, .cosine, .topKStep(1024),
-                                   .sensitivity, .layout, .loadavg]
-        #expect(kinds.map(\.rawValue) == ["s1", "s1_excl_first", "s2", "two_sentence", "top_k", "distributions", "cosine",
-                                          "top_k_step1024", "sensitivity", "layout", "loadavg"])
+        let kinds: [ResultKind] = [
+            .s1, .s1ExclFirst, .s2, .twoSentence, .topK, .distributions, .cosine, .topKStep(1024),
+            .sensitivity, .layout, .loadavg,
+        ]
+        #expect(
+            kinds.map(\.rawValue) == [
+                "s1", "s1_excl_first", "s2", "two_sentence", "top_k", "distributions", "cosine",
+                "top_k_step1024", "sensitivity", "layout", "loadavg",
+            ])
         for k in kinds { #expect(ResultKind(rawValue: k.rawValue) == k) }
         for bad in ["", "S1", "top_k_step", "top_k_stepx", "s3"] { #expect(ResultKind(rawValue: bad) == nil) }
     }

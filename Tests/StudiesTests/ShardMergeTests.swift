@@ -28,11 +28,15 @@ struct CaptureFingerprint: Equatable {
     init(db: String, study: String) throws {
         let s = try LisaStore(path: db)
         let r = try #require(try s.latestFinishedRun(study: study))
-        run = [r.study, r.parameters, "\(r.seed)", r.status.rawValue, "\(r.tokens)", r.toolVersion,
-               try s.model(id: r.modelId)?.sha256 ?? "-"]
+        run = [
+            r.study, r.parameters, "\(r.seed)", r.status.rawValue, "\(r.tokens)", r.toolVersion,
+            try s.model(id: r.modelId)?.sha256 ?? "-",
+        ]
         let stored = try s.storedSamples(runId: r.id!)
-        samples = stored.map { "\($0.ordinal) \($0.task) \($0.file) #\($0.recordIndex) \($0.tokenIds) \($0.text) "
-                               + $0.results.map { "\($0.kind)=\($0.value)" }.joined(separator: ";") }
+        samples = stored.map {
+            "\($0.ordinal) \($0.task) \($0.file) #\($0.recordIndex) \($0.tokenIds) \($0.text) "
+                + $0.results.map { "\($0.kind)=\($0.value)" }.joined(separator: ";")
+        }
         rows = stored.flatMap { $0.rows.flatMap { $0.map(FloatBlob.encode) } }
         results = try s.results(runId: r.id!).filter { $0.sampleId == 0 }.map { "\($0.task)/\($0.kind): \($0.value)" }
     }
@@ -40,10 +44,14 @@ struct CaptureFingerprint: Equatable {
 
 /// An evaluation run's stored numbers (no timings, no ids) and its documents.
 func evalFingerprint(_ r: EvalRunRecord, _ s: LisaStore) throws -> [String] {
-    [r.task, "\(r.shots)", "\(r.seed)", "\(r.docLimit ?? -1)", r.policies, r.sharing ?? "-", r.parameters, r.status.rawValue,
-     "\(r.n)", r.primaryMetric, r.metrics, r.stderr, r.unit ?? "-"]
+    [
+        r.task, "\(r.shots)", "\(r.seed)", "\(r.docLimit ?? -1)", r.policies, r.sharing ?? "-", r.parameters,
+        r.status.rawValue,
+        "\(r.n)", r.primaryMetric, r.metrics, r.stderr, r.unit ?? "-",
+    ]
         + (try s.evalDocuments(runId: r.id!)).map {
-            "\($0.ordinal) \($0.docIndex) \($0.logLikelihoods ?? "-") \($0.gold ?? -1) \($0.prediction ?? "-") \($0.scores) \($0.tokens)"
+            "\($0.ordinal) \($0.docIndex) \($0.logLikelihoods ?? "-") \($0.gold ?? -1) \($0.prediction ?? "-") "
+                + "\($0.scores) \($0.tokens)"
         }
 }
 
@@ -55,8 +63,10 @@ func reportText(_ dir: URL, _ study: String) throws -> String {
 }
 
 func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
-    ["study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
-     "--reports", reports.path, "--threads", "1"] + extra
+    [
+        "study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
+        "--reports", reports.path, "--threads", "1",
+    ] + extra
 }
 
 @Suite(.serialized) struct ShardMergeTests {
@@ -65,13 +75,15 @@ func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
         let full = dir.appendingPathComponent("full.sqlite"), all = dir.appendingPathComponent("all.sqlite")
         let shard = (0..<2).map { dir.appendingPathComponent("shard-\($0).sqlite") }
         try lisaOK(studyArgs(full, reports: dir.appendingPathComponent("r-full")))
-        for i in [1, 0] {   // order does not matter
-            let (out, _) = try lisaOK(studyArgs(shard[i], reports: dir.appendingPathComponent("r-unused"), ["--shard", "\(i)/2"]))
+        for i in [1, 0] {  // order does not matter
+            let (out, _) = try lisaOK(
+                studyArgs(shard[i], reports: dir.appendingPathComponent("r-unused"), ["--shard", "\(i)/2"]))
             #expect(out.contains("shard \(i)/2: 3 units run, 0 resumed"))
             let s = try LisaStore(path: shard[i].path)
             #expect(try s.count("runSamples") == 3)
             #expect(try s.storedSamples(runId: 1).map(\.ordinal) == [i, i + 2, i + 4])
-            #expect(try s.results(runId: 1).allSatisfy { $0.kind == "layout" || $0.kind == "cosine" })   // no analyses in a shard
+            // no analyses in a shard
+            #expect(try s.results(runId: 1).allSatisfy { $0.kind == "layout" || $0.kind == "cosine" })
         }
         // Faults first: nothing may be written by a refused merge.
         let (_, missing) = try lisaOK(["merge", shard[0].path, "--into", all.path], fails: true)
@@ -93,7 +105,9 @@ func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
 
         // The same report from the merged database as from the unsharded run's.
         let r1 = dir.appendingPathComponent("r1"), r2 = dir.appendingPathComponent("r2")
-        try lisaOK(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", full.path, "--reports", r1.path])
+        try lisaOK([
+            "report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", full.path, "--reports", r1.path,
+        ])
         try lisaOK(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", all.path, "--reports", r2.path])
         #expect(try reportText(r1, "tiny") == reportText(r2, "tiny"))
         #expect(try reportText(r2, "tiny").contains("| piqa | 6 |"))
@@ -102,18 +116,24 @@ func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
     @Test(.needsGemma) func shardedEvalMergesToTheUnshardedAggregate() throws {
         let dir = try TestPaths.tempDir("shards-eval")
         func args(_ db: URL, _ extra: [String] = []) -> [String] {
-            ["eval", TestPaths.gemma, "--task", "piqa", "--limit", "5", "--data", TestPaths.data.path, "--threads", "1",
-             "--db", db.path] + extra
+            [
+                "eval", TestPaths.gemma, "--task", "piqa", "--limit", "5", "--data", TestPaths.data.path, "--threads",
+                "1",
+                "--db", db.path,
+            ] + extra
         }
         let full = dir.appendingPathComponent("full.sqlite"), all = dir.appendingPathComponent("all.sqlite")
         let shard = (0..<2).map { dir.appendingPathComponent("e\($0).sqlite") }
         let json = dir.appendingPathComponent("full.json")
         try lisaOK(args(full, ["--out", json.path]))
         try lisaOK(args(shard[0], ["--shard", "0/2"]))
-        // Shard 1 stops after one of its two documents: the merge refuses it, a re-run of that shard alone continues it.
+        // Shard 1 stops after one of its two documents: the merge refuses it, a re-run of that shard alone continues
+        // it.
         try lisaOK(args(shard[1], ["--shard", "1/2", "--stop-after", "1"]), fails: true)
         let (_, unfinished) = try lisaOK(["merge", shard[0].path, shard[1].path, "--into", all.path], fails: true)
-        #expect(unfinished.contains("Shard 1/2 in \(shard[1].path) has not finished; continue it with the same command and --resume"))
+        #expect(
+            unfinished.contains(
+                "Shard 1/2 in \(shard[1].path) has not finished; continue it with the same command and --resume"))
         let (_, log) = try lisaOK(args(shard[1], ["--shard", "1/2", "--resume"]))
         #expect(log.contains("1 of 2 documents were stored"))
         #expect(try LisaStore(path: shard[0].path).evalDocuments(runId: 1).map(\.ordinal) == [0, 2, 4])
@@ -121,7 +141,9 @@ func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
 
         let (out, _) = try lisaOK(["merge", shard[0].path, shard[1].path, "--into", all.path])
         let r = try JSONDecoder().decode(TaskResult.self, from: Data(contentsOf: json))
-        #expect(out.contains(String(format: "acc_norm = %.4f ± %.4f", r.metrics["acc_norm"]!, r.standardErrors["acc_norm"]!)))
+        #expect(
+            out.contains(
+                String(format: "acc_norm = %.4f ± %.4f", r.metrics["acc_norm"]!, r.standardErrors["acc_norm"]!)))
         let a = try LisaStore(path: full.path), b = try LisaStore(path: all.path)
         let ra = try #require(try a.evalRuns().first), rb = try #require(try b.evalRuns().first)
         #expect(try evalFingerprint(rb, b) == evalFingerprint(ra, a))
@@ -131,16 +153,20 @@ func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
         // A study shard and an eval shard are not parts of one run.
         let s0 = dir.appendingPathComponent("s0.sqlite")
         try lisaOK(studyArgs(s0, reports: dir.appendingPathComponent("r"), ["--shard", "1/2"]))
-        let (_, mismatch) = try lisaOK(["merge", shard[0].path, s0.path, "--into", dir.appendingPathComponent("x.sqlite").path],
-                                       fails: true)
+        let (_, mismatch) = try lisaOK(
+            ["merge", shard[0].path, s0.path, "--into", dir.appendingPathComponent("x.sqlite").path],
+            fails: true)
         #expect(mismatch.contains("has kind study, but the shard in \(shard[0].path) has eval"))
     }
 
     @Test(.needsGemma) func shardedSensitivityMergesToTheUnshardedSweep() throws {
         let dir = try TestPaths.tempDir("shards-sens")
         func args(_ db: URL, _ extra: [String] = []) -> [String] {
-            ["sensitivity", TestPaths.gemma, "--task", "piqa", "--limit", "2", "--data", TestPaths.data.path, "--threads", "1",
-             "--db", db.path, "--reports", dir.appendingPathComponent("r").path] + extra
+            [
+                "sensitivity", TestPaths.gemma, "--task", "piqa", "--limit", "2", "--data", TestPaths.data.path,
+                "--threads", "1",
+                "--db", db.path, "--reports", dir.appendingPathComponent("r").path,
+            ] + extra
         }
         let full = dir.appendingPathComponent("full.sqlite"), all = dir.appendingPathComponent("all.sqlite")
         let shard = (0..<3).map { dir.appendingPathComponent("c\($0).sqlite") }
@@ -153,8 +179,10 @@ func studyArgs(_ db: URL, reports: URL, _ extra: [String] = []) -> [String] {
         let ua = try a.evalRuns(), ub = try b.evalRuns()
         #expect(ub.map { $0.unit ?? "" } == ua.map { $0.unit ?? "" })
         #expect(try ub.map { try evalFingerprint($0, b) } == ua.map { try evalFingerprint($0, a) })
-        let sa = try #require(try storedSweeps(store: a, runId: 1)["piqa"]), sb = try #require(try storedSweeps(store: b, runId: 1)["piqa"])
-        #expect(sb.pairs == sa.pairs && sb.baseline == sa.baseline && sb.baselineStandardError == sa.baselineStandardError)
+        let sa = try #require(try storedSweeps(store: a, runId: 1)["piqa"]),
+            sb = try #require(try storedSweeps(store: b, runId: 1)["piqa"])
+        #expect(
+            sb.pairs == sa.pairs && sb.baseline == sa.baseline && sb.baselineStandardError == sa.baselineStandardError)
         #expect(sb.n == 2 && sb.nLayers == 18 && sb.pairs.count == 8)
         // The command on the merged database prints the same table (but for the timing in its first line).
         let (again, _) = try lisaOK(args(all, ["--resume"]))

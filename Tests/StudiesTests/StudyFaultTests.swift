@@ -9,22 +9,26 @@ import TestSupport
 
 @Suite(.serialized) struct StudyFaultTests {
     func studyArgs(_ db: URL, reports: URL) -> [String] {
-        ["study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
-         "--reports", reports.path, "--threads", "1"]
+        [
+            "study", "run", "studies/tiny.yaml", TestPaths.gemma, "--db", db.path, "--data", TestPaths.data.path,
+            "--reports", reports.path, "--threads", "1",
+        ]
     }
 
     @Test(.needsGemma) func studyAndEvalWritingOneDatabaseLoseNothing() throws {
         let dir = try TestPaths.tempDir("study-eval"); defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("shared.sqlite")
-        let evalArgs = ["eval", TestPaths.gemma, "--task", "boolq", "--limit", "6", "--data", TestPaths.data.path,
-                        "--db", db.path, "--threads", "1"]
+        let evalArgs = [
+            "eval", TestPaths.gemma, "--task", "boolq", "--limit", "6", "--data", TestPaths.data.path,
+            "--db", db.path, "--threads", "1",
+        ]
         for r in try LisaBinary.runTogether([studyArgs(db, reports: dir.appendingPathComponent("reports")), evalArgs]) {
             #expect(r.status == 0, "\(r.stderr)")
         }
         let store = try LisaStore(path: db.path)
         let study = try #require(try store.latestFinishedRun(study: "tiny"))
         #expect(try store.count("runSamples") == 6)
-        #expect(try store.count("attentionRows") == 6 * 18 * 4)   // samples × layers × heads (Gemma 3 270M)
+        #expect(try store.count("attentionRows") == 6 * 18 * 4)  // samples × layers × heads (Gemma 3 270M)
         #expect(try store.results(runId: study.id!).contains { $0.kind == "s1" })
         let evals = try store.evalRuns()
         #expect(evals.count == 1)
@@ -48,8 +52,11 @@ import TestSupport
         #expect(previousPNG.count > 48 * 1024, "the S1 heatmap is \(previousPNG.count) bytes, not over the limit below")
 
         // 40 KiB: above SQLite's 32 KiB shared-memory file (the database opens), below the heatmap's PNG.
-        let r = try LisaBinary.run(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", db.path,
-                                    "--reports", reports.path], fileSizeLimitKB: 40)
+        let r = try LisaBinary.run(
+            [
+                "report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", db.path,
+                "--reports", reports.path,
+            ], fileSizeLimitKB: 40)
         #expect(r.status != 0)
         #expect(r.stderr.contains("tiny-s1.png: gnuplot wrote an incomplete image"), "\(r.stderr.suffix(400))")
         #expect(r.stderr.contains("the published figure is unchanged"))
@@ -59,8 +66,11 @@ import TestSupport
         #expect(left.isEmpty, "temporary files were left: \(left)")
 
         // Without the limit the same command redraws both.
-        #expect(try LisaBinary.run(["report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", db.path,
-                                    "--reports", reports.path]).status == 0)
+        #expect(
+            try LisaBinary.run([
+                "report", "--study", "tiny", "--file", "studies/tiny.yaml", "--db", db.path,
+                "--reports", reports.path,
+            ]).status == 0)
         #expect(try String(contentsOf: md, encoding: .utf8).contains("| piqa | 6 |"))
     }
 }

@@ -26,9 +26,16 @@ import TestSupport
         for f in files {
             let path = dir.appendingPathComponent(f).path
             // `kind: sensitivity` files (fig6, fig9, fig13, fig9-qwen) have their own schema.
-            if studyKind(path) == .sensitivity { _ = try SensitivityStudySpec.load(path) } else { _ = try StudySpec.load(path) }
+            if studyKind(path) == .sensitivity {
+                _ = try SensitivityStudySpec.load(path)
+            } else {
+                _ = try StudySpec.load(path)
+            }
         }
-        #expect(files.filter { studyKind(dir.appendingPathComponent($0).path) == .sensitivity }.sorted() == ["fig13.yaml", "fig6.yaml", "fig9-qwen.yaml", "fig9.yaml"])
+        #expect(
+            files.filter { studyKind(dir.appendingPathComponent($0).path) == .sensitivity }.sorted() == [
+                "fig13.yaml", "fig6.yaml", "fig9-qwen.yaml", "fig9.yaml",
+            ])
     }
 
     @Test func goodSpecLoads() throws {
@@ -39,13 +46,20 @@ import TestSupport
 
     @Test func badInputReadsAsASentence() throws {
         #expect(throws: StudyError.self) { try StudySpec.load("/nonexistent/x.yaml") }
-        do { _ = try StudySpec.load(write("name: [unclosed")); Issue.record("no error") }
-        catch let e as StudyError { #expect(e.description.contains("is not a valid study")) }
-        do { _ = try StudySpec.load(write(good.replacingOccurrences(of: "task: piqa", with: "task: boolq"))); Issue.record("no error") }
-        catch let e as StudyError { #expect(e.description.contains("Unknown dataset \"boolq\"")) }
-        do { _ = try StudySpec.load(write(good.replacingOccurrences(of: "samples: 3", with: "samples: 0"))); Issue.record("no error") }
-        catch let e as StudyError { #expect(e.description.contains("out of range")) }
-        do { _ = try StudySpec.load(write(good.replacingOccurrences(of: "analyses: [s1]", with: "analyses: [s9]"))); Issue.record("no error") }
-        catch let e as StudyError { #expect(e.description.contains("analyses")) }
+        do { _ = try StudySpec.load(write("name: [unclosed")); Issue.record("no error") } catch let e as StudyError {
+            #expect(e.description.contains("is not a valid study"))
+        }
+        do {
+            _ = try StudySpec.load(write(good.replacingOccurrences(of: "task: piqa", with: "task: boolq")));
+            Issue.record("no error")
+        } catch let e as StudyError { #expect(e.description.contains("Unknown dataset \"boolq\"")) }
+        do {
+            _ = try StudySpec.load(write(good.replacingOccurrences(of: "samples: 3", with: "samples: 0")));
+            Issue.record("no error")
+        } catch let e as StudyError { #expect(e.description.contains("out of range")) }
+        do {
+            _ = try StudySpec.load(write(good.replacingOccurrences(of: "analyses: [s1]", with: "analyses: [s9]")));
+            Issue.record("no error")
+        } catch let e as StudyError { #expect(e.description.contains("analyses")) }
     }
 }

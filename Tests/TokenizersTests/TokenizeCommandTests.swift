@@ -20,7 +20,7 @@ import Testing
         try "Line one\n\nLine three\n".write(to: file, atomically: true, encoding: .utf8)
         let r = try Self.run(["tokenize", TestPaths.gemma, "--text-file", file.path, "--json", "--no-bos"])
         #expect(r.status == 0)
-        #expect(r.stdout == "{\"ids\":[4539,886,108,4539,1806,107]}\n")   // the oracle's ids_no_bos
+        #expect(r.stdout == "{\"ids\":[4539,886,108,4539,1806,107]}\n")  // the oracle's ids_no_bos
     }
 
     @Test(.needsGemma) func plainOutputListsIdsAndPieces() throws {

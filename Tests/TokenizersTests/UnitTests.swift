@@ -21,7 +21,7 @@ import Tokenizers
         let gemma = try Loaded.gemma.get()
         #expect(gemma.vocabSize == 262_144)
         #expect(gemma.bosID == 2 && gemma.eosID == 1 && gemma.addBOSByDefault)
-        #expect(gemma.isEndOfGeneration(1) && gemma.isEndOfGeneration(106))   // <eos>, <end_of_turn>
+        #expect(gemma.isEndOfGeneration(1) && gemma.isEndOfGeneration(106))  // <eos>, <end_of_turn>
         #expect(!gemma.isEndOfGeneration(105) && !gemma.isEndOfGeneration(2))
         #expect(gemma.piece(105) == "<start_of_turn>")
         #expect(gemma.piece(9259) == "Hello" && gemma.piece(1902) == " world")
@@ -31,7 +31,7 @@ import Tokenizers
         let qwen = try Loaded.qwen.get()
         #expect(qwen.vocabSize == 151_936)
         #expect(qwen.bosID == 151_643 && qwen.eosID == 151_645 && !qwen.addBOSByDefault)
-        #expect(qwen.isEndOfGeneration(151_645) && qwen.isEndOfGeneration(151_643))   // <|im_end|>, <|endoftext|>
+        #expect(qwen.isEndOfGeneration(151_645) && qwen.isEndOfGeneration(151_643))  // <|im_end|>, <|endoftext|>
         #expect(!qwen.isEndOfGeneration(151_644))
         #expect(qwen.piece(151_644) == "<|im_start|>")
         #expect(qwen.piece(198) == "\n")
