@@ -11,9 +11,15 @@ public final class ContextScorer {
     public let policies: AttentionPolicies
     /// Per-layer external scores (trained LiSA layers, `lisa eval --lisa`); they follow the cache by position.
     public let scoreProviders: LayerScoreProviders
-    /// NF (§5.2, Table 10): every context is prefilled with standard attention in the providers' layers
-    /// (from an empty cache, so no prefix reuse); continuations and generated tokens use the providers.
+    /// NF (§5.2, Table 10): contexts are prefilled with standard attention in the providers' layers (from an empty
+    /// cache, so no prefix reuse). Scoring a continuation, the context's last token runs through the providers too,
+    /// so that every continuation token's probability — the first one included, which the context's last row
+    /// predicts — is computed by the LiSA layers; otherwise a one-token continuation (most of LAMBADA) would score
+    /// exactly as the original model. Generation follows the paper's decoding: the whole prompt standard, the
+    /// generated tokens through the providers.
     public let nf: Bool
+    /// What NF scoring means, as a run's parameters record it (see `nf`).
+    public static let nfScoringDefinition = "context-standard-last-token-and-continuation-lisa"
     /// Whether a document may start from the cached prefix of the previous one. With 8-bit activations (integer
     /// products on quantized weights) the numbers depend on how tokens are grouped into calls — a float difference
     /// of 1e-6 can flip an 8-bit rounding, and Gemma's layers amplify it to ~0.5 logit — so there each document
@@ -23,6 +29,8 @@ public final class ContextScorer {
     private let cache: KVCache
     /// The tokens whose keys/values `cache` holds, and the logits row that follows them.
     private var cached: [Int] = []
+    /// Whether `cached`'s last token ran through the providers (NF scoring) rather than in the standard prefill.
+    private var cachedLastThroughProviders = false
     private var lastRow: [Float] = []
     /// Tokens run through the model (prefill + continuations + decoding), for the run's log.
     public private(set) var tokensRun = 0
@@ -56,7 +64,7 @@ public final class ContextScorer {
         var first: [(Double, Bool)] = [], normed: [Float] = [], counts: [Int] = []
         for (ctx, cont) in pairs {
             guard !cont.isEmpty else { throw ModelError.emptyPrompt }
-            try prime(ctx)
+            try prime(ctx, lastThroughProviders: nf)
             first.append((-Transformer.negLogProb(lastRow[...], target: cont[0]), Sampler.argmax(lastRow) == cont[0]))
             if cont.count > 1 {
                 normed += try transformer.forwardNormed(
@@ -130,12 +138,28 @@ public final class ContextScorer {
         return tokenizer.decode(out)
     }
 
-    /// Makes the cache hold exactly `ids`, reusing the longest common prefix with what it holds.
-    private func prime(_ ids: [Int]) throws {
+    /// Makes the cache hold exactly `ids`, reusing the longest common prefix with what it holds. With NF,
+    /// `lastThroughProviders` runs the last token through the providers after the standard prefill of the others.
+    private func prime(_ ids: [Int], lastThroughProviders: Bool = false) throws {
         guard ids.count + 1 <= transformer.config.contextLength else {
             throw ModelError.promptTooLong(tokens: ids.count, context: transformer.config.contextLength)
         }
-        if ids == cached, !lastRow.isEmpty { return }
+        if ids == cached, !lastRow.isEmpty, cachedLastThroughProviders == lastThroughProviders { return }
+        if nf, lastThroughProviders {
+            cache.truncate(to: 0)
+            if ids.count > 1 {
+                _ = try transformer.forward(
+                    Array(ids.dropLast()), cache: cache, logits: .none, policies: policies,
+                    scoreProviders: scoreProviders, nfPrefill: true)
+            }
+            let lg = try transformer.forward(
+                [ids[ids.count - 1]], cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
+            tokensRun += ids.count
+            lastRow = Array(lg.last)
+            cached = ids
+            cachedLastThroughProviders = true
+            return
+        }
         var common = 0
         while common < min(ids.count, cached.count), ids[common] == cached[common] { common += 1 }
         common = nf ? 0 : min(common, ids.count - 1)  // at least one token to get its logits row
@@ -146,6 +170,7 @@ public final class ContextScorer {
         tokensRun += ids.count - common
         lastRow = Array(lg.last)
         cached = ids
+        cachedLastThroughProviders = false
     }
 
 }

@@ -37,8 +37,8 @@ struct Eval: ParsableCommand {
     @Flag(
         help:
             ArgumentHelp(
-                "With --lisa: NF decoding (§5.2, Table 10) — each context is prefilled with standard attention, "
-                    + "continuations and generated tokens use the LiSA layers.")
+                "With --lisa: NF (§5.2, Table 10) — a context but its last token is prefilled with standard attention, that "
+                    + "token and the continuation run through the LiSA layers; a generation prompt runs standard, its tokens LiSA.")
     )
     var nf = false
     @Option(help: "Write the full result (per-document scores included) as JSON to this file.") var out: String?

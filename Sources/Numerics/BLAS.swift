@@ -1,7 +1,38 @@
 import COpenBLAS
+import Dispatch
 
 /// Thin, shape-documented wrappers over cblas. All matrices are row-major Float32.
+///
+/// The result must not depend on the thread count: OpenBLAS's own threading changes how a product is blocked, and
+/// so its last bits (measured: a PIQA log-likelihood −38.3783 with 1 thread, −38.3766 with 2, exact products), which
+/// 8-bit activation rounding then amplifies (a GSM8K gold log-likelihood −256.87 vs −254.91). So OpenBLAS runs
+/// single-threaded, and each product is cut into column blocks of a fixed width — the same blocks whatever the
+/// thread count — which `threads` workers compute. Every output element is then computed by the same call on the
+/// same data with 1 thread or 16, and a run resumed with another `--threads` gives the same numbers.
 public enum BLAS {
+    /// Columns (output features) per block of a product; fixed so that the blocking never depends on the threads.
+    static let blockColumns = 128
+    /// Below this many multiply-adds a product runs as one call (too small to be worth splitting; fixed as well).
+    static let splitThreshold = 1 << 18
+    nonisolated(unsafe) private static var workers = 1
+    /// OpenBLAS is put to one thread before the first product.
+    private static let singleThreaded: Void = openblas_set_num_threads(1)
+
+    /// Runs `body(j0, width)` over the fixed column blocks of `n` columns on `workers` threads.
+    @inline(__always)
+    static func blocks(n: Int, work: Int, _ body: (Int, Int) -> Void) {
+        _ = singleThreaded
+        let w = workers
+        guard work >= splitThreshold, n > blockColumns else { body(0, n); return }
+        let count = (n + blockColumns - 1) / blockColumns
+        func run(_ b: Int) { let j0 = b * blockColumns; body(j0, min(blockColumns, n - j0)) }
+        if w <= 1 { for b in 0..<count { run(b) }; return }
+        let per = (count + w - 1) / w
+        DispatchQueue.concurrentPerform(iterations: min(w, count)) { t in
+            for b in (t * per)..<min(count, (t + 1) * per) { run(b) }
+        }
+    }
+
     /// C[m, n] = alpha · A[m, k] · B[n, k]ᵀ + beta · C — the "x · Wᵀ" product of a linear layer
     /// whose weight is stored [out, in] (GGUF / PyTorch layout).
     @inline(__always)
@@ -11,14 +42,19 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if m == 1 {
-            // One row: y[n] = W[n, k] · x[k] is a gemv (faster than a 1-row gemm in OpenBLAS).
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, 1, beta, c, 1)
-            return
+        blocks(n: n, work: m * n * k) { j0, nb in
+            // rows j0..<j0+nb of B (the weight's output features) give columns j0..<j0+nb of C
+            if m == 1 {
+                // One row: y[n] = W[n, k] · x[k] is a gemv (faster than a 1-row gemm in OpenBLAS).
+                cblas_sgemv(
+                    CblasRowMajor, CblasNoTrans, Int32(nb), Int32(k), alpha, b + j0 * ldb, Int32(ldb), a, 1, beta,
+                    c + j0, 1)
+                return
+            }
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(nb), Int32(k), alpha,
+                a, Int32(lda), b + j0 * ldb, Int32(ldb), beta, c + j0, Int32(ldc))
         }
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// C[m, n] = alpha · A[m, k] · B[k, n] + beta · C.
@@ -29,9 +65,11 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        blocks(n: n, work: m * n * k) { j0, nb in
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(nb), Int32(k), alpha,
+                a, Int32(lda), b + j0, Int32(ldb), beta, c + j0, Int32(ldc))
+        }
     }
 
     /// C[m, n] = alpha · A[k, m]ᵀ · B[k, n] + beta · C (used by backward passes).
@@ -42,12 +80,18 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        blocks(n: n, work: m * n * k) { j0, nb in
+            cblas_sgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(nb), Int32(k), alpha,
+                a, Int32(lda), b + j0, Int32(ldb), beta, c + j0, Int32(ldc))
+        }
     }
 
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// The workers of every later product (OpenBLAS itself stays single-threaded: see the type's comment).
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(1)
+        workers = max(1, n)
+    }
 
     /// The OpenBLAS kernel family in use, e.g. "Haswell", "SkylakeX", "Prescott".
     public static var coreName: String {

@@ -66,12 +66,15 @@ public struct EvalRecorder {
         struct P: Encodable {
             let task: String; let dataFile: String; let shots: Int; let seed: UInt64; let limit: Int?
             let policies: [String: String]; let sharing: String?; let checkpointSHA256: String?; let nf: Bool?
+            /// NF runs scored before the continuation-through-LiSA definition had no such key: they stay apart.
+            let nfScoring: String?
         }
         return CanonicalJSON.string(
             P(
                 task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
                 limit: options.limit, policies: options.policies.tokens, sharing: sharing?.json,
-                checkpointSHA256: checkpoint?.identity.sha256, nf: checkpoint.map(\.identity.nf)))
+                checkpointSHA256: checkpoint?.identity.sha256, nf: checkpoint.map(\.identity.nf),
+                nfScoring: checkpoint?.identity.nf == true ? ContextScorer.nfScoringDefinition : nil))
     }
 
     /// What happened: the result, the stored run and how many documents came from the database.

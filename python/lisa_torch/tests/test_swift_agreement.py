@@ -15,13 +15,13 @@ import unittest
 
 from support import load_dump, lisa, needs_torch, rel_norm, tiny_model, token_file
 
-SEQ, BATCH, RANK, LR = 16, 4, 4, 1e-2
+SEQ, BATCH, RANK, LR, SEED = 16, 4, 4, 1e-2, 1234
 
 
 def swift_train(m: dict, config: str, out: str, tokens: int, *extra: str):
     return lisa("train", m["gguf"], "--config", config, "--tokens", str(tokens), "--seq-len", str(SEQ),
                 "--batch", str(BATCH), "--rank", str(RANK), "--lr", str(LR), "--corpus", m["corpus"],
-                "--token-cache", m["cache"], "--out", out, "--threads", "1", *extra)
+                "--token-cache", m["cache"], "--out", out, "--threads", "1", "--seed", str(SEED), *extra)
 
 
 def torch_args(m: dict, config: str, out: str, tokens: int, *extra: str):
@@ -29,7 +29,7 @@ def torch_args(m: dict, config: str, out: str, tokens: int, *extra: str):
     return build_parser().parse_args(["--model", m["gguf"], "--config", config, "--tokens", str(tokens),
                                       "--seq-len", str(SEQ), "--batch", str(BATCH), "--rank", str(RANK),
                                       "--lr", str(LR),
-                                      "--token-file", token_file(m), "--out", out, *extra])
+                                      "--token-file", token_file(m), "--out", out, "--seed", str(SEED), *extra])
 
 
 def swift_losses(stderr: str) -> list[tuple[float, ...]]:
@@ -99,7 +99,7 @@ class SwiftAgreementTests(unittest.TestCase):
         import torch
         tensors, _ = load_dump(f"{self.d}/step0.st")
         net = self.network(self.m["mixed"])
-        net.initialize(0)
+        net.initialize(SEED)
         for n, p in net.lisa.named_parameters():
             self.assertTrue(torch.equal(p.detach(), tensors[f"param.layers.{n}"]), f"{n} differs from Swift's init")
 
@@ -107,7 +107,7 @@ class SwiftAgreementTests(unittest.TestCase):
         import torch
         tensors, meta = load_dump(f"{self.d}/step0.st")
         net = self.network(self.m["mixed"])
-        net.initialize(0)
+        net.initialize(SEED)
         loss, _, _ = net(tensors["tokens"].long(), "local")
         loss.backward()
         self.assertLessEqual(abs(loss.item() - float(meta["kd"])) / float(meta["kd"]), 1e-4)
