@@ -18,16 +18,6 @@ public enum S2Scheme: String, CaseIterable, Sendable {
     }
 }
 
-/// S2 for any pair: layer `layer` (current) aligned with layer `front` (previous) of one sample.
-public func s2Pair(_ probs: LastRows, layer: Int, front: Int, scheme: S2Scheme) throws -> S2Alignment {
-    let (layers, _, _) = try validateShape(probs)
-    guard probs.indices.contains(layer), probs.indices.contains(front) else {
-        throw AnalysisError.mismatch(
-            what: "layer index vs layer count (pair \(front), \(layer))", first: max(layer, front), second: layers)
-    }
-    return scheme.align(current: probs[layer], previous: probs[front])
-}
-
 /// S2 for every adjacent pair (k, k+1), k = 0..L−2, of one sample.
 public func s2Adjacent(_ probs: LastRows, scheme: S2Scheme) throws -> [S2Alignment] {
     let (layers, _, _) = try validateShape(probs)

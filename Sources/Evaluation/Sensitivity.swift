@@ -71,37 +71,3 @@ public func robustnessRanking(_ pairs: [PairScore]) -> [PairScore] {
 public func pairPolicies(_ pair: LayerPair, _ policy: AttentionPolicy) -> AttentionPolicies {
     AttentionPolicies([pair.first: policy, pair.second: policy])
 }
-
-/// Runs the baseline and, for each pair, DS then uniform; `metric` defaults to the task's primary metric.
-/// `progress(config, of)` after each configuration.
-public func runSensitivity(
-    _ task: EvalTask, model: LoadedModel, options: EvalOptions, metric: String? = nil,
-    pairs: [LayerPair]? = nil, progress: ((Int, Int) -> Void)? = nil
-) throws -> SensitivityResult {
-    let start = Date()
-    let key = metric ?? task.spec.primaryMetric
-    guard task.spec.metricNames.contains(key) else {
-        throw EvalError.unknownMetric(task: task.spec.name, metric: key, known: task.spec.metricNames)
-    }
-    let sweep = pairs ?? LayerPair.sweep(nLayers: model.config.nLayers)
-    let total = 1 + 2 * sweep.count
-    func score(_ p: AttentionPolicies) throws -> (Double, Double, Int) {
-        var o = options; o.policies = p
-        let r = try evaluate(task, model: model, options: o)
-        return (r.metrics[key] ?? .nan, r.standardErrors[key] ?? .nan, r.n)
-    }
-    let (base, baseSE, n) = try score(AttentionPolicies())
-    progress?(1, total)
-    var out: [PairScore] = []
-    for (i, pair) in sweep.enumerated() {
-        let (d, dse, _) = try score(pairPolicies(pair, .directShare(headMap: nil)))
-        progress?(2 + 2 * i, total)
-        let (u, use, _) = try score(pairPolicies(pair, .uniform))
-        progress?(3 + 2 * i, total)
-        out.append(PairScore(pair: pair, ds: d, dsStandardError: dse, uniform: u, uniformStandardError: use))
-    }
-    return SensitivityResult(
-        task: task.spec.name, metric: key, shots: options.shots, n: n, seed: options.seed,
-        nLayers: model.config.nLayers, baseline: base, baselineStandardError: baseSE, pairs: out,
-        seconds: Date().timeIntervalSince(start))
-}

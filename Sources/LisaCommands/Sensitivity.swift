@@ -52,57 +52,28 @@ struct SensitivityCommand: ParsableCommand {
         if let metric, !spec.metricNames.contains(metric) {
             throw EvalError.unknownMetric(task: spec.name, metric: metric, known: spec.metricNames)
         }
-        let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: dataOption.data))
         guard (1...256).contains(batch) else {
             throw ValidationError("--batch must be between 1 and 256, got \(batch).")
         }
-        let opts = EvalOptions(shots: shots ?? spec.defaultShots, limit: limit, seed: seed, batch: batch)
-        try checkLimit(limit, task: evalTask, shots: opts.shots)
-        if let db {
-            let n = min(limit ?? Int.max, evalTask.evaluable(shots: opts.shots).count)
-            let s = try storedSweep(
-                SensitivityTaskEntry(task: task, limit: n, shots: shots, metric: metric, file: nil), db: db)
-            if let s { if let out { try writeJSON(s, to: out) }; print(sensitivityTable(s)) }
+        let evalTask = try EvalTask(spec: spec, data: DataDirectory(path: dataOption.data))
+        try checkLimit(limit, task: evalTask, shots: shots ?? spec.defaultShots)
+        var r = SensitivitySweepRequest(
+            modelPath: modelOptions.model, task: task, seed: seed, threads: modelOptions.threads)
+        r.shots = shots; r.limit = limit; r.metric = metric; r.dataDir = dataOption.data; r.batch = batch
+        r.database = db; r.resume = resume; r.shard = try shardOption.parsed(); r.reportsDir = reportsOption.reports
+        r.loadModel = { _, _ in try modelOptions.load() }
+        let out: (sweep: SensitivityResult?, run: StudyRunSummary)
+        do {
+            out = try SensitivitySweep.run(r, evaluable: evalTask.evaluable(shots: shots ?? spec.defaultShots).count)
+        } catch let e as ValidationError { throw e } catch { throw CLIError(sentence(error)) }
+        guard let sweep = out.sweep else {
+            print(
+                "run \(out.run.runId): shard \(shard ?? ""): \(out.run.samplesCaptured) documents scored, "
+                    + "\(out.run.samplesResumed) resumed; merge with `lisa merge`")
             return
         }
-        let m = try modelOptions.load()
-        let pairs = LayerPair.sweep(nLayers: m.config.nLayers)
-        let progress = ProgressReporter(total: 1 + 2 * pairs.count, label: "\(spec.name) configurations")
-        let r = try runSensitivity(evalTask, model: m, options: opts, metric: metric) { done, _ in progress.update(done)
-        }
-        progress.finish()
-        if let out { try writeJSON(r, to: out) }
-        print(sensitivityTable(r))
-    }
-}
-
-extension SensitivityCommand {
-    /// The sweep as a sensitivity study of one task in `db` (DS and uniform on every pair), run or resumed;
-    /// nil for a shard, whose configurations wait for `lisa merge`.
-    func storedSweep(_ entry: SensitivityTaskEntry, db: String) throws -> SensitivityResult? {
-        let spec = SensitivityStudySpec(
-            name: "sensitivity-\(task)", title: "lisa sensitivity --task \(task)", model: modelOptions.model,
-            seed: seed, figure: .ranking, tasks: [entry], policies: ["ds", "uniform"])
-        do {
-            let s = try SensitivityStudy.run(
-                spec: spec, specPath: "lisa sensitivity",
-                options: StudyRunOptions(
-                    modelPath: modelOptions.model, dbPath: db, dataDir: dataOption.data,
-                    reportsDir: reportsOption.reports, resume: resume,
-                    threads: modelOptions.threads, shard: shardOption.parsed()))
-            if let shard {
-                print(
-                    "run \(s.runId): shard \(shard): \(s.samplesCaptured) documents scored, \(s.samplesResumed) "
-                        + "resumed; merge with `lisa merge`"
-                )
-                return nil
-            }
-            return try storedSweeps(store: LisaStore(path: db), runId: s.runId)[task]
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw CLIError(sentence(error))
-        }
+        if let path = self.out { try writeJSON(sweep, to: path) }
+        print(sensitivityTable(sweep))
     }
 }
 

@@ -141,42 +141,37 @@ public enum SensitivityStudy {
         func model() throws -> LoadedModel {
             if let loaded { return loaded }
             o.log("loading \(modelPath)")
-            let m = try LoadedModel(path: modelPath, threads: o.threads)
+            let m = try o.loadModel?(modelPath, o.threads) ?? LoadedModel(path: modelPath, threads: o.threads)
             loaded = m
             return m
         }
         let params = spec.parametersJSON()
         let units = unitPlan(spec, pairs: pairs)
-        var run: RunRecord
-        if let old = try store.latestRun(
-            study: spec.name, modelId: recorder.modelId, parameters: params, shard: o.shard), !o.force
+        let run: RunRecord
+        switch try o.chooseRun(
+            store: store, study: spec.name, modelId: recorder.modelId, parameters: params,
+            seed: spec.seed, units: units.count)
         {
-            if old.status == .finished {
-                guard o.shard == nil else {
-                    o.log(
-                        "\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); merge it with `lisa "
-                            + "merge`."
-                    )
-                    return StudyRunSummary(
-                        runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
-                        tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
-                }
+        case .finished(let old):
+            guard o.shard == nil else {
                 o.log(
-                    "study \(spec.name): run \(old.id!) already finished in \(o.dbPath); redrawing its report (use "
-                        + "--force to recompute)."
+                    "\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); merge it with `lisa "
+                        + "merge`."
                 )
-                let files = try SensitivityReport(store: store, spec: spec, runId: old.id!, reportsDir: o.reportsDir)
-                    .write()
                 return StudyRunSummary(
                     runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
-                    tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: files)
+                    tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
             }
-            guard o.resume else { throw StudyError.interruptedRun(study: spec.name, runId: old.id!, db: o.dbPath) }
-            run = old
-        } else {
-            run = try store.createRun(
-                study: spec.name, modelId: recorder.modelId, parameters: params, seed: spec.seed,
-                toolVersion: studiesToolVersion, shard: o.shard, units: units.count)
+            o.log(
+                "study \(spec.name): run \(old.id!) already finished in \(o.dbPath); redrawing its report (use "
+                    + "--force to recompute)."
+            )
+            let files = try SensitivityReport(store: store, spec: spec, runId: old.id!, reportsDir: o.reportsDir)
+                .write()
+            return StudyRunSummary(
+                runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: files)
+        case .toRun(let r): run = r
         }
         let runId = run.id!
         let loadBefore = loadAverage()
@@ -184,7 +179,7 @@ public enum SensitivityStudy {
         func options(_ t: Int, _ p: AttentionPolicies) -> EvalOptions {
             EvalOptions(
                 shots: spec.tasks[t].shots ?? tasks[t].spec.defaultShots, limit: spec.tasks[t].limit, seed: spec.seed,
-                policies: p)
+                policies: p, batch: o.batch)
         }
         let mine = units.indices.filter { o.shard?.owns($0) ?? true }  // a shard runs its configurations only
         let perUnit = units.map { selectDocuments(tasks[$0.task], options: options($0.task, $0.policies)).count }

@@ -23,6 +23,11 @@ public struct StudyRunOptions {
     /// analyses and the report wait for `lisa merge`.
     public var shard: Shard?
     public var log: (String) -> Void
+    /// Loads the model of a sensitivity study (default: `LoadedModel(path:threads:)`; `lisa sensitivity` without a
+    /// database passes its --weights/--kv/--products).
+    public var loadModel: ((String, Int) throws -> LoadedModel)?
+    /// generate_until documents decoded together in a sensitivity study (the results do not depend on it).
+    public var batch = 8
 
     public init(
         modelPath: String? = nil, dbPath: String = "reports/lisa.sqlite", dataDir: String? = nil,
@@ -33,6 +38,32 @@ public struct StudyRunOptions {
         self.modelPath = modelPath; self.dbPath = dbPath; self.dataDir = dataDir; self.reportsDir = reportsDir
         self.resume = resume; self.force = force; self.threads = threads
         self.throttleMilliseconds = throttleMilliseconds; self.tasksDir = tasksDir; self.shard = shard; self.log = log
+    }
+
+    /// What a study run continues or starts.
+    enum RunChoice {
+        /// The newest run with these parameters has finished (what that means is the caller's).
+        case finished(RunRecord)
+        /// An interrupted run continued (`resume`), or a new one (none yet, or `force`).
+        case toRun(RunRecord)
+    }
+
+    /// The newest run of `study` with these parameters (and this shard) unless `force`: finished, or interrupted —
+    /// continued with `resume`, else an error naming it; without one, a new run of `units` work units.
+    func chooseRun(
+        store: LisaStore, study: String, modelId: Int64, parameters: String, seed: UInt64, units: Int
+    ) throws
+        -> RunChoice
+    {
+        if let old = try store.latestRun(study: study, modelId: modelId, parameters: parameters, shard: shard), !force {
+            if old.status == .finished { return .finished(old) }
+            guard resume else { throw StudyError.interruptedRun(study: study, runId: old.id!, db: dbPath) }
+            return .toRun(old)
+        }
+        return .toRun(
+            try store.createRun(
+                study: study, modelId: modelId, parameters: parameters, seed: seed, toolVersion: studiesToolVersion,
+                shard: shard, units: units))
     }
 
     /// "study fig3" or "study fig3, shard 1/4" for messages.
@@ -83,25 +114,20 @@ public enum StudyRunner {
                 arch: c.arch.rawValue, nLayers: c.nLayers, nHeads: c.nHeads,
                 nKVHeads: c.nKVHeads, headDim: c.headDim))
         let params = spec.parametersJSON()
-        var run: RunRecord
-        if let old = try store.latestRun(study: spec.name, modelId: modelRec.id!, parameters: params, shard: o.shard),
-            !o.force
+        let run: RunRecord
+        switch try o.chooseRun(
+            store: store, study: spec.name, modelId: modelRec.id!, parameters: params, seed: spec.seed,
+            units: inputs.count)
         {
-            if old.status == .finished {
-                o.log(
-                    "\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); nothing to do (use "
-                        + "--force to recompute, `lisa report` to redraw)."
-                )
-                return StudyRunSummary(
-                    runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
-                    tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
-            }
-            guard o.resume else { throw StudyError.interruptedRun(study: spec.name, runId: old.id!, db: o.dbPath) }
-            run = old
-        } else {
-            run = try store.createRun(
-                study: spec.name, modelId: modelRec.id!, parameters: params, seed: spec.seed,
-                toolVersion: studiesToolVersion, shard: o.shard, units: inputs.count)
+        case .finished(let old):
+            o.log(
+                "\(o.label(spec.name)): run \(old.id!) already finished in \(o.dbPath); nothing to do (use "
+                    + "--force to recompute, `lisa report` to redraw)."
+            )
+            return StudyRunSummary(
+                runId: old.id!, alreadyFinished: true, samplesCaptured: 0, samplesResumed: 0,
+                tokens: old.tokens, captureSeconds: old.captureSeconds, reportFiles: [])
+        case .toRun(let r): run = r
         }
         let runId = run.id!
         try store.putLayout(runId: runId, config: c)
