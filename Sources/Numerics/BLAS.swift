@@ -72,11 +72,7 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        blocks(n: n, work: m * n * k) { j0, nb in
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(nb), Int32(k), alpha,
-                a, Int32(lda), b + j0, Int32(ldb), beta, c + j0, Int32(ldc))
-        }
+        gemmBN(CblasNoTrans, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     /// C[m, n] = alpha · A[k, m]ᵀ · B[k, n] + beta · C (used by backward passes).
@@ -87,9 +83,18 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        gemmBN(CblasTrans, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// The products whose B is [k, n] (not transposed): its columns j0..<j0+nb give those of C.
+    @inline(__always)
+    static func gemmBN(
+        _ transA: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         blocks(n: n, work: m * n * k) { j0, nb in
             cblas_sgemm(
-                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(nb), Int32(k), alpha,
+                CblasRowMajor, transA, CblasNoTrans, Int32(m), Int32(nb), Int32(k), alpha,
                 a, Int32(lda), b + j0, Int32(ldb), beta, c + j0, Int32(ldc))
         }
     }
