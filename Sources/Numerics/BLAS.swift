@@ -8,8 +8,8 @@ import Foundation
 /// so its last bits (measured: a PIQA log-likelihood −38.3783 with 1 thread, −38.3766 with 2, exact products), which
 /// 8-bit activation rounding then amplifies (a GSM8K gold log-likelihood −256.87 vs −254.91). So OpenBLAS runs
 /// single-threaded, and each product is cut into column blocks of a fixed width — the same blocks whatever the
-/// thread count — which `threads` workers take one by one. Every output element is then computed by the same call on the
-/// same data with 1 thread or 16, and a run resumed with another `--threads` gives the same numbers.
+/// thread count — which `threads` workers take one by one. Every output element is then computed by the same call
+/// on the same data with 1 thread or 16, and a run resumed with another `--threads` gives the same numbers.
 public enum BLAS {
     /// Columns (output features) per block of a product; fixed so that the blocking never depends on the threads.
     /// 64: measured against 128 and 256 (and 64 with a static split), Gemma prefill of 512 tokens, 2 threads.
