@@ -2,14 +2,12 @@ import Foundation
 
 /// One lm-eval `filter_list` entry: a named pipeline turning the generated text into the answer compared with the
 /// references (lm_eval/filters: `regex`, `take_first`, `remove_whitespace`, `lowercase`, `uppercase`). Written as in
-/// the
-/// YAML: `{"name": "strict-match", "filter": [{"function": "regex", "regex_pattern": "…"}, {"function":
+/// the YAML: `{"name": "strict-match", "filter": [{"function": "regex", "regex_pattern": "…"}, {"function":
 /// "take_first"}]}`.
 public struct OutputFilter: Decodable, Equatable, Sendable {
     public enum Step: Equatable, Sendable {
         /// lm-eval RegexFilter: `findall`, the `groupSelect`-th match (negative from the end), the first non-empty
-        /// group
-        /// of a multi-group match, stripped; `fallback` when nothing matches.
+        /// group of a multi-group match, stripped; `fallback` when nothing matches.
         case regex(pattern: String, groupSelect: Int, fallback: String)
         case takeFirst, removeWhitespace, lowercase, uppercase
         case unsupported(String)

@@ -134,8 +134,8 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     }
 
     /// Every tensor must have a type this build can dequantize. The hyper-parameters must describe the tensors the
-    /// file holds: the embedding is [vocab, d_model], the first
-    /// block's projections match the head layout, and the file has exactly `block_count` blocks.
+    /// file holds: the embedding is [vocab, d_model], the first block's projections match the head layout, and the file
+    /// has exactly `block_count` blocks.
     func checkTensorShapes(_ f: GGUFFile) throws {
         func expect(_ name: String, _ shape: [Int]) throws {
             guard let t = f.tensor(name) else { throw ModelError.missingTensor(path: f.path, name: name) }

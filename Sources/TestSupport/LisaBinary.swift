@@ -82,9 +82,8 @@ public enum LisaBinary {
     }
 
     /// Runs lisa with `args` in the repository root; `environment` entries are added to (or, with nil, removed from)
-    /// this process's.
-    /// `fileSizeLimitKB` runs it under `ulimit -f` with SIGXFSZ ignored (a full disk: writes past the limit fail with
-    /// EFBIG).
+    /// this process's. `fileSizeLimitKB` runs it under `ulimit -f` with SIGXFSZ ignored (a full disk: writes past the
+    /// limit fail with EFBIG).
     @discardableResult
     public static func run(
         _ args: [String], environment: [String: String?] = [:], fileSizeLimitKB: Int? = nil

@@ -6,8 +6,7 @@ import TestSupport
 /// Issue 19: lisa's Jinja (rewritten into Stencil) against the real Jinja2 that lm-eval uses (its environment:
 /// StrictUndefined, keep_trailing_newline, the regex_replace filter), on every template of every built-in task over the
 /// first 60 documents of their data files and on the hand-written cases of TaskDefinitionTests. Runs where Python's
-/// jinja2
-/// is importable (it is not a set-up requirement), and is skipped with that reason elsewhere.
+/// jinja2 is importable (it is not a set-up requirement), and is skipped with that reason elsewhere.
 @Suite struct JinjaOracleTests {
     static let hasJinja2: Bool = {
         let p = Process()
