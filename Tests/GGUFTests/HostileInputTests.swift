@@ -32,7 +32,7 @@ import TestSupport
         defer { TinyGGUF.remove(path) }
         let f = try GGUFFile(path: path)
         guard case let .array(.uint8(bytes))? = f.metadata["tiny.blob"] else {
-            Issue.record("tiny.blob is \(String(describing: f.metadata["tiny.blob"]?.typeDescription)), not a [UInt8]");
+            Issue.record("tiny.blob is \(String(describing: f.metadata["tiny.blob"]?.typeDescription)), not a [UInt8]")
             return
         }
         #expect(bytes.count == n && bytes.allSatisfy { $0 == 7 })
