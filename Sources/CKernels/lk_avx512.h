@@ -1,7 +1,11 @@
 // AVX-512BW body, included by path_avx512.c and path_avx512vnni.c (LK_VNNI 1: the K products'
 // madd + add fuse into vpdpwssd and the legacy products into vpdpbusd).
 #include <immintrin.h>
+#define LK_LTILE_R 4
 #include "lk_ldot_avx2.h"
+#define LK_KTILE_NATIVE 1
+#define LK_KTILE_R 4
+#include "lk_ktile_avx2.h"
 
 
 static inline float kdot_row(const lk_kblock *w, const lk_act_k *a, int64_t nb) {
@@ -68,4 +72,41 @@ static inline float fdot(const float *w, const float *x, int64_t k) {
     float s = _mm512_reduce_add_ps(acc);
     for (; j < k; j++) s += w[j] * x[j];
     return s;
+}
+
+// The K tile's main loop on 512-bit vectors (64 bytes per maddubs; the corrections and Float32 part are
+// lk_ktile_block's): each 16-lane sum is folded to 8 lanes, which is exact integer arithmetic.
+static inline void kdot_tile(const lk_kblock *w, const lk_act_k *a, int64_t nb, float out[LK_KTILE_R][4]) {
+    __m128 f[LK_KTILE_R];
+    for (int r = 0; r < LK_KTILE_R; r++) f[r] = _mm_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const lk_act_k *const ab[4] = { &a[b], &a[nb + b], &a[2 * nb + b], &a[3 * nb + b] };
+        __m512i acc[LK_KTILE_R][4];
+        for (int r = 0; r < LK_KTILE_R; r++)
+            for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_si512();
+        for (int ch = 0; ch < 4; ch++) {
+            __m512i U[LK_KTILE_R], S[LK_KTILE_R];
+            for (int r = 0; r < LK_KTILE_R; r++) {
+                U[r] = _mm512_loadu_si512((const void *)(w[r * nb + b].u + 64 * ch));
+                S[r] = _mm512_loadu_si512((const void *)(w[r * nb + b].scx + 32 * ch));
+            }
+            for (int c = 0; c < 4; c++) {
+                const __m512i A = _mm512_loadu_si512((const void *)(ab[c]->q + 64 * ch));
+                for (int r = 0; r < LK_KTILE_R; r++) {
+                    const __m512i P = _mm512_maddubs_epi16(U[r], A);
+#if LK_VNNI
+                    acc[r][c] = _mm512_dpwssd_epi32(acc[r][c], P, S[r]);
+#else
+                    acc[r][c] = _mm512_add_epi32(acc[r][c], _mm512_madd_epi16(P, S[r]));
+#endif
+                }
+            }
+        }
+        __m256i acc8[LK_KTILE_R][4];
+        for (int r = 0; r < LK_KTILE_R; r++)
+            for (int c = 0; c < 4; c++)
+                acc8[r][c] = _mm256_add_epi32(_mm512_castsi512_si256(acc[r][c]), _mm512_extracti64x4_epi64(acc[r][c], 1));
+        lk_ktile_block(w, nb, b, ab, acc8, f);
+    }
+    for (int r = 0; r < LK_KTILE_R; r++) _mm_storeu_ps(out[r], f[r]);
 }

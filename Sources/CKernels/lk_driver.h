@@ -43,7 +43,27 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
         lk_kblock *buf = (lk_kblock *)lk_scratch((size_t)nb * sizeof(lk_kblock));
         if (!buf) return -2;
         const lk_act_k *act = (const lk_act_k *)xq;
-        for (int64_t r = r0; r < r1; r++) {
+        int64_t r = r0;
+#ifdef LK_HAS_KTILE
+        lk_kblock *tile = m >= 4 ? (lk_kblock *)lk_scratch((size_t)(LK_KTILE_R * nb) * sizeof(lk_kblock)) : NULL;
+        for (; tile && r + LK_KTILE_R <= r1; r += LK_KTILE_R) {        // [LK_KTILE_R, nb] unpacked weight rows
+            for (int u = 0; u < LK_KTILE_R; u++) {
+                const uint8_t *row = W + (size_t)(r + u) * row_bytes;
+                for (int64_t b = 0; b < nb; b++) LK_UNPACK_K(t, row + (size_t)b * bb, &tile[u * nb + b]);
+            }
+            int64_t i = 0;
+            for (; i + 4 <= m; i += 4) {
+                float o[LK_KTILE_R][4];
+                kdot_tile(tile, act + i * nb, nb, o);
+                for (int u = 0; u < LK_KTILE_R; u++)
+                    for (int c = 0; c < 4; c++) y[(i + c) * ldy + r + u] = o[u][c];
+            }
+            for (; i < m; i++)
+                for (int u = 0; u < LK_KTILE_R; u++) y[i * ldy + r + u] = kdot_row(&tile[u * nb], act + i * nb, nb);
+        }
+        free(tile);
+#endif
+        for (; r < r1; r++) {
             const uint8_t *row = W + (size_t)r * row_bytes;
             for (int64_t b = 0; b < nb; b++) LK_UNPACK_K(t, row + (size_t)b * bb, &buf[b]);
             int64_t i = 0;
@@ -65,7 +85,38 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
         if (!buf) return -2;
         const lk_act_l *act = (const lk_act_l *)xq;
         const int is_signed = t == T_Q8_0;
-        for (int64_t r = r0; r < r1; r++) {
+        int64_t r = r0;
+#ifdef LK_HAS_LTILE
+        const int64_t mt = m / LK_LTILE_C;                                // whole activation tiles
+        lk_lblock *tile = mt > 0 ? (lk_lblock *)lk_scratch((size_t)(LK_LTILE_R * nb) * sizeof(lk_lblock)) : NULL;
+        float *ad4 = tile ? (float *)lk_scratch((size_t)(2 * mt * nb * 4) * sizeof(float)) : NULL;  // [mt, nb, 4] d
+        float *sum4 = ad4 ? ad4 + mt * nb * 4 : NULL;                     // [mt, nb, 4] block sums as Float32
+        if (!ad4) { free(tile); tile = NULL; }
+        for (int64_t q = 0; q < mt * LK_LTILE_C && ad4; q++)
+            for (int64_t b = 0; b < nb; b++) {
+                const int64_t at = ((q / LK_LTILE_C) * nb + b) * 4 + q % LK_LTILE_C;
+                ad4[at] = act[q * nb + b].d; sum4[at] = (float)act[q * nb + b].sum;
+            }
+        for (; tile && r + LK_LTILE_R <= r1; r += LK_LTILE_R) {        // [LK_LTILE_R, nb] unpacked weight rows
+            for (int u = 0; u < LK_LTILE_R; u++) {
+                const uint8_t *row = W + (size_t)(r + u) * row_bytes;
+                for (int64_t b = 0; b < nb; b++) LK_UNPACK_L(t, row + (size_t)b * bb, &tile[u * nb + b]);
+            }
+            int64_t i = 0;
+            for (; i + LK_LTILE_C <= m; i += LK_LTILE_C) {
+                float o[LK_LTILE_R][LK_LTILE_C];
+                const float *ad = ad4 + (i / LK_LTILE_C) * nb * 4, *sm = sum4 + (i / LK_LTILE_C) * nb * 4;
+                if (is_signed) ldot_tile(tile, act + i * nb, ad, sm, nb, 1, o);
+                else ldot_tile(tile, act + i * nb, ad, sm, nb, 0, o);
+                for (int u = 0; u < LK_LTILE_R; u++)
+                    for (int c = 0; c < LK_LTILE_C; c++) y[(i + c) * ldy + r + u] = o[u][c];
+            }
+            for (; i < m; i++)
+                for (int u = 0; u < LK_LTILE_R; u++) y[i * ldy + r + u] = ldot_row(&tile[u * nb], act + i * nb, nb, is_signed);
+        }
+        free(tile); free(ad4);
+#endif
+        for (; r < r1; r++) {
             const uint8_t *row = W + (size_t)r * row_bytes;
             for (int64_t b = 0; b < nb; b++) LK_UNPACK_L(t, row + (size_t)b * bb, &buf[b]);
             for (int64_t i = 0; i < m; i++) y[i * ldy + r] = ldot_row(buf, act + i * nb, nb, is_signed);

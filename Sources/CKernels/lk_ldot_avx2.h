@@ -32,3 +32,51 @@ static inline float ldot_row(const lk_lblock *w, const lk_act_l *a, int64_t nb, 
 }
 
 
+
+// LK_LTILE_R weight rows × LK_LTILE_C activation rows of legacy blocks in registers: each U and A load serves
+// several products, and every product runs ldot_row's operations in ldot_row's order, so a row's result is the
+// same bits whichever kernel computed it (the tests check m = 9 against m = 1). The per-block scale products are
+// the same IEEE operations done four lanes at a time: ad4/sum4 hold the four activation rows' d and block sum
+// (lk_act_l, gathered per block by the driver), so d_w·d_a and the min term m_w·d_a·sum cost one vector
+// multiply per weight row instead of one scalar product per pair.
+#ifndef LK_LTILE_R
+#define LK_LTILE_R 2
+#endif
+#define LK_LTILE_C 4
+static inline void ldot_tile(const lk_lblock *w, const lk_act_l *a, const float *ad4, const float *sum4, int64_t nb,
+                             int is_signed, float out[LK_LTILE_R][LK_LTILE_C]) {
+    __m256 facc[LK_LTILE_R][LK_LTILE_C];                       // per product, ldot_row's accumulator
+    __m128 msum[LK_LTILE_R];                                   // per weight row, ldot_row's msum of each act row
+    for (int r = 0; r < LK_LTILE_R; r++) {
+        msum[r] = _mm_setzero_ps();
+        for (int c = 0; c < LK_LTILE_C; c++) facc[r][c] = _mm256_setzero_ps();
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; b++) {
+        const __m128 ad = _mm_loadu_ps(ad4 + 4 * b);
+        __m256i U[LK_LTILE_R], Ua[LK_LTILE_R];
+        float dd[LK_LTILE_R][LK_LTILE_C];                     // d_w · d_a, as ldot_row's scalar product
+        for (int r = 0; r < LK_LTILE_R; r++) {
+            const lk_lblock *wb = &w[r * nb + b];
+            U[r] = _mm256_loadu_si256((const __m256i *)wb->u);
+            Ua[r] = is_signed ? _mm256_sign_epi8(U[r], U[r]) : U[r];
+            _mm_storeu_ps(dd[r], _mm_mul_ps(_mm_set1_ps(wb->d), ad));
+            if (!is_signed)
+                msum[r] = _mm_add_ps(msum[r], _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(wb->m), ad), _mm_loadu_ps(sum4 + 4 * b)));
+        }
+        for (int c = 0; c < LK_LTILE_C; c++) {
+            const __m256i A = _mm256_loadu_si256((const __m256i *)a[c * nb + b].q);
+            for (int r = 0; r < LK_LTILE_R; r++) {
+                __m256i P = _mm256_maddubs_epi16(Ua[r], is_signed ? _mm256_sign_epi8(A, U[r]) : A);
+                __m256i I = _mm256_madd_epi16(P, ones);
+                facc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), _mm256_broadcast_ss(&dd[r][c]), facc[r][c]);
+            }
+        }
+    }
+    for (int r = 0; r < LK_LTILE_R; r++) {
+        float ms[LK_LTILE_C];
+        _mm_storeu_ps(ms, msum[r]);
+        for (int c = 0; c < LK_LTILE_C; c++) out[r][c] = lk_hsum_f32_256(facc[r][c]) + ms[c];
+    }
+}
+#define LK_HAS_LTILE 1

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #include "lk_ldot_avx2.h"
+#include "lk_ktile_avx2.h"
 
 
 // off·Σ sc·bsum and Σ mn·bsum as two 8-lane int32 vectors.
