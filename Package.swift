@@ -28,7 +28,9 @@ let package = Package(
         // Small helpers every layer may use and that belong to none: SHA-256, the seeded generator, atomic writes,
         // file faults as sentences, the one canonical JSON encoding.
         .target(name: "Basics"),
-        .target(name: "Numerics", dependencies: ["COpenBLAS"],
+        // A persistent worker pool for short parallel regions (spinning workers; pthreads, every platform).
+        .target(name: "CThreads"),
+        .target(name: "Numerics", dependencies: ["COpenBLAS", "CThreads"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // GGUF v2/v3: memory-mapped reader, writer, exact dequantization.
         .target(name: "GGUF"),
@@ -43,7 +45,7 @@ let package = Package(
         // Pure functions: JS divergences, S1/S2 head alignments, cosine similarity, rankings.
         .target(name: "Analysis", dependencies: ["Basics"]),
         // Task scoring with lm-evaluation-harness conventions, sensitivity sweeps, layer recommender.
-        .target(name: "Evaluation", dependencies: ["Basics", "Models", "Datasets", "Tokenizers",
+        .target(name: "Evaluation", dependencies: ["Basics", "Models", "Numerics", "Datasets", "Tokenizers",
                                                   .product(name: "Stencil", package: "Stencil"),
                                                   .product(name: "Yams", package: "Yams")]),
         // LiSA (Section 5): alignment FFN, low-rank Q/K difference, hand-written backward passes, trainer, checkpoints.

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Numerics
 import Tokenizers
 
 /// Scores continuations and greedy generations against one model under one set of attention policies,
@@ -102,7 +103,7 @@ public final class ContextScorer {
         let workers = max(1, min(WeightMatrix.threads, n))
         rows.withUnsafeMutableBufferPointer { out in
             let out = out
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            Parallel.forEach(workers) { w in
                 for r in stride(from: w, to: n, by: workers) {
                     let row = lg[(r * vocab)..<((r + 1) * vocab)]
                     out[r] = (Transformer.negLogProb(row, target: targets[r]), Sampler.argmax(row))

@@ -149,7 +149,7 @@ public final class WeightMatrix: @unchecked Sendable {
             return
         }
         let per = (n + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Parallel.forEach(workers) { w in
             let a = w * per, b = min(n, a + per)
             guard a < b else { return }
             _ = lk_dequant_rows(t, src + (r0 + a) * rb, rb, Int64(b - a), Int64(k), out + a * k)
@@ -184,7 +184,7 @@ public final class WeightMatrix: @unchecked Sendable {
         // chunks of whole rows; a few per worker so uneven progress evens out
         let chunks = workers * 4, per = (n + chunks - 1) / chunks
         let xqc = UnsafeRawPointer(xq)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        Parallel.forEach(chunks) { c in
             let r0 = c * per, r1 = min(n, r0 + per)
             guard r0 < r1 else { return }
             _ = lk_gemv(path, t, w, rb, Int64(k), Int64(r0), Int64(r1), xqc, Int64(m), y, Int64(ldy))
@@ -203,7 +203,7 @@ public final class WeightMatrix: @unchecked Sendable {
             defer { scratch.deallocate() }
             _ = lk_dequant_gemv(t, w, rb, Int64(k), Int64(r0), Int64(r1), x, Int64(m), y, Int64(ldy), scratch)
         }
-        if chunks == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: run) }
+        if chunks == 1 { run(0) } else { Parallel.forEach(chunks, run) }
     }
 
     /// Calls body(r0, r1, tile) for consecutive row panels, tile = rows [r0, r1) dequantized [(r1 − r0), cols].

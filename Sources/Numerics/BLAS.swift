@@ -31,7 +31,7 @@ public enum BLAS {
         func run(_ b: Int) { let j0 = b * blockColumns; body(j0, min(blockColumns, n - j0)) }
         if w <= 1 { for b in 0..<count { run(b) }; return }
         let next = BlockCounter()
-        DispatchQueue.concurrentPerform(iterations: min(w, count)) { _ in
+        Parallel.forEach(min(w, count)) { _ in
             while true {
                 let b = next.take()
                 guard b < count else { return }
@@ -103,6 +103,7 @@ public enum BLAS {
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(1)
         workers = max(1, n)
+        Parallel.setThreads(workers)
     }
 
     /// The OpenBLAS kernel family in use, e.g. "Haswell", "SkylakeX", "Prescott".
