@@ -64,11 +64,20 @@ static float lk_quant_block(const float *x, int8_t *q, int n) {
     return amax / 127.0f;
 }
 
-void lk_quantize_act(uint32_t type, const float *x, void *out, int64_t k) {
+// lk_quant_block with AVX2 where the CPU has it (the same values: see lk_quant_block_avx2).
+static float lk_quant_block_best(const float *x, int8_t *q, int n, int portable) {
+    if (!portable && lk_path_supported(LK_PATH_AVX2)) {
+        float d;
+        if (lk_quant_block_avx2(x, q, n, &d)) return d;
+    }
+    return lk_quant_block(x, q, n);
+}
+
+static void lk_quantize_act_with(uint32_t type, const float *x, void *out, int64_t k, int portable) {
     if (lk_is_k(type)) {
         lk_act_k *a = (lk_act_k *)out;
         for (int64_t b = 0; b < k / 256; b++) {
-            a[b].d = lk_quant_block(x + 256 * b, a[b].q, 256);
+            a[b].d = lk_quant_block_best(x + 256 * b, a[b].q, 256, portable);
             for (int g = 0; g < 16; g++) {
                 int s = 0;
                 for (int i = 0; i < 16; i++) s += a[b].q[16 * g + i];
@@ -78,7 +87,7 @@ void lk_quantize_act(uint32_t type, const float *x, void *out, int64_t k) {
     } else if (lk_is_legacy(type)) {
         lk_act_l *a = (lk_act_l *)out;
         for (int64_t b = 0; b < k / 32; b++) {
-            a[b].d = lk_quant_block(x + 32 * b, a[b].q, 32);
+            a[b].d = lk_quant_block_best(x + 32 * b, a[b].q, 32, portable);
             int s = 0;
             for (int i = 0; i < 32; i++) s += a[b].q[i];
             a[b].sum = s;
@@ -86,6 +95,11 @@ void lk_quantize_act(uint32_t type, const float *x, void *out, int64_t k) {
     } else {
         memcpy(out, x, (size_t)k * sizeof(float));
     }
+}
+
+void lk_quantize_act(uint32_t type, const float *x, void *out, int64_t k) { lk_quantize_act_with(type, x, out, k, 0); }
+void lk_quantize_act_portable(uint32_t type, const float *x, void *out, int64_t k) {
+    lk_quantize_act_with(type, x, out, k, 1);
 }
 
 int lk_gemv(int path, uint32_t type, const void *w, size_t row_bytes, int64_t k, int64_t r0, int64_t r1,
@@ -183,5 +197,34 @@ LK_CLONES void lk_attn_pv(const float *p, const float *V, int64_t S, int64_t hd,
         if (w == 0) continue;                       // masked positions (sliding window) cost nothing
         const float *v = V + s * ldv;
         for (int64_t j = 0; j < hd; j++) out[j] += w * v[j];
+    }
+}
+
+// The F16-cache products (see lisa_kernels.h): F16C on AVX2 CPUs, otherwise the portable widening. Both follow
+// lk_attn_scores / lk_attn_pv: 16 partial sums u = j mod 16 then their sum in order u = 0…15, then the tail; and
+// out[j] += p[s]·v[j] for s in order, skipping p[s] = 0.
+void lk_attn_scores_f16(const float *q, const uint16_t *K16, int64_t S, int64_t hd, int64_t ldk, float scale, float *scores) {
+    if (lk_path_supported(LK_PATH_AVX2)) { lk_attn_scores_f16_f16c(q, K16, S, hd, ldk, scale, scores); return; }
+    for (int64_t s = 0; s < S; s++) {
+        const uint16_t *k = K16 + s * ldk;
+        float acc[16] = {0};
+        int64_t j = 0;
+        for (; j + 16 <= hd; j += 16)
+            for (int u = 0; u < 16; u++) acc[u] += q[j + u] * lk_half(k[j + u]);
+        float t = 0;
+        for (int u = 0; u < 16; u++) t += acc[u];
+        for (; j < hd; j++) t += q[j] * lk_half(k[j]);
+        scores[s] = scale * t;
+    }
+}
+
+void lk_attn_pv_f16(const float *p, const uint16_t *V16, int64_t S, int64_t hd, int64_t ldv, float *out) {
+    if (lk_path_supported(LK_PATH_AVX2)) { lk_attn_pv_f16_f16c(p, V16, S, hd, ldv, out); return; }
+    for (int64_t j = 0; j < hd; j++) out[j] = 0;
+    for (int64_t s = 0; s < S; s++) {
+        const float w = p[s];
+        if (w == 0) continue;
+        const uint16_t *v = V16 + s * ldv;
+        for (int64_t j = 0; j < hd; j++) out[j] += w * lk_half(v[j]);
     }
 }

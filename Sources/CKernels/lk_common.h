@@ -233,6 +233,10 @@ static inline void lk_k_corrections(const lk_kblock *w, const lk_act_k *a, int32
 }
 
 void lk_f32_to_f16_f16c(const float *x, uint16_t *y, int64_t n);
+int lk_quant_block_avx2(const float *x, int8_t *q, int n, float *d);
+void lk_attn_scores_f16_f16c(const float *q, const uint16_t *K16, int64_t S, int64_t hd, int64_t ldk, float scale,
+                             float *scores);
+void lk_attn_pv_f16_f16c(const float *p, const uint16_t *V16, int64_t S, int64_t hd, int64_t ldv, float *out);
 void lk_f16_to_f32_f16c(const uint16_t *x, float *y, int64_t n);
 
 // The one Float32 formula for a K block's contribution, given its exact integer sums s1 = Σ_g sc_g·Σ(u − off)·q and

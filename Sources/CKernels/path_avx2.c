@@ -81,10 +81,89 @@ void lk_f16_to_f32_f16c(const uint16_t *x, float *y, int64_t n) {
     for (; i < n; i++) y[i] = _cvtsh_ss(x[i]);
 }
 
+// lk_quant_block (dispatch.c) on 8 lanes, n a multiple of 32: the same max |x|, the same id = 127 / amax and
+// x·id products, and cvtps rounds to nearest even as lrintf does in the default rounding mode, so q and d are the
+// same values. Returns 0 (the caller then runs the scalar code) for blocks with a NaN, an infinity or all zeros,
+// whose handling stays in one place.
+int lk_quant_block_avx2(const float *x, int8_t *q, int n, float *d) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 mx = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v));
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    if (_mm256_movemask_ps(bad) || !(amax > 0) || isinf(amax)) return 0;
+    const __m256 id = _mm256_set1_ps(127.0f / amax);
+    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+    for (int i = 0; i < n; i += 32) {
+        __m256i r[4];
+        for (int u = 0; u < 4; u++) {
+            const __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * u), id));
+            r[u] = _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+        }
+        // int32 → int8 in order: packs interleave the 128-bit lanes, the permute restores element order
+        const __m256i p16a = _mm256_packs_epi32(r[0], r[1]), p16b = _mm256_packs_epi32(r[2], r[3]);
+        const __m256i p8 = _mm256_packs_epi16(p16a, p16b);
+        const __m256i ordered = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(q + i), ordered);
+    }
+    *d = amax / 127.0f;
+    return 1;
+}
+
+// The F16-cache attention products with F16C (multiply, then add: no FMA, as the Float32 kernels under
+// -ffp-contract=off; see lk_attn_scores_f16 in dispatch.c for the order they keep).
+void lk_attn_scores_f16_f16c(const float *q, const uint16_t *K16, int64_t S, int64_t hd, int64_t ldk, float scale,
+                             float *scores) {
+    for (int64_t s = 0; s < S; s++) {
+        const uint16_t *k = K16 + s * ldk;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();        // acc[0..7], acc[8..15]
+        int64_t j = 0;
+        for (; j + 16 <= hd; j += 16) {
+            const __m256 k0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + j)));
+            const __m256 k1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + j + 8)));
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(q + j), k0));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(q + j + 8), k1));
+        }
+        float acc[16];
+        _mm256_storeu_ps(acc, a0); _mm256_storeu_ps(acc + 8, a1);
+        float t = 0;
+        for (int u = 0; u < 16; u++) t += acc[u];
+        for (; j < hd; j++) t += q[j] * _cvtsh_ss(k[j]);
+        scores[s] = scale * t;
+    }
+}
+
+void lk_attn_pv_f16_f16c(const float *p, const uint16_t *V16, int64_t S, int64_t hd, int64_t ldv, float *out) {
+    for (int64_t j = 0; j < hd; j++) out[j] = 0;
+    for (int64_t s = 0; s < S; s++) {
+        const float w = p[s];
+        if (w == 0) continue;
+        const uint16_t *v = V16 + s * ldv;
+        const __m256 W = _mm256_set1_ps(w);
+        int64_t j = 0;
+        for (; j + 8 <= hd; j += 8) {
+            const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + j)));
+            _mm256_storeu_ps(out + j, _mm256_add_ps(_mm256_loadu_ps(out + j), _mm256_mul_ps(W, x)));
+        }
+        for (; j < hd; j++) out[j] += w * _cvtsh_ss(v[j]);
+    }
+}
+
 #define LK_GEMV lk_gemv_avx2
 #include "lk_driver.h"
 #pragma clang attribute pop
 #else
+int lk_quant_block_avx2(const float *x, int8_t *q, int n, float *d) { (void)x; (void)q; (void)n; (void)d; return 0; }
+void lk_attn_scores_f16_f16c(const float *q, const uint16_t *K16, int64_t S, int64_t hd, int64_t ldk, float scale,
+                             float *scores) { (void)q; (void)K16; (void)S; (void)hd; (void)ldk; (void)scale; (void)scores; }
+void lk_attn_pv_f16_f16c(const float *p, const uint16_t *V16, int64_t S, int64_t hd, int64_t ldv, float *out) {
+    (void)p; (void)V16; (void)S; (void)hd; (void)ldv; (void)out; }
 void lk_f32_to_f16_f16c(const float *x, uint16_t *y, int64_t n) { (void)x; (void)y; (void)n; }
 void lk_f16_to_f32_f16c(const uint16_t *x, float *y, int64_t n) { (void)x; (void)y; (void)n; }
 int lk_gemv_avx2(uint32_t t, const void *w, size_t rb, int64_t k, int64_t r0, int64_t r1, const void *xq, int64_t m,

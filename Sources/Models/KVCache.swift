@@ -72,6 +72,19 @@ public final class KVCache {
         return Self.widen(values16[l], into: &scratchV, body)
     }
 
+    /// Layer l's K [positions, kvDim] as binary16 for the duration of `body`, or nil when the cache is Float32
+    /// (decoding steps read the F16 cache directly: lk_attn_scores_f16).
+    func withKeys16<R>(layer l: Int, _ body: (UnsafePointer<UInt16>?) -> R) -> R {
+        if element == .f32 { return body(nil) }
+        return keys16[l].withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Layer l's V [positions, kvDim] as binary16 for the duration of `body`, or nil when the cache is Float32.
+    func withValues16<R>(layer l: Int, _ body: (UnsafePointer<UInt16>?) -> R) -> R {
+        if element == .f32 { return body(nil) }
+        return values16[l].withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
     private static func widen<R>(_ h: [UInt16], into s: inout FloatBuffer, _ body: (UnsafePointer<Float>) -> R) -> R {
         if s.count < h.count { s = FloatBuffer(count: max(h.count, s.count * 2), zeroed: false) }
         h.withUnsafeBufferPointer { lk_f16_to_f32($0.baseAddress!, s.pointer, Int64(h.count)) }

@@ -123,17 +123,33 @@ extension Transformer {
             // context[t, h·hd + j] = Σ_s P[h, t, s] · V[s, g(h)·hd + j]
             let ctx = s.ctx.pointer + b * T * qDim
             timed(.attention) {
-                cache.withValues(layer: l) { vc in
-                    for hh in 0..<H {
-                        let g = hh / c.headsPerKV
-                        if T == 1 {  // a decoding step: one row (a BLAS call would cost more than the work)
-                            lk_attn_pv(
-                                mine.probs.pointer + hh * S, vc + g * hd, Int64(S), Int64(hd), Int64(kvDim),
-                                ctx + hh * hd)
+                if T == 1 {
+                    // a decoding step: one row per head (a BLAS call would cost more than the work), the heads on
+                    // the worker threads, an F16 cache read directly
+                    let probs = mine.probs.pointer
+                    cache.withValues16(layer: l) { v16 in
+                        if let v16 {
+                            Parallel.forEach(H) { hh in
+                                lk_attn_pv_f16(
+                                    probs + hh * S, v16 + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd), Int64(kvDim),
+                                    ctx + hh * hd)
+                            }
                         } else {
+                            cache.withValues(layer: l) { vc in
+                                Parallel.forEach(H) { hh in
+                                    lk_attn_pv(
+                                        probs + hh * S, vc + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd),
+                                        Int64(kvDim), ctx + hh * hd)
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    cache.withValues(layer: l) { vc in
+                        for hh in 0..<H {
                             BLAS.gemmNN(
                                 m: T, n: hd, k: S, a: mine.probs.pointer + hh * T * S, lda: S,
-                                b: vc + g * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
+                                b: vc + (hh / c.headsPerKV) * hd, ldb: kvDim, c: ctx + hh * hd, ldc: qDim)
                         }
                     }
                 }
@@ -195,18 +211,32 @@ extension Transformer {
         let plane = T * S
         switch policy {
         case .standard:
-            cache.withKeys(layer: l) { kc in
-                for hh in 0..<H {
-                    let g = hh / c.headsPerKV
-                    // scores_h [T, S] = scale · Q_h [T, hd] · K_g [S, hd]ᵀ
-                    if T == 1 {
-                        lk_attn_scores(
-                            q + hh * hd, kc + g * hd, Int64(S), Int64(hd), Int64(c.kvDim), c.queryScale,
-                            cur.scores.pointer + hh * plane)
+            // scores_h [T, S] = scale · Q_h [T, hd] · K_g [S, hd]ᵀ
+            let scores = cur.scores.pointer
+            if T == 1 {  // a decoding step: the heads on the worker threads, an F16 cache read directly
+                cache.withKeys16(layer: l) { k16 in
+                    if let k16 {
+                        Parallel.forEach(H) { hh in
+                            lk_attn_scores_f16(
+                                q + hh * hd, k16 + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd), Int64(c.kvDim),
+                                c.queryScale, scores + hh * plane)
+                        }
                     } else {
+                        cache.withKeys(layer: l) { kc in
+                            Parallel.forEach(H) { hh in
+                                lk_attn_scores(
+                                    q + hh * hd, kc + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd), Int64(c.kvDim),
+                                    c.queryScale, scores + hh * plane)
+                            }
+                        }
+                    }
+                }
+            } else {
+                cache.withKeys(layer: l) { kc in
+                    for hh in 0..<H {
                         BLAS.gemmNT(
                             m: T, n: S, k: hd, alpha: c.queryScale, a: q + hh * hd, lda: c.qDim,
-                            b: kc + g * hd, ldb: c.kvDim, c: cur.scores.pointer + hh * plane, ldc: S)
+                            b: kc + (hh / c.headsPerKV) * hd, ldb: c.kvDim, c: scores + hh * plane, ldc: S)
                     }
                 }
             }

@@ -174,7 +174,11 @@ public final class WeightMatrix: @unchecked Sendable {
         let actBytes = lk_act_row_bytes(t, Int64(k))  // per activation row
         let xq = UnsafeMutableRawPointer.allocate(byteCount: max(64, actBytes * m), alignment: 64)  // [m, actBytes]
         defer { xq.deallocate() }
-        for i in 0..<m { lk_quantize_act(t, x + i * k, xq + i * actBytes, Int64(k)) }
+        // each row quantized alone, so spreading the rows over the threads changes nothing
+        let qWorkers = m * k >= 16_384 ? min(Self.threads, m) : 1
+        Parallel.forEach(qWorkers) { w in
+            for i in stride(from: w, to: m, by: qWorkers) { lk_quantize_act(t, x + i * k, xq + i * actBytes, Int64(k)) }
+        }
         let path = KernelPath.current, w = blocks!, rb = rowBytes, n = rows
         let workers = min(Self.threads, max(1, n / 64))
         if workers <= 1 {

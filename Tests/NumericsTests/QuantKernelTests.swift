@@ -286,6 +286,32 @@ struct RandomBlocks {
         }
     }
 
+    /// The SIMD activation quantizer writes the portable quantizer's bytes: random rows of several scales, rows with
+    /// exact ties (x·127/max|x| = n + ½), huge and tiny values, zeros, infinities and NaNs (handed to the portable
+    /// code), for both block families.
+    @Test func activationQuantizationMatchesThePortableCode() {
+        let k = 512
+        var rng = SeededGenerator(seed: 77)
+        var rows: [[Float]] = (0..<6).map { s in
+            let scale = Float([1e-30, 1e-3, 1, 37, 1e4, 3e37][s])
+            return (0..<k).map { _ in Float.random(in: -1...1, using: &rng) * scale }
+        }
+        rows.append((0..<k).map { i in i % 32 == 0 ? 127 : Float(i % 32) + 0.5 })  // ties: amax 127 gives id 1
+        rows.append([Float](repeating: 0, count: k))
+        var special = rows[2]
+        special[3] = .infinity; special[40] = .nan; special[300] = -.infinity; special[301] = -0.0
+        rows.append(special)
+        for t in [GGMLType.q8_0, .q4_K] {
+            let bytes = lk_act_row_bytes(t.rawValue, Int64(k))
+            for (r, x) in rows.enumerated() {
+                var fast = [UInt8](repeating: 0xAA, count: bytes), slow = [UInt8](repeating: 0x55, count: bytes)
+                fast.withUnsafeMutableBytes { lk_quantize_act(t.rawValue, x, $0.baseAddress!, Int64(k)) }
+                slow.withUnsafeMutableBytes { lk_quantize_act_portable(t.rawValue, x, $0.baseAddress!, Int64(k)) }
+                #expect(fast == slow, "\(t.name) row \(r)")
+            }
+        }
+    }
+
     /// A row range and a leading dimension write only their own entries.
     @Test func rowRangesAndLeadingDimension() {
         let t = GGMLType.q4_K, m = 2, ldy = rows + 3

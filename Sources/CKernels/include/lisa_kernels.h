@@ -40,6 +40,8 @@ size_t lk_act_row_bytes(uint32_t type, int64_t k);
 /// Quantizes one activation row x[k] for products with weights of `type` into `out`
 /// (lk_act_row_bytes bytes).
 void lk_quantize_act(uint32_t type, const float *x, void *out, int64_t k);
+/// lk_quantize_act in plain C (the reference the SIMD quantizer is tested against: the same bytes).
+void lk_quantize_act_portable(uint32_t type, const float *x, void *out, int64_t k);
 
 /// y[i·ldy + r] = Σ_j W[r, j] · x_i[j] for rows r in [r0, r1) of W and activation rows i in [0, m):
 /// W: rows of `row_bytes` bytes of ggml blocks of `type`, k elements each; xq: m quantized activation
@@ -67,6 +69,12 @@ int lk_dequant_gemv(uint32_t type, const void *w, size_t row_bytes, int64_t k, i
 /// scores[s] = scale · Σ_j q[j]·K[s·ldk + j] for s < S, and out[j] = Σ_s p[s]·V[s·ldv + j] for j < hd.
 void lk_attn_scores(const float *q, const float *K, int64_t S, int64_t hd, int64_t ldk, float scale, float *scores);
 void lk_attn_pv(const float *p, const float *V, int64_t S, int64_t hd, int64_t ldv, float *out);
+
+/// The same two products on an F16 cache (K16, V16 binary16): each value widened exactly, then the Float32 kernels'
+/// arithmetic in their order, so the result is the same bits as widening the cache first (F16C where the CPU has it).
+void lk_attn_scores_f16(const float *q, const uint16_t *K16, int64_t S, int64_t hd, int64_t ldk, float scale,
+                        float *scores);
+void lk_attn_pv_f16(const float *p, const uint16_t *V16, int64_t S, int64_t hd, int64_t ldv, float *out);
 
 /// Float32 ↔ IEEE binary16 for n values (round to nearest even; F16C where the CPU has it). Used by the
 /// F16 KV cache.
