@@ -62,20 +62,32 @@ public func gatedActivationBackward(
 /// Mean next-token cross-entropy over `targets.count` rows of logits [rows, V] (row t predicts targets[t]).
 /// Overwrites logits with dL/dlogits = (softmax − onehot)/rows. Returns the mean loss.
 public func crossEntropyForwardBackward(_ logits: UnsafeMutablePointer<Float>, targets: [Int], vocab V: Int) -> Double {
-    var total = 0.0
-    let inv = 1 / Float(targets.count)
-    for (t, y) in targets.enumerated() {
-        let row = logits + t * V
-        var mx = -Float.infinity
-        for j in 0..<V where row[j] > mx { mx = row[j] }
-        var sum = 0.0
-        for j in 0..<V { sum += Double(expf(row[j] - mx)) }
-        total += log(sum) + Double(mx) - Double(row[y])
-        let invSum = Float(1 / sum)
-        for j in 0..<V { row[j] = expf(row[j] - mx) * invSum * inv }
-        row[y] -= inv
+    let n = targets.count, inv = 1 / Float(n)
+    let rowLoss = UnsafeMutablePointer<Double>.allocate(capacity: n)  // [n] each row's −log p(target)
+    defer { rowLoss.deallocate() }
+    // rows on the worker threads: each row is the same sequential computation on any thread, and the losses are
+    // summed in row order below, so nothing depends on the thread count
+    let workers = min(Parallel.threads, n)
+    Parallel.forEach(workers) { w in
+        for t in stride(from: w, to: n, by: workers) {
+            let row = logits + t * V, y = targets[t], target = row[y]
+            var mx = -Float.infinity
+            for j in 0..<V where row[j] > mx { mx = row[j] }
+            var sum = 0.0
+            for j in 0..<V {
+                let e = expf(row[j] - mx)  // kept in place: the gradient below needs the same exponentials
+                row[j] = e
+                sum += Double(e)
+            }
+            rowLoss[t] = log(sum) + Double(mx) - Double(target)
+            let invSum = Float(1 / sum)
+            for j in 0..<V { row[j] = row[j] * invSum * inv }
+            row[y] -= inv
+        }
     }
-    return total / Double(targets.count)
+    var total = 0.0
+    for t in 0..<n { total += rowLoss[t] }
+    return total / Double(n)
 }
 
 /// Standard attention scores backward: S_h = α·Q_h·K_g(h)ᵀ (masked entries already zero in dS).

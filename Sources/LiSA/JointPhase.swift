@@ -39,8 +39,12 @@ extension LocalKDTrainer {
         for tokens in batch {
             let teacher =
                 beta > 0
-                ? try prof.time(.teacher) { try TeacherCapture.run(model, tokens: tokens, layers: layers) } : nil
-            try prof.time(.forward) { try graph.forward(tokens) }
+                ? try prof.time(.teacher) {
+                    try TeacherCapture.run(model, tokens: tokens, layers: layers, entry: graph.entryLayer)
+                } : nil
+            // the layers below the entry are the teacher's: the forward starts from its residual stream
+            let entering = graph.entryLayer.flatMap { teacher?.entering(layer: $0) }
+            try prof.time(.forward) { try graph.forward(tokens, entering: entering) }
             var scoreGrads: [Int: FloatBuffer] = [:]
             prof.time(.losses) {
                 lmSum += graph.lmLossAndGradient()

@@ -29,6 +29,9 @@ public final class TeacherCapture: AttentionTap, ResidualTap {
         residual[layer] = b
     }
 
+    /// The residual stream entering layer n (layer n−1's output, [T, d]), when it was kept.
+    public func entering(layer n: Int) -> (layer: Int, x: FloatBuffer)? { residual[n - 1].map { (n, $0) } }
+
     /// The attention input H of layer n (its pre-attention RMSNorm of layer n−1's output): [T, d].
     public func attentionInput(layer n: Int, model: Transformer) -> FloatBuffer {
         let c = model.config, x = residual[n - 1]!, T = x.count / c.nEmbd
@@ -38,12 +41,17 @@ public final class TeacherCapture: AttentionTap, ResidualTap {
         return h
     }
 
-    /// Runs the teacher (all layers standard, no logits) on `tokens` and captures for the LiSA layers.
-    public static func run(_ model: Transformer, tokens: [Int], layers: [LiSALayer]) throws -> TeacherCapture {
+    /// Runs the teacher (standard attention, no logits) on `tokens` through the last layer the LiSA layers need, and
+    /// captures for them (the layers above would compute nothing the KD targets use).
+    /// `entry`: also keep the residual stream entering that layer (the training forward's `entryLayer`).
+    public static func run(
+        _ model: Transformer, tokens: [Int], layers: [LiSALayer], entry: Int? = nil
+    ) throws -> TeacherCapture {
         let cap = TeacherCapture(
             scoreLayers: Set(layers.flatMap { [$0.index, $0.source] }),
-            residualLayers: Set(layers.map { $0.index - 1 }))
-        _ = try model.forward(tokens, cache: model.makeCache(), logits: .none, tap: cap, residualTap: cap)
+            residualLayers: Set(layers.map { $0.index - 1 } + (entry.map { [$0 - 1] } ?? [])))
+        let last = cap.scoreLayers.union(cap.residualLayers).max() ?? 0
+        try model.runLayers(tokens, through: max(0, last), cache: model.makeCache(), tap: cap, residualTap: cap)
         return cap
     }
 }

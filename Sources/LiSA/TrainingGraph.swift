@@ -91,8 +91,21 @@ public final class TrainingGraph {
     /// Scores of layer `l` (A_l) after the last forward: [h, T, T], masked entries −inf.
     public func scores(layer l: Int) -> FloatBuffer { blocks[l].scores }
 
-    /// Runs the network on `tokens` and fills `logits` [T, V].
-    public func forward(_ tokens: [Int]) throws {
+    /// The layer the forward may start at from a residual stream computed elsewhere (the teacher's), or nil: the
+    /// layer below the first module (its planes are the A_{n−1} a LiSA or DS layer reads and its backward needs).
+    /// Every layer below computes exactly what the original model does.
+    /// Only where the model's own forward computes what this graph does: exact products (or Float32 weights) and a
+    /// Float32 cache, as `lisa train` loads the model.
+    public var entryLayer: Int? {
+        let exact = model.productMode == .exact || !model.weights.matrices.contains { $0.isQuantized }
+        guard exact, model.kvElement == .f32, let first = modules.first, first >= 2 else { return nil }
+        return first - 1
+    }
+
+    /// Runs the network on `tokens` and fills `logits` [T, V]. `entering` (layer `entryLayer`, the residual stream
+    /// entering it, [T, d]) skips the layers below, which are the original model's: given the teacher's stream (the
+    /// same products and cache element, so the same bits — tested), the logits and gradients are unchanged.
+    public func forward(_ tokens: [Int], entering: (layer: Int, x: FloatBuffer)? = nil) throws {
         let c = model.config, W = model.weights
         let T = tokens.count, d = c.nEmbd
         guard T >= 2 else { throw CheckpointError.config("A training sequence needs at least 2 tokens, got \(T).") }
@@ -100,11 +113,22 @@ public final class TrainingGraph {
         for t in tokens where t < 0 || t >= c.vocabSize { throw ModelError.tokenOutOfRange(id: t, vocab: c.vocabSize) }
         self.tokens = tokens
         let x = FloatBuffer(count: T * d)  // [T, d] residual stream
-        for (i, t) in tokens.enumerated() { model.embed(token: t, into: x.pointer + i * d) }
-        blocks = (0..<c.nLayers).map { _ in BlockActs(c: c, T: T) }
+        var l0 = 0
+        if let entering {
+            guard entering.layer == entryLayer, entering.x.count == T * d else {
+                throw CheckpointError.config(
+                    "The training forward can enter at layer \(entryLayer.map(String.init) ?? "none") with [\(T), \(d)], "
+                        + "got layer \(entering.layer) with \(entering.x.count) values.")
+            }
+            x.pointer.update(from: entering.x.pointer, count: T * d)
+            l0 = entering.layer
+        } else {
+            for (i, t) in tokens.enumerated() { model.embed(token: t, into: x.pointer + i * d) }
+        }
+        blocks = (0..<c.nLayers).map { BlockActs(c: c, T: $0 < l0 ? 0 : T) }  // layers below l0 keep nothing
         // this sequence's K/V, Float32 as the backward reads them
         let cache = model.makeCache(reserve: T, element: .f32)
-        for l in 0..<c.nLayers {
+        for l in l0..<c.nLayers {
             let a = blocks[l]
             let provider = modules.lisa[l].map(LiSATrainingScores.init)
             // direct sharing, head for head: A_l = A_{l−1}, P_l = P_{l−1}

@@ -126,9 +126,22 @@ public final class Transformer: @unchecked Sendable {
 
     /// The decoder blocks of a forward call: returns the residual stream x [B·T, d] after the last block (caches
     /// advanced by T).
+    /// Runs layers 0...last on `tokens` (no final norm, no logits), for taps that need only those layers (the LiSA
+    /// teacher's A_n*): each layer computes exactly what `forward` computes there. The cache holds the run layers.
+    public func runLayers(
+        _ tokens: [Int], through last: Int, cache: KVCache, tap: AttentionTap? = nil, residualTap: ResidualTap? = nil
+    ) throws {
+        guard (0..<config.nLayers).contains(last) else {
+            throw ModelError.badPolicy(layer: last, reason: "the model has layers 0..<\(config.nLayers)")
+        }
+        _ = try runBlocks(
+            [tokens], caches: [cache], policies: AttentionPolicies(), tap: tap, residualTap: residualTap,
+            scoreProviders: [], nfPrefill: false, layerCount: last + 1)
+    }
+
     func runBlocks(
         _ batch: [[Int]], caches: [KVCache], policies: AttentionPolicies, tap: AttentionTap?,
-        residualTap: ResidualTap?, scoreProviders: [LayerScoreProviders], nfPrefill: Bool
+        residualTap: ResidualTap?, scoreProviders: [LayerScoreProviders], nfPrefill: Bool, layerCount: Int? = nil
     ) throws -> FloatBuffer {
         let c = config, B = batch.count
         guard B > 0 else { throw ModelError.badBatch(reason: "it holds no sequence") }
@@ -183,7 +196,7 @@ public final class Transformer: @unchecked Sendable {
         }
         var cur = planes(), prev = planes()
 
-        for l in 0..<c.nLayers {
+        for l in 0..<(layerCount ?? c.nLayers) {
             try layerForward(
                 l, x: x, s: s, caches: caches, p0s: p0s, cur: cur, prev: prev,
                 policy: policies[l], tap: tap, providers: providers.map { $0[l] }, nfPrefill: nfPrefill)

@@ -126,6 +126,38 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         #expect(worst == 0)
     }
 
+    /// Entering the training forward at `entryLayer` with the teacher's residual stream (what the joint phase does)
+    /// gives the same logits, scores and gradients, bit for bit, as running every layer.
+    @Test(arguments: ["gemma3", "qwen2"])
+    func enteringFromTheTeacherChangesNothing(arch: String) throws {
+        let dir = try TestPaths.tempDir("graph-entry"); defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try Self.model(arch, dir)
+        let n = arch == "gemma3" ? 3 : 2  // the tiny gemma3 has 6 layers, qwen2 3
+        let L = LiSALayer(index: n, source: n - 1, config: m.config, rank: 4, ffn: .dlSilu, hidden: 16)
+        L.params.initialize(seed: 3)
+        let graph = TrainingGraph(model: m, modules: TrainingModules(lisa: [n: L]))
+        let entry = try #require(graph.entryLayer)
+        #expect(entry == n - 1)
+        let teacher = try TeacherCapture.run(m, tokens: Self.tokens, layers: [L], entry: entry)
+        func run(_ entering: (layer: Int, x: FloatBuffer)?) throws -> (logits: [Float], scores: [Float], grads: [Float]) {
+            try graph.forward(Self.tokens, entering: entering)
+            let scores = graph.scores(layer: n).array
+            _ = graph.lmLossAndGradient()
+            let logits = graph.logits.array
+            let grads = ModuleGrads(for: graph.modules)
+            let t = teacher.scores[n]!, g = FloatBuffer(count: t.count)
+            huberBackward(graph.scores(layer: n).pointer, t.pointer, count: t.count, scale: 0.1, da: g.pointer)
+            graph.backward(lmScale: 0.75, scoreGrads: [n: g], grads: grads)
+            return (logits, scores, grads.buffers.flatMap(\.array))
+        }
+        let full = try run(nil), entered = try run(teacher.entering(layer: entry))
+        #expect(full.logits == entered.logits)
+        #expect(full.scores.count == entered.scores.count)
+        #expect(zip(full.scores, entered.scores).allSatisfy { $0 == $1 || ($0.isInfinite && $1.isInfinite) })
+        #expect(full.grads == entered.grads && full.grads.contains { $0 != 0 })
+        #expect(throws: CheckpointError.self) { try graph.forward(Self.tokens, entering: (layer: 1, x: FloatBuffer(count: 3))) }
+    }
+
     /// L = β·Huber(A_n, A_n*) + (1−β)·CE through the whole network, LiSA layers in place (consecutive LiSA
     /// layers, so the A_{n−1} gradient chain is exercised, with standard layers above: Q/K-norm, RoPE, softmax,
     /// GELU/SiLU gates, post-norms, final norm, LM head). Gradients w.r.t. every LiSA tensor vs finite differences.
