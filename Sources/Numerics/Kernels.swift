@@ -9,15 +9,19 @@ public enum Kernels {
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
         rows: Int, n: Int, eps: Float
     ) {
-        for r in 0..<rows {
-            let xr = x + r * n, yr = y + r * n
-            var ss = 0.0
-            for i in 0..<n { let v = Double(xr[i]); ss += v * v }
-            let scale = 1 / sqrtf(Float(ss / Double(n)) + eps)
-            if let w {
-                for i in 0..<n { yr[i] = xr[i] * scale * w[i] }
-            } else {
-                for i in 0..<n { yr[i] = xr[i] * scale }
+        // rows on the worker threads for a prefill (each row alone: the thread count changes nothing)
+        let workers = rows * n >= 65_536 ? min(Parallel.threads, rows) : 1
+        Parallel.forEach(workers) { t in
+            for r in stride(from: t, to: rows, by: workers) {
+                let xr = x + r * n, yr = y + r * n
+                var ss = 0.0
+                for i in 0..<n { let v = Double(xr[i]); ss += v * v }
+                let scale = 1 / sqrtf(Float(ss / Double(n)) + eps)
+                if let w {
+                    for i in 0..<n { yr[i] = xr[i] * scale * w[i] }
+                } else {
+                    for i in 0..<n { yr[i] = xr[i] * scale }
+                }
             }
         }
     }

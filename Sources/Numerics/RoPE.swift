@@ -10,12 +10,16 @@ public struct RoPE: Sendable {
     /// inverse frequencies θ_i = base^(−2i/dims), i < dims/2.
     public let invFreq: [Float]
 
+    /// cos/sin of every position seen so far (shared by the copies of this value, filled on demand).
+    private let table: RoPETable
+
     public init(dims: Int, base: Float, neox: Bool = true) {
         self.dims = dims
         self.base = base
         self.neox = neox
         // Computed in Double then rounded, like transformers' inv_freq buffer.
         invFreq = (0..<(dims / 2)).map { Float(1.0 / pow(Double(base), Double(2 * $0) / Double(dims))) }
+        table = RoPETable(invFreq: invFreq)
     }
 
     /// Rotates the `heads` head vectors of each row of x in place.
@@ -23,43 +27,43 @@ public struct RoPE: Sendable {
     public func apply(
         _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, positions: UnsafePointer<Int>
     ) {
-        let half = dims / 2
-        var cosv = [Float](repeating: 0, count: half), sinv = [Float](repeating: 0, count: half)
-        for r in 0..<rows {
-            let p = Float(positions[r])
-            for i in 0..<half {
-                // angle in Double for accuracy at large positions, then Float.
-                let a = Double(p) * Double(invFreq[i])
-                cosv[i] = Float(cos(a)); sinv[i] = Float(sin(a))
-            }
-            for h in 0..<heads {
-                let v = x + r * rowStride + h * dims
-                for i in 0..<half {
-                    let (i0, i1) = pair(i, half)
-                    let x0 = v[i0], x1 = v[i1]
-                    v[i0] = x0 * cosv[i] - x1 * sinv[i]
-                    v[i1] = x0 * sinv[i] + x1 * cosv[i]
-                }
-            }
-        }
+        rotate(x, rows: rows, heads: heads, rowStride: rowStride, positions: positions, inverse: false)
     }
 
     /// The inverse rotation (backward of `apply`: the rotation is orthogonal, so its transpose).
     public func applyInverse(
         _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, positions: UnsafePointer<Int>
     ) {
+        rotate(x, rows: rows, heads: heads, rowStride: rowStride, positions: positions, inverse: true)
+    }
+
+    /// Rows on the worker threads (each row alone, so the thread count changes nothing), cos/sin from the table.
+    private func rotate(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, positions: UnsafePointer<Int>,
+        inverse: Bool
+    ) {
         let half = dims / 2
-        for r in 0..<rows {
-            let p = Double(positions[r])
-            for h in 0..<heads {
-                let v = x + r * rowStride + h * dims
-                for i in 0..<half {
-                    let a = p * Double(invFreq[i])
-                    let c = Float(cos(a)), s = Float(sin(a))
-                    let (i0, i1) = pair(i, half)
-                    let x0 = v[i0], x1 = v[i1]
-                    v[i0] = x0 * c + x1 * s
-                    v[i1] = -x0 * s + x1 * c
+        var maxPos = 0
+        for r in 0..<rows { maxPos = max(maxPos, positions[r]) }
+        table.withRows(through: maxPos) { cosT, sinT in
+            let workers = rows * heads * dims >= 32_768 ? min(Parallel.threads, rows) : 1
+            Parallel.forEach(workers) { w in
+                for r in stride(from: w, to: rows, by: workers) {
+                    let cosv = cosT + positions[r] * half, sinv = sinT + positions[r] * half
+                    for h in 0..<heads {
+                        let v = x + r * rowStride + h * dims
+                        for i in 0..<half {
+                            let (i0, i1) = pair(i, half)
+                            let x0 = v[i0], x1 = v[i1], c = cosv[i], s = sinv[i]
+                            if inverse {
+                                v[i0] = x0 * c + x1 * s
+                                v[i1] = -x0 * s + x1 * c
+                            } else {
+                                v[i0] = x0 * c - x1 * s
+                                v[i1] = x0 * s + x1 * c
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -68,4 +72,36 @@ public struct RoPE: Sendable {
     /// The two elements rotated together by frequency i.
     @inline(__always)
     func pair(_ i: Int, _ half: Int) -> (Int, Int) { neox ? (i, i + half) : (2 * i, 2 * i + 1) }
+}
+
+/// cos(p·θ_i), sin(p·θ_i) for positions 0…count−1 (angle in Double for accuracy at large positions, then Float):
+/// [positions, dims/2] each, grown under a lock as longer sequences arrive; a prefill of 512 tokens otherwise
+/// computes 2 × 128 × 512 cosines and sines per layer.
+final class RoPETable: @unchecked Sendable {
+    private let invFreq: [Float]
+    private let lock = NSLock()
+    private var cosv: [Float] = [], sinv: [Float] = []  // [count, half]
+    private var count = 0
+
+    init(invFreq: [Float]) { self.invFreq = invFreq }
+
+    /// Calls body with the tables covering positions 0...last (valid for the call).
+    func withRows<R>(through last: Int, _ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
+        lock.lock()
+        let half = invFreq.count
+        if last >= count {
+            let target = max(last + 1, min(2 * count, last + 4096))
+            cosv.reserveCapacity(target * half); sinv.reserveCapacity(target * half)
+            for p in count..<target {
+                for i in 0..<half {
+                    let a = Double(Float(p)) * Double(invFreq[i])
+                    cosv.append(Float(cos(a))); sinv.append(Float(sin(a)))
+                }
+            }
+            count = target
+        }
+        let c = cosv, s = sinv  // copies share storage; a later growth reallocates without touching them
+        lock.unlock()
+        return c.withUnsafeBufferPointer { cp in s.withUnsafeBufferPointer { sp in body(cp.baseAddress!, sp.baseAddress!) } }
+    }
 }
