@@ -228,3 +228,14 @@ void lk_attn_pv_f16(const float *p, const uint16_t *V16, int64_t S, int64_t hd, 
         for (int64_t j = 0; j < hd; j++) out[j] += w * lk_half(v[j]);
     }
 }
+
+void lk_attn_scores_kv(const float *q, const void *K, int half, int64_t S, int64_t hd, int64_t ldk, float scale,
+                       float *scores) {
+    if (half) lk_attn_scores_f16(q, (const uint16_t *)K, S, hd, ldk, scale, scores);
+    else lk_attn_scores(q, (const float *)K, S, hd, ldk, scale, scores);
+}
+
+void lk_attn_pv_kv(const float *p, const void *V, int half, int64_t S, int64_t hd, int64_t ldv, float *out) {
+    if (half) lk_attn_pv_f16(p, (const uint16_t *)V, S, hd, ldv, out);
+    else lk_attn_pv(p, (const float *)V, S, hd, ldv, out);
+}

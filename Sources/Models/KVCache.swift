@@ -72,17 +72,17 @@ public final class KVCache {
         return Self.widen(values16[l], into: &scratchV, body)
     }
 
-    /// Layer l's K [positions, kvDim] as binary16 for the duration of `body`, or nil when the cache is Float32
-    /// (decoding steps read the F16 cache directly: lk_attn_scores_f16).
-    func withKeys16<R>(layer l: Int, _ body: (UnsafePointer<UInt16>?) -> R) -> R {
-        if element == .f32 { return body(nil) }
-        return keys16[l].withUnsafeBufferPointer { body($0.baseAddress!) }
+    /// Layer l's K [positions, kvDim] in the element type it is stored in, and whether that is binary16, for the
+    /// duration of `body` (decoding steps read the cache as stored: lk_attn_scores_kv).
+    func withStoredKeys<R>(layer l: Int, _ body: (UnsafeRawPointer, Bool) -> R) -> R {
+        if element == .f32 { return keys32[l].withUnsafeBytes { body($0.baseAddress!, false) } }
+        return keys16[l].withUnsafeBytes { body($0.baseAddress!, true) }
     }
 
-    /// Layer l's V [positions, kvDim] as binary16 for the duration of `body`, or nil when the cache is Float32.
-    func withValues16<R>(layer l: Int, _ body: (UnsafePointer<UInt16>?) -> R) -> R {
-        if element == .f32 { return body(nil) }
-        return values16[l].withUnsafeBufferPointer { body($0.baseAddress!) }
+    /// Layer l's V [positions, kvDim] as stored (see `withStoredKeys`).
+    func withStoredValues<R>(layer l: Int, _ body: (UnsafeRawPointer, Bool) -> R) -> R {
+        if element == .f32 { return values32[l].withUnsafeBytes { body($0.baseAddress!, false) } }
+        return values16[l].withUnsafeBytes { body($0.baseAddress!, true) }
     }
 
     private static func widen<R>(_ h: [UInt16], into s: inout FloatBuffer, _ body: (UnsafePointer<Float>) -> R) -> R {

@@ -127,21 +127,12 @@ extension Transformer {
                     // a decoding step: one row per head (a BLAS call would cost more than the work), the heads on
                     // the worker threads, an F16 cache read directly
                     let probs = mine.probs.pointer
-                    cache.withValues16(layer: l) { v16 in
-                        if let v16 {
-                            Parallel.forEach(H) { hh in
-                                lk_attn_pv_f16(
-                                    probs + hh * S, v16 + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd), Int64(kvDim),
-                                    ctx + hh * hd)
-                            }
-                        } else {
-                            cache.withValues(layer: l) { vc in
-                                Parallel.forEach(H) { hh in
-                                    lk_attn_pv(
-                                        probs + hh * S, vc + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd),
-                                        Int64(kvDim), ctx + hh * hd)
-                                }
-                            }
+                    cache.withStoredValues(layer: l) { vs, half in
+                        let e = half ? 2 : 4  // bytes per element
+                        Parallel.forEach(H) { hh in
+                            lk_attn_pv_kv(
+                                probs + hh * S, vs + (hh / c.headsPerKV) * hd * e, half ? 1 : 0, Int64(S), Int64(hd),
+                                Int64(kvDim), ctx + hh * hd)
                         }
                     }
                 } else {
@@ -214,21 +205,12 @@ extension Transformer {
             // scores_h [T, S] = scale · Q_h [T, hd] · K_g [S, hd]ᵀ
             let scores = cur.scores.pointer
             if T == 1 {  // a decoding step: the heads on the worker threads, an F16 cache read directly
-                cache.withKeys16(layer: l) { k16 in
-                    if let k16 {
-                        Parallel.forEach(H) { hh in
-                            lk_attn_scores_f16(
-                                q + hh * hd, k16 + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd), Int64(c.kvDim),
-                                c.queryScale, scores + hh * plane)
-                        }
-                    } else {
-                        cache.withKeys(layer: l) { kc in
-                            Parallel.forEach(H) { hh in
-                                lk_attn_scores(
-                                    q + hh * hd, kc + (hh / c.headsPerKV) * hd, Int64(S), Int64(hd), Int64(c.kvDim),
-                                    c.queryScale, scores + hh * plane)
-                            }
-                        }
+                cache.withStoredKeys(layer: l) { ks, half in
+                    let e = half ? 2 : 4  // bytes per element
+                    Parallel.forEach(H) { hh in
+                        lk_attn_scores_kv(
+                            q + hh * hd, ks + (hh / c.headsPerKV) * hd * e, half ? 1 : 0, Int64(S), Int64(hd),
+                            Int64(c.kvDim), c.queryScale, scores + hh * plane)
                     }
                 }
             } else {

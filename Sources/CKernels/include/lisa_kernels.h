@@ -76,6 +76,12 @@ void lk_attn_scores_f16(const float *q, const uint16_t *K16, int64_t S, int64_t 
                         float *scores);
 void lk_attn_pv_f16(const float *p, const uint16_t *V16, int64_t S, int64_t hd, int64_t ldv, float *out);
 
+/// lk_attn_scores / lk_attn_scores_f16 on a cache of either element type (`half`: K is binary16, else Float32).
+void lk_attn_scores_kv(const float *q, const void *K, int half, int64_t S, int64_t hd, int64_t ldk, float scale,
+                       float *scores);
+/// lk_attn_pv / lk_attn_pv_f16 on a cache of either element type.
+void lk_attn_pv_kv(const float *p, const void *V, int half, int64_t S, int64_t hd, int64_t ldv, float *out);
+
 /// Float32 ↔ IEEE binary16 for n values (round to nearest even; F16C where the CPU has it). Used by the
 /// F16 KV cache.
 void lk_f32_to_f16(const float *x, uint16_t *y, int64_t n);
