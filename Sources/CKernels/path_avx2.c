@@ -120,7 +120,29 @@ int lk_quant_block_avx2(const float *x, int8_t *q, int n, float *d) {
 // -ffp-contract=off; see lk_attn_scores_f16 in dispatch.c for the order they keep).
 void lk_attn_scores_f16_f16c(const float *q, const uint16_t *K16, int64_t S, int64_t hd, int64_t ldk, float scale,
                              float *scores) {
-    for (int64_t s = 0; s < S; s++) {
+    int64_t s = 0;
+    if (hd % 16 == 0) {
+        // four keys at a time: the q loads serve four keys, and the four sequential sums of 16 partials (the order
+        // above, kept per key) run as four independent chains instead of one — the chain was most of the time
+        for (; s + 4 <= S; s += 4) {
+            __m256 a[4][2];
+            for (int u = 0; u < 4; u++) a[u][0] = a[u][1] = _mm256_setzero_ps();
+            for (int64_t j = 0; j < hd; j += 16) {
+                const __m256 q0 = _mm256_loadu_ps(q + j), q1 = _mm256_loadu_ps(q + j + 8);
+                for (int u = 0; u < 4; u++) {
+                    const uint16_t *k = K16 + (s + u) * ldk + j;
+                    a[u][0] = _mm256_add_ps(a[u][0], _mm256_mul_ps(q0, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)k))));
+                    a[u][1] = _mm256_add_ps(a[u][1], _mm256_mul_ps(q1, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + 8)))));
+                }
+            }
+            float acc[4][16];
+            for (int u = 0; u < 4; u++) { _mm256_storeu_ps(acc[u], a[u][0]); _mm256_storeu_ps(acc[u] + 8, a[u][1]); }
+            float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+            for (int v = 0; v < 16; v++) { t0 += acc[0][v]; t1 += acc[1][v]; t2 += acc[2][v]; t3 += acc[3][v]; }
+            scores[s] = scale * t0; scores[s + 1] = scale * t1; scores[s + 2] = scale * t2; scores[s + 3] = scale * t3;
+        }
+    }
+    for (; s < S; s++) {
         const uint16_t *k = K16 + s * ldk;
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();        // acc[0..7], acc[8..15]
         int64_t j = 0;

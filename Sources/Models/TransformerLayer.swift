@@ -81,6 +81,63 @@ extension Transformer {
             try check(s.q, "q", qDim); try check(s.k, "k", kvDim)
         }
 
+        let plainDecoding =
+            T == 1 && B > 1 && policy == .standard && tap == nil && !checkFinite
+            && providers.allSatisfy { $0 == nil }
+        if plainDecoding {
+            decodingAttention(l, s: s, caches: caches, p0s: p0s, cur: cur)
+        } else {
+            try attentionPerSequence(
+                l, x: x, s: s, caches: caches, p0s: p0s, cur: cur, prev: prev, policy: policy, tap: tap,
+                providers: providers, scoring: scoring)
+        }
+        timed(.outProj) { linear(w.wo, .o, s.ctx, s.o, bias: nil, n: d) }
+        try check(s.o, "attn_output", d)
+        if let tap, tap.wantsSubmodules {
+            tap.submodules(
+                SubmoduleEvent(
+                    layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
+                    context: s.ctx.pointer, output: s.o.pointer))
+        }
+        timed(.norms) {
+            if let pn = w.postAttnNorm {
+                Kernels.rmsNorm(s.o.pointer, pn.pointer, s.oNormed.pointer, rows: R, n: d, eps: c.rmsEps)
+            } else {
+                copyIfApart(s.o, s.oNormed, count: R * d)
+            }
+            Kernels.add(x.pointer, s.oNormed.pointer, count: R * d)
+            if let x2 = s.x2 { x2.pointer.update(from: x.pointer, count: R * d) }
+        }
+
+        // --- FFN sub-block: down(act(gate·h) ⊙ up·h) ---
+        timed(.norms) { Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h2.pointer, rows: R, n: d, eps: c.rmsEps) }
+        timed(.ffn) {
+            linear(w.wGate, .gate, s.h2, s.gate, bias: nil, n: c.nFF)
+            linear(w.wUp, .up, s.h2, s.up, bias: nil, n: c.nFF)
+            copyIfApart(s.gate, s.act, count: R * c.nFF)
+            Kernels.gatedActivation(s.act.pointer, s.up.pointer, count: R * c.nFF, gelu: c.activation == .geluTanh)
+        }
+        try check(s.act, "ffn_act", c.nFF)
+        timed(.ffn) { linear(w.wDown, .down, s.act, s.f, bias: nil, n: d) }
+        timed(.norms) {
+            if let pn = w.postFFNNorm {
+                Kernels.rmsNorm(s.f.pointer, pn.pointer, s.fNormed.pointer, rows: R, n: d, eps: c.rmsEps)
+            } else {
+                copyIfApart(s.f, s.fNormed, count: R * d)
+            }
+            Kernels.add(x.pointer, s.fNormed.pointer, count: R * d)
+        }
+        try check(x, "l_out", d)
+    }
+
+    /// The attention of each sequence on its own cache, policy, provider and tap: scores → mask → softmax → P·V into
+    /// s.ctx (a prefill, a decoding step with providers or taps, one sequence).
+    func attentionPerSequence(
+        _ l: Int, x: FloatBuffer, s: BlockBuffers, caches: [KVCache], p0s: [Int], cur: [AttentionPlanes],
+        prev: [AttentionPlanes], policy: AttentionPolicy, tap: AttentionTap?, providers: [(any LayerScoreProvider)?],
+        scoring: [(any LayerScoreProvider)?]
+    ) throws {
+        let c = config, B = s.B, T = s.T, d = c.nEmbd, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
         for b in 0..<B {
             let cache = caches[b], provider = scoring[b], mine = cur[b], p0 = p0s[b], S = p0 + T
             let keep = provider == nil && policy.needsKeys
@@ -146,43 +203,34 @@ extension Transformer {
                 }
             }
         }
-        timed(.outProj) { linear(w.wo, .o, s.ctx, s.o, bias: nil, n: d) }
-        try check(s.o, "attn_output", d)
-        if let tap, tap.wantsSubmodules {
-            tap.submodules(
-                SubmoduleEvent(
-                    layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
-                    context: s.ctx.pointer, output: s.o.pointer))
-        }
-        timed(.norms) {
-            if let pn = w.postAttnNorm {
-                Kernels.rmsNorm(s.o.pointer, pn.pointer, s.oNormed.pointer, rows: R, n: d, eps: c.rmsEps)
-            } else {
-                copyIfApart(s.o, s.oNormed, count: R * d)
-            }
-            Kernels.add(x.pointer, s.oNormed.pointer, count: R * d)
-            if let x2 = s.x2 { x2.pointer.update(from: x.pointer, count: R * d) }
-        }
+    }
 
-        // --- FFN sub-block: down(act(gate·h) ⊙ up·h) ---
-        timed(.norms) { Kernels.rmsNorm(x.pointer, w.ffnNorm.pointer, s.h2.pointer, rows: R, n: d, eps: c.rmsEps) }
-        timed(.ffn) {
-            linear(w.wGate, .gate, s.h2, s.gate, bias: nil, n: c.nFF)
-            linear(w.wUp, .up, s.h2, s.up, bias: nil, n: c.nFF)
-            copyIfApart(s.gate, s.act, count: R * c.nFF)
-            Kernels.gatedActivation(s.act.pointer, s.up.pointer, count: R * c.nFF, gelu: c.activation == .geluTanh)
-        }
-        try check(s.act, "ffn_act", c.nFF)
-        timed(.ffn) { linear(w.wDown, .down, s.act, s.f, bias: nil, n: d) }
-        timed(.norms) {
-            if let pn = w.postFFNNorm {
-                Kernels.rmsNorm(s.f.pointer, pn.pointer, s.fNormed.pointer, rows: R, n: d, eps: c.rmsEps)
-            } else {
-                copyIfApart(s.f, s.fNormed, count: R * d)
+    /// A decoding step of B sequences with standard attention and nothing observing it: every (sequence, head)
+    /// pair's scores, mask, softmax and P·V in one parallel region (per sequence, the heads alone are too little work
+    /// to spread). Each pair runs what `attentionPerSequence` runs for it, so the results are the same bits.
+    func decodingAttention(_ l: Int, s: BlockBuffers, caches: [KVCache], p0s: [Int], cur: [AttentionPlanes]) {
+        let c = config, B = s.B, H = c.nHeads, hd = c.headDim, qDim = c.qDim, kvDim = c.kvDim
+        for b in 0..<B { caches[b].append(layer: l, k: s.k.pointer + b * kvDim, v: s.v.pointer + b * kvDim, rows: 1) }
+        let q = s.q.pointer, ctx = s.ctx.pointer
+        timed(.attention) {
+            Parallel.forEach(B * H) { task in
+                let b = task / H, hh = task % H, cache = caches[b], p0 = p0s[b], S = p0 + 1, g = hh / c.headsPerKV
+                let scores = cur[b].scores.pointer + hh * S, probs = cur[b].probs.pointer + hh * S  // [S] each
+                cache.withStoredKeys(layer: l) { ks, half in
+                    lk_attn_scores_kv(
+                        q + b * qDim + hh * hd, ks + g * hd * (half ? 2 : 4), half ? 1 : 0, Int64(S), Int64(hd),
+                        Int64(kvDim), c.queryScale, scores)
+                }
+                applyMask(l, scores, H: 1, T: 1, S: S, p0: p0, visibleValue: nil)
+                probs.update(from: scores, count: S)
+                Kernels.softmax(probs, S)
+                cache.withStoredValues(layer: l) { vs, half in
+                    lk_attn_pv_kv(
+                        probs, vs + g * hd * (half ? 2 : 4), half ? 1 : 0, Int64(S), Int64(hd), Int64(kvDim),
+                        ctx + b * qDim + hh * hd)
+                }
             }
-            Kernels.add(x.pointer, s.fNormed.pointer, count: R * d)
         }
-        try check(x, "l_out", d)
     }
 
     /// Key positions visible to a query at absolute position qPos (causal, sliding window on local layers).

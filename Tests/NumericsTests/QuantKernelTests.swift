@@ -312,6 +312,32 @@ struct RandomBlocks {
         }
     }
 
+    /// The decoding step's attention products on an F16 cache give the bits of the Float32 products on the widened
+    /// cache (head sizes with and without a 16-lane tail, key counts with and without a 4-key remainder, a zero
+    /// probability that P·V skips).
+    @Test func f16AttentionProductsEqualTheWidenedOnes() {
+        var rng = SeededGenerator(seed: 5)
+        for (hd, S) in [(128, 37), (256, 8), (40, 5), (64, 1)] {
+            let ld = hd + 16  // rows [S, ld]: a head inside a wider row, as in the cache
+            let q = (0..<hd).map { _ in Float.random(in: -3...3, using: &rng) }
+            let kf = (0..<(S * ld)).map { _ in Float.random(in: -2...2, using: &rng) }
+            var k16 = [UInt16](repeating: 0, count: S * ld)
+            lk_f32_to_f16(kf, &k16, Int64(S * ld))
+            var kw = [Float](repeating: 0, count: S * ld)
+            lk_f16_to_f32(k16, &kw, Int64(S * ld))
+            var viaHalf = [Float](repeating: .nan, count: S), viaFloat = viaHalf
+            lk_attn_scores_f16(q, k16, Int64(S), Int64(hd), Int64(ld), 0.125, &viaHalf)
+            lk_attn_scores(q, kw, Int64(S), Int64(hd), Int64(ld), 0.125, &viaFloat)
+            #expect(viaHalf == viaFloat, "scores hd \(hd) S \(S)")
+            var p = (0..<S).map { _ in Float.random(in: 0...1, using: &rng) }
+            p[0] = 0
+            var outHalf = [Float](repeating: .nan, count: hd), outFloat = outHalf
+            lk_attn_pv_f16(p, k16, Int64(S), Int64(hd), Int64(ld), &outHalf)
+            lk_attn_pv(p, kw, Int64(S), Int64(hd), Int64(ld), &outFloat)
+            #expect(outHalf == outFloat, "P·V hd \(hd) S \(S)")
+        }
+    }
+
     /// A row range and a leading dimension write only their own entries.
     @Test func rowRangesAndLeadingDimension() {
         let t = GGMLType.q4_K, m = 2, ldy = rows + 3
