@@ -17,9 +17,11 @@ public enum Parallel {
         withoutActuallyEscaping(body) { task in
             var task = task
             withUnsafeMutablePointer(to: &task) { p in
-                lk_pool_run(Int64(n), { ctx, i in
-                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
-                }, p)
+                lk_pool_run(
+                    Int64(n),
+                    { ctx, i in
+                        ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                    }, p)
             }
         }
     }

@@ -102,6 +102,8 @@ final class RoPETable: @unchecked Sendable {
         }
         let c = cosv, s = sinv  // copies share storage; a later growth reallocates without touching them
         lock.unlock()
-        return c.withUnsafeBufferPointer { cp in s.withUnsafeBufferPointer { sp in body(cp.baseAddress!, sp.baseAddress!) } }
+        return c.withUnsafeBufferPointer { cp in
+            s.withUnsafeBufferPointer { sp in body(cp.baseAddress!, sp.baseAddress!) }
+        }
     }
 }

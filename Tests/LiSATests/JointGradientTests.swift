@@ -139,7 +139,8 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         let entry = try #require(graph.entryLayer)
         #expect(entry == n - 1)
         let teacher = try TeacherCapture.run(m, tokens: Self.tokens, layers: [L], entry: entry)
-        func run(_ entering: (layer: Int, x: FloatBuffer)?) throws -> (logits: [Float], scores: [Float], grads: [Float]) {
+        func run(_ entering: (layer: Int, x: FloatBuffer)?) throws -> (logits: [Float], scores: [Float], grads: [Float])
+        {
             try graph.forward(Self.tokens, entering: entering)
             let scores = graph.scores(layer: n).array
             _ = graph.lmLossAndGradient()
@@ -155,7 +156,9 @@ func directionalCheck(_ params: [FloatBuffer], _ grads: [FloatBuffer], eps: Floa
         #expect(full.scores.count == entered.scores.count)
         #expect(zip(full.scores, entered.scores).allSatisfy { $0 == $1 || ($0.isInfinite && $1.isInfinite) })
         #expect(full.grads == entered.grads && full.grads.contains { $0 != 0 })
-        #expect(throws: CheckpointError.self) { try graph.forward(Self.tokens, entering: (layer: 1, x: FloatBuffer(count: 3))) }
+        #expect(throws: CheckpointError.self) {
+            try graph.forward(Self.tokens, entering: (layer: 1, x: FloatBuffer(count: 3)))
+        }
     }
 
     /// L = β·Huber(A_n, A_n*) + (1−β)·CE through the whole network, LiSA layers in place (consecutive LiSA

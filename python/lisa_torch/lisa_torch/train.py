@@ -275,13 +275,19 @@ def main(argv: list[str] | None = None) -> int:
     def log(s: str) -> None:
         if rank == 0:
             print(s, file=sys.stderr, flush=True)
+    finished = False
     try:
         Run(a, rank, world, device, log).train()
+        finished = True
     except (TrainError, BaseModelError, SharingConfigError, CheckpointError, DataError) as e:
         print(f"lisa_torch.train: {e}", file=sys.stderr)
         return 1
     finally:
         if world > 1 and torch.distributed.is_initialized():
+            # every rank reaches the teardown before any closes its connections: once (under CI load) rank 1
+            # aborted at exit ("terminate called without an active exception") after rank 0 had torn down
+            if finished:
+                torch.distributed.barrier()
             torch.distributed.destroy_process_group()
     return 0
 
