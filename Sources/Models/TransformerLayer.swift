@@ -99,13 +99,17 @@ extension Transformer {
                     layer: l, qLen: R, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer,
                     context: s.ctx.pointer, output: s.o.pointer))
         }
-        timed(.norms) {
-            if let pn = w.postAttnNorm {
-                Kernels.rmsNorm(s.o.pointer, pn.pointer, s.oNormed.pointer, rows: R, n: d, eps: c.rmsEps)
+        // the sub-block's output, post-normed where the architecture has the norm (gemma3), joins the residual
+        func addToResidual(_ out: FloatBuffer, postNorm: FloatBuffer?, normed: FloatBuffer) {
+            if let pn = postNorm {
+                Kernels.rmsNorm(out.pointer, pn.pointer, normed.pointer, rows: R, n: d, eps: c.rmsEps)
             } else {
-                copyIfApart(s.o, s.oNormed, count: R * d)
+                copyIfApart(out, normed, count: R * d)
             }
-            Kernels.add(x.pointer, s.oNormed.pointer, count: R * d)
+            Kernels.add(x.pointer, normed.pointer, count: R * d)
+        }
+        timed(.norms) {
+            addToResidual(s.o, postNorm: w.postAttnNorm, normed: s.oNormed)
             if let x2 = s.x2 { x2.pointer.update(from: x.pointer, count: R * d) }
         }
 
@@ -119,14 +123,7 @@ extension Transformer {
         }
         try check(s.act, "ffn_act", c.nFF)
         timed(.ffn) { linear(w.wDown, .down, s.act, s.f, bias: nil, n: d) }
-        timed(.norms) {
-            if let pn = w.postFFNNorm {
-                Kernels.rmsNorm(s.f.pointer, pn.pointer, s.fNormed.pointer, rows: R, n: d, eps: c.rmsEps)
-            } else {
-                copyIfApart(s.f, s.fNormed, count: R * d)
-            }
-            Kernels.add(x.pointer, s.fNormed.pointer, count: R * d)
-        }
+        timed(.norms) { addToResidual(s.f, postNorm: w.postFFNNorm, normed: s.fNormed) }
         try check(x, "l_out", d)
     }
 
