@@ -100,7 +100,7 @@ public final class ContextScorer {
     static func rowScores(_ lg: [Float], targets: [Int], vocab: Int) -> [(nll: Double, argmax: Int)] {
         let n = targets.count
         var rows = [(nll: Double, argmax: Int)](repeating: (0, 0), count: n)
-        let workers = max(1, min(WeightMatrix.threads, n))
+        let workers = max(1, min(Parallel.threads, n))
         rows.withUnsafeMutableBufferPointer { out in
             let out = out
             Parallel.forEach(workers) { w in
