@@ -20,6 +20,17 @@ static void *lk_scratch(size_t bytes) {
     return p;
 }
 
+// Asks for the raw blocks of weight rows [r, r1) ∩ [r, r + n) while the current tile computes: the unpack of the
+// next tile then finds them in cache instead of stalling on memory (perf, a PIQA sensitivity run on Gemma: 12 % of
+// the time sat in the unpack, on the first load of each LM-head block). Data movement only: no result changes.
+#define LK_PREFETCH_AHEAD 4                                  // rows ahead in the one-row loops
+static inline void lk_prefetch_rows(const uint8_t *W, size_t row_bytes, int64_t r, int64_t n, int64_t r1) {
+    if (r + n > r1) n = r1 - r;
+    if (n <= 0) return;
+    const uint8_t *p = W + (size_t)r * row_bytes, *end = p + (size_t)n * row_bytes;
+    for (; p < end; p += 64) __builtin_prefetch(p, 0, 3);
+}
+
 static void lk_dequant_float_row(uint32_t t, const uint8_t *src, float *dst, int64_t k) {
     if (t == T_F32) { memcpy(dst, src, (size_t)k * 4); return; }
     for (int64_t j = 0; j < k; j++) {
@@ -36,7 +47,10 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
 #ifdef LK_ROW1
         if (m == 1 && LK_ROW1(t)) {                    // decoding: dot straight from the blocks
             const lk_row1_fn f = LK_ROW1(t);
-            for (int64_t r = r0; r < r1; r++) y[r] = f(W + (size_t)r * row_bytes, (const lk_act_k *)xq, nb);
+            for (int64_t r = r0; r < r1; r++) {
+                lk_prefetch_rows(W, row_bytes, r + LK_PREFETCH_AHEAD, 1, r1);
+                y[r] = f(W + (size_t)r * row_bytes, (const lk_act_k *)xq, nb);
+            }
             return 0;
         }
 #endif
@@ -51,6 +65,7 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
                 const uint8_t *row = W + (size_t)(r + u) * row_bytes;
                 for (int64_t b = 0; b < nb; b++) LK_UNPACK_K(t, row + (size_t)b * bb, &tile[u * nb + b]);
             }
+            lk_prefetch_rows(W, row_bytes, r + LK_KTILE_R, LK_KTILE_R, r1);
             int64_t i = 0;
             for (; i + 4 <= m; i += 4) {
                 float o[LK_KTILE_R][4];
@@ -65,6 +80,7 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
 #endif
         for (; r < r1; r++) {
             const uint8_t *row = W + (size_t)r * row_bytes;
+            lk_prefetch_rows(W, row_bytes, r + LK_PREFETCH_AHEAD, 1, r1);
             for (int64_t b = 0; b < nb; b++) LK_UNPACK_K(t, row + (size_t)b * bb, &buf[b]);
             int64_t i = 0;
 #ifdef LK_HAS_KROWS4
@@ -102,6 +118,7 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
                 const uint8_t *row = W + (size_t)(r + u) * row_bytes;
                 for (int64_t b = 0; b < nb; b++) LK_UNPACK_L(t, row + (size_t)b * bb, &tile[u * nb + b]);
             }
+            lk_prefetch_rows(W, row_bytes, r + LK_LTILE_R, LK_LTILE_R, r1);
             int64_t i = 0;
             for (; i + LK_LTILE_C <= m; i += LK_LTILE_C) {
                 float o[LK_LTILE_R][LK_LTILE_C];
@@ -118,6 +135,7 @@ int LK_GEMV(uint32_t t, const void *w, size_t row_bytes, int64_t k, int64_t r0, 
 #endif
         for (; r < r1; r++) {
             const uint8_t *row = W + (size_t)r * row_bytes;
+            lk_prefetch_rows(W, row_bytes, r + LK_PREFETCH_AHEAD, 1, r1);
             for (int64_t b = 0; b < nb; b++) LK_UNPACK_L(t, row + (size_t)b * bb, &buf[b]);
             for (int64_t i = 0; i < m; i++) y[i * ldy + r] = ldot_row(buf, act + i * nb, nb, is_signed);
         }
