@@ -11,25 +11,33 @@ public struct BatchedGenerator {
     public let tokenizer: any Tokenizer
     public let policies: AttentionPolicies
     public let batch: Int
+    /// Few-shot prefix states (shared with the run's `ContextScorer`, whose `generate` splits the same way).
+    public let prefixes: PrefixStates
 
-    public init(model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(), batch: Int) {
+    public init(
+        model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(), batch: Int,
+        prefixes: PrefixStates? = nil
+    ) {
         transformer = model.transformer; tokenizer = model.tokenizer; self.policies = policies;
         self.batch = max(1, batch)
+        self.prefixes = prefixes ?? PrefixStates(transformer: model.transformer, policies: policies)
     }
 
     public struct Job: Sendable {
         public let context: [Int], until: [String], maxTokens: Int
-        public init(context: [Int], until: [String], maxTokens: Int) {
-            self.context = context; self.until = until; self.maxTokens = maxTokens
+        /// The context's few-shot prefix tokens: it runs as their stored state, then the rest (`PrefixStates`).
+        public let prefix: [Int]?
+        public init(context: [Int], until: [String], maxTokens: Int, prefix: [Int]? = nil) {
+            self.context = context; self.until = until; self.maxTokens = maxTokens; self.prefix = prefix
         }
     }
 
     private final class Slot {
         let job: Int, cache: KVCache, contextCount: Int
         var out: [Int] = [], next: Int, tokens: Int
-        init(job: Int, cache: KVCache, contextCount: Int, next: Int) {
+        init(job: Int, cache: KVCache, contextCount: Int, next: Int, prefilled: Int) {
             self.job = job; self.cache = cache; self.contextCount = contextCount; self.next = next;
-            tokens = contextCount
+            tokens = prefilled
         }
     }
 
@@ -45,9 +53,17 @@ public struct BatchedGenerator {
                 }
                 started[nextJob] = Date()
                 let cache = transformer.makeCache(reserve: j.context.count + j.maxTokens)
-                let lg = try transformer.forward(j.context, cache: cache, logits: .last, policies: policies)
+                var start = 0
+                if PrefixStates.splits(j.context, at: j.prefix), let p = j.prefix {
+                    cache.assign(from: try prefixes.state(p))
+                    start = p.count
+                }
+                let lg = try transformer.forward(
+                    Array(j.context[start...]), cache: cache, logits: .last, policies: policies)
                 slots.append(
-                    Slot(job: nextJob, cache: cache, contextCount: j.context.count, next: Sampler.argmax(lg.last)))
+                    Slot(
+                        job: nextJob, cache: cache, contextCount: j.context.count, next: Sampler.argmax(lg.last),
+                        prefilled: j.context.count - start))
                 nextJob += 1
             }
         }

@@ -25,16 +25,23 @@ public final class ContextScorer {
     /// products on quantized weights) the numbers depend on how tokens are grouped into calls — a float difference
     /// of 1e-6 can flip an 8-bit rounding, and Gemma's layers amplify it to ~0.5 logit — so there each document
     /// starts from an empty cache and is computed the same way whatever ran before it (a resumed run then equals an
-    /// uninterrupted one). Within a document the grouping is fixed (context once, then each continuation).
+    /// uninterrupted one). Within a document the grouping is fixed (context once, then each continuation); a
+    /// few-shot context runs as its prefix (a stored state, `prefixes`) and then the rest.
     public let reusesAcrossDocuments: Bool
+    /// Few-shot prefix states shared by this scorer's documents (and `BatchedGenerator` in the same run).
+    public let prefixes: PrefixStates
     private let cache: KVCache
     /// The tokens whose keys/values `cache` holds, and the logits row that follows them.
     private var cached: [Int] = []
     /// Whether `cached`'s last token ran through the providers (NF scoring) rather than in the standard prefill.
     private var cachedLastThroughProviders = false
+    /// How many leading tokens of `cached` are a stored prefix state (0: none), i.e. were computed in one call
+    /// from an empty cache; only those may be reused by a document that splits at its prefix.
+    private var cachedPrefix = 0
     private var lastRow: [Float] = []
-    /// Tokens run through the model (prefill + continuations + decoding), for the run's log.
-    public private(set) var tokensRun = 0
+    /// Tokens run through the model (prefill + continuations + decoding, and the prefix states), for the run's log.
+    public var tokensRun: Int { ownTokens + prefixes.tokensRun }
+    private var ownTokens = 0
 
     public init(
         model: LoadedModel, policies: AttentionPolicies = AttentionPolicies(),
@@ -49,29 +56,37 @@ public final class ContextScorer {
         cache = model.transformer.makeCache()
         let t = model.transformer
         reusesAcrossDocuments = t.productMode == .exact || !t.weights.matrices.contains { $0.isQuantized }
+        prefixes = PrefixStates(transformer: t, policies: policies)
+    }
+
+    /// Whether a context may run as a stored prefix state and then the rest (not with score providers, whose state
+    /// is per position, nor NF).
+    func splits(_ context: [Int], at prefix: [Int]?) -> Bool {
+        scoreProviders.isEmpty && !nf && PrefixStates.splits(context, at: prefix)
     }
 
     /// Call before each document: drops the previous document's cache unless `reusesAcrossDocuments`.
     public func beginDocument() throws {
         guard !reusesAcrossDocuments else { return }
-        cache.truncate(to: 0); cached = []; lastRow = []
+        cache.truncate(to: 0); cached = []; lastRow = []; cachedPrefix = 0
     }
 
     /// Σ log p(continuation | context) and is-greedy for each pair, with one LM-head product over every
     /// continuation row of all pairs (the hidden rows are gathered first). Pairs sharing a context reuse it.
+    /// `prefix`: the tokens of the contexts' few-shot prefix (description + exemplars), run as a stored state.
     public func logLikelihoods(
-        _ pairs: [(context: [Int], continuation: [Int])]
+        _ pairs: [(context: [Int], continuation: [Int])], prefix: [Int]? = nil
     ) throws -> [(logProb: Double, isGreedy: Bool)] {
         var first: [(Double, Bool)] = [], normed: [Float] = [], counts: [Int] = []
         for (ctx, cont) in pairs {
             guard !cont.isEmpty else { throw ModelError.emptyPrompt }
-            try prime(ctx, lastThroughProviders: nf)
+            try prime(ctx, prefix: prefix, lastThroughProviders: nf)
             first.append((-Transformer.negLogProb(lastRow[...], target: cont[0]), Sampler.argmax(lastRow) == cont[0]))
             if cont.count > 1 {
                 normed += try transformer.forwardNormed(
                     Array(cont.dropLast()), cache: cache, policies: policies,
                     scoreProviders: scoreProviders)
-                tokensRun += cont.count - 1
+                ownTokens += cont.count - 1
                 cache.truncate(to: ctx.count)
             }
             counts.append(cont.count - 1)
@@ -135,14 +150,16 @@ public final class ContextScorer {
     /// Σ log p(continuation tokens | context) and whether every continuation token is the argmax (lm-eval
     /// `is_greedy`). The first token is predicted by the context's last row; the others by the rows of
     /// continuation[0..<m−1], so the last continuation token is never run.
-    public func logLikelihood(context: [Int], continuation: [Int]) throws -> (logProb: Double, isGreedy: Bool) {
-        try logLikelihoods([(context: context, continuation: continuation)])[0]
+    public func logLikelihood(
+        context: [Int], continuation: [Int], prefix: [Int]? = nil
+    ) throws -> (logProb: Double, isGreedy: Bool) {
+        try logLikelihoods([(context: context, continuation: continuation)], prefix: prefix)[0]
     }
 
     /// Greedy decoding after `context` until a stop string, EOS or `maxTokens`; the text is cut before the
     /// first stop string (lm-eval `generate_until`).
-    public func generate(context: [Int], until: [String], maxTokens: Int) throws -> String {
-        try prime(context)
+    public func generate(context: [Int], prefix: [Int]? = nil, until: [String], maxTokens: Int) throws -> String {
+        try prime(context, prefix: prefix)
         defer { cache.truncate(to: context.count) }
         var out: [Int] = []
         var next = Sampler.argmax(lastRow)
@@ -153,7 +170,7 @@ public final class ContextScorer {
             if out.count == maxTokens || context.count + out.count >= transformer.config.contextLength { break }
             let lg = try transformer.forward(
                 [next], cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
-            tokensRun += 1
+            ownTokens += 1
             next = Sampler.argmax(lg.last)
         }
         return tokenizer.decode(out)
@@ -161,11 +178,30 @@ public final class ContextScorer {
 
     /// Makes the cache hold exactly `ids`, reusing the longest common prefix with what it holds. With NF,
     /// `lastThroughProviders` runs the last token through the providers after the standard prefill of the others.
-    private func prime(_ ids: [Int], lastThroughProviders: Bool = false) throws {
+    /// A context that `splits` at `prefix` runs as the prefix's stored state, then the rest in one call.
+    private func prime(_ ids: [Int], prefix: [Int]? = nil, lastThroughProviders: Bool = false) throws {
         guard ids.count + 1 <= transformer.config.contextLength else {
             throw ModelError.promptTooLong(tokens: ids.count, context: transformer.config.contextLength)
         }
-        if ids == cached, !lastRow.isEmpty, cachedLastThroughProviders == lastThroughProviders { return }
+        if let prefix, splits(ids, at: prefix) {
+            if ids == cached, !lastRow.isEmpty, cachedPrefix == prefix.count { return }
+            if cachedPrefix == prefix.count, cached.starts(with: prefix) {
+                cache.truncate(to: prefix.count)
+            } else {
+                cache.assign(from: try prefixes.state(prefix))
+                cachedPrefix = prefix.count
+            }
+            let lg = try transformer.forward(
+                Array(ids[prefix.count...]), cache: cache, logits: .last, policies: policies)
+            ownTokens += ids.count - prefix.count
+            lastRow = Array(lg.last)
+            cached = ids
+            cachedLastThroughProviders = false
+            return
+        }
+        if ids == cached, !lastRow.isEmpty, cachedLastThroughProviders == lastThroughProviders, cachedPrefix == 0 {
+            return
+        }
         if nf, lastThroughProviders {
             cache.truncate(to: 0)
             if ids.count > 1 {
@@ -175,7 +211,7 @@ public final class ContextScorer {
             }
             let lg = try transformer.forward(
                 [ids[ids.count - 1]], cache: cache, logits: .last, policies: policies, scoreProviders: scoreProviders)
-            tokensRun += ids.count
+            ownTokens += ids.count
             lastRow = Array(lg.last)
             cached = ids
             cachedLastThroughProviders = true
@@ -184,11 +220,13 @@ public final class ContextScorer {
         var common = 0
         while common < min(ids.count, cached.count), ids[common] == cached[common] { common += 1 }
         common = nf ? 0 : min(common, ids.count - 1)  // at least one token to get its logits row
+        if cachedPrefix > 0, !reusesAcrossDocuments { common = 0 }  // a document that does not split starts afresh
+        if common < cachedPrefix { cachedPrefix = 0 }
         cache.truncate(to: common)
         let lg = try transformer.forward(
             Array(ids[common...]), cache: cache, logits: .last, policies: policies,
             scoreProviders: scoreProviders, nfPrefill: nf)
-        tokensRun += ids.count - common
+        ownTokens += ids.count - common
         lastRow = Array(lg.last)
         cached = ids
         cachedLastThroughProviders = false

@@ -154,7 +154,7 @@ public struct EvalTask: Sendable {
     }
 
     /// description + exemplars, each ended by the few-shot delimiter: what comes before the document's own text.
-    func prefix(_ doc: Document, shots: Int, seed: UInt64) throws -> String {
+    public func prefix(_ doc: Document, shots: Int, seed: UInt64) throws -> String {
         var s = try Template.render(spec.description, doc, task: spec.name)
         let ex = try exemplars(for: doc, shots: shots, seed: seed)
         if !ex.isEmpty {

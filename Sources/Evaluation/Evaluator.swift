@@ -97,6 +97,12 @@ public func evaluate(
     var results: [DocumentResult] = []
     var storedSeconds = 0.0, storedTokens = 0
     var batchedTokens = 0
+    // A few-shot context runs as its prefix's stored state, then the rest (`PrefixStates`); not with score
+    // providers or NF, whose state is per position.
+    func prefixIDs(_ doc: Document) throws -> [Int]? {
+        guard options.shots > 0, scoreProviders.isEmpty, !nf else { return nil }
+        return scorer.encode(try task.prefix(doc, shots: options.shots, seed: options.seed))
+    }
     // generate_until documents decode together (not with score providers, whose state is per sequence)
     var batched = false
     if options.batch > 1, scoreProviders.isEmpty, !nf, let first = docs.first,
@@ -115,36 +121,55 @@ public func evaluate(
                 case let .generation(context, until, maxTokens, references) = try task.request(
                     doc, shots: options.shots, seed: options.seed)
             else { throw EvalError.emptyContinuation(task: task.spec.name, document: doc.index) }
-            jobs.append(BatchedGenerator.Job(context: scorer.encode(context), until: until, maxTokens: maxTokens))
+            jobs.append(
+                BatchedGenerator.Job(
+                    context: scorer.encode(context), until: until, maxTokens: maxTokens, prefix: try prefixIDs(doc)))
             jobDocs.append((picked[i], doc, references, context))
         }
         var finished = byIndex.count
         progress?(finished, docs.count)
-        try BatchedGenerator(model: model, policies: options.policies, batch: options.batch).run(jobs) {
+        try BatchedGenerator(
+            model: model, policies: options.policies, batch: options.batch, prefixes: scorer.prefixes
+        ).run(jobs) {
             j, raw, tokens, seconds in
             let (i, doc, refs, context) = jobDocs[j]
             let r = try addGoldLogLikelihood(
                 generationResult(task.spec, doc, raw: raw, references: refs), spec: task.spec, doc: doc,
-                context: context, references: refs, scorer: scorer)
+                context: context, references: refs, scorer: scorer, prefix: try prefixIDs(doc))
             byIndex[doc.index] = r; batchedTokens += tokens; finished += 1
             try each?(ScoredDocument(result: r, seconds: seconds, tokens: tokens), i)
             progress?(finished, docs.count)
         }
         results = docs.map { byIndex[$0.index]! }
     }
-    for (i, doc) in docs.enumerated() where !batched {
-        if let k = known[doc.index] {
-            results.append(k.result); storedSeconds += k.seconds; storedTokens += k.tokens
-        } else {
-            let t0 = Date(), tok0 = scorer.tokensRun
-            try scorer.beginDocument()
-            results.append(try scoreDocument(task, doc, scorer: scorer, options: options))
-            try each?(
-                ScoredDocument(
-                    result: results[results.count - 1], seconds: Date().timeIntervalSince(t0),
-                    tokens: scorer.tokensRun - tok0), picked[i])
+    if !batched {
+        // Documents sharing a few-shot prefix (an MMLU subject's exemplars) are scored one after another, so its
+        // stored state serves them all; each result is computed the same way in any order, and the results keep
+        // the run's order.
+        let prefixes = try docs.map { try prefixIDs($0) }
+        var firstSeen: [[Int]: Int] = [:]
+        for (i, p) in prefixes.enumerated() where p != nil && firstSeen[p!] == nil { firstSeen[p!] = i }
+        let order = docs.indices.sorted { a, b in
+            let ga = prefixes[a].flatMap { firstSeen[$0] } ?? a, gb = prefixes[b].flatMap { firstSeen[$0] } ?? b
+            return (ga, a) < (gb, b)
         }
-        progress?(i + 1, docs.count)
+        var byPosition = [DocumentResult?](repeating: nil, count: docs.count)
+        for (done, i) in order.enumerated() {
+            let doc = docs[i]
+            if let k = known[doc.index] {
+                byPosition[i] = k.result; storedSeconds += k.seconds; storedTokens += k.tokens
+            } else {
+                let t0 = Date(), tok0 = scorer.tokensRun
+                try scorer.beginDocument()
+                let r = try scoreDocument(task, doc, scorer: scorer, options: options, prefix: prefixes[i])
+                byPosition[i] = r
+                try each?(
+                    ScoredDocument(result: r, seconds: Date().timeIntervalSince(t0), tokens: scorer.tokensRun - tok0),
+                    picked[i])
+            }
+            progress?(done + 1, docs.count)
+        }
+        results = byPosition.map { $0! }
     }
     let (metrics, errs) = aggregate(results)
     return TaskResult(
@@ -174,14 +199,15 @@ public func aggregate(_ results: [DocumentResult]) -> (metrics: [String: Double]
 
 /// Scores one document (lm-eval process_results for its output type).
 public func scoreDocument(
-    _ task: EvalTask, _ doc: Document, scorer: ContextScorer, options: EvalOptions
+    _ task: EvalTask, _ doc: Document, scorer: ContextScorer, options: EvalOptions, prefix: [Int]? = nil
 ) throws -> DocumentResult {
     let spec = task.spec
     let req = try task.request(doc, shots: options.shots, seed: options.seed)
     switch req {
     case let .multipleChoice(context, continuations, lengths, gold):
         let pairs = try continuations.map { try pairIDs(scorer, context, $0, spec: spec, doc: doc) }
-        let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }).map(\.logProb)
+        let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }, prefix: prefix).map(
+            \.logProb)
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
         return DocumentResult(
             index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
@@ -189,22 +215,24 @@ public func scoreDocument(
     case let .partial(contexts, continuation, lengths, gold):
         // lm-eval winogrande: the same continuation after each context; acc_norm divides by the choices' lengths.
         let pairs = try contexts.map { try pairIDs(scorer, $0, continuation, spec: spec, doc: doc) }
-        let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }).map(\.logProb)
+        let ll = try scorer.logLikelihoods(pairs.map { (context: $0.0, continuation: $0.1) }, prefix: prefix).map(
+            \.logProb)
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
         return DocumentResult(
             index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
             scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
     case let .loglikelihood(context, continuation):
         let (c, k) = try pairIDs(scorer, context, continuation, spec: spec, doc: doc)
-        let r = try scorer.logLikelihood(context: c, continuation: k)
+        let r = try scorer.logLikelihood(context: c, continuation: k, prefix: prefix)
         return DocumentResult(
             index: doc.index, logLikelihoods: [r.logProb], gold: nil, prediction: nil,
             scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb])
     case let .generation(context, until, maxTokens, references):
-        let raw = try scorer.generate(context: scorer.encode(context), until: until, maxTokens: maxTokens)
+        let raw = try scorer.generate(
+            context: scorer.encode(context), prefix: prefix, until: until, maxTokens: maxTokens)
         return try addGoldLogLikelihood(
             generationResult(spec, doc, raw: raw, references: references), spec: spec, doc: doc,
-            context: context, references: references, scorer: scorer)
+            context: context, references: references, scorer: scorer, prefix: prefix)
     }
 }
 

@@ -29,13 +29,13 @@ public func goldContinuation(_ spec: TaskSpec, _ doc: Document, references: [Str
 /// context length. The scorer starts the document afresh, so the value does not depend on what ran before.
 func addGoldLogLikelihood(
     _ r: DocumentResult, spec: TaskSpec, doc: Document, context: String, references: [String],
-    scorer: ContextScorer
+    scorer: ContextScorer, prefix: [Int]? = nil
 ) throws -> DocumentResult {
     guard let gold = goldContinuation(spec, doc, references: references) else { return r }
     let (c, k) = scorer.encodePair(context: context, continuation: gold)
     guard !k.isEmpty, c.count + k.count <= scorer.transformer.config.contextLength else { return r }
     try scorer.beginDocument()
     var out = r
-    out.scores["gold_log_likelihood"] = try scorer.logLikelihood(context: c, continuation: k).logProb
+    out.scores["gold_log_likelihood"] = try scorer.logLikelihood(context: c, continuation: k, prefix: prefix).logProb
     return out
 }

@@ -111,6 +111,14 @@ public final class KVCache {
         return c
     }
 
+    /// Makes this cache hold exactly what `other` holds (same shape and element type): the arrays are shared
+    /// until either side appends, so restoring a stored prefix state costs one copy of it at the first append.
+    public func assign(from other: KVCache) {
+        precondition(other.nLayers == nLayers && other.kvDim == kvDim && other.element == element)
+        keys32 = other.keys32; values32 = other.values32; keys16 = other.keys16; values16 = other.values16
+        count = other.count
+    }
+
     /// Bytes held by layer l's K and V; K is 0 for layers whose policy or provider needs no keys.
     public func bytes(layer l: Int) -> (k: Int, v: Int) {
         ((keys32[l].count + keys16[l].count) * element.bytes, (values32[l].count + values16[l].count) * element.bytes)

@@ -68,13 +68,17 @@ public struct EvalRecorder {
             let policies: [String: String]; let sharing: String?; let checkpointSHA256: String?; let nf: Bool?
             /// NF runs scored before the continuation-through-LiSA definition had no such key: they stay apart.
             let nfScoring: String?
+            /// Few-shot runs whose contexts run as the prefix's stored state, then the rest (`PrefixStates`): runs
+            /// stored before, which ran each context in one call, had no such key and stay apart.
+            let prefixCall: String?
         }
         return CanonicalJSON.string(
             P(
                 task: task.spec.name, dataFile: task.spec.dataFile, shots: options.shots, seed: options.seed,
                 limit: options.limit, policies: options.policies.tokens, sharing: sharing?.json,
                 checkpointSHA256: checkpoint?.identity.sha256, nf: checkpoint.map(\.identity.nf),
-                nfScoring: checkpoint?.identity.nf == true ? ContextScorer.nfScoringDefinition : nil))
+                nfScoring: checkpoint?.identity.nf == true ? ContextScorer.nfScoringDefinition : nil,
+                prefixCall: options.shots > 0 && checkpoint == nil ? PrefixStates.definition : nil))
     }
 
     /// What happened: the result, the stored run and how many documents came from the database.

@@ -65,7 +65,9 @@ import Testing
             context: context, continuation: try #require(goldContinuation(t.spec, d, references: refs)))
         // Bit for bit, even while other tests change the process's thread count: products do not depend on it
         // (BLASThreadInvarianceTests; before, this failed under CI load by 2.8 nats).
-        let direct = try scorer.logLikelihood(context: c, continuation: k).logProb
+        // The run scores the 8-shot context as its exemplars' stored state, then the question (PrefixStates).
+        let prefix = scorer.encode(try t.prefix(d, shots: 8, seed: 3))
+        let direct = try scorer.logLikelihood(context: c, continuation: k, prefix: prefix).logProb
         #expect(g == direct, "stored \(g) vs direct \(direct)")
         #expect(g < -5 && g > -1000, "\(g)")
         #expect(r.metrics["gold_log_likelihood"] == g)
