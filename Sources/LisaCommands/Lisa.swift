@@ -75,7 +75,7 @@ public struct Lisa: ParsableCommand {
         subcommands: [
             Inspect.self, Tokenize.self, Generate.self, AttentionCommand.self, PerplexityCommand.self,
             DataCommand.self, Bench.self, StudyCommand.self, ReportCommand.self, ExportCommand.self,
-            Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Train.self, SiteCommand.self,
+            Eval.self, SensitivityCommand.self, Recommend.self, Table9Command.self, Table2Command.self, Train.self, SiteCommand.self,
             FindingsCommand.self, MergeCommand.self, SlurmCommand.self,
         ])
     public init() {}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Basics
+import Evaluation
+import Foundation
+import Models
+import Store
+import Studies
+
+/// `lisa table2`: Table 2 from stored evaluation runs — the original model and each method (a sharing config, a
+/// trained checkpoint) per benchmark, with standard errors, preserved shares, the average preserved and paired
+/// differences against a reference method.
+struct Table2Command: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "table2",
+        abstract:
+            "Table 2 from stored evaluation runs: scores ± s.e., preserved %, average preserved and paired "
+            + "differences per method.",
+        discussion:
+            "Each --method is LABEL=sharing:FILE (runs of `lisa eval --sharing FILE`), LABEL=lisa:FILE (runs of "
+            + "`lisa eval --lisa FILE`) or LABEL=nf:FILE (with --nf). The original model's runs (no sharing, no "
+            + "checkpoint) fix each benchmark's documents.\n"
+            + "Example: lisa table2 --db reports/lisa.sqlite --method ds=sharing:reports/table1/ds-0.53.json "
+            + "--reference ds --out table2.md --csv table2.csv")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "A row: LABEL=sharing:FILE, LABEL=lisa:FILE or LABEL=nf:FILE (repeatable).") var method: [String] = []
+    @Option(help: "The method the paired column compares with (a --method label or \"original\").") var reference:
+        String?
+    @Option(help: "Only runs on this GGUF model (default: any model).") var model: String?
+    @Option(help: "Write the markdown table here (default: print it).") var out: String?
+    @Option(help: "Write the tidy CSV here.") var csv: String?
+
+    func parsedMethods() throws -> [Table2Method] {
+        try method.map { spec in
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            let kindFile = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1).map(String.init) : []
+            guard parts.count == 2, !parts[0].isEmpty, kindFile.count == 2, !kindFile[1].isEmpty else {
+                throw ValidationError(
+                    "--method \"\(spec)\" is not LABEL=sharing:FILE, LABEL=lisa:FILE or LABEL=nf:FILE.")
+            }
+            let (label, kind, file) = (parts[0], kindFile[0], kindFile[1])
+            guard label != "original" else {
+                throw ValidationError("--method: the label \"original\" is the base model's.")
+            }
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ValidationError("--method \(label): the file \(file) does not exist.")
+            }
+            switch kind {
+            case "sharing": return Table2Method(label: label, sharing: try SharingConfig.load(path: file).json)
+            case "lisa", "nf":
+                return Table2Method(label: label, checkpointSHA256: try SHA256.hex(ofFile: file), nf: kind == "nf")
+            default:
+                throw ValidationError("--method \(label): \"\(kind)\" is not sharing, lisa or nf.")
+            }
+        }
+    }
+
+    func run() throws {
+        let methods = try parsedMethods()
+        guard !methods.isEmpty else { throw ValidationError("--method: give at least one method to compare.") }
+        if Set(methods.map(\.label)).count != methods.count { throw ValidationError("--method: labels must differ.") }
+        if let r = reference, r != "original", !methods.contains(where: { $0.label == r }) {
+            throw ValidationError("--reference \(r) is not a --method label (nor \"original\").")
+        }
+        let store = try database.open()
+        let table: Table2
+        do {
+            table = try StoredInputs(store: store).table2(
+                methods: methods, reference: reference, modelSHA256: try model.map { try SHA256.hex(ofFile: $0) })
+        } catch let e as StoredInputError { throw CLIError(e.description) }
+        guard !table.tasks.isEmpty else {
+            throw CLIError(
+                "No finished evaluation run in \(database.db ?? "reports/lisa.sqlite") matches the methods given.")
+        }
+        if let csv { try table.csv().write(toFile: csv, atomically: true, encoding: .utf8) }
+        if let out {
+            try table.markdown().write(toFile: out, atomically: true, encoding: .utf8)
+        } else {
+            print(table.markdown(), terminator: "")
+        }
+    }
+}

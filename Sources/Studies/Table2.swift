@@ -1,0 +1,239 @@
+import Analysis
+import Basics
+import Evaluation
+import Foundation
+import Store
+
+// Table 2 (FIGURES.md Table 2, C8, C9; issue 17 item 1, issue 18 item 5) from stored evaluation runs: per
+// benchmark the original model and each method (a sharing config: DS; a checkpoint: LiSA, DS_LoRA, …) on the same
+// seeded documents, each score with its standard error, the score as a share of the original's (paired ratio,
+// delta method), the paper's average preserved over the scored benchmarks (LAMBADA apart, as perplexity), and
+// each method against a reference method by paired per-document differences.
+
+/// A row of Table 2: how its evaluation runs are found in the database.
+public struct Table2Method: Sendable, Equatable {
+    public var label: String
+    /// The sharing config's JSON (`lisa eval --sharing`), nil for none.
+    public var sharing: String?
+    /// The checkpoint's SHA-256 (`lisa eval --lisa`), nil for none.
+    public var checkpointSHA256: String?
+    public var nf: Bool
+    public init(label: String, sharing: String? = nil, checkpointSHA256: String? = nil, nf: Bool = false) {
+        self.label = label; self.sharing = sharing; self.checkpointSHA256 = checkpointSHA256; self.nf = nf
+    }
+    /// The original model: no sharing, no checkpoint, every layer standard.
+    public static let original = Table2Method(label: "original")
+}
+
+/// One method on one benchmark.
+public struct Table2Cell: Sendable {
+    public var metric: String
+    public var n: Int
+    /// The primary metric (fraction) or, for LAMBADA, the perplexity (s.e. NaN: reported without one).
+    public var score: Estimate
+    /// score / original score on the same documents (paired, delta method); nil for the original and LAMBADA.
+    public var preserved: Estimate?
+    /// method − reference method, paired per document (primary metric; LAMBADA: log-likelihood in nats).
+    public var vsReference: Estimate?
+    /// Seconds the run took (as stored).
+    public var seconds: Double
+}
+
+/// Table 2 assembled from the database.
+public struct Table2: Sendable {
+    public var tasks: [String]
+    public var methods: [Table2Method]
+    public var referenceLabel: String?
+    /// cells[task][method label]; a method without a run on a task has no cell.
+    public var cells: [String: [String: Table2Cell]]
+    /// Per method: 100 × mean of score/base over the scored benchmarks both have, with its s.e. and the tasks.
+    public var averages: [String: (Estimate, [String])]
+}
+
+/// The paper's column order (Table 2), then any other task alphabetically.
+let table2Order = [
+    "piqa", "boolq", "winogrande", "arc_easy", "arc_challenge", "hellaswag", "openbookqa", "mmlu", "triviaqa",
+    "nq_open", "coqa", "gsm8k", "lambada",
+]
+
+/// score/base of paired per-document values as a ratio of means, with the delta-method s.e. (covariance kept:
+/// both sides scored the same documents).
+public func pairedRatio(_ s: [Double], _ b: [Double]) -> Estimate {
+    precondition(s.count == b.count)
+    let n = Double(s.count)
+    guard s.count > 1 else { return Estimate(value: .nan, se: .nan, n: s.count) }
+    let ms = mean(s), mb = mean(b)
+    guard mb != 0 else { return Estimate(value: .nan, se: .nan, n: s.count) }
+    var vs = 0.0, vb = 0.0, cov = 0.0
+    for (x, y) in zip(s, b) { vs += (x - ms) * (x - ms); vb += (y - mb) * (y - mb); cov += (x - ms) * (y - mb) }
+    vs /= n - 1; vb /= n - 1; cov /= n - 1
+    let r = ms / mb
+    let v = (vs - 2 * r * cov + r * r * vb) / (mb * mb * n)
+    return Estimate(value: r, se: max(v, 0).squareRoot(), n: s.count)
+}
+
+extension StoredInputs {
+    /// Table 2 from the newest finished run of each method per task, on the same task, shots, seed, --limit and
+    /// model as that task's newest finished original run. `reference`: the label the paired column compares with.
+    public func table2(methods: [Table2Method], reference: String?, modelSHA256: String?) throws -> Table2 {
+        let runs = try store.evalRuns().filter { $0.status == .finished }
+        var modelIds: Set<Int64>?
+        if let sha = modelSHA256 {
+            modelIds = Set(try runs.map(\.modelId).filter { try store.model(id: $0)?.sha256 == sha })
+        }
+        let mine = runs.filter { modelIds?.contains($0.modelId) ?? true }
+        func isNF(_ r: EvalRunRecord) -> Bool { r.parameters.contains("\"nf\":true") }
+        func matches(_ r: EvalRunRecord, _ m: Table2Method) -> Bool {
+            r.sharing == m.sharing && r.checkpointSHA256 == m.checkpointSHA256 && isNF(r) == m.nf
+                && (m.sharing != nil || m.checkpointSHA256 != nil || r.policies == "{}")
+        }
+        let all = [Table2Method.original] + methods.filter { $0 != .original }
+        var cells: [String: [String: Table2Cell]] = [:]
+        var tasks: [String] = []
+        let present = Set(mine.filter { r in all.dropFirst().contains { matches(r, $0) } }.map(\.task))
+        for task in present.sorted(by: {
+            (table2Order.firstIndex(of: $0) ?? 99, $0) < (table2Order.firstIndex(of: $1) ?? 99, $1)
+        }) {
+            guard let base = mine.last(where: { $0.task == task && matches($0, .original) }) else {
+                throw StoredInputError.noEvalRuns(
+                    what: "for \(task) with the original model (no sharing, no checkpoint, all layers standard)",
+                    db: store.path)
+            }
+            let same = mine.filter {
+                $0.task == task && $0.shots == base.shots && $0.seed == base.seed && $0.docLimit == base.docLimit
+                    && $0.modelId == base.modelId
+            }
+            let lambada = task == "lambada"
+            let metric = lambada ? "log_likelihood" : (primaryMetric(task: task) ?? base.primaryMetric)
+            func perDocument(_ r: EvalRunRecord) throws -> [Int: Double] {
+                var out: [Int: Double] = [:]
+                for rec in try store.evalDocuments(runId: r.id!) {
+                    if let v = try documentResult(rec).scores[metric] { out[rec.docIndex] = v }
+                }
+                return out
+            }
+            let baseDocs = try perDocument(base)
+            var row: [String: (EvalRunRecord, [Int: Double])] = ["original": (base, baseDocs)]
+            for m in all.dropFirst() {
+                if let r = same.last(where: { matches($0, m) }) { row[m.label] = (r, try perDocument(r)) }
+            }
+            let ref = reference.flatMap { row[$0] }
+            tasks.append(task)
+            for m in all {
+                guard let (r, docs) = row[m.label] else { continue }
+                let keys = Set(docs.keys).intersection(baseDocs.keys).sorted()
+                let v = keys.map { docs[$0]! }, b = keys.map { baseDocs[$0]! }
+                let score: Estimate
+                if lambada {
+                    let ppl =
+                        try CanonicalJSON.decoder().decode([String: Double].self, from: Data(r.metrics.utf8))[
+                            "perplexity"] ?? .nan
+                    score = Estimate(value: ppl, se: .nan, n: docs.count)
+                } else {
+                    score = meanEstimate(docs.keys.sorted().map { docs[$0]! })
+                }
+                let preserved = m == .original || lambada ? nil : pairedRatio(v, b)
+                let vsRef = ref.flatMap { rr -> Estimate? in
+                    m.label == reference ? nil : pairedDifference(docs, rr.1)
+                }
+                cells[task, default: [:]][m.label] = Table2Cell(
+                    metric: lambada ? "perplexity" : metric, n: docs.count, score: score, preserved: preserved,
+                    vsReference: vsRef, seconds: r.seconds)
+            }
+        }
+        var averages: [String: (Estimate, [String])] = [:]
+        for m in all.dropFirst() {
+            let scored = tasks.filter { $0 != "lambada" && cells[$0]?[m.label]?.preserved?.value.isFinite == true }
+            guard !scored.isEmpty else { continue }
+            let p = scored.map { cells[$0]![m.label]!.preserved! }
+            let value = 100 * p.map(\.value).reduce(0, +) / Double(p.count)
+            let se = 100 * p.map { $0.se * $0.se }.reduce(0, +).squareRoot() / Double(p.count)
+            averages[m.label] = (Estimate(value: value, se: se, n: p.count), scored)
+        }
+        return Table2(tasks: tasks, methods: all, referenceLabel: reference, cells: cells, averages: averages)
+    }
+}
+
+extension Table2 {
+    /// The table as markdown: methods × benchmarks (score ± s.e. in %, preserved % below), the average preserved
+    /// ± s.e. and LAMBADA's perplexity; then each method against the reference, paired.
+    public func markdown() -> String {
+        let scored = tasks.filter { $0 != "lambada" }
+        var head = "| method |"
+        var rule = "|---|"
+        for t in scored { head += " \(t) \(cells[t]?.values.first?.metric ?? "") |"; rule += "---:|" }
+        head += " avg preserved % |"; rule += "---:|"
+        if tasks.contains("lambada") { head += " LAMBADA ppl |"; rule += "---:|" }
+        var lines = [head, rule]
+        for m in methods {
+            var line = "| \(m.label) |"
+            for t in scored {
+                guard let c = cells[t]?[m.label] else { line += " — |"; continue }
+                line += String(format: " %.2f ± %.2f", 100 * c.score.value, 100 * c.score.se)
+                if let p = c.preserved { line += String(format: " (%.1f %%)", 100 * p.value) }
+                line += " |"
+            }
+            if m == .original {
+                line += " 100 |"
+            } else if let (a, ts) = averages[m.label] {
+                line +=
+                    String(format: " %.1f ± %.1f", a.value, a.se)
+                    + (ts.count < scored.count ? " (\(ts.count) tasks)" : "") + " |"
+            } else {
+                line += " — |"
+            }
+            if tasks.contains("lambada") {
+                line += cells["lambada"]?[m.label].map { String(format: " %.2f |", $0.score.value) } ?? " — |"
+            }
+            lines.append(line)
+        }
+        let ns = tasks.map { t in "\(t) \(cells[t]?["original"]?.n ?? 0)" }.joined(separator: ", ")
+        lines.append("")
+        lines.append(
+            "Documents per benchmark (the same for every method): \(ns). Scores in % ± one standard error "
+                + "(lm-eval's mean_stderr); (x %) = score / original score on the same documents. Avg preserved = "
+                + "100 × mean of those ratios over the scored benchmarks (LAMBADA apart), ± the s.e. from each "
+                + "ratio's paired delta-method s.e. (tasks independent).")
+        if let ref = referenceLabel {
+            lines += ["", "Paired against \(ref) (same documents; LAMBADA: log-likelihood of the target, nats):", ""]
+            lines += [
+                "| method | task | metric | n | method − \(ref) | z | beyond 2 s.e. |",
+                "|---|---|---|---:|---:|---:|---|",
+            ]
+            for m in methods where m.label != ref {
+                for t in tasks {
+                    guard let c = cells[t]?[m.label], let d = c.vsReference else { continue }
+                    let scale = t == "lambada" ? 1.0 : 100.0
+                    let z = d.se > 0 ? d.value / d.se : .nan
+                    lines.append(
+                        String(
+                            format: "| %@ | %@ | %@ | %d | %+.2f ± %.2f | %@ | %@ |", m.label, t,
+                            t == "lambada" ? "log-lik" : c.metric, d.n, scale * d.value, scale * d.se,
+                            z.isFinite ? String(format: "%+.2f", z) : "—",
+                            z.isFinite ? (abs(z) > 2 ? "yes" : "no (inside the noise)") : "—"))
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Tidy CSV: one line per (method, task).
+    public func csv() -> String {
+        var lines = ["method,task,metric,n,score,score_se,preserved,preserved_se,vs_reference,vs_reference_se,seconds"]
+        func f(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.10g", $0) : "" } ?? "" }
+        for m in methods {
+            for t in tasks {
+                guard let c = cells[t]?[m.label] else { continue }
+                let label =
+                    m.label.contains(",") || m.label.contains("\"")
+                    ? "\"" + m.label.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : m.label
+                lines.append(
+                    [
+                        label, t, c.metric, "\(c.n)", f(c.score.value), f(c.score.se), f(c.preserved?.value),
+                        f(c.preserved?.se), f(c.vsReference?.value), f(c.vsReference?.se), f(c.seconds),
+                    ].joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

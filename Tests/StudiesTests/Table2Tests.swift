@@ -1,0 +1,108 @@
+import Analysis
+import Evaluation
+import Foundation
+import Store
+import Studies
+import TestSupport
+import Testing
+
+/// `lisa table2`: Table 2 from stored evaluation runs (issue 17 item 1, issue 18 item 5).
+@Suite(.serialized) struct Table2Tests {
+    /// The ratio of paired means with its delta-method s.e., by hand: s = [1,0,1,1], b = [1,1,0,1]: both means
+    /// 0.75, r = 1; sample variances 0.25 each, covariance −0.25/3; Var(r) = (0.25 + 2·0.25/3 + 0.25)/(0.75²·4)
+    /// = 0.2963, s.e. 0.5443.
+    @Test func pairedRatioByHand() {
+        let e = pairedRatio([1, 0, 1, 1], [1, 1, 0, 1])
+        #expect(e.value == 1 && abs(e.se - 0.544331) < 1e-5 && e.n == 4)
+        // identical sides: ratio 1 with no spread
+        let same = pairedRatio([1, 0, 1, 0, 1], [1, 0, 1, 0, 1])
+        #expect(same.value == 1 && abs(same.se) < 1e-12)
+        #expect(pairedRatio([1, 1], [0, 0]).value.isNaN)
+    }
+
+    /// End to end on Gemma: PIQA and LAMBADA (6 documents each), the original model and DS under the committed
+    /// 53 % config, stored with `lisa eval --db`; `lisa table2`'s CSV must equal the stored runs' numbers and the
+    /// paired differences computed here from their documents.
+    @Test(.needsGemma) func tableFromStoredRuns() throws {
+        let dir = try TestPaths.tempDir("table2"); defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("t.sqlite").path
+        let sharing = TestPaths.repoRoot.appendingPathComponent("reports/table1/ds-0.53.json").path
+        for task in ["piqa", "lambada"] {
+            for extra in [[], ["--sharing", sharing]] {
+                let r = try LisaBinary.run(
+                    ["eval", TestPaths.gemma, "--task", task, "--limit", "6", "--db", db] + extra)
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+        }
+        let csvPath = dir.appendingPathComponent("t2.csv").path, md = dir.appendingPathComponent("t2.md").path
+        let r = try LisaBinary.run([
+            "table2", "--db", db, "--method", "ds=sharing:\(sharing)", "--reference", "original", "--csv", csvPath,
+            "--out", md,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try String(contentsOfFile: csvPath, encoding: .utf8).split(separator: "\n").dropFirst().map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        #expect(rows.map { "\($0[0]) \($0[1])" } == ["original piqa", "original lambada", "ds piqa", "ds lambada"])
+
+        let store = try LisaStore(path: db)
+        let runs = try store.evalRuns()
+        func docs(_ task: String, shared: Bool, _ metric: String) throws -> [Int: Double] {
+            let run = runs.first { $0.task == task && ($0.sharing != nil) == shared }!
+            var out: [Int: Double] = [:]
+            for d in try store.evalDocuments(runId: run.id!) { out[d.docIndex] = try documentResult(d).scores[metric] }
+            return out
+        }
+        let base = try docs("piqa", shared: false, "acc_norm"), ds = try docs("piqa", shared: true, "acc_norm")
+        #expect(base.count == 6 && ds.count == 6)
+        let keys = base.keys.sorted()
+        let diffs = keys.map { ds[$0]! - base[$0]! }
+        let meanDiff = diffs.reduce(0, +) / 6
+        let seDiff = (diffs.map { ($0 - meanDiff) * ($0 - meanDiff) }.reduce(0, +) / 5 / 6).squareRoot()
+        let dsRow = rows[2]
+        #expect(abs(Double(dsRow[4])! - keys.map { ds[$0]! }.reduce(0, +) / 6) < 1e-9)  // score
+        #expect(abs(Double(dsRow[8])! - meanDiff) < 1e-9)  // ds − original
+        if seDiff > 0 { #expect(abs(Double(dsRow[9])! - seDiff) < 1e-6 * max(1, seDiff)) }
+        // LAMBADA: the stored perplexities, and the paired log-likelihood difference
+        let lb = try docs("lambada", shared: false, "log_likelihood"),
+            ld = try docs("lambada", shared: true, "log_likelihood")
+        let lambadaDiff = lb.keys.map { ld[$0]! - lb[$0]! }.reduce(0, +) / Double(lb.count)
+        #expect(abs(Double(rows[3][8])! - lambadaDiff) < 1e-6 * max(1, abs(lambadaDiff)))
+        let basePPL = exp(-lb.values.reduce(0, +) / Double(lb.count))
+        #expect(abs(Double(rows[1][4])! - basePPL) < 1e-4 * basePPL)
+        let text = try String(contentsOfFile: md, encoding: .utf8)
+        #expect(text.contains("avg preserved") && text.contains("Paired against original"))
+
+        // scripts/table2 runs the same evaluations (resuming the finished ones) and writes both files
+        let out = dir.appendingPathComponent("script")
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/bin/bash")
+        script.arguments = [
+            TestPaths.repoRoot.appendingPathComponent("scripts/table2").path, TestPaths.gemma, "ds=\(sharing)",
+        ]
+        script.currentDirectoryURL = TestPaths.repoRoot
+        script.environment = ProcessInfo.processInfo.environment.merging(
+            ["DB": db, "OUT": out.path, "TASKS": "piqa:6 lambada:6", "LISA": try LisaBinary.executable().path]) { $1 }
+        script.standardOutput = FileHandle.nullDevice
+        try script.run(); script.waitUntilExit()
+        #expect(script.terminationStatus == 0)
+        // the same numbers (the seconds column aside: resuming a finished run re-stores its time)
+        func numbers(_ text: String) -> [String] {
+            text.split(separator: "\n").map {
+                $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",")
+            }
+        }
+        #expect(
+            numbers(try String(contentsOf: out.appendingPathComponent("table2.csv"), encoding: .utf8))
+                == numbers(try String(contentsOfFile: csvPath, encoding: .utf8)))
+        #expect(try store.evalRuns().count == 4)  // resumed, not run again
+
+        // a method without runs, a bad --method and an unknown --reference are errors naming them
+        let none = try LisaBinary.run(["table2", "--db", db, "--method", "x=sharing:/nonexistent.json"])
+        #expect(none.status != 0 && none.stderr.contains("/nonexistent.json"))
+        let bad = try LisaBinary.run(["table2", "--db", db, "--method", "ds"])
+        #expect(bad.status != 0 && bad.stderr.contains("LABEL=sharing:FILE"))
+        let ref = try LisaBinary.run(["table2", "--db", db, "--method", "ds=sharing:\(sharing)", "--reference", "y"])
+        #expect(ref.status != 0 && ref.stderr.contains("--reference y"))
+    }
+}
