@@ -118,8 +118,9 @@ import TestSupport
                     helps[opt, default: []].insert(String(t.dropFirst(opt.count)).trimmingCharacters(in: .whitespaces))
                 }
             }
-            // table9's --model filters the stored runs and merge's names the tokenizer: neither is the model to run.
-            if !["table9", "merge"].contains(path.first ?? "") {
+            // table9's and table2's --model filter the stored runs and merge's names the tokenizer: none is the model
+            // to run.
+            if !["table9", "table2", "merge"].contains(path.first ?? "") {
                 #expect(!h.contains("--model <model>"), "\(path.joined(separator: " ")) declares --model")
             }
         }
