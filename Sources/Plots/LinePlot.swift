@@ -10,9 +10,12 @@ public struct LineSeries {
     public var se: [Double]?
     /// The `Gnuplot.style` line type (default: the series' position + 1).
     public var lineType: Int?
+    /// Draw large open markers without a line: a series that nearly coincides with another one, drawn after it,
+    /// stays visible around the other's points instead of hiding it (or under it).
+    public var openMarkers: Bool
     public init(
         title: String, x: [Double], y: [Double], band: (low: [Double], high: [Double])? = nil, se: [Double]? = nil,
-        lineType: Int? = nil
+        lineType: Int? = nil, openMarkers: Bool = false
     ) {
         self.title = title
         self.x = x
@@ -20,6 +23,7 @@ public struct LineSeries {
         self.band = band
         self.se = se
         self.lineType = lineType
+        self.openMarkers = openMarkers
     }
 }
 
@@ -86,7 +90,12 @@ public enum LinePlot {
                         + "notitle"
                 )
             }
-            if s.se != nil {
+            if s.openMarkers {
+                // pt 8: gnuplot's open triangle, twice the style's size, in the series' colour
+                parts.append(
+                    "'\(dat.path)' skip 1 using 1:2 with points lt \(lt) pt 8 ps 1.8 lw 1.5 "
+                        + "title \"\(Gnuplot.quoted(s.title))\"")
+            } else if s.se != nil {
                 let c = s.band != nil ? 5 : 3
                 parts.append(
                     "'\(dat.path)' skip 1 using 1:2:\(c) with yerrorlines lt \(lt) title \"\(Gnuplot.quoted(s.title))\""

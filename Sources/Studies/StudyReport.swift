@@ -118,12 +118,19 @@ public struct StudyReport {
             case .s2Lines:
                 for t in tasks {
                     guard let r = try get(S2Result.self, t, .s2) else { continue }
-                    // Drawing order: the reference lines first, the key "similarity" line last (on top).
+                    // Drawing order: the reference lines first, then the key "similarity" line, then the static
+                    // map as open markers only: on Gemma it lies within a few thousandths of similarity, and as a
+                    // line either one hid the other.
+                    var staticTitle = "static map (ours)"
+                    if let st = r.curves["static"], let sim = r.curves["similarity"], st.count == sim.count {
+                        let gap = zip(st, sim).map { abs($0 - $1) }.max() ?? 0
+                        staticTitle += String(format: ", |Δ| ≤ %.3f", gap)  // Δ: static − similarity
+                    }
                     let names = [
-                        ("position", "position"), ("randomExpectation", "random pair (expectation)"),
-                        ("static", "static map (ours)"), ("similarity", "similarity (per sample)"),
+                        ("position", "position", 1), ("randomExpectation", "random pair (expectation)", 2),
+                        ("similarity", "similarity (per sample)", 4), ("static", staticTitle, 3),
                     ]
-                    let series = names.compactMap { key, title -> LineSeries? in
+                    let series = names.compactMap { key, title, lt -> LineSeries? in
                         guard let y = r.curves[key] else { return nil }
                         let x = (1...y.count).map(Double.init)
                         var band: (low: [Double], high: [Double])?
@@ -131,8 +138,9 @@ public struct StudyReport {
                             band = (ph.map { quantile($0, 0.25) }, ph.map { quantile($0, 0.75) })
                         }
                         return LineSeries(
-                            title: title, x: x, y: y, band: band, se: s2Estimates(r, scheme: key, seed: seed)?.map(\.se)
-                        )
+                            title: title, x: x, y: y, band: band,
+                            se: key == "static" ? nil : s2Estimates(r, scheme: key, seed: seed)?.map(\.se),
+                            lineType: lt, openMarkers: key == "static")
                     }
                     try keep(
                         LinePlot.draw(
