@@ -26,7 +26,7 @@ public enum Heatmap {
         _ panels: [HeatmapPanel], globalLayers: [Int], title: String, measure: String = "JSD",
         xlabel: String = "layer (0-based)", ylabel: String = "layer (0-based)", to base: URL
     ) throws -> [URL] {
-        let width = max(640, panelWidth * panels.count + 110)
+        let width = max(640, panelWidth * panels.count + 130)
         let wrapped = Gnuplot.wrap(
             title + ". White contours: JSD = 0.05 (solid) and 0.1 (dashed), labelled.",
             width: Gnuplot.titleWidth(width))
@@ -57,11 +57,19 @@ public enum Heatmap {
             let clipDat = panelBase.deletingPathExtension().appendingPathExtension("panel\(i)-clipped")
             _ = try Gnuplot.writeMatrix(clipped, to: clipDat)
             let step = n > 20 ? 4 : 2
-            // One colour bar (last panel) and one y label (first panel), so labels do not overlap.
-            // The last panel keeps room for the colour bar and its label inside its own cell.
+            // One colour bar (right of the last panel) and one y label (first panel), so labels do not overlap.
+            // Each panel gets the same screen slot and the colour bar its own place beyond the last one, so all
+            // squares are the same size (a colour bar inside a panel's cell would shrink that panel).
+            let left = Double(i * panelWidth + 60) / Double(width),
+                right = left + Double(panelWidth - 90) / Double(width)
+            body += String(format: "set lmargin at screen %.4f\nset rmargin at screen %.4f\n", left, right)
             body +=
                 (i == 0 ? "" : "unset ylabel\n")
-                + (i == panels.count - 1 ? "set colorbox\nset rmargin 12\nunset y2tics\n" : "unset colorbox\n")
+                + (i == panels.count - 1
+                    ? String(
+                        format: "set colorbox user origin screen %.4f, screen 0.18 size screen %.4f, screen 0.62\n"
+                            + "unset y2tics\n", right + 25.0 / Double(width), 14.0 / Double(width))
+                    : "unset colorbox\n")
             // G on the right axis too, except beside the colour bar (the top axis marks the same layers)
             if !globalLayers.isEmpty, i < panels.count - 1 { body += "set y2tics (\(y2)) out\n" }
             body += """

@@ -114,7 +114,7 @@ public struct StudyReport {
                         measure: two ? "JSD" : "S1 JSD",
                         xlabel: two ? "layer b of the second input (0-based)" : "layer (0-based)",
                         ylabel: two ? "layer a of the first input (0-based)" : "layer (0-based)",
-                        to: tmp.appendingPathComponent("\(spec.name)-\(kind)")), kind: plot.rawValue)
+                        to: tmp.appendingPathComponent("\(spec.name)-\(kind.rawValue)")), kind: plot.rawValue)
             case .s2Lines:
                 for t in tasks {
                     guard let r = try get(S2Result.self, t, .s2) else { continue }
