@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Evaluation
 import Foundation
+import GGUF
 import Models
 import Store
 import Studies
@@ -18,7 +19,8 @@ struct Table2Command: ParsableCommand {
         discussion:
             "Each --method is LABEL=sharing:FILE (runs of `lisa eval --sharing FILE`), LABEL=lisa:FILE (runs of "
             + "`lisa eval --lisa FILE`) or LABEL=nf:FILE (with --nf). The original model's runs (no sharing, no "
-            + "checkpoint) fix each benchmark's documents.\n"
+            + "checkpoint) fix each benchmark's documents. With --model, sharing methods get Table 2's parameter "
+            + "columns (trained %, saved %; checkpoints: not yet).\n"
             + "Example: lisa table2 --db reports/lisa.sqlite --method ds=sharing:reports/table1/ds-0.53.json "
             + "--reference ds --out table2.md --csv table2.csv")
     @OptionGroup var database: DatabaseOption
@@ -28,6 +30,17 @@ struct Table2Command: ParsableCommand {
     @Option(help: "Only runs on this GGUF model (default: any model).") var model: String?
     @Option(help: "Write the markdown table here (default: print it).") var out: String?
     @Option(help: "Write the tidy CSV here.") var csv: String?
+
+    /// Table 2's parameter columns of a sharing config on `model` (all its shared layers run as DS).
+    func dsShares(_ cfg: SharingConfig) throws -> ParameterShares? {
+        guard let model else { return nil }
+        let f = try GGUFFile(path: model)
+        let c = try ModelConfig.read(from: f)
+        let p = parameterColumns(
+            AttentionShape(d: c.nEmbd, h: c.nHeads, hKV: c.nKVHeads, dK: c.headDim),
+            total: f.tensors.reduce(0) { $0 + $1.elementCount }, ds: cfg.shared.count)
+        return ParameterShares(trained: p.trained, saved: p.saved)
+    }
 
     func parsedMethods() throws -> [Table2Method] {
         try method.map { spec in
@@ -45,7 +58,9 @@ struct Table2Command: ParsableCommand {
                 throw ValidationError("--method \(label): the file \(file) does not exist.")
             }
             switch kind {
-            case "sharing": return Table2Method(label: label, sharing: try SharingConfig.load(path: file).json)
+            case "sharing":
+                let cfg = try SharingConfig.load(path: file)
+                return Table2Method(label: label, sharing: cfg.json, parameters: try dsShares(cfg))
             case "lisa", "nf":
                 return Table2Method(label: label, checkpointSHA256: try SHA256.hex(ofFile: file), nf: kind == "nf")
             default:

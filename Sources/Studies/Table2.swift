@@ -18,11 +18,23 @@ public struct Table2Method: Sendable, Equatable {
     /// The checkpoint's SHA-256 (`lisa eval --lisa`), nil for none.
     public var checkpointSHA256: String?
     public var nf: Bool
-    public init(label: String, sharing: String? = nil, checkpointSHA256: String? = nil, nf: Bool = false) {
+    /// Table 2's parameter columns (`parameterColumns`), when known.
+    public var parameters: ParameterShares?
+    public init(
+        label: String, sharing: String? = nil, checkpointSHA256: String? = nil, nf: Bool = false,
+        parameters: ParameterShares? = nil
+    ) {
         self.label = label; self.sharing = sharing; self.checkpointSHA256 = checkpointSHA256; self.nf = nf
+        self.parameters = parameters
     }
     /// The original model: no sharing, no checkpoint, every layer standard.
     public static let original = Table2Method(label: "original")
+}
+
+/// Trained and saved parameters as % of the model (Table 2's parameter columns).
+public struct ParameterShares: Sendable, Equatable {
+    public var trained: Double, saved: Double
+    public init(trained: Double, saved: Double) { self.trained = trained; self.saved = saved }
 }
 
 /// One method on one benchmark.
@@ -87,7 +99,7 @@ extension StoredInputs {
             r.sharing == m.sharing && r.checkpointSHA256 == m.checkpointSHA256 && isNF(r) == m.nf
                 && (m.sharing != nil || m.checkpointSHA256 != nil || r.policies == "{}")
         }
-        let all = [Table2Method.original] + methods.filter { $0 != .original }
+        let all = [Table2Method.original] + methods.filter { $0.label != "original" }
         var cells: [String: [String: Table2Cell]] = [:]
         var tasks: [String] = []
         let present = Set(mine.filter { r in all.dropFirst().contains { matches(r, $0) } }.map(\.task))
@@ -132,7 +144,7 @@ extension StoredInputs {
                 } else {
                     score = meanEstimate(docs.keys.sorted().map { docs[$0]! })
                 }
-                let preserved = m == .original || lambada ? nil : pairedRatio(v, b)
+                let preserved = m.label == "original" || lambada ? nil : pairedRatio(v, b)
                 let vsRef = ref.flatMap { rr -> Estimate? in
                     m.label == reference ? nil : pairedDifference(docs, rr.1)
                 }
@@ -159,21 +171,25 @@ extension Table2 {
     /// ± s.e. and LAMBADA's perplexity; then each method against the reference, paired.
     public func markdown() -> String {
         let scored = tasks.filter { $0 != "lambada" }
-        var head = "| method |"
-        var rule = "|---|"
+        let withParameters = methods.contains { $0.parameters != nil }
+        var head = "| method |" + (withParameters ? " trained % | saved % |" : "")
+        var rule = "|---|" + (withParameters ? "---:|---:|" : "")
         for t in scored { head += " \(t) \(cells[t]?.values.first?.metric ?? "") |"; rule += "---:|" }
         head += " avg preserved % |"; rule += "---:|"
         if tasks.contains("lambada") { head += " LAMBADA ppl |"; rule += "---:|" }
         var lines = [head, rule]
         for m in methods {
             var line = "| \(m.label) |"
+            if withParameters {
+                line += m.parameters.map { String(format: " %.2f | %.2f |", $0.trained, $0.saved) } ?? " — | — |"
+            }
             for t in scored {
                 guard let c = cells[t]?[m.label] else { line += " — |"; continue }
                 line += String(format: " %.2f ± %.2f", 100 * c.score.value, 100 * c.score.se)
                 if let p = c.preserved { line += String(format: " (%.1f %%)", 100 * p.value) }
                 line += " |"
             }
-            if m == .original {
+            if m.label == "original" {
                 line += " 100 |"
             } else if let (a, ts) = averages[m.label] {
                 line +=

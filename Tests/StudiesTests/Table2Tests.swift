@@ -97,6 +97,12 @@ import Testing
                 == numbers(try String(contentsOfFile: csvPath, encoding: .utf8)))
         #expect(try store.evalRuns().count == 4)  // resumed, not run again
 
+        // with --model, DS's parameter columns: 10 layers × (W^Q 640·4·256 + W^K 640·1·256) of 268,098,176 = 3.06 %
+        let withModel = try LisaBinary.run([
+            "table2", "--db", db, "--model", TestPaths.gemma, "--method", "ds=sharing:\(sharing)",
+        ])
+        #expect(withModel.status == 0 && withModel.stdout.contains("| ds | 0.00 | 3.06 |"), "\(withModel.stdout)")
+
         // a method without runs, a bad --method and an unknown --reference are errors naming them
         let none = try LisaBinary.run(["table2", "--db", db, "--method", "x=sharing:/nonexistent.json"])
         #expect(none.status != 0 && none.stderr.contains("/nonexistent.json"))
@@ -104,5 +110,25 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("LABEL=sharing:FILE"))
         let ref = try LisaBinary.run(["table2", "--db", db, "--method", "ds=sharing:\(sharing)", "--reference", "y"])
         #expect(ref.status != 0 && ref.stderr.contains("--reference y"))
+    }
+}
+
+/// Table 2's parameter columns against the paper's own numbers (FIGURES.md Table 2: the formulas reproduce them).
+@Suite struct Table2ParameterTests {
+    @Test func paperNumbers() {
+        // LLaMA3-8B: d 4096, 32 heads, 8 KV heads, d_k 128, 8.03 B parameters; LiSA (17), r = 20, DL F = 256
+        let llama3 = AttentionShape(d: 4096, h: 32, hKV: 8, dK: 128)
+        let lisa3 = parameterColumns(llama3, total: 8_030_261_248, ds: 0, lisa: 17, rank: 20, ffn: .dl(hidden: 256))
+        #expect(String(format: "%.2f %.2f", lisa3.trained, lisa3.saved) == "0.70 3.74")
+        let ds3 = parameterColumns(llama3, total: 8_030_261_248, ds: 17)
+        #expect(String(format: "%.2f %.2f", ds3.trained, ds3.saved) == "0.00 4.44")
+        // LLaMA2-7B: 32 heads, no GQA, 6.74 B parameters
+        let llama2 = AttentionShape(d: 4096, h: 32, hKV: 32, dK: 128)
+        let lisa2 = parameterColumns(llama2, total: 6_738_415_616, ds: 0, lisa: 17, rank: 20, ffn: .dl(hidden: 256))
+        #expect(String(format: "%.2f %.2f", lisa2.trained, lisa2.saved) == "1.33 7.14")
+        // by hand on Gemma 3 270M (d 640, 4 heads, 1 KV head, d_k 256): W^Q + W^K = 655,360 + 163,840 per layer
+        #expect(removedPerLayer(AttentionShape(d: 640, h: 4, hKV: 1, dK: 256)) == 819_200)
+        // SL over 4 heads: 2·4·4 + 4 = 36 parameters
+        #expect(AlignFFN.sl.parameters(heads: 4) == 36)
     }
 }
