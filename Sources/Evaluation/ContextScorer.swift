@@ -62,7 +62,7 @@ public final class ContextScorer {
     /// Whether a context may run as a stored prefix state and then the rest (not with score providers, whose state
     /// is per position, nor NF).
     func splits(_ context: [Int], at prefix: [Int]?) -> Bool {
-        scoreProviders.isEmpty && !nf && PrefixStates.splits(context, at: prefix)
+        PrefixStates.usable(hasProviders: !scoreProviders.isEmpty, nf: nf) && PrefixStates.splits(context, at: prefix)
     }
 
     /// Call before each document: drops the previous document's cache unless `reusesAcrossDocuments`.

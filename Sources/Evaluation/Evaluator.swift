@@ -97,10 +97,11 @@ public func evaluate(
     var results: [DocumentResult] = []
     var storedSeconds = 0.0, storedTokens = 0
     var batchedTokens = 0
-    // A few-shot context runs as its prefix's stored state, then the rest (`PrefixStates`); not with score
-    // providers or NF, whose state is per position.
+    // A few-shot context runs as its prefix's stored state, then the rest (`PrefixStates`).
     func prefixIDs(_ doc: Document) throws -> [Int]? {
-        guard options.shots > 0, scoreProviders.isEmpty, !nf else { return nil }
+        guard PrefixStates.applies(shots: options.shots, hasProviders: !scoreProviders.isEmpty, nf: nf) else {
+            return nil
+        }
         return scorer.encode(try task.prefix(doc, shots: options.shots, seed: options.seed))
     }
     // generate_until documents decode together (not with score providers, whose state is per sequence)
@@ -112,7 +113,7 @@ public func evaluate(
     }
     if batched {
         var byIndex: [Int: DocumentResult] = [:], jobs: [BatchedGenerator.Job] = [],
-            jobDocs: [(Int, Document, [String], String)] = []
+            jobDocs: [(Int, Document, [String], String, [Int]?)] = []
         for (i, doc) in docs.enumerated() {
             if let k = known[doc.index] {
                 byIndex[doc.index] = k.result; storedSeconds += k.seconds; storedTokens += k.tokens; continue
@@ -121,10 +122,11 @@ public func evaluate(
                 case let .generation(context, until, maxTokens, references) = try task.request(
                     doc, shots: options.shots, seed: options.seed)
             else { throw EvalError.emptyContinuation(task: task.spec.name, document: doc.index) }
+            let prefix = try prefixIDs(doc)
             jobs.append(
                 BatchedGenerator.Job(
-                    context: scorer.encode(context), until: until, maxTokens: maxTokens, prefix: try prefixIDs(doc)))
-            jobDocs.append((picked[i], doc, references, context))
+                    context: scorer.encode(context), until: until, maxTokens: maxTokens, prefix: prefix))
+            jobDocs.append((picked[i], doc, references, context, prefix))
         }
         var finished = byIndex.count
         progress?(finished, docs.count)
@@ -132,10 +134,10 @@ public func evaluate(
             model: model, policies: options.policies, batch: options.batch, prefixes: scorer.prefixes
         ).run(jobs) {
             j, raw, tokens, seconds in
-            let (i, doc, refs, context) = jobDocs[j]
+            let (i, doc, refs, context, prefix) = jobDocs[j]
             let r = try addGoldLogLikelihood(
                 generationResult(task.spec, doc, raw: raw, references: refs), spec: task.spec, doc: doc,
-                context: context, references: refs, scorer: scorer, prefix: try prefixIDs(doc))
+                context: context, references: refs, scorer: scorer, prefix: prefix)
             byIndex[doc.index] = r; batchedTokens += tokens; finished += 1
             try each?(ScoredDocument(result: r, seconds: seconds, tokens: tokens), i)
             progress?(finished, docs.count)

@@ -23,6 +23,15 @@ public final class PrefixStates {
         self.transformer = transformer; self.policies = policies; self.capacity = max(1, capacity)
     }
 
+    /// Whether a run's contexts may run as stored prefix states: not with score providers (LiSA layers, whose state
+    /// is per position and not in the KV cache) nor NF.
+    public static func usable(hasProviders: Bool, nf: Bool) -> Bool { !hasProviders && !nf }
+
+    /// Whether a run's few-shot contexts run as stored prefix states (what its parameters record as `definition`).
+    public static func applies(shots: Int, hasProviders: Bool, nf: Bool) -> Bool {
+        shots > 0 && usable(hasProviders: hasProviders, nf: nf)
+    }
+
     /// Whether `context` can run as `prefix` then the rest: it starts with the prefix's tokens (the tokenizer may
     /// merge across the boundary, then the document runs in one call) and has at least one token after it.
     public static func splits(_ context: [Int], at prefix: [Int]?) -> Bool {

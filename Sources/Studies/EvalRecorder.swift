@@ -78,7 +78,9 @@ public struct EvalRecorder {
                 limit: options.limit, policies: options.policies.tokens, sharing: sharing?.json,
                 checkpointSHA256: checkpoint?.identity.sha256, nf: checkpoint.map(\.identity.nf),
                 nfScoring: checkpoint?.identity.nf == true ? ContextScorer.nfScoringDefinition : nil,
-                prefixCall: options.shots > 0 && checkpoint == nil ? PrefixStates.definition : nil))
+                prefixCall: PrefixStates.applies(
+                    shots: options.shots, hasProviders: !(checkpoint?.providers.isEmpty ?? true),
+                    nf: checkpoint?.identity.nf ?? false) ? PrefixStates.definition : nil))
     }
 
     /// What happened: the result, the stored run and how many documents came from the database.
