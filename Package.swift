@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/StoreTests"),
         .testTarget(name: "StudiesTests", dependencies: ["TestSupport", "Basics", "Studies", "Store", "Analysis", "Models",
-                                                     "Evaluation", "Datasets", "GGUF"],
+                                                     "Evaluation", "Datasets", "GGUF", "LiSA"],
                     path: "Tests/StudiesTests"),
         .testTarget(name: "SiteTests", dependencies: ["TestSupport", "Site"], path: "Tests/SiteTests"),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "LisaCommands",

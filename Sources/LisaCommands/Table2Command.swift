@@ -3,6 +3,7 @@ import Basics
 import Evaluation
 import Foundation
 import GGUF
+import LiSA
 import Models
 import Store
 import Studies
@@ -19,8 +20,8 @@ struct Table2Command: ParsableCommand {
         discussion:
             "Each --method is LABEL=sharing:FILE (runs of `lisa eval --sharing FILE`), LABEL=lisa:FILE (runs of "
             + "`lisa eval --lisa FILE`) or LABEL=nf:FILE (with --nf). The original model's runs (no sharing, no "
-            + "checkpoint) fix each benchmark's documents. With --model, sharing methods get Table 2's parameter "
-            + "columns (trained %, saved %; checkpoints: not yet).\n"
+            + "checkpoint) fix each benchmark's documents. With --model, every method gets Table 2's parameter "
+            + "columns (trained %, saved %; a checkpoint counts the parameters it stores).\n"
             + "Example: lisa table2 --db reports/lisa.sqlite --method ds=sharing:reports/table1/ds-0.53.json "
             + "--reference ds --out table2.md --csv table2.csv")
     @OptionGroup var database: DatabaseOption
@@ -31,15 +32,28 @@ struct Table2Command: ParsableCommand {
     @Option(help: "Write the markdown table here (default: print it).") var out: String?
     @Option(help: "Write the tidy CSV here.") var csv: String?
 
-    /// Table 2's parameter columns of a sharing config on `model` (all its shared layers run as DS).
-    func dsShares(_ cfg: SharingConfig) throws -> ParameterShares? {
+    /// `model`'s attention shape and parameter count, which Table 2's parameter columns need.
+    func modelShape() throws -> (shape: AttentionShape, total: Int)? {
         guard let model else { return nil }
         let f = try GGUFFile(path: model)
         let c = try ModelConfig.read(from: f)
-        let p = parameterColumns(
-            AttentionShape(d: c.nEmbd, h: c.nHeads, hKV: c.nKVHeads, dK: c.headDim),
-            total: f.tensors.reduce(0) { $0 + $1.elementCount }, ds: cfg.shared.count)
+        return (AttentionShape(d: c.nEmbd, h: c.nHeads, hKV: c.nKVHeads, dK: c.headDim),
+                f.tensors.reduce(0) { $0 + $1.elementCount })
+    }
+
+    /// Table 2's parameter columns of a sharing config on `model` (all its shared layers run as DS).
+    func dsShares(_ cfg: SharingConfig) throws -> ParameterShares? {
+        guard let (shape, total) = try modelShape() else { return nil }
+        let p = parameterColumns(shape, total: total, ds: cfg.shared.count)
         return ParameterShares(trained: p.trained, saved: p.saved)
+    }
+
+    /// Table 2's parameter columns of a `lisa train` checkpoint on `model`.
+    func checkpointShares(_ file: String) throws -> ParameterShares? {
+        guard let (shape, total) = try modelShape() else { return nil }
+        let (tensors, meta) = try Safetensors.read(URL(fileURLWithPath: file))
+        return try checkpointColumns(
+            metadata: meta, tensorCounts: tensors.mapValues(\.values.count), shape: shape, total: total, path: file)
     }
 
     func parsedMethods() throws -> [Table2Method] {
@@ -62,7 +76,9 @@ struct Table2Command: ParsableCommand {
                 let cfg = try SharingConfig.load(path: file)
                 return Table2Method(label: label, sharing: cfg.json, parameters: try dsShares(cfg))
             case "lisa", "nf":
-                return Table2Method(label: label, checkpointSHA256: try SHA256.hex(ofFile: file), nf: kind == "nf")
+                return Table2Method(
+                    label: label, checkpointSHA256: try SHA256.hex(ofFile: file), nf: kind == "nf",
+                    parameters: try checkpointShares(file))
             default:
                 throw ValidationError("--method \(label): \"\(kind)\" is not sharing, lisa or nf.")
             }

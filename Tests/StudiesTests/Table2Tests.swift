@@ -1,6 +1,8 @@
 import Analysis
 import Evaluation
 import Foundation
+import LiSA
+import Models
 import Store
 import Studies
 import TestSupport
@@ -129,6 +131,59 @@ import Testing
         // by hand on Gemma 3 270M (d 640, 4 heads, 1 KV head, d_k 256): W^Q + W^K = 655,360 + 163,840 per layer
         #expect(removedPerLayer(AttentionShape(d: 640, h: 4, hKV: 1, dK: 256)) == 819_200)
         // SL over 4 heads: 2·4·4 + 4 = 36 parameters
-        #expect(AlignFFN.sl.parameters(heads: 4) == 36)
+        #expect(AlignFFNSize.sl.parameters(heads: 4) == 36)
+    }
+
+    /// A checkpoint's columns count its stored tensors; for LiSA layers that must agree with the paper's formula
+    /// (so the tensors `LiSAParams` stores are exactly the paper's W_LR^Q, W_LR^K and FFN).
+    @Test func checkpointColumnsCountTheStoredTensors() throws {
+        let g = AttentionShape(d: 640, h: 4, hKV: 1, dK: 256), total = 268_098_176
+        // layers 8 and 9 LiSA, 10 DS, the rest standard
+        let sharing = SharingConfig(
+            modelSHA256: "x", arch: "gemma3", nLayers: 18,
+            layers: (0..<18).map { i in
+                let mode: SharingConfig.Mode = i == 8 || i == 9 ? .lisa : i == 10 ? .ds : .standard
+                return SharingConfig.Layer(index: i, mode: mode, source: mode == .standard ? nil : i - 1, reason: "t")
+            })
+        func stored(_ ffn: AlignFFNKind, rank: Int) -> [String: Int] {
+            var c: [String: Int] = [:]
+            for l in [8, 9] {
+                for t in LiSAParams(heads: 4, kvHeads: 1, rank: rank, dim: 640, ffn: ffn, hidden: 256).tensors {
+                    for prefix in ["", "adam.m.", "adam.v."] { c["\(prefix)layers.\(l).\(t.name)"] = t.buffer.count }
+                }
+            }
+            return c
+        }
+        let meta = ["sharing": sharing.json, "method": "lisa"]
+        for (kind, ffn, rank) in [(AlignFFNKind.sl, AlignFFNSize.sl, 16), (.dl, .dl(hidden: 256), 8)] {
+            let got = try checkpointColumns(
+                metadata: meta, tensorCounts: stored(kind, rank: rank), shape: g, total: total, path: "t")
+            let want = parameterColumns(g, total: total, ds: 1, lisa: 2, rank: rank, ffn: ffn)
+            #expect(abs(got.trained - want.trained) < 1e-12 && abs(got.saved - want.saved) < 1e-12, "\(kind)")
+        }
+        // align-only: W^LR is stored but frozen, so only the FFN is trained
+        var alignOnly = meta
+        alignOnly["align_only"] = "true"
+        let a = try checkpointColumns(
+            metadata: alignOnly, tensorCounts: stored(.sl, rank: 16), shape: g, total: total, path: "t")
+        #expect(abs(a.trained - 100 * Double(2 * 36) / Double(total)) < 1e-12)
+        // DS_LoRA at rank 4 on layers 8–10 as DS (by hand): V 640→256, O 1024→640, gate/up 640→2048, down 2048→640
+        let perLayer = 4 * ((640 + 256) + (1024 + 640) + 2 * (640 + 2048) + (2048 + 640))
+        var lora: [String: Int] = [:]
+        for l in 8...10 { lora["layers.\(l).lora"] = perLayer; lora["adam.m.layers.\(l).lora"] = perLayer }
+        let ds = SharingConfig(
+            modelSHA256: "x", arch: "gemma3", nLayers: 18,
+            layers: (0..<18).map { i in
+                SharingConfig.Layer(
+                    index: i, mode: (8...10).contains(i) ? .ds : .standard, source: (8...10).contains(i) ? i - 1 : nil,
+                    reason: "t")
+            })
+        let d = try checkpointColumns(
+            metadata: ["sharing": ds.json, "method": "ds-lora"], tensorCounts: lora, shape: g, total: total, path: "t")
+        #expect(abs(d.trained - 100 * Double(3 * perLayer) / Double(total)) < 1e-12)
+        #expect(abs(d.saved - 100 * Double(3 * 819_200 - 3 * perLayer) / Double(total)) < 1e-12)
+        #expect(throws: CheckpointError.self) {
+            try checkpointColumns(metadata: [:], tensorCounts: lora, shape: g, total: total, path: "t")
+        }
     }
 }
