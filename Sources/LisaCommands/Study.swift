@@ -25,7 +25,10 @@ struct StudyRun: ParsableCommand {
     @OptionGroup var reportsOption: ReportsOption
     @OptionGroup var threadsOption: ThreadsOption
     @OptionGroup var resumeFlag: ResumeFlag
-    @Flag(help: "Recompute even if a finished run exists (a new run; old ones stay).") var force = false
+    @Flag(
+        help: ArgumentHelp(
+            "Recompute even if a finished run exists (a new run; old ones stay), scoring every configuration "
+                + "afresh instead of copying identical finished runs of other studies.")) var force = false
     @Option(help: "tasks/ folder for `kind: sensitivity` studies (default: LISA_TASKS or ./tasks).") var tasks: String?
     @OptionGroup var shardOption: ShardOption
     @Option(help: .hidden) var throttleMs = 0

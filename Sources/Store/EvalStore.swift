@@ -37,6 +37,8 @@ public struct EvalRunRecord: Codable, FetchableRecord, MutablePersistableRecord,
     public var toolVersion: String
     public var startedAt: Date
     public var finishedAt: Date?
+    /// The run whose documents this one copied (`copyFinishedEvalRun`), if any.
+    public var copiedFrom: Int64?
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     public init(
@@ -90,6 +92,38 @@ extension LisaStore {
             var q = EvalRunRecord.filter(Column("parameters") == parameters && Column("modelId") == modelId)
             q = studyRunId.map { q.filter(Column("studyRunId") == $0) } ?? q.filter(Column("studyRunId") == nil)
             return try q.filter(shardOf: "evalRunId", shard).order(Column("id").desc).fetchOne(db)
+        }
+    }
+
+    /// When no run of `studyRunId` has these parameters but the database holds a finished, unsharded one (of any
+    /// study, or none) on the same model: a new run of `studyRunId`/`unit` with a copy of every one of its
+    /// documents, in one transaction, naming it in `copiedFrom`. Equal parameters determine equal numbers, so a
+    /// study never scores again what another already stored (fig9's PIQA ranking is fig6's DS runs; a plain
+    /// `lisa eval` of the original model is a study's baseline). The copy is left running: the caller finishes it
+    /// like a resumed run. Nil when there is nothing to copy.
+    public func copyFinishedEvalRun(
+        parameters: String, modelId: Int64, studyRunId: Int64?, unit: String?
+    ) throws -> EvalRunRecord? {
+        try dbQueue.write { db in
+            guard
+                let source = try EvalRunRecord
+                    .filter(Column("parameters") == parameters && Column("modelId") == modelId)
+                    .filter(Column("status") == RunStatus.finished.rawValue)
+                    .filter(shardOf: "evalRunId", nil).order(Column("id").desc).fetchOne(db)
+            else { return nil }
+            var copy = source
+            copy.id = nil; copy.studyRunId = studyRunId; copy.unit = unit; copy.status = .running
+            copy.metrics = "{}"; copy.stderr = "{}"; copy.seconds = 0; copy.tokens = 0
+            copy.startedAt = Date(); copy.finishedAt = nil; copy.copiedFrom = source.copiedFrom ?? source.id
+            try copy.insert(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO evalDocuments (evalRunId, ordinal, docIndex, logLikelihoods, gold, prediction, scores,
+                        seconds, tokens)
+                    SELECT ?, ordinal, docIndex, logLikelihoods, gold, prediction, scores, seconds, tokens
+                    FROM evalDocuments WHERE evalRunId = ?
+                    """, arguments: [copy.id, source.id])
+            return copy
         }
     }
 

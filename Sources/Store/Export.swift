@@ -82,6 +82,7 @@ public enum RunExport {
                 ("primary_metric", "the task's primary metric"),
                 ("metric", "metric name"), ("value", "metric value over the documents"),
                 ("stderr", "lm-eval mean_stderr of the metric"), ("seconds", "wall time"), ("tokens", "tokens run"),
+                ("copied_from", "the identical finished run whose documents it copied (empty: scored itself)"),
             ])
         var d = ExportTable(
             "eval_documents", "Scored documents, one row per (document, metric).",
@@ -109,7 +110,7 @@ public enum RunExport {
                     "\(id)", run.studyRunId.map { "\($0)" } ?? "", run.unit ?? "", run.task, "\(run.shots)",
                     "\(UInt64(bitPattern: run.seed))", run.docLimit.map { "\($0)" } ?? "", run.policies,
                     run.status.rawValue, "\(run.n)", run.primaryMetric, m, num(metrics[m]!),
-                    errs[m].map(num) ?? "", num(run.seconds), "\(run.tokens)",
+                    errs[m].map(num) ?? "", num(run.seconds), "\(run.tokens)", run.copiedFrom.map { "\($0)" } ?? "",
                 ])
             }
             for doc in try store.evalDocuments(runId: id) {

@@ -155,6 +155,10 @@ enum Schema {
                     arguments: [PolicyTokens.rewrite(policies), PolicyTokens.rewrite(parameters), sha, id])
             }
         }
+        // A run whose documents were copied from an identical finished run (`copyFinishedEvalRun`) names it.
+        m.registerMigration("v5-eval-run-copied-from") { db in
+            try db.alter(table: "evalRuns") { t in t.add(column: "copiedFrom", .integer) }
+        }
         return m
     }
 }

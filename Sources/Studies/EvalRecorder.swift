@@ -89,15 +89,16 @@ public struct EvalRecorder {
     }
 
     /// Evaluates `task`. With `resume`, continues the newest run with the same parameters (a finished one is
-    /// re-aggregated from its stored documents without scoring); otherwise starts a new run.
+    /// re-aggregated from its stored documents without scoring) or, with `reuseFinished` and no such run here, copies
+    /// an identical finished run of another study (`LisaStore.copyFinishedEvalRun`); otherwise starts a new run.
     /// `stopAfter` stops with an error after that many newly stored documents (tests of --resume).
     /// `shard`: score only that shard's documents (their ordinals stay those of the whole run), in a run marked as
     /// the shard; its metrics are over its own documents until `lisa merge` recomputes them over all.
     public func run(
         _ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: SharingConfig? = nil,
         checkpoint: Checkpoint? = nil,
-        studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, stopAfter: Int? = nil, shard: Shard? = nil,
-        progress: ((Int, Int) -> Void)? = nil
+        studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, reuseFinished: Bool = true,
+        stopAfter: Int? = nil, shard: Shard? = nil, progress: ((Int, Int) -> Void)? = nil
     ) throws -> Outcome {
         let params = Self.parameters(task: task, options: options, sharing: sharing, checkpoint: checkpoint)
         let total = selectDocuments(task, options: options).count
@@ -107,6 +108,11 @@ public struct EvalRecorder {
                 parameters: params, modelId: modelId, studyRunId: studyRunId, shard: shard)
         {
             run = old
+        } else if resume, reuseFinished, shard == nil,
+            let copied = try store.copyFinishedEvalRun(
+                parameters: params, modelId: modelId, studyRunId: studyRunId, unit: unit)
+        {
+            run = copied
         } else {
             run = try store.createEvalRun(
                 EvalRunRecord(

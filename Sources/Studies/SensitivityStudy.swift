@@ -190,7 +190,7 @@ public enum SensitivityStudy {
             let u = units[k], base = done
             let out = try recorder.run(
                 tasks[u.task], model: model(), options: options(u.task, u.policies), studyRunId: runId,
-                unit: u.label, resume: true
+                unit: u.label, resume: true, reuseFinished: !o.force
             ) { d, _ in progress.update(base + d, newTokens: 0) }
             done += perUnit[k]; resumed += out.resumedDocuments; fresh += out.result.n - out.resumedDocuments
             tokens += out.result.tokensRun; seconds += out.result.seconds

@@ -15,7 +15,7 @@ import TestSupport
         #expect(
             store.appliedMigrations == [
                 "v1-models-datasets-samples", "v1-runs-rows-results-plots", "v2-eval-runs-documents",
-                "v3-shards", "v4-policy-tokens-checkpoint",
+                "v3-shards", "v4-policy-tokens-checkpoint", "v5-eval-run-copied-from",
             ])
         #expect(try store.integrityCheck() == "ok")
     }

@@ -109,8 +109,8 @@ import TestSupport
         let e = "\(ev.id!)"
         #expect(
             try read(dir, "eval_runs.csv") == """
-                eval_run_id,study_run_id,unit,task,shots,seed,doc_limit,policies_json,status,n,primary_metric,metric,value,stderr,seconds,tokens
-                \(e),\(r),ds 3–4,piqa,0,1234,2,"{""2"":""ds""}",finished,1,acc_norm,acc_norm,0.0,0.0,0.5,20
+                eval_run_id,study_run_id,unit,task,shots,seed,doc_limit,policies_json,status,n,primary_metric,metric,value,stderr,seconds,tokens,copied_from
+                \(e),\(r),ds 3–4,piqa,0,1234,2,"{""2"":""ds""}",finished,1,acc_norm,acc_norm,0.0,0.0,0.5,20,
 
                 """)
         #expect(

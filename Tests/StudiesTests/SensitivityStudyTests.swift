@@ -75,6 +75,43 @@ import Glibc
         #expect(try store.evalRuns(studyRunId: summary.runId).count == 3)
     }
 
+    /// A second study whose configurations equal finished ones of the first copies them instead of scoring them
+    /// again (fig9's PIQA ranking is fig6's DS runs); `force` scores them afresh, with the same numbers.
+    @Test(.needsGemma) func identicalConfigurationsOfAnotherStudyAreCopied() throws {
+        let dir = try TestPaths.tempDir("sens-copy"); defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("s.sqlite").path
+        func options(force: Bool = false) -> StudyRunOptions {
+            StudyRunOptions(
+                dbPath: db, dataDir: TestPaths.data.path, reportsDir: dir.appendingPathComponent("reports").path,
+                resume: true, force: force, tasksDir: TestPaths.repoRoot.appendingPathComponent("tasks").path,
+                log: { _ in })
+        }
+        let first = try StudyRunner.run(specPath: try writeSpec(dir), options: options())
+        #expect(first.samplesCaptured == 6)
+        // the same sweep without uniform, under another name: its two configurations are first's baseline and DS
+        let second = dir.appendingPathComponent("second.yaml").path
+        try String(contentsOfFile: try writeSpec(dir), encoding: .utf8)
+            .replacingOccurrences(of: "name: sens", with: "name: second")
+            .replacingOccurrences(of: "policies: [ds, uniform]", with: "policies: [ds]")
+            .write(toFile: second, atomically: true, encoding: .utf8)
+        let copied = try StudyRunner.run(specPath: second, options: options())
+        #expect(copied.samplesCaptured == 0 && copied.samplesResumed == 4)
+        let store = try LisaStore(path: db)
+        let a = try store.evalRuns(studyRunId: first.runId), b = try store.evalRuns(studyRunId: copied.runId)
+        #expect(b.map(\.unit) == ["baseline", "ds 17–18"])
+        #expect(b.map(\.copiedFrom) == [a[0].id, a[1].id])
+        #expect(b.map(\.metrics) == [a[0].metrics, a[1].metrics] && b.allSatisfy { $0.status == .finished })
+        for (x, y) in zip(a.prefix(2), b) {
+            #expect(try store.evalDocuments(runId: x.id!).map(\.logLikelihoods)
+                == store.evalDocuments(runId: y.id!).map(\.logLikelihoods))
+        }
+        // --force: a new run of `second` that scores both configurations itself, to the same numbers
+        let forced = try StudyRunner.run(specPath: second, options: options(force: true))
+        #expect(forced.samplesCaptured == 4)
+        let c = try store.evalRuns(studyRunId: forced.runId)
+        #expect(c.allSatisfy { $0.copiedFrom == nil } && c.map(\.metrics) == b.map(\.metrics))
+    }
+
     /// `lisa study run` on the same sweep, SIGKILLed after its first stored configuration, then resumed:
     /// the stored sweep equals an uninterrupted run's, with one row per (configuration, document).
     @Test(.needsGemma) func killedSweepResumesToTheSameSweep() throws {
