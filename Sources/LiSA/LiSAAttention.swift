@@ -89,7 +89,6 @@ public final class LiSAActs {
     public let index: [Int32]  // [N]         a·T + b of each visible entry
     public let x: FloatBuffer  // [N, 2h]     FFN input concat(A_{n−1}, A_Δ)
     public let y: FloatBuffer  // [N, h]      FFN output
-    public let ffn: AlignFFNActs  // [N, F]
     public let scores: FloatBuffer  // [h, T, T]   A_n, masked with −inf
     public let probs: FloatBuffer  // [h, T, T]   P_n = softmax(A_n)
 
@@ -103,7 +102,6 @@ public final class LiSAActs {
         qLR = FloatBuffer(count: T * hh * r); kLR = FloatBuffer(count: T * L.kvHeads * r)
         delta = FloatBuffer(count: hh * T * T)
         x = FloatBuffer(count: rows * 2 * hh); y = FloatBuffer(count: rows * hh)
-        ffn = AlignFFNActs(rows: rows, hidden: L.params.alignFFN.hidden)
         scores = FloatBuffer(count: hh * T * T); probs = FloatBuffer(count: hh * T * T)
     }
 }
@@ -141,7 +139,7 @@ public func lisaAttentionForward(
             x[e * 2 * H + H + i] = s.delta[i * plane + o]
         }
     }
-    alignFFNForward(p.alignFFN, x: x, y: s.y.pointer, acts: s.ffn, rows: s.rows)
+    alignFFNForward(p.alignFFN, x: x, y: s.y.pointer, rows: s.rows)
     // scatter into A_n with layer n's own mask, then P_n = softmax(A_n)
     s.scores.pointer.update(repeating: -.infinity, count: H * plane)
     for (e, ab) in s.index.enumerated() { for i in 0..<H { s.scores[i * plane + Int(ab)] = s.y[e * H + i] } }
@@ -161,9 +159,7 @@ public func lisaAttentionBackward(
     let dy = FloatBuffer(count: N * H)  // [N, h]
     for (e, ab) in s.index.enumerated() { for i in 0..<H { dy[e * H + i] = dScores[i * plane + Int(ab)] } }
     let dx = FloatBuffer(count: N * 2 * H)  // [N, 2h]
-    alignFFNBackward(
-        p.alignFFN, x: s.x.pointer, y: s.y.pointer, acts: s.ffn, rows: N, dy: dy.pointer, dx: dx.pointer,
-        grads: g.alignFFN)
+    alignFFNBackward(p.alignFFN, x: s.x.pointer, rows: N, dy: dy.pointer, dx: dx.pointer, grads: g.alignFFN)
     let dDelta = FloatBuffer(count: H * plane)  // [h, T, T]
     if let dPrev = dPrevScores { dPrev.update(repeating: 0, count: H * plane) }
     for (e, ab) in s.index.enumerated() {

@@ -80,11 +80,9 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
         let N = index.count, f = L.params.alignFFN
         out.update(repeating: -.infinity, count: H * plane)
         // the FFN runs over the visible entries in chunks, so that a long prefill's transient stays bounded
-        // (the hidden activations are F floats per entry, twice)
         let chunk = min(N, Self.ffnChunk)
         let x = FloatBuffer(count: chunk * 2 * H, zeroed: false)  // [chunk, 2h] concat(A_{n−1}, A_Δ)
         let y = FloatBuffer(count: chunk * H, zeroed: false)  // [chunk, h]
-        let acts = AlignFFNActs(rows: chunk, hidden: f.hidden)  // [chunk, F] ×2
         var e0 = 0
         while e0 < N {
             let n = min(chunk, N - e0)
@@ -96,14 +94,14 @@ public final class LiSARuntimeLayer: LayerScoreProvider {
                     x[e * 2 * H + H + i] = delta[i * plane + o]
                 }
             }
-            alignFFNForward(f, x: x.pointer, y: y.pointer, acts: acts, rows: n)
+            alignFFNForward(f, x: x.pointer, y: y.pointer, rows: n)
             for e in 0..<n { let o = index[e0 + e]; for i in 0..<H { out[i * plane + o] = y[e * H + i] } }
             e0 += n
         }
-        withExtendedLifetime((q, delta, x, y, acts)) {}
+        withExtendedLifetime((q, delta, x, y)) {}
     }
 
-    /// Visible entries per FFN call (bounds the prefill transient: 8192 · (3h + 2F) floats).
+    /// Visible entries per FFN call (bounds the prefill transient: 8192 · 3h floats, and the FFN's own chunks).
     public static let ffnChunk = 8192
 
     /// NF prefill (§5.2): the layer ran standard attention on these rows; keep their K_LR for decoding.

@@ -14,11 +14,11 @@ import Testing
         let f = AlignFFN(kind: kind, heads: h, hidden: F)
         for t in f.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.5 } }
         let x = randomBuffer(n * 2 * h, &rng), c = randomBuffer(n * h, &rng)
-        let y = FloatBuffer(count: n * h), acts = AlignFFNActs(rows: n, hidden: f.hidden)
-        func loss() -> Double { alignFFNForward(f, x: x.pointer, y: y.pointer, acts: acts, rows: n); return dot(y, c) }
+        let y = FloatBuffer(count: n * h)
+        func loss() -> Double { alignFFNForward(f, x: x.pointer, y: y.pointer, rows: n); return dot(y, c) }
         _ = loss()
         let g = AlignFFN(kind: kind, heads: h, hidden: F), dx = FloatBuffer(count: n * 2 * h)
-        alignFFNBackward(f, x: x.pointer, y: y.pointer, acts: acts, rows: n, dy: c.pointer, dx: dx.pointer, grads: g)
+        alignFFNBackward(f, x: x.pointer, rows: n, dy: c.pointer, dx: dx.pointer, grads: g)
         #expect(f.tensors.count == g.tensors.count)
         var r = gradCheck(x, dx, loss: loss)
         for (t, gt) in zip(f.tensors, g.tensors) { r = r.merged(gradCheck(t.buffer, gt.buffer, loss: loss)) }
@@ -27,6 +27,65 @@ import Testing
         // x (54) and every FFN tensor; a few ReLU coordinates may sit at a kink
         let minimum: [AlignFFNKind: Int] = [.dl: 165, .dlSilu: 170, .sl: 72, .plus: 54]
         #expect(r.compared >= minimum[kind]!, "compared only \(r.compared) coordinates (\(r.kinks) at kinks)")
+    }
+
+    /// Over many chunks and gradient groups (700 rows: 3 chunks of 256), the chunked DL FFN gives what the whole
+    /// product gives (a Double reference computed row by row), and the same bits with 1 thread or 2.
+    @Test(arguments: [AlignFFNKind.dl, .dlSilu])
+    func alignFFNChunksAgreeWithTheWholeProduct(kind: AlignFFNKind) {
+        var rng = GaussianRNG(seed: 11)
+        let h = 4, n = 700, F = 16
+        let f = AlignFFN(kind: kind, heads: h, hidden: F)
+        for t in f.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.5 } }
+        let x = randomBuffer(n * 2 * h, &rng), dy = randomBuffer(n * h, &rng)
+        func run(threads: Int) -> (y: [Float], dx: [Float], grads: [[Float]]) {
+            BLAS.setThreads(threads)
+            defer { BLAS.setThreads(2) }
+            let y = FloatBuffer(count: n * h), dx = FloatBuffer(count: n * 2 * h)
+            let g = AlignFFN(kind: kind, heads: h, hidden: F)
+            alignFFNForward(f, x: x.pointer, y: y.pointer, rows: n)
+            alignFFNBackward(f, x: x.pointer, rows: n, dy: dy.pointer, dx: dx.pointer, grads: g)
+            return (y.array, dx.array, g.tensors.map(\.buffer.array))
+        }
+        let one = run(threads: 1), two = run(threads: 2)
+        #expect(one.y == two.y && one.dx == two.dx && one.grads == two.grads)
+        // the reference, in Double, one row at a time
+        let w1 = f.w1.array, b1 = f.b1.array, w2 = f.w2.array, b2 = f.b2.array
+        var dW1 = [Double](repeating: 0, count: F * 2 * h), db1 = [Double](repeating: 0, count: F)
+        var dW2 = [Double](repeating: 0, count: h * F), db2 = [Double](repeating: 0, count: h)
+        var worst = 0.0
+        func check(_ got: Float, _ want: Double) { worst = max(worst, abs(Double(got) - want) / max(1, abs(want))) }
+        for r in 0..<n {
+            var pre = [Double](repeating: 0, count: F), act = pre
+            for j in 0..<F {
+                pre[j] = Double(b1[j])
+                for i in 0..<(2 * h) { pre[j] += Double(w1[j * 2 * h + i]) * Double(x[r * 2 * h + i]) }
+                act[j] = kind == .dl ? max(pre[j], 0) : pre[j] / (1 + exp(-pre[j]))
+            }
+            var dpre = [Double](repeating: 0, count: F)
+            for o in 0..<h {
+                var yo = Double(b2[o])
+                for j in 0..<F { yo += Double(w2[o * F + j]) * act[j] }
+                check(one.y[r * h + o], yo)
+                let d = Double(dy[r * h + o])
+                db2[o] += d
+                for j in 0..<F { dW2[o * F + j] += d * act[j]; dpre[j] += d * Double(w2[o * F + j]) }
+            }
+            for j in 0..<F {
+                let s = 1 / (1 + exp(-pre[j]))
+                dpre[j] *= kind == .dl ? (pre[j] > 0 ? 1 : 0) : s * (1 + pre[j] * (1 - s))
+                db1[j] += dpre[j]
+                for i in 0..<(2 * h) { dW1[j * 2 * h + i] += dpre[j] * Double(x[r * 2 * h + i]) }
+            }
+            for i in 0..<(2 * h) {
+                var v = 0.0
+                for j in 0..<F { v += dpre[j] * Double(w1[j * 2 * h + i]) }
+                check(one.dx[r * 2 * h + i], v)
+            }
+        }
+        for (got, want) in zip(one.grads, [dW1, db1, dW2, db2]) { for (a, b) in zip(got, want) { check(a, b) } }
+        print("alignFFN \(kind.rawValue), \(n) rows in chunks: max rel err \(worst) against the Double reference")
+        #expect(worst < 1e-4)
     }
 
     @Test func softmax() {

@@ -24,7 +24,7 @@ import Testing
         var rng = GaussianRNG(seed: 1)
         let n = 50
         let x = randomBuffer(n * 2 * h, &rng, scale: 5), y = FloatBuffer(count: n * h)
-        alignFFNForward(f, x: x.pointer, y: y.pointer, acts: AlignFFNActs(rows: n, hidden: 0), rows: n)
+        alignFFNForward(f, x: x.pointer, y: y.pointer, rows: n)
         var exact = true
         for r in 0..<n { for i in 0..<h where y[r * h + perm[i]] != x[r * 2 * h + i] { exact = false } }
         #expect(exact, "A_n[π(i)] must equal A_{n−1}[i] exactly (h = \(h), π = \(perm))")
