@@ -11,17 +11,23 @@ import Models
 struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generation throughput and latency, baseline vs a LiSA checkpoint (fixed batch or memory budget).",
+        abstract: "Generation throughput and latency: baseline, a LiSA checkpoint and NF (fixed batch or memory budget).",
         discussion: "Example: lisa bench generate models/gemma-3-270m-q4_k_m.gguf --io 16:64 --repeats 3 --batch 8")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "A `lisa train` checkpoint; without it only the baseline is timed.") var lisa: String?
-    @Flag(help: "NF decoding (§5.2): the prompt runs with standard attention, LiSA from the first generated token on.")
+    @Flag(
+        help: ArgumentHelp(
+            "Also time NF decoding (§5.2: the prompt runs with standard attention, LiSA from the first generated token "
+                + "on) as a third side."))
     var nf = false
     @Option(help: "Comma-separated prompt:generated lengths.") var io = "128:128"
     @Option(help: "Sequences decoded together (both sides).") var batch: Int?
     @Option(help: "Memory budget (bytes, or e.g. 1.5GiB, 1200MB): each side runs the largest batch that fits.")
     var memoryBudget: String?
-    @Option(help: "Timed repetitions per setting, baseline and LiSA alternated; the fastest is kept.") var repeats = 1
+    @Option(
+        help: ArgumentHelp(
+            "Timed repetitions per setting, the sides alternated: each side's fastest, and the mean ± s.d. of its "
+                + "throughput.")) var repeats = 1
     @Flag(help: "Print the memory table (K, K_LR, V, score rows per layer) of each side.") var memoryTable = false
     @Flag(help: "Print JSON.") var json = false
     @Option(

@@ -340,10 +340,17 @@ import Testing
         let rows2 =
             (try JSONSerialization.jsonObject(with: Data(r2.stdout.utf8)) as! [String: Any])["results"]
             as! [[String: Any]]
-        #expect(rows.count == 2 && rows2.count == rows.count)
-        for (a, b) in zip(rows, rows2) where a["mode"] as? String == b["mode"] as? String {
+        // --nf adds a third side; NF keeps LiSA's cache layout
+        #expect(rows.map { $0["mode"] as! String } == ["baseline", "lisa"])
+        #expect(rows2.map { $0["mode"] as! String } == ["baseline", "lisa", "nf"])
+        for (a, b) in zip(rows + [rows[1]], rows2) {
             #expect(b["batch"] as? Int == 2 && b["cache_bytes"] as! Int == 2 * (a["cache_bytes"] as! Int))
         }
+        // mean ± s.d. over the repetitions (one here: the mean is the fastest, the s.d. 0)
+        #expect(rows2.allSatisfy { $0["repeats"] as? Int == 1 && $0["throughput_sd_tokens_per_s"] as? Double == 0 })
+        #expect(rows2.allSatisfy {
+            $0["throughput_mean_tokens_per_s"] as? Double == $0["throughput_tokens_per_s"] as? Double
+        })
         // a budget of exactly the larger side's plan for 2 sequences (the tiny model's LiSA parameters outweigh a
         // sequence's cache): that side runs 2, the other at least 2
         let planned = rows2.map { $0["planned_total_bytes"] as! Int }, need = planned.max()!
