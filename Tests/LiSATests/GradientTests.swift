@@ -7,12 +7,18 @@ import Testing
 @Suite struct GradientTests {
     static let tolerance = 1e-2
 
+    /// An FFN with N(0, 0.5²) weights.
+    func randomAlignFFN(_ kind: AlignFFNKind, heads h: Int, hidden F: Int, _ rng: inout GaussianRNG) -> AlignFFN {
+        let f = AlignFFN(kind: kind, heads: h, hidden: F)
+        for t in f.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.5 } }
+        return f
+    }
+
     @Test(arguments: AlignFFNKind.allCases)
     func alignFFN(kind: AlignFFNKind) {
         var rng = GaussianRNG(seed: 7)
         let h = 3, n = 9, F = 12
-        let f = AlignFFN(kind: kind, heads: h, hidden: F)
-        for t in f.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.5 } }
+        let f = randomAlignFFN(kind, heads: h, hidden: F, &rng)
         let x = randomBuffer(n * 2 * h, &rng), c = randomBuffer(n * h, &rng)
         let y = FloatBuffer(count: n * h)
         func loss() -> Double { alignFFNForward(f, x: x.pointer, y: y.pointer, rows: n); return dot(y, c) }
@@ -35,8 +41,7 @@ import Testing
     func alignFFNChunksAgreeWithTheWholeProduct(kind: AlignFFNKind) {
         var rng = GaussianRNG(seed: 11)
         let h = 4, n = 700, F = 16
-        let f = AlignFFN(kind: kind, heads: h, hidden: F)
-        for t in f.tensors { for i in 0..<t.buffer.count { t.buffer[i] = rng.next() * 0.5 } }
+        let f = randomAlignFFN(kind, heads: h, hidden: F, &rng)
         let x = randomBuffer(n * 2 * h, &rng), dy = randomBuffer(n * h, &rng)
         func run(threads: Int) -> (y: [Float], dx: [Float], grads: [[Float]]) {
             BLAS.setThreads(threads)
