@@ -50,8 +50,10 @@ public struct SensitivityReport {
             "Model: `\(model?.fileName ?? "?")` (sha256 `\(model?.sha256.prefix(16) ?? "")…`), study run \(runId), "
                 + "seed \(spec.seed). "
                 + String(
-                    format: "Scoring time %.0f s for all configurations (%.1f h); ", run.captureSeconds,
-                    run.captureSeconds / 3600)
+                    format: "Scoring time %.0f s for all configurations (%.1f h%@); ", run.captureSeconds,
+                    run.captureSeconds / 3600,
+                    ((try? store.evalRuns(studyRunId: runId))?.contains { $0.copiedFrom != nil } ?? false)
+                        ? ", including configurations copied from earlier runs, see each task" : "")
                 + "load averages (1/5/15 min) before and after: \(CanonicalJSON.string(load)).", "",
             "Every configuration scores the same seeded documents as the baseline, so each is compared with the "
                 + "baseline by "
@@ -149,6 +151,17 @@ public struct SensitivityReport {
             floor: isFloor(solved: solved, n: base?.metric.count ?? s.n))
     }
 
+    /// Which of this task's configurations were copied from identical finished runs (`copyFinishedEvalRun`): their
+    /// documents, and the scoring time above, are those runs'.
+    func copiedNote(task: String) -> String {
+        let units = (try? store.evalRuns(studyRunId: runId).filter { $0.task == task }) ?? []
+        let copied = units.filter { $0.copiedFrom != nil }
+        guard !copied.isEmpty else { return "" }
+        let sources = Set(copied.compactMap(\.copiedFrom)).sorted().map { "\($0)" }.joined(separator: ", ")
+        return " \(copied.count) of its \(units.count) configurations were not scored here: their documents (and"
+            + " their share of that time) were copied from the identical finished evaluation runs \(sources)."
+    }
+
     func section(_ st: TaskStats, entry: SensitivityTaskEntry, images: [String], globals: Set<Int>) -> [String] {
         let s = st.sweep
         func g(_ p: LayerPair) -> String { globals.contains(p.first) || globals.contains(p.second) ? " G" : "" }
@@ -166,7 +179,8 @@ public struct SensitivityReport {
                 + (st.baseGold.map {
                     String(format: "; gold-continuation log-likelihood %.2f ± %.2f nats per document", $0.value, $0.se)
                 } ?? "")
-                + String(format: ". Measured in %.0f s (%.2f h) of scoring for this task.", s.seconds, s.seconds / 3600),
+                + String(format: ". Measured in %.0f s (%.2f h) of scoring for this task.", s.seconds, s.seconds / 3600)
+                + copiedNote(task: s.task),
             "",
         ]
         if st.floor {

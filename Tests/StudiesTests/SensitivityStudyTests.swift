@@ -101,6 +101,12 @@ import Glibc
         #expect(b.map(\.unit) == ["baseline", "ds 17–18"])
         #expect(b.map(\.copiedFrom) == [a[0].id, a[1].id])
         #expect(b.map(\.metrics) == [a[0].metrics, a[1].metrics] && b.allSatisfy { $0.status == .finished })
+        // the report says the configurations were copied, and from which runs
+        let report = try String(
+            contentsOf: dir.appendingPathComponent("reports/second/report.md"), encoding: .utf8)
+        #expect(report.contains(
+            "2 of its 2 configurations were not scored here: their documents (and their share of that time) were "
+                + "copied from the identical finished evaluation runs \(a[0].id!), \(a[1].id!)."))
         for (x, y) in zip(a.prefix(2), b) {
             #expect(try store.evalDocuments(runId: x.id!).map(\.logLikelihoods)
                 == store.evalDocuments(runId: y.id!).map(\.logLikelihoods))
