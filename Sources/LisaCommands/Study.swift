@@ -72,6 +72,11 @@ struct StudyList: ParsableCommand {
         discussion: "Example: lisa study list --studies studies")
     @OptionGroup var studiesOption: StudiesOption
     var dir: String { studiesOption.studies }
+    @Flag(
+        help: ArgumentHelp(
+            "Print each study's run parameters instead (path, name, the canonical JSON a run stores in "
+                + "runs.parameters and verdicts.json: what identifies its runs)."))
+    var parameters = false
 
     func run() throws {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }
@@ -79,6 +84,14 @@ struct StudyList: ParsableCommand {
         guard !files.isEmpty else { throw CLIError("\(dir): no study files (*.yaml) found.") }
         for f in files {
             let path = "\(dir)/\(f)"
+            if parameters {
+                let p =
+                    studyKind(path) == .sensitivity
+                    ? (try? SensitivityStudySpec.load(path)).map { ($0.name, $0.parametersJSON()) }
+                    : (try? StudySpec.load(path)).map { ($0.name, $0.parametersJSON()) }
+                print(p.map { "\(path)\t\($0.0)\t\($0.1)" } ?? "\(path)\t(invalid: run `lisa study run \(path)` to see why)")
+                continue
+            }
             if studyKind(path) == .sensitivity, let s = try? SensitivityStudySpec.load(path) {
                 print(
                     "\(path)\t\(s.name)\t\(s.tasks.map { "\($0.task)×\($0.limit)" }.joined(separator: ", "))\t\(s.title)"

@@ -15,6 +15,8 @@ struct ReportMarkdown {
     var globals: [Int] = []
     var dataFiles: [String] = []
     var notes: [String] = []
+    /// The study's claims judged on this run (`StudyReport` computes them once for the report and verdicts.json).
+    var verdicts: [ClaimVerdict] = []
 
     private var seed: UInt64 { spec.seed ^ 0xB0075_7A9 }
 
@@ -49,9 +51,8 @@ struct ReportMarkdown {
             + "(counts with their 95 % percentile interval), the analytic s.e. of a mean for cosines and matrix "
             + "cells, and paired "
             + "per-sample differences where two quantities are measured on the same samples.\n\n"
-        if let claims = spec.claims, !claims.isEmpty {
-            let ctx = VerdictContext(store: store, runId: run.id!, tasks: tasks, seed: spec.seed)
-            s += "## Verdicts\n\n" + verdictTable(ctx.evaluate(claims)) + "\n"
+        if !verdicts.isEmpty {
+            s += "## Verdicts\n\n" + verdictTable(verdicts) + "\n"
             s +=
                 "Rules: studies/VERDICTS.md; \"inside the noise\" = the claimed threshold or difference lies within "
                 + "2 s.e.\n\n"

@@ -80,11 +80,13 @@ public struct SensitivityReport {
             stats[entry.task] = st
             metrics[s.task] = s.metric
         }
-        if let claims = spec.claims, !claims.isEmpty {
-            var ctx = VerdictContext(store: store, runId: runId, tasks: spec.tasks.map(\.task), seed: spec.seed)
-            ctx.sensitivityMetrics = metrics
+        let claims = spec.claims ?? []
+        let verdicts = VerdictContext(
+            store: store, runId: runId, tasks: spec.tasks.map(\.task), seed: spec.seed, sensitivityMetrics: metrics
+        ).evaluate(claims)
+        if !claims.isEmpty {
             md += [
-                "## Verdicts", "", verdictTable(ctx.evaluate(claims)),
+                "## Verdicts", "", verdictTable(verdicts),
                 "Rules: studies/VERDICTS.md; \"inside the noise\" = the difference lies within 2 s.e.; accuracy "
                     + "rules give no verdict "
                     + "for a task whose baseline solves fewer than 10 items (floor).", "",
@@ -135,7 +137,11 @@ public struct SensitivityReport {
         ]
         let report = dir.appendingPathComponent("report.md")
         try writeAtomically(Data(md.joined(separator: "\n").appending("\n").utf8), to: report.path)
-        return [report.path] + files
+        try StudyVerdicts(
+            study: spec.name, model: (model?.fileName ?? "model").replacingOccurrences(of: ".gguf", with: ""),
+            parameters: run.parameters, source: verdictSource(run), claims: claims, verdicts: verdicts
+        ).write(dir: dir)
+        return [report.path, dir.appendingPathComponent(StudyVerdicts.fileName).path] + files
     }
 
     /// One task's paired statistics from the stored units of a sensitivity run.

@@ -211,9 +211,16 @@ public struct StudyReport {
                 "Recomputed from the stored attention rows for this report (they predated per-sample statistics): "
                     + stale.map(\.rawValue).sorted().joined(separator: ", ") + ".")
         }
+        let claims = spec.claims ?? []
+        md.verdicts = VerdictContext(store: store, runId: runId, tasks: tasks, seed: spec.seed).evaluate(claims)
         let mdURL = dir.appendingPathComponent("report.md")
         try writeAtomically(Data(try md.text().utf8), to: mdURL.path)
-        return [mdURL.path] + csv.map { dir.appendingPathComponent($0).path } + published
+        try StudyVerdicts(
+            study: spec.name, model: modelName, parameters: run.parameters, source: verdictSource(run),
+            claims: claims, verdicts: md.verdicts
+        ).write(dir: dir)
+        return [mdURL.path, dir.appendingPathComponent(StudyVerdicts.fileName).path]
+            + csv.map { dir.appendingPathComponent($0).path } + published
     }
 
     /// Global layers as vertical markers on a plot whose x is layer n of the pair (n − 1, n).

@@ -66,9 +66,13 @@ import Glibc
         #expect(ds.documents[0].logLikelihoods != base.documents[0].logLikelihoods)
 
         let report = dir.appendingPathComponent("reports/sens")
-        for f in ["report.md", "piqa_sensitivity.csv", "piqa_curves.png", "piqa_curves.svg"] {
+        for f in ["report.md", "verdicts.json", "piqa_sensitivity.csv", "piqa_curves.png", "piqa_curves.svg"] {
             #expect(FileManager.default.fileExists(atPath: report.appendingPathComponent(f).path), "missing \(f)")
         }
+        // the report's verdicts file names the run's parameters (the study file has no claims)
+        let saved = try #require(try StudyVerdicts.load(dir: report))
+        #expect(saved.study == "sens" && saved.claims.isEmpty && saved.model == "gemma-3-270m-q4_k_m")
+        #expect(saved.parameters == (try store.run(id: summary.runId)).parameters)
         // A second run finds the finished study and stores nothing new.
         let again = try StudyRunner.run(specPath: spec, options: o)
         #expect(again.alreadyFinished && again.runId == summary.runId)

@@ -211,6 +211,36 @@ import Testing
         #expect(md.contains("[v](./v/report.md): **yes** — 2 of 3 adjacent pairs < 0.05"), "\(md)")
         #expect(md.contains("(d) LiSA keeps") && md.contains("pending: needs the LiSA issue"))
         #expect(md.contains("- (a): yes (1 claim over 1 model(s))"))
+        // Without the database, the verdicts a report left in reports/v/verdicts.json give the same cell.
+        let reports = dir.appendingPathComponent("reports")
+        let saved = StudyVerdicts(
+            study: "v", model: "small-model", parameters: spec.parametersJSON(), source: "run \(run)",
+            claims: spec.claims!, verdicts: VerdictContext(store: s, runId: run, tasks: ["piqa"], seed: 5).evaluate(
+                spec.claims!))
+        try FileManager.default.createDirectory(
+            at: reports.appendingPathComponent("v"), withIntermediateDirectories: true)
+        try saved.write(dir: reports.appendingPathComponent("v"))
+        #expect(try StudyVerdicts.load(dir: reports.appendingPathComponent("v")) == saved)
+        let fromFiles = try Findings.markdown(store: nil, studiesDir: studies.path, reportsDir: reports.path)
+        #expect(
+            fromFiles.contains("[v](./v/report.md) (from its report): **yes** — 2 of 3 adjacent pairs < 0.05"),
+            "\(fromFiles)")
+        #expect(fromFiles.contains("- (a): yes (1 claim over 1 model(s))"))
+        // the database's run wins over the file; a file of other parameters is flagged stale
+        #expect(!(try Findings.markdown(store: s, studiesDir: studies.path, reportsDir: reports.path)).contains(
+            "(from its report)"))
+        var old2 = saved
+        old2.parameters = "{}"
+        try old2.write(dir: reports.appendingPathComponent("v"))
+        #expect(
+            try Findings.markdown(store: nil, studiesDir: studies.path, reportsDir: reports.path).contains(
+                "(from its report) (run with other parameters than the study file; re-run it): **yes**"))
+        // a damaged file is an error naming it, not a silent gap
+        try "{".write(
+            to: reports.appendingPathComponent("v/verdicts.json"), atomically: true, encoding: .utf8)
+        #expect(throws: StudyError.self) {
+            try Findings.markdown(store: nil, studiesDir: studies.path, reportsDir: reports.path)
+        }
         // a bad rule is refused when the study file is read
         try """
         name: w
