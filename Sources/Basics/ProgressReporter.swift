@@ -32,12 +32,20 @@ public final class ProgressReporter {
     private var tokens = 0
     private var lastLine: Date?
     private var done = 0
+    /// Items already done when this process started (a resumed run's stored ones): they count towards done/total
+    /// but not towards the rate, which would otherwise promise a resumed run an ETA of seconds.
+    private var baseline = 0
 
     public init(
         total: Int, label: String, mode: Mode = .automatic(),
         write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
     ) {
         self.total = max(total, 1); self.label = label; self.mode = mode; self.write = write
+    }
+
+    /// `n` items were done before this run started (stored by a stopped run): call before the first `update`.
+    public func resumed(_ n: Int) {
+        baseline = min(max(n, 0), total); done = baseline
     }
 
     /// `done` items so far, `newTokens` processed since the last call, `extra` appended to the line.
@@ -68,11 +76,13 @@ public final class ProgressReporter {
     /// "piqa: 120/1838 (6.5 %), 2.31/s, 52 s elapsed, ETA 9 min 30 s, 812 tok/s".
     func line(_ now: Date, _ extra: String) -> String {
         let el = now.timeIntervalSince(start)
-        let rate = el > 0 ? Double(done) / el : 0
-        let eta = done > 0 ? el / Double(done) * Double(max(total - done, 0)) : nil
+        let fresh = done - baseline  // done by this process
+        let rate = el > 0 ? Double(fresh) / el : 0
+        let eta = fresh > 0 ? el / Double(fresh) * Double(max(total - done, 0)) : nil
         var s = String(
             format: "%@: %d/%d (%.1f %%), %.2f/s, %@ elapsed, ETA %@", label, done, total,
             100 * Double(done) / Double(total), rate, Self.duration(el), eta.map(Self.duration) ?? "unknown")
+        if baseline > 0 { s += ", \(baseline) resumed" }
         if tokens > 0, el > 0 { s += String(format: ", %.0f tok/s", Double(tokens) / el) }
         if !extra.isEmpty { s += ", " + extra }
         return s

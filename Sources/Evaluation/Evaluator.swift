@@ -82,7 +82,8 @@ public struct ScoredDocument: Sendable, Equatable {
 /// `nf`: NF decoding (§5.2) with the score providers — contexts prefilled with standard attention.
 /// `ordinals`: score only the documents at these positions of the run order (a shard); nil: all.
 /// `each(doc, ordinal)` after each newly scored document (it may throw to stop the run), `ordinal` being its
-/// position in the whole run's order; `progress(done, total)` after every document.
+/// position in the whole run's order; `progress(done, total)` once before scoring (done = the documents `resumed`
+/// holds) and after every document scored.
 public func evaluate(
     _ task: EvalTask, model: LoadedModel, options: EvalOptions, resumed: [ScoredDocument] = [],
     scoreProviders: LayerScoreProviders = [:], nf: Bool = false, ordinals: ((Int) -> Bool)? = nil,
@@ -156,7 +157,9 @@ public func evaluate(
             return (ga, a) < (gb, b)
         }
         var byPosition = [DocumentResult?](repeating: nil, count: docs.count)
-        for (done, i) in order.enumerated() {
+        var done = docs.filter { known[$0.index] != nil }.count
+        progress?(done, docs.count)
+        for i in order {
             let doc = docs[i]
             if let k = known[doc.index] {
                 byPosition[i] = k.result; storedSeconds += k.seconds; storedTokens += k.tokens
@@ -168,8 +171,9 @@ public func evaluate(
                 try each?(
                     ScoredDocument(result: r, seconds: Date().timeIntervalSince(t0), tokens: scorer.tokensRun - tok0),
                     picked[i])
+                done += 1
+                progress?(done, docs.count)
             }
-            progress?(done + 1, docs.count)
         }
         results = byPosition.map { $0! }
     }

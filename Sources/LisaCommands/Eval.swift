@@ -102,7 +102,11 @@ struct Eval: ParsableCommand {
         let progress = ProgressReporter(total: run.documentCount(evalTask), label: evalTask.spec.name)
         let o: EvaluationRun.Outcome
         do {
-            o = try run.run(evalTask, model: m, modelPath: modelOptions.model) { done, _ in progress.update(done) }
+            // the first call gives the documents a stopped run stored (see `evaluate`)
+            var first = true
+            o = try run.run(evalTask, model: m, modelPath: modelOptions.model) { done, _ in
+                if first { progress.resumed(done); first = false } else { progress.update(done) }
+            }
         } catch let e as EvalStoreError { throw CLIError(e.description) }
         progress.finish()
         if o.resumedDocuments > 0, let id = o.run?.id {

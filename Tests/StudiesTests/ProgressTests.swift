@@ -23,6 +23,21 @@ import Testing
         #expect(out.all[0].contains(" tok/s"))
     }
 
+    /// A resumed run's stored items count towards done but not the rate: 50 stored, then 2 scored 0.1 s apart
+    /// leave 48 to go at ~10/s, an ETA of seconds, not the "0 s" that 52 items in 0.2 s would give.
+    @Test func resumedItemsDoNotInflateTheRate() throws {
+        let out = Lines()
+        let p = ProgressReporter(total: 100, label: "piqa", mode: .periodic(seconds: 0), write: { out.all.append($0) })
+        p.resumed(50)
+        for i in 51...52 { Thread.sleep(forTimeInterval: 0.1); p.update(i) }
+        let last = try #require(out.all.last)
+        #expect(last.hasPrefix("piqa: 52/100 (52.0 %), ") && last.hasSuffix(", 50 resumed\n"), "\(last)")
+        let rate = try #require(Double(last.split(separator: ",")[1].trimmingCharacters(in: .whitespaces).dropLast(2)))
+        #expect(rate > 2 && rate < 12, "\(last)")  // 2 items in ≥ 0.2 s, not 52
+        // ETA = elapsed / 2 × 48 ≥ 4.8 s (at most a minute on the slowest machine), never the inflated "0 s"
+        #expect(!last.contains("ETA 0 s") && !last.contains("ETA 1 s") && !last.contains("unknown"), "\(last)")
+    }
+
     @Test func shortRunsPrintNothing() {
         let out = Lines()
         let p = ProgressReporter(total: 100, label: "x", mode: .periodic(seconds: 3600), write: { out.all.append($0) })
