@@ -230,6 +230,14 @@ extension Table2 {
                 }
             }
         }
+        let verdicts = verdictMarkdown()
+        if !verdicts.isEmpty {
+            lines += [
+                "", "## Verdicts", "", verdicts,
+                "Rules: studies/VERDICTS.md (a difference within 2 s.e. is inside the noise and counts as partly); "
+                    + "\"below beyond 2 s.e.\": the paired ratio score / original is below 1 by more than 2 s.e.",
+            ]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

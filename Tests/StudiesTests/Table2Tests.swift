@@ -4,7 +4,7 @@ import Foundation
 import LiSA
 import Models
 import Store
-import Studies
+@testable import Studies
 import TestSupport
 import Testing
 
@@ -20,6 +20,32 @@ import Testing
         let same = pairedRatio([1, 0, 1, 0, 1], [1, 0, 1, 0, 1])
         #expect(same.value == 1 && abs(same.se) < 1e-12)
         #expect(pairedRatio([1, 1], [0, 0]).value.isNaN)
+    }
+
+    /// §5.4's DS claims on hand-made rows: DS at 80 ± 2 % over two benchmarks, one below 1 beyond 2 s.e., the
+    /// other inside the noise → the decline "yes" (half the benchmarks), its size "no" (33.3 points milder).
+    @Test func dsVerdictsByHand() {
+        func cell(_ p: Double, _ se: Double) -> Table2Cell {
+            Table2Cell(
+                metric: "acc", n: 100, score: Estimate(value: 0.5, se: 0.05, n: 100),
+                preserved: Estimate(value: p, se: se, n: 100), vsReference: nil, seconds: 1)
+        }
+        let ds = Table2Method(label: "ds", sharing: "{}")
+        var t = Table2(
+            tasks: ["piqa", "boolq"], methods: [.original, ds], referenceLabel: nil,
+            cells: ["piqa": ["ds": cell(0.7, 0.03)], "boolq": ["ds": cell(0.9, 0.06)]],
+            averages: ["ds": (Estimate(value: 80, se: 2, n: 2), ["piqa", "boolq"])])
+        let rows = t.verdictRows()
+        #expect(rows.count == 2)
+        #expect(rows[0].agrees == .yes && rows[0].measurement.contains("on 1 of 2 (piqa)"), "\(rows[0])")
+        #expect(rows[1].agrees == .no && rows[1].why.contains("a milder loss than the paper's by 33.3 points"))
+        // an average within 2 s.e. of 100 % is inside the noise: partly
+        t.averages["ds"] = (Estimate(value: 97, se: 2, n: 2), ["piqa", "boolq"])
+        #expect(t.verdictRows()[0].agrees == .partly && t.verdictRows()[0].why.contains("within 2 s.e. of 100"))
+        // a checkpoint row (no sharing config) is not judged by the DS claims
+        t.methods = [.original, Table2Method(label: "lisa", checkpointSHA256: "ab")]
+        t.averages = ["lisa": (Estimate(value: 95, se: 1, n: 2), ["piqa"])]
+        #expect(t.verdictRows().isEmpty && t.verdictMarkdown().isEmpty)
     }
 
     /// End to end on Gemma: PIQA and LAMBADA (6 documents each), the original model and DS under the committed
@@ -75,7 +101,10 @@ import Testing
         let text = try String(contentsOfFile: md, encoding: .utf8)
         #expect(text.contains("avg preserved") && text.contains("Paired against original"))
 
-        // scripts/table2 runs the same evaluations (resuming the finished ones) and writes both files
+        // §5.4's DS claims judged on the rows: the decline and its size against the paper's 46.67 %
+        #expect(text.contains("## Verdicts") && text.contains("\"directly sharing attention (DS) leads to"))
+        #expect(text.contains("retaining merely 46.67%"))
+        // scripts/table2 runs the same evaluations, one database per run under OUT/runs, and writes both files
         let out = dir.appendingPathComponent("script")
         let script = Process()
         script.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -84,7 +113,7 @@ import Testing
         ]
         script.currentDirectoryURL = TestPaths.repoRoot
         script.environment = ProcessInfo.processInfo.environment.merging(
-            ["DB": db, "OUT": out.path, "TASKS": "piqa:6 lambada:6", "LISA": try LisaBinary.executable().path]) { $1 }
+            ["OUT": out.path, "TASKS": "piqa:6 lambada:6", "LISA": try LisaBinary.executable().path]) { $1 }
         script.standardOutput = FileHandle.nullDevice
         try script.run(); script.waitUntilExit()
         #expect(script.terminationStatus == 0)
@@ -97,7 +126,22 @@ import Testing
         #expect(
             numbers(try String(contentsOf: out.appendingPathComponent("table2.csv"), encoding: .utf8))
                 == numbers(try String(contentsOfFile: csvPath, encoding: .utf8)))
-        #expect(try store.evalRuns().count == 4)  // resumed, not run again
+        let runFiles = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("runs").path)
+        #expect(
+            Set(runFiles.filter { $0.hasSuffix(".sqlite") })
+                == ["piqa-original.sqlite", "piqa-ds.sqlite", "lambada-original.sqlite", "lambada-ds.sqlite"])
+        #expect(
+            try String(contentsOf: out.appendingPathComponent("table9-ds.md"), encoding: .utf8).contains("| piqa |"))
+        // a second run resumes every finished run: the same documents, none scored again
+        let piqaRun = out.appendingPathComponent("runs/piqa-ds.sqlite").path
+        let before = try LisaStore(path: piqaRun).evalRuns().map(\.id)
+        let again = Process()
+        again.executableURL = script.executableURL; again.arguments = script.arguments
+        again.currentDirectoryURL = script.currentDirectoryURL; again.environment = script.environment
+        again.standardOutput = FileHandle.nullDevice
+        try again.run(); again.waitUntilExit()
+        #expect(again.terminationStatus == 0)
+        #expect(try LisaStore(path: piqaRun).evalRuns().map(\.id) == before)
 
         // with --model, DS's parameter columns: 10 layers × (W^Q 640·4·256 + W^K 640·1·256) of 268,098,176 = 3.06 %
         let withModel = try LisaBinary.run([

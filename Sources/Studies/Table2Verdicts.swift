@@ -1,0 +1,67 @@
+import Analysis
+import Foundation
+
+// The verdict table of a Table 2 report (issue 17 item 3): §5.4's claims about direct sharing, judged for each
+// sharing-config row on the benchmarks it has, with the rules of studies/VERDICTS.md (a difference within 2 s.e.
+// is inside the noise and counts as partly).
+
+extension Table2 {
+    /// §5.4's DS claims per sharing method: the decline (average preserved below 100 % beyond 2 s.e., and on how
+    /// many benchmarks the paired ratio falls below 1 beyond 2 s.e.) and its size against LLaMA3-8B's 46.67 %.
+    public func verdictRows() -> [ClaimRow] {
+        let scored = tasks.filter { $0 != "lambada" }
+        var rows: [ClaimRow] = []
+        for m in methods where m.sharing != nil {
+            guard let (avg, ts) = averages[m.label], avg.value.isFinite else { continue }
+            let ratios = scored.compactMap { t in cells[t]?[m.label]?.preserved.map { (t, $0) } }
+            let declining = ratios.filter { $0.1.value < 1 && ($0.1.se > 0 && (1 - $0.1.value) / $0.1.se > 2) }
+            let below = avg.se > 0 && (100 - avg.value) / avg.se > 2
+            let agrees: Agreement =
+                below ? (2 * declining.count >= ratios.count ? .yes : .partly) : .partly
+            let avgText = String(format: "%@: average preserved %.1f ± %.1f %% over %d benchmark%@", m.label,
+                avg.value, avg.se, ts.count, ts.count == 1 ? "" : "s")
+            rows.append(
+                ClaimRow(
+                    claim: "\"directly sharing attention (DS) leads to significant performance declines\" (§5.4)",
+                    measurement: avgText + "; below the original beyond 2 s.e. on \(declining.count) of "
+                        + "\(ratios.count) (\(declining.map(\.0).joined(separator: ", ")))",
+                    agrees: agrees,
+                    why: below
+                        ? (agrees == .yes ? "" : "most benchmarks are inside the noise")
+                        : "the average is within 2 s.e. of 100 %"))
+            let paper = 46.67
+            let z = avg.se > 0 ? (avg.value - paper) / avg.se : .nan
+            let near = z.isFinite && abs(z) <= 2
+            rows.append(
+                ClaimRow(
+                    claim: "\"applying DS to 17 layers in LLaMA3-8B results in the model retaining merely 46.67% "
+                        + "of its original performance\" (§5.4, Table 2; 17 of 32 layers = 53 %)",
+                    measurement: avgText,
+                    agrees: near ? .yes : .no,
+                    why: near
+                        ? ""
+                        : String(
+                            format: "%@ than the paper's by %.1f points (%.0f s.e.)",
+                            avg.value > paper ? "a milder loss" : "a larger loss", abs(avg.value - paper), abs(z))))
+        }
+        return rows
+    }
+
+    /// The rows as the markdown table every report opens with.
+    public func verdictMarkdown() -> String {
+        let rows = verdictRows()
+        guard !rows.isEmpty else { return "" }
+        return "| claim (quoted, with the section) | our measurement ± s.e. | agrees | why, if not |\n"
+            + "|---|---|---|---|\n"
+            + rows.map { "| \($0.claim) | \($0.measurement) | \($0.agrees.rawValue) | \($0.why) |" }.joined(
+                separator: "\n") + "\n"
+    }
+}
+
+/// One row of a verdict table.
+public struct ClaimRow: Sendable, Equatable {
+    public var claim: String
+    public var measurement: String
+    public var agrees: Agreement
+    public var why: String
+}
