@@ -142,7 +142,9 @@ public final class TrainingGraph {
         xFinal = x
         normedFinal = FloatBuffer(count: T * d)
         Kernels.rmsNorm(x.pointer, W.outputNorm.pointer, normedFinal.pointer, rows: T, n: d, eps: c.rmsEps)
-        logits = FloatBuffer(count: T * c.vocabSize)
+        // [T, V] is the largest buffer of a step (512 MiB for Gemma at T = 512): the product writes every entry,
+        // so it is neither zeroed nor allocated again for the next sequence of the same length
+        if logits.count != T * c.vocabSize { logits = FloatBuffer(count: T * c.vocabSize, zeroed: false) }
         W.output.forward(normedFinal.pointer, m: T, into: logits.pointer, mode: .exact)
     }
 }
