@@ -20,6 +20,15 @@ struct ReportMarkdown {
 
     private var seed: UInt64 { spec.seed ^ 0xB0075_7A9 }
 
+    /// What key 0 is: the BOS only where the tokenizer adds one (Gemma, LLaMA; Qwen2.5 adds none), read off the
+    /// piece the table shows for it.
+    static func firstKey(_ r: TopKResult) -> String {
+        let first = r.layers.lazy.flatMap { $0 }.first { $0.index == 0 }?.piece
+        guard let first else { return "index 0 is the first token" }
+        return ["<bos>", "<s>", "<|begin_of_text|>"].contains(first)
+            ? "BOS at index 0" : "no BOS: index 0 is the prompt's first token"
+    }
+
     func text() throws -> String {
         func get<T: Decodable>(_ t: T.Type, _ task: String, _ kind: ResultKind) throws -> T? {
             try store.result(t, kind: kind, runId: run.id!, task: task)
@@ -185,8 +194,9 @@ struct ReportMarkdown {
         for t in tasks {
             guard let r = try get(TopKResult.self, t, .topK) else { continue }
             s +=
-                "Top-5 attended keys (head mean), \(t) record \(r.recordIndex) (\(r.nTokens) tokens, BOS at index "
-                + "0), weight / index / piece:\n\n"
+                "Top-5 attended keys (head mean), \(t) record \(r.recordIndex) (\(r.nTokens) tokens, "
+                + "\(Self.firstKey(r))), "
+                + "weight / index / piece:\n\n"
             s += topKTable(r) + "\n"
         }
         for t in tasks {
@@ -202,7 +212,8 @@ struct ReportMarkdown {
         for step in spec.generation?.steps ?? [] {
             guard let g = try get(GenerationTopKResult.self, "story", .topKStep(step)) else { continue }
             s +=
-                "Top-5 attended keys (head mean), story prompt \"\(g.prompt)\" (\(g.promptTokens) tokens with BOS), "
+                "Top-5 attended keys (head mean), story prompt \"\(g.prompt)\" (\(g.promptTokens) tokens, "
+                + "\(Self.firstKey(g.topK))), "
                 + "generation step \(g.step) (query at position \(g.promptTokens - 1 + g.step - 1)), weight / "
                 + "index / piece:\n\n"
             s += topKTable(g.topK) + "\n"

@@ -187,6 +187,11 @@ import TestSupport
     @Test(.needsGemma) func readmePythonLoadsATinyStudysDatabaseAndCSV() throws {
         let t = try Self.tiny.get()
         #expect(FileManager.default.fileExists(atPath: t.out.appendingPathComponent("README.md").path))
+        // Gemma's tokenizer adds a BOS: the report's top-k table says so (a Qwen report says it has none)
+        let report = try String(
+            contentsOf: t.db.deletingLastPathComponent().appendingPathComponent("reports/tiny/report.md"),
+            encoding: .utf8)
+        #expect(report.contains("tokens, BOS at index 0), weight / index / piece"), "\(report.prefix(400))")
         // What the CSV must hold, from the database's own JSON: every S1 entry of both variants.
         var rows = 0, sum = 0.0
         for r in try t.store.results(runId: t.runId) where r.kind == "s1" || r.kind == "s1_excl_first" {
