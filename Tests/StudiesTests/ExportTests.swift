@@ -202,10 +202,10 @@ import TestSupport
         #expect(rows == 2 * 18 * 18)
 
         let code = try Self.snippets(db: t.db.path, export: t.out.path)
-        #expect(
+        // a missing snippet fails the test here (and stops it), it is not a silent pass
+        try #require(
             code.count == 2,
             "docs/studies.md has no pandas snippet (marker `<!-- pandas snippet`, two ```python blocks)")
-        guard code.count == 2 else { return }
         #expect(code[0].contains("pandas") && code[1].contains("csv.DictReader"))
         #expect(code.allSatisfy { $0.split(separator: "\n").count == 3 }, "each snippet is three lines")
         let stdlib = try Self.python(
@@ -214,8 +214,7 @@ import TestSupport
                 """)
         #expect(stdlib.status == 0, "\(stdlib.err)")
         let v = stdlib.out.split(separator: " ").map(String.init)
-        #expect(v.count == 5)
-        guard v.count == 5 else { return }
+        try #require(v.count == 5, "the stdlib snippet printed \(stdlib.out)")
         #expect(v[0] == "1" && v[1] == "\(t.runId)" && v[2] == "tiny" && v[3] == "\(rows)")
         #expect(abs((Double(v[4]) ?? .nan) - sum) <= 1e-9 * max(1, abs(sum)), "python \(v[4]) vs the store's \(sum)")
     }
