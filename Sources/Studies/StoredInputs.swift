@@ -1,3 +1,4 @@
+import Analysis
 import Basics
 import Evaluation
 import Foundation
@@ -114,9 +115,7 @@ public struct StoredInputs {
                 ? s.primaryMetric : (bm["perplexity"] != nil ? "perplexity" : s.primaryMetric)
             // the majority-class rate of the documents (BoolQ's "always yes" rate, FIGURES.md C8)
             let golds = try store.evalDocuments(runId: b.id!).compactMap(\.gold)
-            let majority =
-                golds.isEmpty
-                ? nil : Double(Dictionary(grouping: golds, by: { $0 }).values.map(\.count).max()!) / Double(golds.count)
+            let majority = golds.isEmpty ? nil : majorityClassRate(golds)
             rows.append(
                 Table9Row(
                     task: task, metric: key, n: s.n, base: bm[key] ?? .nan, score: sm[key] ?? .nan,

@@ -49,6 +49,10 @@ public struct Table2Cell: Sendable {
     public var vsReference: Estimate?
     /// Seconds the run took (as stored).
     public var seconds: Double
+    /// LAMBADA only: the accuracy (greedy target match), reported apart from the perplexity (C8).
+    public var accuracy: Estimate? = nil
+    /// BoolQ only: the share of the documents in the majority class ("always yes", C8), beside the score.
+    public var majorityRate: Double? = nil
 }
 
 /// Table 2 assembled from the database.
@@ -117,13 +121,15 @@ extension StoredInputs {
             }
             let lambada = task == "lambada"
             let metric = lambada ? "log_likelihood" : (primaryMetric(task: task) ?? base.primaryMetric)
-            func perDocument(_ r: EvalRunRecord) throws -> [Int: Double] {
+            func perDocument(_ r: EvalRunRecord, _ key: String? = nil) throws -> [Int: Double] {
                 var out: [Int: Double] = [:]
                 for rec in try store.evalDocuments(runId: r.id!) {
-                    if let v = try documentResult(rec).scores[metric] { out[rec.docIndex] = v }
+                    if let v = try documentResult(rec).scores[key ?? metric] { out[rec.docIndex] = v }
                 }
                 return out
             }
+            let majority: Double? =
+                task == "boolq" ? try majorityClassRate(store.evalDocuments(runId: base.id!).compactMap(\.gold)) : nil
             let baseDocs = try perDocument(base)
             var row: [String: (EvalRunRecord, [Int: Double])] = ["original": (base, baseDocs)]
             for m in all.dropFirst() {
@@ -148,9 +154,12 @@ extension StoredInputs {
                 let vsRef = ref.flatMap { rr -> Estimate? in
                     m.label == reference ? nil : pairedDifference(docs, rr.1)
                 }
+                let accuracy = lambada ? try perDocument(r, "acc") : [:]
                 cells[task, default: [:]][m.label] = Table2Cell(
                     metric: lambada ? "perplexity" : metric, n: docs.count, score: score, preserved: preserved,
-                    vsReference: vsRef, seconds: r.seconds)
+                    vsReference: vsRef, seconds: r.seconds,
+                    accuracy: accuracy.isEmpty ? nil : meanEstimate(accuracy.keys.sorted().map { accuracy[$0]! }),
+                    majorityRate: majority)
             }
         }
         var averages: [String: (Estimate, [String])] = [:]
@@ -176,7 +185,7 @@ extension Table2 {
         var rule = "|---|" + (withParameters ? "---:|---:|" : "")
         for t in scored { head += " \(t) \(cells[t]?.values.first?.metric ?? "") |"; rule += "---:|" }
         head += " avg preserved % |"; rule += "---:|"
-        if tasks.contains("lambada") { head += " LAMBADA ppl |"; rule += "---:|" }
+        if tasks.contains("lambada") { head += " LAMBADA ppl | LAMBADA acc |"; rule += "---:|---:|" }
         var lines = [head, rule]
         for m in methods {
             var line = "| \(m.label) |"
@@ -200,6 +209,10 @@ extension Table2 {
             }
             if tasks.contains("lambada") {
                 line += cells["lambada"]?[m.label].map { String(format: " %.2f |", $0.score.value) } ?? " — |"
+                line +=
+                    cells["lambada"]?[m.label]?.accuracy.map {
+                        String(format: " %.2f ± %.2f |", 100 * $0.value, 100 * $0.se)
+                    } ?? " — |"
             }
             lines.append(line)
         }
@@ -209,7 +222,19 @@ extension Table2 {
             "Documents per benchmark (the same for every method): \(ns). Scores in % ± one standard error "
                 + "(lm-eval's mean_stderr); (x %) = score / original score on the same documents. Avg preserved = "
                 + "100 × mean of those ratios over the scored benchmarks (LAMBADA apart), ± the s.e. from each "
-                + "ratio's paired delta-method s.e. (tasks independent).")
+                + "ratio's paired delta-method s.e. (tasks independent)."
+                + (tasks.contains("lambada")
+                    ? " LAMBADA (outside the average): perplexity = exp(−mean log-likelihood of the target per document), as lm-eval, and accuracy = the target is the greedy continuation." : "")
+                + (cells["boolq"]?["original"]?.majorityRate.map {
+                    String(format: " BoolQ: the majority class (\"always yes\") is %.2f %% of these documents.", 100 * $0)
+                } ?? ""))
+        let timed = tasks.compactMap { t -> String? in
+            let parts = methods.compactMap { m in
+                cells[t]?[m.label].map { "\(m.label) \(ProgressReporter.duration($0.seconds))" }
+            }
+            return parts.isEmpty ? nil : "\(t): " + parts.joined(separator: ", ")
+        }
+        if !timed.isEmpty { lines += ["", "Scoring wall time per run (as stored): " + timed.joined(separator: "; ") + "."] }
         if let ref = referenceLabel {
             lines += ["", "Paired against \(ref) (same documents; LAMBADA: log-likelihood of the target, nats):", ""]
             lines += [
@@ -241,9 +266,12 @@ extension Table2 {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Tidy CSV: one line per (method, task).
+    /// Tidy CSV: one line per (method, task); accuracy only for LAMBADA, majority_rate only for BoolQ.
     public func csv() -> String {
-        var lines = ["method,task,metric,n,score,score_se,preserved,preserved_se,vs_reference,vs_reference_se,seconds"]
+        var lines = [
+            "method,task,metric,n,score,score_se,preserved,preserved_se,vs_reference,vs_reference_se,seconds,"
+                + "accuracy,accuracy_se,majority_rate"
+        ]
         func f(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.10g", $0) : "" } ?? "" }
         for m in methods {
             for t in tasks {
@@ -255,6 +283,7 @@ extension Table2 {
                     [
                         label, t, c.metric, "\(c.n)", f(c.score.value), f(c.score.se), f(c.preserved?.value),
                         f(c.preserved?.se), f(c.vsReference?.value), f(c.vsReference?.se), f(c.seconds),
+                        f(c.accuracy?.value), f(c.accuracy?.se), f(c.majorityRate),
                     ].joined(separator: ","))
             }
         }

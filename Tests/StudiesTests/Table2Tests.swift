@@ -42,6 +42,12 @@ import Testing
         // an average within 2 s.e. of 100 % is inside the noise: partly
         t.averages["ds"] = (Estimate(value: 97, se: 2, n: 2), ["piqa", "boolq"])
         #expect(t.verdictRows()[0].agrees == .partly && t.verdictRows()[0].why.contains("within 2 s.e. of 100"))
+        // BoolQ's majority-class rate is printed beside the table (C8), from the original's documents
+        var base = cell(1, 0)
+        base.majorityRate = 0.622
+        t.cells["boolq"]!["original"] = base
+        #expect(t.markdown().contains("BoolQ: the majority class (\"always yes\") is 62.20 % of these documents."))
+        #expect(t.csv().contains("original,boolq,acc,100,0.5,0.05,1,0,,,1,,,0.622\n"), "\(t.csv())")
         // a checkpoint row (no sharing config) is not judged by the DS claims
         t.methods = [.original, Table2Method(label: "lisa", checkpointSHA256: "ab")]
         t.averages = ["lisa": (Estimate(value: 95, se: 1, n: 2), ["piqa"])]
@@ -98,7 +104,14 @@ import Testing
         #expect(abs(Double(rows[3][8])! - lambadaDiff) < 1e-6 * max(1, abs(lambadaDiff)))
         let basePPL = exp(-lb.values.reduce(0, +) / Double(lb.count))
         #expect(abs(Double(rows[1][4])! - basePPL) < 1e-4 * basePPL)
+        // LAMBADA's accuracy apart from its perplexity (C8): the mean of the stored per-document matches
+        let lacc = try docs("lambada", shared: true, "acc")
+        let accMean = lacc.values.reduce(0, +) / Double(lacc.count)
+        #expect(lacc.count == 6 && abs(Double(rows[3][11])! - accMean) < 1e-12)
+        #expect(rows[2][11].isEmpty && rows[2][13].isEmpty)  // PIQA: neither column
         let text = try String(contentsOfFile: md, encoding: .utf8)
+        #expect(text.contains("LAMBADA acc |") && text.contains(String(format: " %.2f ± ", 100 * accMean)))
+        #expect(text.contains("Scoring wall time per run (as stored): piqa: original "))
         #expect(text.contains("avg preserved") && text.contains("Paired against original"))
 
         // §5.4's DS claims judged on the rows: the decline and its size against the paper's 46.67 %
