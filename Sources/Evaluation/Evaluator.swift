@@ -29,9 +29,16 @@ public struct DocumentResult: Codable, Sendable, Equatable {
     public var prediction: String?
     /// Metric name → this document's score (0/1 for accuracies and exact match, log-likelihood for LAMBADA ppl).
     public var scores: [String: Double]
-    public init(index: Int, logLikelihoods: [Double]?, gold: Int?, prediction: String?, scores: [String: Double]) {
+    /// Tokens of the context (few-shot exemplars included; the longest of a multiple-choice document's contexts),
+    /// so results can be split by length (e.g. against a sliding window). In `lisa eval --out` JSON; the database
+    /// does not store it (a document read back from it has nil).
+    public var contextTokens: Int?
+    public init(
+        index: Int, logLikelihoods: [Double]?, gold: Int?, prediction: String?, scores: [String: Double],
+        contextTokens: Int? = nil
+    ) {
         self.index = index; self.logLikelihoods = logLikelihoods; self.gold = gold; self.prediction = prediction;
-        self.scores = scores
+        self.scores = scores; self.contextTokens = contextTokens
     }
 }
 
@@ -136,9 +143,10 @@ public func evaluate(
         ).run(jobs) {
             j, raw, tokens, seconds in
             let (i, doc, refs, context, prefix) = jobDocs[j]
-            let r = try addGoldLogLikelihood(
+            var r = try addGoldLogLikelihood(
                 generationResult(task.spec, doc, raw: raw, references: refs), spec: task.spec, doc: doc,
                 context: context, references: refs, scorer: scorer, prefix: prefix)
+            r.contextTokens = jobs[j].context.count
             byIndex[doc.index] = r; batchedTokens += tokens; finished += 1
             try each?(ScoredDocument(result: r, seconds: seconds, tokens: tokens), i)
             progress?(finished, docs.count)
@@ -217,7 +225,7 @@ public func scoreDocument(
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
         return DocumentResult(
             index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
-            scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
+            scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0], contextTokens: pairs.map(\.0.count).max())
     case let .partial(contexts, continuation, lengths, gold):
         // lm-eval winogrande: the same continuation after each context; acc_norm divides by the choices' lengths.
         let pairs = try contexts.map { try pairIDs(scorer, $0, continuation, spec: spec, doc: doc) }
@@ -226,19 +234,21 @@ public func scoreDocument(
         let m = Metrics.multipleChoice(logLikelihoods: ll, choiceLengths: lengths, gold: gold)
         return DocumentResult(
             index: doc.index, logLikelihoods: ll, gold: gold, prediction: String(m.prediction),
-            scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0])
+            scores: ["acc": m.acc ? 1 : 0, "acc_norm": m.accNorm ? 1 : 0], contextTokens: pairs.map(\.0.count).max())
     case let .loglikelihood(context, continuation):
         let (c, k) = try pairIDs(scorer, context, continuation, spec: spec, doc: doc)
         let r = try scorer.logLikelihood(context: c, continuation: k, prefix: prefix)
         return DocumentResult(
             index: doc.index, logLikelihoods: [r.logProb], gold: nil, prediction: nil,
-            scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb])
+            scores: ["acc": r.isGreedy ? 1 : 0, "log_likelihood": r.logProb], contextTokens: c.count)
     case let .generation(context, until, maxTokens, references):
-        let raw = try scorer.generate(
-            context: scorer.encode(context), prefix: prefix, until: until, maxTokens: maxTokens)
-        return try addGoldLogLikelihood(
+        let ids = scorer.encode(context)
+        let raw = try scorer.generate(context: ids, prefix: prefix, until: until, maxTokens: maxTokens)
+        var r = try addGoldLogLikelihood(
             generationResult(spec, doc, raw: raw, references: references), spec: spec, doc: doc,
             context: context, references: references, scorer: scorer, prefix: prefix)
+        r.contextTokens = ids.count
+        return r
     }
 }
 

@@ -71,5 +71,34 @@ import Testing
         #expect(g == direct, "stored \(g) vs direct \(direct)")
         #expect(g < -5 && g > -1000, "\(g)")
         #expect(r.metrics["gold_log_likelihood"] == g)
+        // the document records its context length in tokens (for splits by length)
+        #expect(r.documents[0].contextTokens == scorer.encode(context).count)
+        #expect(try #require(r.documents[0].contextTokens) > 500)  // 8 exemplars
+    }
+
+    /// Multiple-choice and log-likelihood documents record their context's length in tokens too: the longest of
+    /// the choices' contexts (PIQA's contexts are one string) and LAMBADA's context.
+    @Test(.needsGemma) func documentsRecordTheirContextLength() throws {
+        let model = try LoadedModel(path: TestPaths.gemma, threads: 2)
+        let scorer = ContextScorer(model: model)
+        for name in ["piqa", "lambada"] {
+            let t = try loadTask(name)
+            let options = EvalOptions(shots: 0, limit: 2, seed: 5)
+            let r = try evaluate(t, model: model, options: options)
+            for (doc, res) in zip(selectDocuments(t, options: options), r.documents) {
+                let expected: Int
+                switch try t.request(doc, shots: 0, seed: 5) {
+                case let .multipleChoice(context, continuations, _, _):
+                    expected = continuations.map { scorer.encodePair(context: context, continuation: $0).0.count }
+                        .max()!
+                case let .loglikelihood(context, continuation):
+                    expected = scorer.encodePair(context: context, continuation: continuation).0.count
+                default:
+                    Issue.record("\(name): unexpected request kind"); continue
+                }
+                #expect(res.contextTokens == expected, "\(name) document \(doc.index)")
+                #expect(expected > 3)
+            }
+        }
     }
 }
