@@ -224,9 +224,11 @@ extension Table2 {
                 + "100 × mean of those ratios over the scored benchmarks (LAMBADA apart), ± the s.e. from each "
                 + "ratio's paired delta-method s.e. (tasks independent)."
                 + (tasks.contains("lambada")
-                    ? " LAMBADA (outside the average): perplexity = exp(−mean log-likelihood of the target per document), as lm-eval, and accuracy = the target is the greedy continuation." : "")
+                    ? " LAMBADA (outside the average): perplexity = exp(−mean log-likelihood of the target per "
+                        + "document), as lm-eval, and accuracy = the target is the greedy continuation." : "")
                 + (cells["boolq"]?["original"]?.majorityRate.map {
-                    String(format: " BoolQ: the majority class (\"always yes\") is %.2f %% of these documents.", 100 * $0)
+                    String(
+                        format: " BoolQ: the majority class (\"always yes\") is %.2f %% of these documents.", 100 * $0)
                 } ?? ""))
         let timed = tasks.compactMap { t -> String? in
             let parts = methods.compactMap { m in
@@ -234,7 +236,9 @@ extension Table2 {
             }
             return parts.isEmpty ? nil : "\(t): " + parts.joined(separator: ", ")
         }
-        if !timed.isEmpty { lines += ["", "Scoring wall time per run (as stored): " + timed.joined(separator: "; ") + "."] }
+        if !timed.isEmpty {
+            lines += ["", "Scoring wall time per run (as stored): " + timed.joined(separator: "; ") + "."]
+        }
         if let ref = referenceLabel {
             lines += ["", "Paired against \(ref) (same documents; LAMBADA: log-likelihood of the target, nats):", ""]
             lines += [
