@@ -7,19 +7,26 @@ import Foundation
 
 extension Table2 {
     /// §5.4's DS claims per sharing method: the decline (average preserved below 100 % beyond 2 s.e., and on how
-    /// many benchmarks the paired ratio falls below 1 beyond 2 s.e.) and its size against LLaMA3-8B's 46.67 %.
+    /// many benchmarks the method falls below the original beyond 2 s.e. — by the paired per-document difference,
+    /// else the paired ratio) and its size against LLaMA3-8B's 46.67 %.
     public func verdictRows() -> [ClaimRow] {
         let scored = tasks.filter { $0 != "lambada" }
         var rows: [ClaimRow] = []
         for m in methods where m.sharing != nil {
             guard let (avg, ts) = averages[m.label], avg.value.isFinite else { continue }
             let ratios = scored.compactMap { t in cells[t]?[m.label]?.preserved.map { (t, $0) } }
-            let declining = ratios.filter { $0.1.value < 1 && ($0.1.se > 0 && (1 - $0.1.value) / $0.1.se > 2) }
+            let declining = ratios.filter { t, ratio in
+                if let d = cells[t]?[m.label]?.vsOriginal, d.se.isFinite {
+                    return d.value < 0 && d.se > 0 && -d.value / d.se > 2
+                }
+                return ratio.value < 1 && ratio.se > 0 && (1 - ratio.value) / ratio.se > 2
+            }
             let below = avg.se > 0 && (100 - avg.value) / avg.se > 2
             let agrees: Agreement =
                 below ? (2 * declining.count >= ratios.count ? .yes : .partly) : .partly
-            let avgText = String(format: "%@: average preserved %.1f ± %.1f %% over %d benchmark%@", m.label,
-                avg.value, avg.se, ts.count, ts.count == 1 ? "" : "s")
+            let avgText = String(
+                format: "%@: average preserved %.1f ± %.1f %% over %d benchmark%@", m.label, avg.value, avg.se,
+                ts.count, ts.count == 1 ? "" : "s")
             rows.append(
                 ClaimRow(
                     claim: "\"directly sharing attention (DS) leads to significant performance declines\" (§5.4)",

@@ -42,6 +42,17 @@ import Testing
         // an average within 2 s.e. of 100 % is inside the noise: partly
         t.averages["ds"] = (Estimate(value: 97, se: 2, n: 2), ["piqa", "boolq"])
         #expect(t.verdictRows()[0].agrees == .partly && t.verdictRows()[0].why.contains("within 2 s.e. of 100"))
+        // a method at 0 on every document: the ratio's delta-method s.e. is 0, the paired difference's is not;
+        // the decline counts by the difference (−3.6 ± 0.6 points: beyond 2 s.e.), and inside the noise it does not
+        var zero = cell(0, 0)
+        zero.vsOriginal = Estimate(value: -0.036, se: 0.006, n: 100)
+        t.cells["nq_open"] = ["ds": zero]
+        t.tasks.append("nq_open")
+        #expect(t.verdictRows()[0].measurement.contains("on 2 of 3 (piqa, nq_open)"), "\(t.verdictRows()[0])")
+        t.cells["nq_open"]!["ds"]!.vsOriginal = Estimate(value: -0.01, se: 0.006, n: 100)
+        #expect(t.verdictRows()[0].measurement.contains("on 1 of 3 (piqa)"), "\(t.verdictRows()[0])")
+        t.tasks.removeLast()
+        t.cells["nq_open"] = nil
         // BoolQ's majority-class rate is printed beside the table (C8), from the original's documents
         var base = cell(1, 0)
         base.majorityRate = 0.622
