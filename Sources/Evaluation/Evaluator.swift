@@ -40,6 +40,12 @@ public struct DocumentResult: Codable, Sendable, Equatable {
         self.index = index; self.logLikelihoods = logLikelihoods; self.gold = gold; self.prediction = prediction;
         self.scores = scores; self.contextTokens = contextTokens
     }
+    /// The document as the database keeps it (everything but the context length), to compare with one read back.
+    public var asStored: DocumentResult {
+        var d = self
+        d.contextTokens = nil
+        return d
+    }
 }
 
 /// A task's aggregate result.

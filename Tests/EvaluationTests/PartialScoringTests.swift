@@ -115,13 +115,16 @@ import TestSupport
     /// document's log-likelihoods must equal those of the hand-written contexts scored in-process by ContextScorer.
     @Test(.needsGemma) func lisaEvalRunsWinograndeAndARCChallengeOnTheFixtures() throws {
         let out = try TestPaths.tempDir("partial")
-        let m = try LoadedModel(path: TestPaths.gemma, threads: 1)
+        // Exact products on both sides: with 8-bit activations a float difference of 1e-6 can flip a rounding that
+        // Gemma amplifies to tenths of a nat (ContextScorer.reusesAcrossDocuments), which made this check of the
+        // requests depend on the CPU (it failed on an AVX-512 FP16 Xeon by up to 0.38 nats).
+        let m = try LoadedModel(path: TestPaths.gemma, threads: 1, exact: true)
         for (task, n) in [("winogrande", 4), ("arc_challenge", 3)] {
             let json = out.appendingPathComponent("\(task).json").path
             let r = try LisaBinary.run(
                 [
                     "eval", TestPaths.gemma, "--task", task, "--data", Self.data.path, "--shots", "0",
-                    "--threads", "1", "--out", json, "--json",
+                    "--threads", "1", "--products", "exact", "--out", json, "--json",
                 ],
                 environment: ["LISA_TASKS": TestPaths.repoRoot.appendingPathComponent("tasks").path])
             #expect(r.status == 0, "\(r.stderr)")
@@ -145,7 +148,9 @@ import TestSupport
                 let got = try #require(d.logLikelihoods)
                 #expect(got.count == ll.count)
                 for (a, b) in zip(got, ll) {
-                    #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(task) doc \(d.index): \(a) vs \(b)")
+                    // 5e-3 nats: measured up to 1.6e-3 on an AVX-512 FP16 Xeon (F16 KV cache, summation order);
+                    // a wrong context or continuation moves a log-likelihood by nats
+                    #expect(abs(a - b) <= 5e-3, "\(task) doc \(d.index): \(a) vs \(b)")
                 }
                 let argmax = ll.indices.max { ll[$0] < ll[$1] || (ll[$0] == ll[$1] && $0 > $1) }!
                 #expect(d.scores["acc"] == (argmax == d.gold ? 1 : 0))

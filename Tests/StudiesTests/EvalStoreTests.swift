@@ -34,7 +34,7 @@ import TestSupport
         #expect(try JSONDecoder().decode([String: Double].self, from: Data(run.stderr.utf8)) == r.standardErrors)
         #expect(run.tokens == r.tokensRun)
         let docs = try store.evalDocuments(runId: run.id!)
-        #expect(try docs.map { try documentResult($0) } == r.documents)
+        #expect(try docs.map { try documentResult($0) } == r.documents.map(\.asStored))
         #expect(docs.map(\.ordinal) == [0, 1, 2, 3])
 
         // Stop after 2 documents, then resume: 2 more are scored and the aggregate equals the full run's.

@@ -60,8 +60,10 @@ import Glibc
         #expect(sweep.baseline == base.metrics["acc_norm"])
         #expect(sweep.pairs[0].ds == ds.metrics["acc_norm"])
         #expect(sweep.pairs[0].uniform == uni.metrics["acc_norm"])
-        #expect(try store.evalDocuments(runId: units[1].id!).map { try documentResult($0) } == ds.documents)
-        #expect(try store.evalDocuments(runId: units[2].id!).map { try documentResult($0) } == uni.documents)
+        let storedDs = try store.evalDocuments(runId: units[1].id!).map { try documentResult($0) }
+        #expect(storedDs == ds.documents.map(\.asStored))
+        let storedUni = try store.evalDocuments(runId: units[2].id!).map { try documentResult($0) }
+        #expect(storedUni == uni.documents.map(\.asStored))
         // DS on layers 16–17 changes the log-likelihoods (the policy really ran).
         #expect(ds.documents[0].logLikelihoods != base.documents[0].logLikelihoods)
 
