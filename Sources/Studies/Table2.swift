@@ -125,24 +125,24 @@ extension StoredInputs {
             }
             let lambada = task == "lambada"
             let metric = lambada ? "log_likelihood" : (primaryMetric(task: task) ?? base.primaryMetric)
-            func perDocument(_ r: EvalRunRecord, _ key: String? = nil) throws -> [Int: Double] {
-                var out: [Int: Double] = [:]
-                for rec in try store.evalDocuments(runId: r.id!) {
-                    if let v = try documentResult(rec).scores[key ?? metric] { out[rec.docIndex] = v }
-                }
+            // each run's documents are read once; the primary metric per document drives the table
+            func documents(_ r: EvalRunRecord) throws -> [Int: DocumentResult] {
+                var out: [Int: DocumentResult] = [:]
+                for rec in try store.evalDocuments(runId: r.id!) { out[rec.docIndex] = try documentResult(rec) }
                 return out
             }
-            let majority: Double? =
-                task == "boolq" ? try majorityClassRate(store.evalDocuments(runId: base.id!).compactMap(\.gold)) : nil
-            let baseDocs = try perDocument(base)
-            var row: [String: (EvalRunRecord, [Int: Double])] = ["original": (base, baseDocs)]
+            let baseAll = try documents(base)
+            let baseDocs = baseAll.compactMapValues { $0.scores[metric] }
+            let majority: Double? = task == "boolq" ? majorityClassRate(baseAll.values.compactMap(\.gold)) : nil
+            var row: [String: (EvalRunRecord, [Int: DocumentResult])] = ["original": (base, baseAll)]
             for m in all.dropFirst() {
-                if let r = same.last(where: { matches($0, m) }) { row[m.label] = (r, try perDocument(r)) }
+                if let r = same.last(where: { matches($0, m) }) { row[m.label] = (r, try documents(r)) }
             }
-            let ref = reference.flatMap { row[$0] }
+            let ref = reference.flatMap { row[$0] }?.1.compactMapValues { $0.scores[metric] }
             tasks.append(task)
             for m in all {
-                guard let (r, docs) = row[m.label] else { continue }
+                guard let (r, allDocs) = row[m.label] else { continue }
+                let docs = allDocs.compactMapValues { $0.scores[metric] }
                 let keys = Set(docs.keys).intersection(baseDocs.keys).sorted()
                 let v = keys.map { docs[$0]! }, b = keys.map { baseDocs[$0]! }
                 let score: Estimate
@@ -155,11 +155,12 @@ extension StoredInputs {
                     score = meanEstimate(docs.keys.sorted().map { docs[$0]! })
                 }
                 let preserved = m.label == "original" || lambada ? nil : pairedRatio(v, b)
-                let vsRef = ref.flatMap { rr -> Estimate? in
-                    m.label == reference ? nil : pairedDifference(docs, rr.1)
-                }
-                let accuracy = lambada ? try perDocument(r, "acc") : [:]
                 let vsOriginal = m.label == "original" || lambada ? nil : pairedDifference(docs, baseDocs)
+                let vsRef = ref.flatMap { rr -> Estimate? in
+                    m.label == reference
+                        ? nil : (reference == "original" && !lambada ? vsOriginal : pairedDifference(docs, rr))
+                }
+                let accuracy = lambada ? allDocs.compactMapValues { $0.scores["acc"] } : [:]
                 cells[task, default: [:]][m.label] = Table2Cell(
                     metric: lambada ? "perplexity" : metric, n: docs.count, score: score, preserved: preserved,
                     vsReference: vsRef, seconds: r.seconds,
