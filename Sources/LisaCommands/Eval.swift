@@ -48,6 +48,11 @@ struct Eval: ParsableCommand {
     @OptionGroup var database: DatabaseOption
     @OptionGroup var resumeFlag: ResumeFlag
     @Option(help: .hidden) var stopAfter: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Another database whose runs equal this one but for --limit (repeatable): the documents of this run it "
+                + "already scored are copied, not scored again.", valueName: "db"))
+    var reuseFrom: [String] = []
     @OptionGroup var shardOption: ShardOption
     @Option(help: "generate_until documents decoded together (1: one at a time; results are the same).") var batch = 8
     @Flag(help: "Print JSON.") var json = false
@@ -64,6 +69,12 @@ struct Eval: ParsableCommand {
         try validateSampling(limit: limit, shots: shots)
         if resume, db == nil {
             throw ValidationError("--resume needs --db FILE (the database holding the stopped run).")
+        }
+        if !reuseFrom.isEmpty, db == nil {
+            throw ValidationError("--reuse-from needs --db FILE (the copied documents are stored in this run).")
+        }
+        for p in reuseFrom where !FileManager.default.fileExists(atPath: p) {
+            throw ValidationError("--reuse-from \(p): no such database file.")
         }
         if nf, lisa == nil {
             throw ValidationError("--nf needs --lisa CHECKPOINT (NF switches the LiSA layers off for the prefill).")
@@ -97,6 +108,7 @@ struct Eval: ParsableCommand {
                 policies: try parsePolicies(policies ?? ""), batch: batch))
         run.sharing = sharing; run.checkpoint = lisa; run.nf = nf; run.store = store; run.resume = resume
         run.stopAfter = stopAfter; run.shard = try shardOption.parsed(); run.documentLog = partial
+        run.reuseFrom = reuseFrom
         try checkLimit(limit, task: evalTask, shots: run.options.shots)
         let m = try modelOptions.load()
         let progress = ProgressReporter(total: run.documentCount(evalTask), label: evalTask.spec.name)
@@ -109,6 +121,12 @@ struct Eval: ParsableCommand {
             }
         } catch let e as EvalStoreError { throw CLIError(e.description) }
         progress.finish()
+        if !reuseFrom.isEmpty, let id = o.run?.id {
+            FileHandle.standardError.write(
+                Data(
+                    ("evaluation run \(id): \(o.reusedDocuments) \(o.reusedDocuments == 1 ? "document" : "documents") copied from "
+                        + "\(reuseFrom.joined(separator: ", ")) (equal runs but for the limit)\n").utf8))
+        }
         if o.resumedDocuments > 0, let id = o.run?.id {
             FileHandle.standardError.write(
                 Data(

@@ -31,6 +31,13 @@ struct Table2Command: ParsableCommand {
     @Option(help: "Only runs on this GGUF model (default: any model).") var model: String?
     @Option(help: "Write the markdown table here (default: print it).") var out: String?
     @Option(help: "Write the tidy CSV here.") var csv: String?
+    @Option(
+        help: ArgumentHelp(
+            "Issue 18's token-budget curve of the rows labelled FAMILY-TOKENS (lisa-100000, ds-lora-400000): "
+                + "BASE.md (trend per family), BASE.csv, BASE-lambada and BASE-preserved (.png, .svg).",
+            valueName: "base"))
+    var budgetCurve: String?
+    @Option(help: "The untrained DS row the budget curve measures the gap from (a --method label).") var curveDs = "ds"
 
     /// `model`'s attention shape and parameter count, which Table 2's parameter columns need.
     func modelShape() throws -> (shape: AttentionShape, total: Int)? {
@@ -92,6 +99,9 @@ struct Table2Command: ParsableCommand {
         if let r = reference, r != "original", !methods.contains(where: { $0.label == r }) {
             throw ValidationError("--reference \(r) is not a --method label (nor \"original\").")
         }
+        if budgetCurve != nil, !methods.contains(where: { $0.label == curveDs }) {
+            throw ValidationError("--curve-ds \(curveDs) is not a --method label (the untrained DS row).")
+        }
         let store = try database.open()
         let table: Table2
         do {
@@ -103,6 +113,16 @@ struct Table2Command: ParsableCommand {
                 "No finished evaluation run in \(database.db ?? "reports/lisa.sqlite") matches the methods given.")
         }
         if let csv { try table.csv().write(toFile: csv, atomically: true, encoding: .utf8) }
+        if let budgetCurve {
+            let curve = BudgetCurve(table, dsLabel: curveDs)
+            guard !curve.families.isEmpty else {
+                throw CLIError("--budget-curve: no --method label has the form FAMILY-TOKENS (e.g. lisa-100000).")
+            }
+            let name = model.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "model"
+            try curve.markdown().write(toFile: budgetCurve + ".md", atomically: true, encoding: .utf8)
+            try curve.csv().write(toFile: budgetCurve + ".csv", atomically: true, encoding: .utf8)
+            try curve.plots(to: URL(fileURLWithPath: budgetCurve), model: name)
+        }
         if let out {
             try table.markdown().write(toFile: out, atomically: true, encoding: .utf8)
         } else {

@@ -45,7 +45,8 @@ public enum LinePlot {
     @discardableResult
     public static func draw(
         _ series: [LineSeries], title: String, xlabel: String, ylabel: String,
-        yrange: (Double, Double)? = nil, logY: Bool = false, keyOutside: Bool = false,
+        yrange: (Double, Double)? = nil, logY: Bool = false, logX: Bool = false, xrange: (Double, Double)? = nil,
+        xFormat: String? = nil, keyOutside: Bool = false,
         markers: [PlotMarker] = [], to base: URL
     ) throws -> [URL] {
         let width = keyOutside ? 960 : 760
@@ -62,6 +63,9 @@ public enum LinePlot {
             """
         if let yr = yrange { body += "set yrange [\(yr.0):\(yr.1)]\n" }
         if logY { body += "set logscale y\n" }
+        if logX { body += "set logscale x\n" }
+        if let xr = xrange { body += "set xrange [\(xr.0):\(xr.1)]\n" }
+        if let xFormat { body += "set format x \"\(Gnuplot.quoted(xFormat))\"\n" }
         for (i, m) in markers.enumerated() {
             body +=
                 "set arrow \(i + 1) from \(m.x), graph 0 to \(m.x), graph 1 nohead dt 3 lw 1 lc rgb \"#888888\" back\n"

@@ -86,6 +86,8 @@ public struct EvalRecorder {
     /// What happened: the result, the stored run and how many documents came from the database.
     public struct Outcome {
         public var result: TaskResult; public var run: EvalRunRecord; public var resumedDocuments: Int
+        /// Of `resumedDocuments`, those copied in this call from other databases (`reuseFrom`).
+        public var reusedDocuments = 0
     }
 
     /// Evaluates `task`. With `resume`, continues the newest run with the same parameters (a finished one is
@@ -94,14 +96,17 @@ public struct EvalRecorder {
     /// `stopAfter` stops with an error after that many newly stored documents (tests of --resume).
     /// `shard`: score only that shard's documents (their ordinals stay those of the whole run), in a run marked as
     /// the shard; its metrics are over its own documents until `lisa merge` recomputes them over all.
+    /// `reuseFrom`: databases whose runs equal this one but for the limit; the documents of this run they hold are
+    /// copied into it first (`reuseDocuments`) and not scored again.
     public func run(
         _ task: EvalTask, model: LoadedModel, options: EvalOptions, sharing: SharingConfig? = nil,
         checkpoint: Checkpoint? = nil,
         studyRunId: Int64? = nil, unit: String? = nil, resume: Bool, reuseFinished: Bool = true,
-        stopAfter: Int? = nil, shard: Shard? = nil, progress: ((Int, Int) -> Void)? = nil
+        stopAfter: Int? = nil, shard: Shard? = nil, reuseFrom: [String] = [], progress: ((Int, Int) -> Void)? = nil
     ) throws -> Outcome {
         let params = Self.parameters(task: task, options: options, sharing: sharing, checkpoint: checkpoint)
-        let total = selectDocuments(task, options: options).count
+        let order = selectDocuments(task, options: options)
+        let total = order.count
         var run: EvalRunRecord
         if resume,
             let old = try store.latestEvalRun(
@@ -125,6 +130,8 @@ public struct EvalRecorder {
             )
         }
         let runId = run.id!
+        let reused = try reuseDocuments(
+            from: reuseFrom, parameters: params, task: task, order: order, runId: runId, shard: shard)
         let stored = try store.evalDocuments(runId: runId).map { d -> ScoredDocument in
             do { return ScoredDocument(result: try documentResult(d), seconds: d.seconds, tokens: d.tokens) } catch {
                 throw EvalStoreError.damagedDocument(runId: runId, docIndex: d.docIndex, db: store.path)
@@ -146,7 +153,33 @@ public struct EvalRecorder {
         var result = r
         result.sharing = sharing
         result.checkpoint = checkpoint?.identity
-        return Outcome(result: result, run: try store.evalRun(id: runId), resumedDocuments: stored.count)
+        return Outcome(
+            result: result, run: try store.evalRun(id: runId), resumedDocuments: stored.count, reusedDocuments: reused)
+    }
+
+    /// Copies into run `runId` the documents of its order (its shard's) that the databases at `paths` hold for runs
+    /// equal to it but for the limit, and that it does not hold yet; all in one transaction. A copied document must
+    /// have the gold the data file gives it now (a data file replaced since — ARC-Easy on 2026-12-01 — is scored
+    /// again). Returns how many were copied.
+    func reuseDocuments(
+        from paths: [String], parameters: String, task: EvalTask, order: [Document], runId: Int64, shard: Shard?
+    ) throws -> Int {
+        guard !paths.isEmpty, let sha = try store.model(id: modelId)?.sha256 else { return 0 }
+        var wanted: [Int: (ordinal: Int, doc: Document)] = [:]  // document index → its place in this run
+        for (ordinal, doc) in order.enumerated() where shard?.owns(ordinal) ?? true { wanted[doc.index] = (ordinal, doc) }
+        var have = Set(try store.evalDocuments(runId: runId).map(\.docIndex))
+        var copies: [EvalDocumentRecord] = []
+        for path in paths {
+            for var d in try LisaStore.documentsOfEqualRuns(inDatabase: path, modelSHA256: sha, parameters: parameters)
+            where !have.contains(d.docIndex) {
+                guard let place = wanted[d.docIndex] else { continue }
+                if let gold = d.gold, (try? task.gold(place.doc)) != gold { continue }
+                d.evalRunId = runId; d.ordinal = place.ordinal
+                copies.append(d); have.insert(d.docIndex)
+            }
+        }
+        try store.storeEvalDocuments(copies)
+        return copies.count
     }
 
     /// The row stored for one document (JSON via the canonical encoder: doubles round-trip exactly).

@@ -24,6 +24,9 @@ public struct EvaluationRun {
     public var shard: Shard?
     /// Append each newly scored document's result to this JSONL file (not with a store).
     public var documentLog: String?
+    /// Other databases whose runs equal this one but for the limit: the documents they hold are copied, not scored
+    /// (`EvalRecorder.reuseDocuments`; with a store only).
+    public var reuseFrom: [String] = []
 
     public init(options: EvalOptions) { self.options = options }
 
@@ -32,6 +35,8 @@ public struct EvaluationRun {
         /// The stored run (nil without a store).
         public var run: EvalRunRecord?
         public var resumedDocuments: Int
+        /// Of `resumedDocuments`, those copied from `reuseFrom`.
+        public var reusedDocuments = 0
     }
 
     /// How many documents this run scores (its shard's, with one): the progress total.
@@ -57,14 +62,14 @@ public struct EvaluationRun {
         if let sharing { opts.policies.byLayer.merge(sharing.policies.byLayer) { $1 } }
         let trained = try checkpoint.map { try TrainedCheckpoint.open($0, model: model, modelPath: modelPath, nf: nf) }
         if let trained { opts.policies.byLayer.merge(trained.policies.byLayer) { $1 } }
-        var result: TaskResult, record: EvalRunRecord?, resumed = 0
+        var result: TaskResult, record: EvalRunRecord?, resumed = 0, reused = 0
         if let store {
             let recorder = try EvalRecorder.open(store: store, modelPath: modelPath, model: model)
             let o = try recorder.run(
                 task, model: model, options: opts, sharing: sharing,
                 checkpoint: trained.map { EvalRecorder.Checkpoint(identity: $0.identity, providers: $0.providers) },
-                resume: resume, stopAfter: stopAfter, shard: shard, progress: progress)
-            result = o.result; record = o.run; resumed = o.resumedDocuments
+                resume: resume, stopAfter: stopAfter, shard: shard, reuseFrom: reuseFrom, progress: progress)
+            result = o.result; record = o.run; resumed = o.resumedDocuments; reused = o.reusedDocuments
         } else {
             let log = try documentLog.map(Self.openLog)
             defer { try? log?.close() }
@@ -74,7 +79,7 @@ public struct EvaluationRun {
             result.sharing = sharing
             result.checkpoint = trained?.identity
         }
-        return Outcome(result: result, run: record, resumedDocuments: resumed)
+        return Outcome(result: result, run: record, resumedDocuments: resumed, reusedDocuments: reused)
     }
 
     static func openLog(_ path: String) throws -> FileHandle {
