@@ -38,6 +38,11 @@ struct Table2Command: ParsableCommand {
             valueName: "base"))
     var budgetCurve: String?
     @Option(help: "The untrained DS row the budget curve measures the gap from (a --method label).") var curveDs = "ds"
+    @Option(
+        help: ArgumentHelp(
+            "Write the verdicts as DIR/verdicts.json (the claims tagged with a core finding go into "
+                + "`lisa findings`).", valueName: "dir"))
+    var verdicts: String?
 
     /// `model`'s attention shape and parameter count, which Table 2's parameter columns need.
     func modelShape() throws -> (shape: AttentionShape, total: Int)? {
@@ -55,12 +60,18 @@ struct Table2Command: ParsableCommand {
         return ParameterShares(trained: p.trained, saved: p.saved)
     }
 
-    /// Table 2's parameter columns of a `lisa train` checkpoint on `model`.
-    func checkpointShares(_ file: String) throws -> ParameterShares? {
-        guard let (shape, total) = try modelShape() else { return nil }
+    /// A `lisa train` checkpoint's row: its SHA-256, training method and FFN kind, and Table 2's parameter columns on
+    /// `model`.
+    func checkpointMethod(_ label: String, file: String, nf: Bool) throws -> Table2Method {
         let (tensors, meta) = try Safetensors.read(URL(fileURLWithPath: file))
-        return try checkpointColumns(
-            metadata: meta, tensorCounts: tensors.mapValues(\.values.count), shape: shape, total: total, path: file)
+        let shares = try modelShape().map { m in
+            try checkpointColumns(
+                metadata: meta, tensorCounts: tensors.mapValues(\.values.count), shape: m.shape, total: m.total,
+                path: file)
+        }
+        return Table2Method(
+            label: label, checkpointSHA256: try SHA256.hex(ofFile: file), nf: nf, parameters: shares,
+            trainedMethod: meta["method"], trainedFFN: meta["ffn"])
     }
 
     func parsedMethods() throws -> [Table2Method] {
@@ -83,9 +94,7 @@ struct Table2Command: ParsableCommand {
                 let cfg = try SharingConfig.load(path: file)
                 return Table2Method(label: label, sharing: cfg.json, parameters: try dsShares(cfg))
             case "lisa", "nf":
-                return Table2Method(
-                    label: label, checkpointSHA256: try SHA256.hex(ofFile: file), nf: kind == "nf",
-                    parameters: try checkpointShares(file))
+                return try checkpointMethod(label, file: file, nf: kind == "nf")
             default:
                 throw ValidationError("--method \(label): \"\(kind)\" is not sharing, lisa or nf.")
             }
@@ -113,6 +122,11 @@ struct Table2Command: ParsableCommand {
                 "No finished evaluation run in \(database.db ?? "reports/lisa.sqlite") matches the methods given.")
         }
         if let csv { try table.csv().write(toFile: csv, atomically: true, encoding: .utf8) }
+        if let verdicts {
+            let name = model.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "model"
+            let dir = URL(fileURLWithPath: verdicts)
+            try table.studyVerdicts(report: dir.lastPathComponent, model: name).write(dir: dir)
+        }
         if let budgetCurve {
             let curve = BudgetCurve(table, dsLabel: curveDs)
             guard !curve.families.isEmpty else {

@@ -54,6 +54,8 @@ public enum Findings {
         var models: [String] = []
         var problems: [String] = []
         var stale: Set<String> = []
+        // every study file's name (and, for one that cannot be read, its file name): their reports are not read below
+        var studyNames = Set(files.map { String($0.dropLast(".yaml".count)) })
         for f in files {
             let path = (studiesDir as NSString).appendingPathComponent(f)
             let name: String
@@ -79,6 +81,7 @@ public enum Findings {
                 problems.append("\(f): \(error)")
                 continue
             }
+            studyNames.insert(name)
             let tagged = claims.filter { $0.finding != nil }
             guard !tagged.isEmpty else { continue }
             let modelName = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
@@ -108,6 +111,22 @@ public enum Findings {
                     Entry(
                         study: name, file: "studies/\(f)", model: modelName,
                         verdicts: verdicts?.filter { $0.finding == id }, fromReport: fromReport))
+            }
+        }
+        // reports that are not studies but judge tagged claims (`lisa table2 --verdicts`: finding (d) from Table 2's
+        // LiSA rows), each from its verdicts.json
+        let dirs = (try? FileManager.default.contentsOfDirectory(atPath: reportsDir))?.sorted() ?? []
+        for d in dirs where !studyNames.contains(d) {
+            let dir = URL(fileURLWithPath: reportsDir).appendingPathComponent(d)
+            guard let saved = try? StudyVerdicts.load(dir: dir), saved.study == d,
+                saved.source.hasPrefix(StudyVerdicts.table2Source)
+            else { continue }
+            if !models.contains(saved.model) { models.append(saved.model) }
+            for id in Set(saved.claims.compactMap(\.finding)) {
+                entries[id, default: []].append(
+                    Entry(
+                        study: d, file: "", model: saved.model, verdicts: saved.claims.filter { $0.finding == id },
+                        fromReport: true))
             }
         }
         var s = "# The paper's four core findings on our two models\n\n"

@@ -20,12 +20,15 @@ public struct Table2Method: Sendable, Equatable {
     public var nf: Bool
     /// Table 2's parameter columns (`parameterColumns`), when known.
     public var parameters: ParameterShares?
+    /// The checkpoint's training method and FFN kind as its header records them ("lisa"/"ds-lora", "dl"/"sl"/…).
+    public var trainedMethod: String?
+    public var trainedFFN: String?
     public init(
         label: String, sharing: String? = nil, checkpointSHA256: String? = nil, nf: Bool = false,
-        parameters: ParameterShares? = nil
+        parameters: ParameterShares? = nil, trainedMethod: String? = nil, trainedFFN: String? = nil
     ) {
         self.label = label; self.sharing = sharing; self.checkpointSHA256 = checkpointSHA256; self.nf = nf
-        self.parameters = parameters
+        self.parameters = parameters; self.trainedMethod = trainedMethod; self.trainedFFN = trainedFFN
     }
     /// The original model: no sharing, no checkpoint, every layer standard.
     public static let original = Table2Method(label: "original")
