@@ -6,6 +6,7 @@ import GGUF
 public enum CheckpointError: Error, CustomStringConvertible {
     case missing(path: String)
     case malformed(path: String, reason: String)
+    case malformedHeaderFile(path: String)
     case missingTensor(path: String, name: String)
     case wrongModel(path: String, expected: String, found: String)
     case mismatch(path: String, field: String, checkpoint: String, requested: String)
@@ -15,6 +16,9 @@ public enum CheckpointError: Error, CustomStringConvertible {
         switch self {
         case let .missing(p): return "There is no checkpoint at \(p) (no such file)."
         case let .malformed(p, r): return "\(p) is not a readable safetensors checkpoint: \(r)."
+        case let .malformedHeaderFile(p):
+            return "\(p) is not a checkpoint header file (JSON with sha256, bytes, metadata and tensorCounts, as "
+                + "`lisa train` writes it beside a checkpoint)."
         case let .missingTensor(p, n): return "\(p) has no tensor named \(n)."
         case let .wrongModel(p, e, f):
             return "\(p) was trained for a different base model (its sha256 is \(f), this model's is \(e))."

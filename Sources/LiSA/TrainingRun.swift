@@ -198,6 +198,8 @@ public enum LiSATraining {
             if c.checkpointEvery > 0, (s + 1) % c.checkpointEvery == 0, s + 1 < steps { try save() }
         }
         try save()
-        log("wrote \(c.out.path)")
+        // the finished checkpoint's header file: what reports keep of it where the weights are not kept
+        let header = try CheckpointHeader(checkpoint: c.out).write(besides: c.out)
+        log("wrote \(c.out.path) and its header \(header.lastPathComponent)")
     }
 }

@@ -19,7 +19,8 @@ struct Table2Command: ParsableCommand {
             + "differences per method.",
         discussion:
             "Each --method is LABEL=sharing:FILE (runs of `lisa eval --sharing FILE`), LABEL=lisa:FILE (runs of "
-            + "`lisa eval --lisa FILE`) or LABEL=nf:FILE (with --nf). The original model's runs (no sharing, no "
+            + "`lisa eval --lisa FILE`) or LABEL=nf:FILE (with --nf); for a checkpoint, FILE may be its header file "
+            + "(X.header.json, which `lisa train` writes beside X.safetensors) where the weights are not kept. The original model's runs (no sharing, no "
             + "checkpoint) fix each benchmark's documents. With --model, every method gets Table 2's parameter "
             + "columns (trained %, saved %; a checkpoint counts the parameters it stores).\n"
             + "Example: lisa table2 --db reports/lisa.sqlite --method ds=sharing:reports/table1/ds-0.53.json "
@@ -44,6 +45,9 @@ struct Table2Command: ParsableCommand {
                 + "`lisa findings`).", valueName: "dir"))
     var verdicts: String?
 
+    /// The model's file name without extension, as reports name it ("model" without --model).
+    var modelName: String { model.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "model" }
+
     /// `model`'s attention shape and parameter count, which Table 2's parameter columns need.
     func modelShape() throws -> (shape: AttentionShape, total: Int)? {
         guard let model else { return nil }
@@ -60,18 +64,18 @@ struct Table2Command: ParsableCommand {
         return ParameterShares(trained: p.trained, saved: p.saved)
     }
 
-    /// A `lisa train` checkpoint's row: its SHA-256, training method and FFN kind, and Table 2's parameter columns on
-    /// `model`.
+    /// A `lisa train` checkpoint's row from the checkpoint or its header file (X.header.json, beside the
+    /// checkpoint and committed where it is not): its SHA-256, training method and FFN kind, and Table 2's parameter
+    /// columns on `model`.
     func checkpointMethod(_ label: String, file: String, nf: Bool) throws -> Table2Method {
-        let (tensors, meta) = try Safetensors.read(URL(fileURLWithPath: file))
+        let h = try CheckpointHeader.read(file)
         let shares = try modelShape().map { m in
             try checkpointColumns(
-                metadata: meta, tensorCounts: tensors.mapValues(\.values.count), shape: m.shape, total: m.total,
-                path: file)
+                metadata: h.metadata, tensorCounts: h.tensorCounts, shape: m.shape, total: m.total, path: file)
         }
         return Table2Method(
-            label: label, checkpointSHA256: try SHA256.hex(ofFile: file), nf: nf, parameters: shares,
-            trainedMethod: meta["method"], trainedFFN: meta["ffn"])
+            label: label, checkpointSHA256: h.sha256, nf: nf, parameters: shares, trainedMethod: h.metadata["method"],
+            trainedFFN: h.metadata["ffn"])
     }
 
     func parsedMethods() throws -> [Table2Method] {
@@ -123,19 +127,17 @@ struct Table2Command: ParsableCommand {
         }
         if let csv { try table.csv().write(toFile: csv, atomically: true, encoding: .utf8) }
         if let verdicts {
-            let name = model.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "model"
             let dir = URL(fileURLWithPath: verdicts)
-            try table.studyVerdicts(report: dir.lastPathComponent, model: name).write(dir: dir)
+            try table.studyVerdicts(report: dir.lastPathComponent, model: modelName).write(dir: dir)
         }
         if let budgetCurve {
             let curve = BudgetCurve(table, dsLabel: curveDs)
             guard !curve.families.isEmpty else {
                 throw CLIError("--budget-curve: no --method label has the form FAMILY-TOKENS (e.g. lisa-100000).")
             }
-            let name = model.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "model"
             try curve.markdown().write(toFile: budgetCurve + ".md", atomically: true, encoding: .utf8)
             try curve.csv().write(toFile: budgetCurve + ".csv", atomically: true, encoding: .utf8)
-            try curve.plots(to: URL(fileURLWithPath: budgetCurve), model: name)
+            try curve.plots(to: URL(fileURLWithPath: budgetCurve), model: modelName)
         }
         if let out {
             try table.markdown().write(toFile: out, atomically: true, encoding: .utf8)

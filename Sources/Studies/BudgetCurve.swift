@@ -170,9 +170,9 @@ public struct BudgetCurve: Sendable {
         }
         var out = lines.joined(separator: "\n") + "\n"
         out +=
-            "\nLevels: original \(levelText(.lambadaLogPerplexity, levels(.lambadaLogPerplexity).original)) "
+            "\nLevels: original \(levelText(levels(.lambadaLogPerplexity).original)) "
             + "LAMBADA log-perplexity, 100 % preserved; \(dsLabel) "
-            + "\(levelText(.lambadaLogPerplexity, dsLogPerplexity?.value)) and "
+            + "\(levelText(dsLogPerplexity?.value)) and "
             + "\(dsPreserved.map { String(format: "%.1f ± %.1f %%", $0.value, $0.se) } ?? "—"). "
             + "Gap closed = (DS − method) / (DS − original). The budgets for half and 90 % of the gap extend a "
             + "least-squares line in log10(tokens) through the budgets measured: an extrapolation, as good as the "
@@ -180,10 +180,10 @@ public struct BudgetCurve: Sendable {
         return out
     }
 
-    func levelText(_ m: Measure, _ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "—" }
+    func levelText(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "—" }
 
     /// One figure per measure (PNG and SVG at `base`-lambada and `base`-preserved): each family's points with
-    /// their s.e., the original and DS as flat lines across the budgets.
+    /// their s.e. (families side by side at each budget), the original and DS as flat lines across the budgets.
     @discardableResult
     public func plots(to base: URL, model: String) throws -> [URL] {
         let all = families.flatMap { $0.points.map(\.tokens) }
@@ -197,7 +197,10 @@ public struct BudgetCurve: Sendable {
             if let o { series.append(LineSeries(title: "original", x: [xr.0, xr.1], y: [o, o], lineType: 7)) }
             if let d { series.append(LineSeries(title: "DS (untrained)", x: [xr.0, xr.1], y: [d, d], lineType: 8)) }
             for (i, (name, pts)) in families.enumerated() {
-                let have = pts.compactMap { p in value(p, m).map { (Double(p.tokens), $0) } }
+                // families at the same budget are drawn a little apart (±2 % of a decade each) so that no error bar
+                // hides another
+                let dodge = pow(10, 0.02 * (Double(i) - Double(families.count - 1) / 2))
+                let have = pts.compactMap { p in value(p, m).map { (Double(p.tokens) * dodge, $0) } }
                 guard !have.isEmpty else { continue }
                 let ses = have.map { $0.1.se.isFinite ? $0.1.se : 0 }
                 series.append(

@@ -46,7 +46,7 @@ public enum Findings {
     /// Builds FINDINGS.md from every study file in `studiesDir`: each study's verdicts from its newest finished run
     /// in `store`, else from the verdicts.json its report left in `reportsDir`/<study>/ (nil store: reports only).
     public static func markdown(
-        store: LisaStore?, studiesDir: String, reportsDir: String = "reports", reportsLink: String = "."
+        store: LisaStore?, studiesDir: String, reportsDir: String, reportsLink: String = "."
     ) throws -> String {
         let files = try FileManager.default.contentsOfDirectory(atPath: studiesDir).filter { $0.hasSuffix(".yaml") }
             .sorted()

@@ -60,6 +60,8 @@ public struct Table2Cell: Sendable {
     /// verdict tests this difference: the ratio's delta-method s.e. degenerates to 0 when a method scores 0
     /// everywhere (NQ under DS), the difference's does not.
     public var vsOriginal: Estimate? = nil
+    /// The primary metric per document index (not for LAMBADA): what paired comparisons of two methods read.
+    public var documents: [Int: Double] = [:]
 }
 
 /// Table 2 assembled from the database.
@@ -69,8 +71,41 @@ public struct Table2: Sendable {
     public var referenceLabel: String?
     /// cells[task][method label]; a method without a run on a task has no cell.
     public var cells: [String: [String: Table2Cell]]
-    /// Per method: 100 × mean of score/base over the scored benchmarks both have, with its s.e. and the tasks.
-    public var averages: [String: (Estimate, [String])]
+    /// Per method: 100 × mean of score/base over the scored benchmarks it has (LAMBADA apart), with its s.e. and
+    /// the tasks.
+    public var averages: [String: (Estimate, [String])] {
+        var out: [String: (Estimate, [String])] = [:]
+        for m in methods where m.label != "original" {
+            let scored = tasks.filter { $0 != "lambada" && cells[$0]?[m.label]?.preserved?.value.isFinite == true }
+            guard !scored.isEmpty else { continue }
+            out[m.label] = (averagePreserved(scored.map { cells[$0]![m.label]!.preserved! }), scored)
+        }
+        return out
+    }
+
+    /// `a` − `b` in points of average preserved over the scored benchmarks both have, paired per document: on each
+    /// benchmark (mean a − mean b) / mean original over the documents all three scored (`pairedRatio` of the
+    /// per-document differences, covariance kept), then averaged as the preserved shares are. Nil without a
+    /// shared benchmark.
+    public func preservedDifference(_ a: String, _ b: String) -> (Estimate, [String])? {
+        var parts: [Estimate] = [], used: [String] = []
+        for t in tasks where t != "lambada" {
+            guard let ca = cells[t]?[a], let cb = cells[t]?[b], let co = cells[t]?["original"] else { continue }
+            let keys = Set(ca.documents.keys).intersection(cb.documents.keys).intersection(co.documents.keys).sorted()
+            let r = pairedRatio(keys.map { ca.documents[$0]! - cb.documents[$0]! }, keys.map { co.documents[$0]! })
+            guard r.value.isFinite else { continue }
+            parts.append(r); used.append(t)
+        }
+        return parts.isEmpty ? nil : (averagePreserved(parts), used)
+    }
+}
+
+/// 100 × the mean of per-benchmark shares, with the s.e. of a mean of independent estimates (benchmarks are
+/// disjoint document sets).
+func averagePreserved(_ p: [Estimate]) -> Estimate {
+    Estimate(
+        value: 100 * p.map(\.value).reduce(0, +) / Double(p.count),
+        se: 100 * p.map { $0.se * $0.se }.reduce(0, +).squareRoot() / Double(p.count), n: p.count)
 }
 
 /// The paper's column order (Table 2), then any other task alphabetically.
@@ -168,19 +203,10 @@ extension StoredInputs {
                     metric: lambada ? "perplexity" : metric, n: docs.count, score: score, preserved: preserved,
                     vsReference: vsRef, seconds: r.seconds,
                     accuracy: accuracy.isEmpty ? nil : meanEstimate(accuracy.keys.sorted().map { accuracy[$0]! }),
-                    majorityRate: majority, vsOriginal: vsOriginal)
+                    majorityRate: majority, vsOriginal: vsOriginal, documents: lambada ? [:] : docs)
             }
         }
-        var averages: [String: (Estimate, [String])] = [:]
-        for m in all.dropFirst() {
-            let scored = tasks.filter { $0 != "lambada" && cells[$0]?[m.label]?.preserved?.value.isFinite == true }
-            guard !scored.isEmpty else { continue }
-            let p = scored.map { cells[$0]![m.label]!.preserved! }
-            let value = 100 * p.map(\.value).reduce(0, +) / Double(p.count)
-            let se = 100 * p.map { $0.se * $0.se }.reduce(0, +).squareRoot() / Double(p.count)
-            averages[m.label] = (Estimate(value: value, se: se, n: p.count), scored)
-        }
-        return Table2(tasks: tasks, methods: all, referenceLabel: reference, cells: cells, averages: averages)
+        return Table2(tasks: tasks, methods: all, referenceLabel: reference, cells: cells)
     }
 }
 

@@ -121,6 +121,32 @@ import Testing
         #expect(t["a"]?.shape == [2, 3] && t["a"]?.values == a && t["b"]?.values == b && meta["k"] == "v")
     }
 
+    /// A checkpoint's header file holds its SHA-256 (of the whole file, as `lisa eval --lisa` records it), size,
+    /// metadata and tensor sizes, and reads back equal to the header read from the checkpoint itself.
+    @Test func headerFileRoundTrip() throws {
+        let dir = try TestPaths.tempDir("lisa-header"); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("lisa-100.safetensors")
+        let a: [Float] = [1, -2.5, .pi, 0, 7, 8]
+        try a.withUnsafeBufferPointer { pa in
+            try Safetensors.write([("a", [2, 3], pa)], metadata: ["method": "lisa", "ffn": "dl"], to: url)
+        }
+        let h = try CheckpointHeader(checkpoint: url)
+        let sha = try SHA256.hex(ofFile: url.path), bytes = try Data(contentsOf: url).count
+        #expect(h.sha256 == sha && h.bytes == bytes)
+        #expect(h.tensorCounts == ["a": 6] && h.metadata == ["method": "lisa", "ffn": "dl"])
+        let file = try h.write(besides: url)
+        #expect(file.lastPathComponent == "lisa-100.header.json" && CheckpointHeader.isHeaderFile(file.path))
+        #expect(try CheckpointHeader.read(file.path) == h)
+        #expect(try CheckpointHeader.read(url.path) == h)
+        // a damaged header file is a sentence naming it
+        try Data("{\"sha256\": 1}".utf8).write(to: file)
+        do { _ = try CheckpointHeader.read(file.path); Issue.record("read a damaged header") } catch let e
+            as CheckpointError
+        {
+            #expect("\(e)".hasPrefix("\(file.path) is not a checkpoint header file (JSON with sha256"), "\(e)")
+        }
+    }
+
     /// A missing or truncated checkpoint is a sentence naming the file, not a Foundation error dump.
     @Test func missingAndTruncatedCheckpointsNameTheFile() throws {
         let dir = try TestPaths.tempDir("lisa-st-bad"); defer { try? FileManager.default.removeItem(at: dir) }

@@ -199,14 +199,15 @@ import Testing
         let (s, old) = try store()  // a finished run with other parameters than the file: flagged
         try putS1(s, old, (0..<12).map { _ in [0.3, 0.3, 0.3] })
         try s.finishRun(id: old, captureSeconds: 1, analysisSeconds: 0, tokens: 1)
+        let noReports = dir.appendingPathComponent("no-reports").path  // the database alone
         #expect(
-            try Findings.markdown(store: s, studiesDir: studies.path).contains(
+            try Findings.markdown(store: s, studiesDir: studies.path, reportsDir: noReports).contains(
                 "(run with other parameters than the study file; re-run it): **no**"))
         let run = try s.createRun(study: "v", modelId: 1, parameters: spec.parametersJSON(), seed: 5, toolVersion: "t")
             .id!
         try putS1(s, run, (0..<12).map { _ in [0.01, 0.02, 0.3] })
         try s.finishRun(id: run, captureSeconds: 1, analysisSeconds: 0, tokens: 1)
-        let md = try Findings.markdown(store: s, studiesDir: studies.path)
+        let md = try Findings.markdown(store: s, studiesDir: studies.path, reportsDir: noReports)
         #expect(md.contains("| finding | small-model |"), "\(md)")
         #expect(md.contains("[v](./v/report.md): **yes** — 2 of 3 adjacent pairs < 0.05"), "\(md)")
         #expect(md.contains("(d) LiSA keeps") && md.contains("pending: needs the LiSA issue"))
