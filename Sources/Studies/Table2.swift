@@ -280,17 +280,24 @@ extension Table2 {
                 "| method | task | metric | n | method − \(ref) | z | beyond 2 s.e. |",
                 "|---|---|---|---:|---:|---:|---|",
             ]
+            func row(_ label: String, _ task: String, _ metric: String, _ n: String, _ d: Estimate, _ scale: Double)
+                -> String
+            {
+                let z = d.se > 0 ? d.value / d.se : .nan
+                return String(
+                    format: "| %@ | %@ | %@ | %@ | %+.2f ± %.2f | %@ | %@ |", label, task, metric, n, scale * d.value,
+                    scale * d.se, z.isFinite ? String(format: "%+.2f", z) : "—",
+                    z.isFinite ? (abs(z) > 2 ? "yes" : "no (inside the noise)") : "—")
+            }
             for m in methods where m.label != ref {
                 for t in tasks {
                     guard let c = cells[t]?[m.label], let d = c.vsReference else { continue }
-                    let scale = t == "lambada" ? 1.0 : 100.0
-                    let z = d.se > 0 ? d.value / d.se : .nan
                     lines.append(
-                        String(
-                            format: "| %@ | %@ | %@ | %d | %+.2f ± %.2f | %@ | %@ |", m.label, t,
-                            t == "lambada" ? "log-lik" : c.metric, d.n, scale * d.value, scale * d.se,
-                            z.isFinite ? String(format: "%+.2f", z) : "—",
-                            z.isFinite ? (abs(z) > 2 ? "yes" : "no (inside the noise)") : "—"))
+                        row(m.label, t, t == "lambada" ? "log-lik" : c.metric, "\(d.n)", d, t == "lambada" ? 1 : 100))
+                }
+                // the average preserved, paired per document too (points; `preservedDifference`)
+                if let (d, used) = preservedDifference(m.label, ref) {
+                    lines.append(row(m.label, "avg preserved", "points", "\(used.count) benchmarks", d, 1))
                 }
             }
         }

@@ -41,6 +41,12 @@ import Testing
         let d = try #require(t.preservedDifference("lisa-100000", "ds"))
         #expect(abs(d.0.value - 10) < 1e-9 && abs(d.0.se - 100 * 0.030151134 / 2.0.squareRoot()) < 1e-6)
         #expect(d.1 == ["piqa", "boolq"])
+        // the table paired against ds prints the same difference as a row of its own
+        var vsDS = t
+        vsDS.referenceLabel = "ds"
+        #expect(
+            vsDS.markdown().contains("| lisa-100000 | avg preserved | points | 2 benchmarks | +10.00 ± 2.13 | +4.69 | yes |"),
+            "\(vsDS.markdown())")
         let partly = t.lisaVerdictRows()
         #expect(partly.count == 1)
         let row = try #require(partly.first)
