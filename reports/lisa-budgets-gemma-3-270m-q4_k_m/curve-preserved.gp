@@ -18,7 +18,7 @@ set key outside right top box opaque
 set grid lc rgb "#dddddd"
 set yrange [77.89892928744484:101.63711634907816]
 set logscale x
-set xrange [50000.0:200000.0]
+set xrange [50000.0:400000.0]
 set format x "%.0s%c"
 plot '/work/main/reports/lisa-budgets-gemma-3-270m-q4_k_m/curve-preserved.series0.dat' skip 1 using 1:2 with linespoints lt 7 title "original", \
   '/work/main/reports/lisa-budgets-gemma-3-270m-q4_k_m/curve-preserved.series1.dat' skip 1 using 1:2 with linespoints lt 8 title "DS (untrained)", \
