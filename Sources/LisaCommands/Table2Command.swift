@@ -44,6 +44,11 @@ struct Table2Command: ParsableCommand {
             "Write the verdicts as DIR/verdicts.json (the claims tagged with a core finding go into "
                 + "`lisa findings`).", valueName: "dir"))
     var verdicts: String?
+    @Flag(
+        help: ArgumentHelp(
+            "One column per benchmark and number of shots, named \"TASK K-shot\" (Table 6); no average over "
+                + "columns, no verdicts."))
+    var labelShots = false
 
     /// The model's file name without extension, as reports name it ("model" without --model).
     var modelName: String { model.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "model" }
@@ -107,7 +112,6 @@ struct Table2Command: ParsableCommand {
 
     func run() throws {
         let methods = try parsedMethods()
-        guard !methods.isEmpty else { throw ValidationError("--method: give at least one method to compare.") }
         if Set(methods.map(\.label)).count != methods.count { throw ValidationError("--method: labels must differ.") }
         if let r = reference, r != "original", !methods.contains(where: { $0.label == r }) {
             throw ValidationError("--reference \(r) is not a --method label (nor \"original\").")
@@ -115,11 +119,17 @@ struct Table2Command: ParsableCommand {
         if budgetCurve != nil, !methods.contains(where: { $0.label == curveDs }) {
             throw ValidationError("--curve-ds \(curveDs) is not a --method label (the untrained DS row).")
         }
+        if labelShots, verdicts != nil || budgetCurve != nil {
+            throw ValidationError(
+                "--label-shots: Table 2's verdicts and the budget curve are about one column per benchmark; leave out "
+                    + "--verdicts and --budget-curve.")
+        }
         let store = try database.open()
         let table: Table2
         do {
             table = try StoredInputs(store: store).table2(
-                methods: methods, reference: reference, modelSHA256: try model.map { try SHA256.hex(ofFile: $0) })
+                methods: methods, reference: reference, modelSHA256: try model.map { try SHA256.hex(ofFile: $0) },
+                labelShots: labelShots)
         } catch let e as StoredInputError { throw CLIError(e.description) }
         guard !table.tasks.isEmpty else {
             throw CLIError(

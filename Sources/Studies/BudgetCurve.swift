@@ -80,7 +80,8 @@ public struct BudgetCurve: Sendable {
         }
         originalLogPerplexity = lambada["original"].map { log($0.score.value) }
         dsLogPerplexity = logPerplexity(dsLabel)
-        dsPreserved = table.averages[dsLabel]?.0
+        let averages = table.averages
+        dsPreserved = averages[dsLabel]?.0
         var byFamily: [String: [BudgetPoint]] = [:], order: [String] = []
         for m in table.methods {
             guard let dash = m.label.lastIndex(of: "-"), let tokens = Int(m.label[m.label.index(after: dash)...]),
@@ -91,7 +92,7 @@ public struct BudgetCurve: Sendable {
             byFamily[family, default: []].append(
                 BudgetPoint(
                     family: family, tokens: tokens, label: m.label, lambadaLogPerplexity: logPerplexity(m.label),
-                    preserved: table.averages[m.label]?.0))
+                    preserved: averages[m.label]?.0))
         }
         families = order.map { ($0, byFamily[$0]!.sorted { $0.tokens < $1.tokens }) }
     }

@@ -71,10 +71,15 @@ public struct Table2: Sendable {
     public var referenceLabel: String?
     /// cells[task][method label]; a method without a run on a task has no cell.
     public var cells: [String: [String: Table2Cell]]
+    /// Columns are (task, shots) pairs named "TASK K-shot" (Table 6). Columns of one task then score the same
+    /// documents, so no average over columns is formed (its s.e. assumes disjoint documents), and Table 2's
+    /// verdicts, which are about its own benchmarks, are not drawn.
+    public var shotColumns = false
     /// Per method: 100 × mean of score/base over the scored benchmarks it has (LAMBADA apart), with its s.e. and
     /// the tasks.
     public var averages: [String: (Estimate, [String])] {
         var out: [String: (Estimate, [String])] = [:]
+        guard !shotColumns else { return out }
         for m in methods where m.label != "original" {
             let scored = tasks.filter { $0 != "lambada" && cells[$0]?[m.label]?.preserved?.value.isFinite == true }
             guard !scored.isEmpty else { continue }
@@ -88,6 +93,7 @@ public struct Table2: Sendable {
     /// per-document differences, covariance kept), then averaged as the preserved shares are. Nil without a
     /// shared benchmark.
     public func preservedDifference(_ a: String, _ b: String) -> (Estimate, [String])? {
+        guard !shotColumns else { return nil }
         var parts: [Estimate] = [], used: [String] = []
         for t in tasks where t != "lambada" {
             guard let ca = cells[t]?[a], let cb = cells[t]?[b], let co = cells[t]?["original"] else { continue }
@@ -98,6 +104,13 @@ public struct Table2: Sendable {
         }
         return parts.isEmpty ? nil : (averagePreserved(parts), used)
     }
+}
+
+extension Table2 {
+    /// A column of a table with shot counts in its names (Table 6): "boolq 5-shot".
+    public static func columnName(task: String, shots: Int) -> String { "\(task) \(shots)-shot" }
+    /// The task a column scores: its name up to the first space ("boolq 5-shot" → "boolq").
+    public static func task(ofColumn name: String) -> String { String(name.prefix { $0 != " " }) }
 }
 
 /// 100 × the mean of per-benchmark shares, with the s.e. of a mean of independent estimates (benchmarks are
@@ -133,7 +146,11 @@ public func pairedRatio(_ s: [Double], _ b: [Double]) -> Estimate {
 extension StoredInputs {
     /// Table 2 from the newest finished run of each method per task, on the same task, shots, seed, --limit and
     /// model as that task's newest finished original run. `reference`: the label the paired column compares with.
-    public func table2(methods: [Table2Method], reference: String?, modelSHA256: String?) throws -> Table2 {
+    /// `labelShots`: one column per (task, shots) present, named "TASK K-shot" (Table 6: the same benchmarks at
+    /// several shot counts); otherwise one column per task, at the shots of its newest original run.
+    public func table2(
+        methods: [Table2Method], reference: String?, modelSHA256: String?, labelShots: Bool = false
+    ) throws -> Table2 {
         let runs = try store.evalRuns().filter { $0.status == .finished }
         var modelIds: Set<Int64>?
         if let sha = modelSHA256 {
@@ -148,13 +165,26 @@ extension StoredInputs {
         let all = [Table2Method.original] + methods.filter { $0.label != "original" }
         var cells: [String: [String: Table2Cell]] = [:]
         var tasks: [String] = []
-        let present = Set(mine.filter { r in all.dropFirst().contains { matches(r, $0) } }.map(\.task))
-        for task in present.sorted(by: {
-            (table2Order.firstIndex(of: $0) ?? 99, $0) < (table2Order.firstIndex(of: $1) ?? 99, $1)
+        struct Column: Hashable { var task: String; var shots: Int? }
+        // the benchmarks some method ran (with no method: those the original ran)
+        let shown = all.count > 1 ? Array(all.dropFirst()) : all
+        let present = Set(
+            mine.filter { r in shown.contains { matches(r, $0) } }.map {
+                Column(task: $0.task, shots: labelShots ? $0.shots : nil)
+            })
+        for column in present.sorted(by: {
+            (table2Order.firstIndex(of: $0.task) ?? 99, $0.task, $0.shots ?? 0)
+                < (table2Order.firstIndex(of: $1.task) ?? 99, $1.task, $1.shots ?? 0)
         }) {
-            guard let base = mine.last(where: { $0.task == task && matches($0, .original) }) else {
+            let task = column.task
+            let name = column.shots.map { Table2.columnName(task: task, shots: $0) } ?? task
+            guard
+                let base = mine.last(where: {
+                    $0.task == task && (column.shots == nil || $0.shots == column.shots) && matches($0, .original)
+                })
+            else {
                 throw StoredInputError.noEvalRuns(
-                    what: "for \(task) with the original model (no sharing, no checkpoint, all layers standard)",
+                    what: "for \(name) with the original model (no sharing, no checkpoint, all layers standard)",
                     db: store.path)
             }
             let same = mine.filter {
@@ -177,7 +207,7 @@ extension StoredInputs {
                 if let r = same.last(where: { matches($0, m) }) { row[m.label] = (r, try documents(r)) }
             }
             let ref = reference.flatMap { row[$0] }?.1.compactMapValues { $0.scores[metric] }
-            tasks.append(task)
+            tasks.append(name)
             for m in all {
                 guard let (r, allDocs) = row[m.label] else { continue }
                 let docs = allDocs.compactMapValues { $0.scores[metric] }
@@ -199,14 +229,14 @@ extension StoredInputs {
                         ? nil : (reference == "original" && !lambada ? vsOriginal : pairedDifference(docs, rr))
                 }
                 let accuracy = lambada ? allDocs.compactMapValues { $0.scores["acc"] } : [:]
-                cells[task, default: [:]][m.label] = Table2Cell(
+                cells[name, default: [:]][m.label] = Table2Cell(
                     metric: lambada ? "perplexity" : metric, n: docs.count, score: score, preserved: preserved,
                     vsReference: vsRef, seconds: r.seconds,
                     accuracy: accuracy.isEmpty ? nil : meanEstimate(accuracy.keys.sorted().map { accuracy[$0]! }),
                     majorityRate: majority, vsOriginal: vsOriginal, documents: lambada ? [:] : docs)
             }
         }
-        return Table2(tasks: tasks, methods: all, referenceLabel: reference, cells: cells)
+        return Table2(tasks: tasks, methods: all, referenceLabel: reference, cells: cells, shotColumns: labelShots)
     }
 }
 
@@ -219,7 +249,8 @@ extension Table2 {
         var head = "| method |" + (withParameters ? " trained % | saved % |" : "")
         var rule = "|---|" + (withParameters ? "---:|---:|" : "")
         for t in scored { head += " \(t) \(cells[t]?.values.first?.metric ?? "") |"; rule += "---:|" }
-        head += " avg preserved % |"; rule += "---:|"
+        let averages = self.averages
+        if !shotColumns { head += " avg preserved % |"; rule += "---:|" }
         if tasks.contains("lambada") { head += " LAMBADA ppl | LAMBADA acc |"; rule += "---:|---:|" }
         var lines = [head, rule]
         for m in methods {
@@ -233,7 +264,8 @@ extension Table2 {
                 if let p = c.preserved { line += String(format: " (%.1f %%)", 100 * p.value) }
                 line += " |"
             }
-            if m.label == "original" {
+            if shotColumns {
+            } else if m.label == "original" {
                 line += " 100 |"
             } else if let (a, ts) = averages[m.label] {
                 line +=
@@ -255,16 +287,23 @@ extension Table2 {
         lines.append("")
         lines.append(
             "Documents per benchmark (the same for every method): \(ns). Scores in % ± one standard error "
-                + "(lm-eval's mean_stderr); (x %) = score / original score on the same documents. Avg preserved = "
-                + "100 × mean of those ratios over the scored benchmarks (LAMBADA apart), ± the s.e. from each "
-                + "ratio's paired delta-method s.e. (tasks independent)."
+                + "(lm-eval's mean_stderr); (x %) = score / original score on the same documents."
+                + (shotColumns
+                    ? " Each column is a benchmark at one number of exemplars (seeded per document from the task's "
+                        + "pool, the same for every method); columns of one benchmark score the same documents, so no "
+                        + "average over columns is formed."
+                    : " Avg preserved = 100 × mean of those ratios over the scored benchmarks (LAMBADA apart), ± the "
+                        + "s.e. from each ratio's paired delta-method s.e. (tasks independent).")
                 + (tasks.contains("lambada")
                     ? " LAMBADA (outside the average): perplexity = exp(−mean log-likelihood of the target per "
                         + "document), as lm-eval, and accuracy = the target is the greedy continuation." : "")
-                + (cells["boolq"]?["original"]?.majorityRate.map {
-                    String(
-                        format: " BoolQ: the majority class (\"always yes\") is %.2f %% of these documents.", 100 * $0)
-                } ?? ""))
+                + tasks.filter { Table2.task(ofColumn: $0) == "boolq" }.compactMap { t in
+                    cells[t]?["original"]?.majorityRate.map {
+                        String(
+                            format: " %@: the majority class (\"always yes\") is %.2f %% of these documents.",
+                            t == "boolq" ? "BoolQ" : t, 100 * $0)
+                    }
+                }.joined())
         let timed = tasks.compactMap { t -> String? in
             let parts = methods.compactMap { m in
                 cells[t]?[m.label].map { "\(m.label) \(ProgressReporter.duration($0.seconds))" }
@@ -301,7 +340,7 @@ extension Table2 {
                 }
             }
         }
-        let verdicts = verdictMarkdown()
+        let verdicts = shotColumns ? "" : verdictMarkdown()
         if !verdicts.isEmpty {
             lines += [
                 "", "## Verdicts", "", verdicts,

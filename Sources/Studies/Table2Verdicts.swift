@@ -11,6 +11,7 @@ extension Table2 {
     /// else the paired ratio) and its size against LLaMA3-8B's 46.67 %.
     public func verdictRows() -> [ClaimRow] {
         let scored = tasks.filter { $0 != "lambada" }
+        let averages = self.averages
         var rows: [ClaimRow] = []
         for m in methods where m.sharing != nil {
             guard let (avg, ts) = averages[m.label], avg.value.isFinite else { continue }
@@ -110,6 +111,7 @@ extension Table2 {
     /// noise; no — below DS beyond 2 s.e.
     func lisaVerdictRows() -> [ClaimRow] {
         var rows: [ClaimRow] = []
+        let averages = self.averages
         let dsRows = methods.filter { $0.sharing != nil }
         for m in methods where m.trainedMethod == "lisa" && (m.trainedFFN ?? "dl") == "dl" && !m.nf {
             guard let (avg, ts) = averages[m.label], avg.value.isFinite else { continue }

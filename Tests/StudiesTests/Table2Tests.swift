@@ -188,6 +188,70 @@ import Testing
         let ref = try LisaBinary.run(["table2", "--db", db, "--method", "ds=sharing:\(sharing)", "--reference", "y"])
         #expect(ref.status != 0 && ref.stderr.contains("--reference y"))
     }
+
+    /// Table 6's layout (`--label-shots`): one column per (task, shots), each cell the mean of its own run's stored
+    /// documents, paired against the original at the same shots; no average over columns (they share documents)
+    /// and no Table 2 verdicts. scripts/table2 with TASKS "task@K:limit" runs the same evaluations.
+    @Test(.needsGemma) func shotColumnsFromStoredRuns() throws {
+        let dir = try TestPaths.tempDir("table6"); defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("t.sqlite").path
+        let sharing = TestPaths.repoRoot.appendingPathComponent("reports/table1/ds-0.53.json").path
+        for shots in ["0", "2"] {
+            for extra in [[], ["--sharing", sharing]] {
+                let r = try LisaBinary.run(
+                    ["eval", TestPaths.gemma, "--task", "piqa", "--shots", shots, "--limit", "4", "--db", db] + extra)
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+        }
+        let csvPath = dir.appendingPathComponent("t6.csv").path
+        let r = try LisaBinary.run([
+            "table2", "--db", db, "--method", "ds=sharing:\(sharing)", "--reference", "original", "--label-shots",
+            "--csv", csvPath,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("| piqa 0-shot acc_norm | piqa 2-shot acc_norm |"), "\(r.stdout)")
+        #expect(!r.stdout.contains("avg preserved") && !r.stdout.contains("## Verdicts"))
+        let rows = try String(contentsOfFile: csvPath, encoding: .utf8).split(separator: "\n").dropFirst().map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        #expect(
+            rows.map { "\($0[0]) \($0[1])" }
+                == ["original piqa 0-shot", "original piqa 2-shot", "ds piqa 0-shot", "ds piqa 2-shot"])
+        let store = try LisaStore(path: db)
+        for row in rows {
+            let run = try store.evalRuns().first {
+                $0.shots == Int(row[1].split(separator: " ")[1].dropLast(5))! && ($0.sharing != nil) == (row[0] == "ds")
+            }!
+            let docs = try store.evalDocuments(runId: run.id!).map { try documentResult($0).scores["acc_norm"]! }
+            #expect(docs.count == 4 && abs(Double(row[4])! - docs.reduce(0, +) / 4) < 1e-12, "\(row)")
+        }
+        let withVerdicts = try LisaBinary.run([
+            "table2", "--db", db, "--method", "ds=sharing:\(sharing)", "--label-shots", "--verdicts", dir.path,
+        ])
+        #expect(withVerdicts.status != 0 && withVerdicts.stderr.contains("--label-shots"))
+        // the original alone is a table too
+        let alone = try LisaBinary.run(["table2", "--db", db, "--label-shots"])
+        #expect(alone.status == 0 && alone.stdout.contains("| original |"), "\(alone.stderr)")
+
+        let out = dir.appendingPathComponent("script")
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/bin/bash")
+        script.arguments = [
+            TestPaths.repoRoot.appendingPathComponent("scripts/table2").path, TestPaths.gemma, "ds=\(sharing)",
+        ]
+        script.currentDirectoryURL = TestPaths.repoRoot
+        script.environment = ProcessInfo.processInfo.environment.merging(
+            ["OUT": out.path, "TASKS": "piqa@2:4", "NAME": "table6", "REUSE": "",
+             "LISA": try LisaBinary.executable().path]) { $1 }
+        script.standardOutput = FileHandle.nullDevice
+        try script.run(); script.waitUntilExit()
+        #expect(script.terminationStatus == 0)
+        let runFiles = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("runs").path)
+        #expect(Set(runFiles.filter { $0.hasSuffix(".sqlite") }) == ["piqa-2shot-original.sqlite", "piqa-2shot-ds.sqlite"])
+        let scripted = try String(contentsOf: out.appendingPathComponent("table6.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(6).joined(separator: ",") }
+        #expect(scripted == rows.filter { $0[1] == "piqa 2-shot" }.map { $0.prefix(6).joined(separator: ",") })
+    }
 }
 
 /// Table 2's parameter columns against the paper's own numbers (FIGURES.md Table 2: the formulas reproduce them).
