@@ -53,65 +53,8 @@ struct Table2Command: ParsableCommand {
     /// The model's file name without extension, as reports name it ("model" without --model).
     var modelName: String { model.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "model" }
 
-    /// `model`'s attention shape and parameter count, which Table 2's parameter columns need.
-    func modelShape() throws -> (shape: AttentionShape, total: Int)? {
-        guard let model else { return nil }
-        let f = try GGUFFile(path: model)
-        let c = try ModelConfig.read(from: f)
-        return (AttentionShape(d: c.nEmbd, h: c.nHeads, hKV: c.nKVHeads, dK: c.headDim),
-                f.tensors.reduce(0) { $0 + $1.elementCount })
-    }
-
-    /// Table 2's parameter columns of a sharing config on `model` (all its shared layers run as DS).
-    func dsShares(_ cfg: SharingConfig) throws -> ParameterShares? {
-        guard let (shape, total) = try modelShape() else { return nil }
-        let p = parameterColumns(shape, total: total, ds: cfg.shared.count)
-        return ParameterShares(trained: p.trained, saved: p.saved)
-    }
-
-    /// A `lisa train` checkpoint's row from the checkpoint or its header file (X.header.json, beside the
-    /// checkpoint and committed where it is not): its SHA-256, training method and FFN kind, and Table 2's parameter
-    /// columns on `model`.
-    func checkpointMethod(_ label: String, file: String, nf: Bool) throws -> Table2Method {
-        let h = try CheckpointHeader.read(file)
-        let shares = try modelShape().map { m in
-            try checkpointColumns(
-                metadata: h.metadata, tensorCounts: h.tensorCounts, shape: m.shape, total: m.total, path: file)
-        }
-        return Table2Method(
-            label: label, checkpointSHA256: h.sha256, nf: nf, parameters: shares, trainedMethod: h.metadata["method"],
-            trainedFFN: h.metadata["ffn"])
-    }
-
-    func parsedMethods() throws -> [Table2Method] {
-        try method.map { spec in
-            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-            let kindFile = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1).map(String.init) : []
-            guard parts.count == 2, !parts[0].isEmpty, kindFile.count == 2, !kindFile[1].isEmpty else {
-                throw ValidationError(
-                    "--method \"\(spec)\" is not LABEL=sharing:FILE, LABEL=lisa:FILE or LABEL=nf:FILE.")
-            }
-            let (label, kind, file) = (parts[0], kindFile[0], kindFile[1])
-            guard label != "original" else {
-                throw ValidationError("--method: the label \"original\" is the base model's.")
-            }
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw ValidationError("--method \(label): the file \(file) does not exist.")
-            }
-            switch kind {
-            case "sharing":
-                let cfg = try SharingConfig.load(path: file)
-                return Table2Method(label: label, sharing: cfg.json, parameters: try dsShares(cfg))
-            case "lisa", "nf":
-                return try checkpointMethod(label, file: file, nf: kind == "nf")
-            default:
-                throw ValidationError("--method \(label): \"\(kind)\" is not sharing, lisa or nf.")
-            }
-        }
-    }
-
     func run() throws {
-        let methods = try parsedMethods()
+        let methods = try Table2Rows(model: model).methods(method)
         if Set(methods.map(\.label)).count != methods.count { throw ValidationError("--method: labels must differ.") }
         if let r = reference, r != "original", !methods.contains(where: { $0.label == r }) {
             throw ValidationError("--reference \(r) is not a --method label (nor \"original\").")

@@ -80,49 +80,6 @@ public struct StoredInputs {
         }
         return position
     }
-
-    /// Table 9 rows: for every task with a finished evaluation run under `sharing` (the config's JSON), its
-    /// newest such run against the newest finished all-standard run with the same task, shots, seed and limit.
-    public func table9Rows(sharing: String, modelSHA256: String?) throws -> [Table9Row] {
-        let runs = try store.evalRuns().filter { $0.status == .finished }
-        var modelIds: Set<Int64>?
-        if let sha = modelSHA256 {
-            modelIds = Set(try runs.map(\.modelId).filter { try store.model(id: $0)?.sha256 == sha })
-        }
-        let mine = runs.filter { modelIds?.contains($0.modelId) ?? true }
-        let shared = mine.filter { $0.sharing == sharing }
-        guard !shared.isEmpty else {
-            throw StoredInputError.noEvalRuns(what: "with this sharing config (`lisa eval --sharing`)", db: store.path)
-        }
-        var rows: [Table9Row] = []
-        for task in Set(shared.map(\.task)).sorted() {
-            let s = shared.filter { $0.task == task }.last!
-            guard
-                let b = mine.last(where: {
-                    $0.task == task && $0.sharing == nil && $0.policies == "{}" && $0.shots == s.shots
-                        && $0.seed == s.seed && $0.docLimit == s.docLimit && $0.modelId == s.modelId
-                })
-            else {
-                throw StoredInputError.noEvalRuns(
-                    what: "for \(task) with all layers standard (same shots, seed and --limit as run \(s.id!))",
-                    db: store.path)
-            }
-            let dec = CanonicalJSON.decoder()
-            let bm = try dec.decode([String: Double].self, from: Data(b.metrics.utf8))
-            let sm = try dec.decode([String: Double].self, from: Data(s.metrics.utf8))
-            let key =
-                bm[s.primaryMetric] != nil
-                ? s.primaryMetric : (bm["perplexity"] != nil ? "perplexity" : s.primaryMetric)
-            // the majority-class rate of the documents (BoolQ's "always yes" rate, FIGURES.md C8)
-            let golds = try store.evalDocuments(runId: b.id!).compactMap(\.gold)
-            let majority = golds.isEmpty ? nil : majorityClassRate(golds)
-            rows.append(
-                Table9Row(
-                    task: task, metric: key, n: s.n, base: bm[key] ?? .nan, score: sm[key] ?? .nan,
-                    majorityRate: majority))
-        }
-        return rows
-    }
 }
 
 /// Which similarity drives the recommender's rule 1: S1 (head-averaged rows) or S2 (the per-head position curve).

@@ -27,35 +27,6 @@ import TestSupport
         #expect(LossLevel(loss: 70) == .high)
         #expect(LossLevel(loss: 100) == .high)
     }
-
-    @Test func tableIsOrderedByLossWithLevels() {
-        let rows = [
-            Table9Row(task: "gsm8k", metric: "exact_match", n: 10, base: 0.25, score: 0),  // 100 → high
-            Table9Row(task: "piqa", metric: "acc_norm", n: 40, base: 0.5, score: 0.375),  // 25 → low
-            Table9Row(task: "boolq", metric: "acc", n: 40, base: 0.5, score: 0.25),  // 50 → moderate
-            Table9Row(task: "nq_open", metric: "exact_match", n: 10, base: 0, score: 0),
-        ]  // undefined
-        #expect(rows.map(\.level) == [.high, .low, .moderate, nil])
-        let md = table9Markdown(rows, configLabel: "DS (10)").split(separator: "\n").map(String.init)
-        #expect(md[0] == "| task | metric | n | base | DS (10) | Perf. Loss % | level |")
-        #expect(md[2] == "| piqa | acc_norm | 40 | 50.00 | 37.50 | 25.0 | low (green) |")
-        #expect(md[3] == "| boolq | acc | 40 | 50.00 | 25.00 | 50.0 | moderate (yellow) |")
-        #expect(md[4] == "| gsm8k | exact_match | 10 | 25.00 | 0.00 | 100.0 | high (red) |")
-        #expect(md[5] == "| nq_open | exact_match | 10 | 0.00 | 0.00 | undefined (base 0) | – |")
-    }
-
-    /// FIGURES.md C8 / issue 17 item 6: BoolQ's score beside its majority-class rate; LAMBADA is not levelled.
-    @Test func boolqShowsItsMajorityClassAndLambadaHasNoLevel() {
-        let rows = [
-            Table9Row(task: "boolq", metric: "acc", n: 3270, base: 0.6159, score: 0.62, majorityRate: 0.6217),
-            Table9Row(task: "lambada", metric: "perplexity", n: 200, base: 20.0, score: 30.0),
-        ]
-        #expect(rows[1].loss == 50 && rows[1].level == nil)  // 100 × (30 − 20)/20, lower is better
-        let md = table9Markdown(rows, configLabel: "DS (10)").split(separator: "\n").map(String.init)
-        #expect(
-            md[2] == "| boolq | acc | 3270 | 61.59 (majority class 62.2) | 62.00 | -0.7 | low (green) |", "\(md[2])")
-        #expect(md[3] == "| lambada | perplexity | 200 | 20.00 | 30.00 | 50.0 | – (reported apart) |", "\(md[3])")
-    }
 }
 
 @Suite struct RecommenderRuleTests {

@@ -68,6 +68,49 @@ import Testing
         #expect(t.verdictRows().isEmpty && t.verdictMarkdown().isEmpty)
     }
 
+    /// Table 9 as a view of Table 2's cells, by hand: loss = 100 × (1 − preserved) ± 100 × its s.e.; PIQA 0.75 ±
+    /// 0.05 → 25.0 ± 5.0 (low, [15, 35] inside the band), BoolQ 0.5 ± 0.1 → 50.0 ± 10.0 (moderate, [30, 70]
+    /// crosses: *), GSM8K 0 → 100 (high), NQ with an original at 0 → undefined, LAMBADA ppl 20 → 30 → 50.0 with
+    /// no level, last; a trained row's loss beside. Against the paper's DS (17) (PIQA 14.97 low, BoolQ 6.67 low,
+    /// GSM8K 96.64 high): 2 of 3 levels shared; ranks (1, 2, 3) vs (2, 1, 3): ρ = 1 − 6·2/(3·8) = 0.5.
+    @Test func table9FromTable2CellsByHand() {
+        func cell(_ score: Double, _ p: Double?, _ se: Double, metric: String = "acc") -> Table2Cell {
+            Table2Cell(
+                metric: metric, n: 100, score: Estimate(value: score, se: 0.05, n: 100),
+                preserved: p.map { Estimate(value: $0, se: se, n: 100) }, vsReference: nil, seconds: 1)
+        }
+        let ds = Table2Method(label: "DS (10)", sharing: "{}"), lisa = Table2Method(label: "lisa", checkpointSHA256: "ab")
+        let t = Table2(
+            tasks: ["piqa", "boolq", "nq_open", "gsm8k", "lambada"], methods: [.original, ds, lisa],
+            referenceLabel: "original",
+            cells: [
+                "piqa": ["original": cell(0.6, nil, 0), "DS (10)": cell(0.45, 0.75, 0.05), "lisa": cell(0.57, 0.95, 0.02)],
+                "boolq": ["original": cell(0.6, nil, 0), "DS (10)": cell(0.3, 0.5, 0.1)],
+                "nq_open": ["original": cell(0, nil, 0), "DS (10)": cell(0, .nan, .nan)],
+                "gsm8k": ["original": cell(0.25, nil, 0), "DS (10)": cell(0, 0, 0)],
+                "lambada": [
+                    "original": Table2Cell(
+                        metric: "perplexity", n: 100, score: Estimate(value: 20, se: .nan, n: 100), preserved: nil,
+                        vsReference: nil, seconds: 1),
+                    "DS (10)": Table2Cell(
+                        metric: "perplexity", n: 100, score: Estimate(value: 30, se: .nan, n: 100), preserved: nil,
+                        vsReference: nil, seconds: 1),
+                ],
+            ])
+        let md = t.table9Markdown(dsLabel: "DS (10)", configLabel: "DS (10)").split(separator: "\n").map(String.init)
+        #expect(md[0] == "| task | metric | n | original | DS (10) | DS (10) loss % | level | lisa | lisa loss % |")
+        #expect(md[2] == "| piqa | acc | 100 | 60.00 ± 5.00 | 45.00 ± 5.00 | 25.0 ± 5.0 | low (green) | 57.00 ± 5.00 | 5.0 ± 2.0 |", "\(md[2])")
+        #expect(md[3] == "| boolq | acc | 100 | 60.00 ± 5.00 | 30.00 ± 5.00 | 50.0 ± 10.0 | moderate (yellow) * | — | — |", "\(md[3])")
+        #expect(md[4] == "| gsm8k | acc | 100 | 25.00 ± 5.00 | 0.00 ± 5.00 | 100.0 ± 0.0 | high (red) | — | — |", "\(md[4])")
+        #expect(md[5] == "| nq_open | acc | 100 | 0.00 ± 5.00 | 0.00 ± 5.00 | undefined (base 0) | – | — | — |", "\(md[5])")
+        #expect(md[6] == "| lambada | perplexity | 100 | 20.00 | 30.00 | 50.0 | – (reported apart) | — | — |", "\(md[6])")
+        #expect(
+            md.last
+                == "Against LLaMA3-8B's DS (17) (paper Table 9): the same level on 2 of 3 benchmarks (differing: "
+                + "boolq moderate 50.0 vs low 6.7); Spearman correlation of the losses 0.50 over those 3.")
+        #expect(abs(spearman([1, 2, 2, 4], [1, 3, 2, 4]) - 0.9487) < 1e-4)  // average ranks for the tie
+    }
+
     /// End to end on Gemma: PIQA and LAMBADA (6 documents each), the original model and DS under the committed
     /// 53 % config, stored with `lisa eval --db`; `lisa table2`'s CSV must equal the stored runs' numbers and the
     /// paired differences computed here from their documents.
