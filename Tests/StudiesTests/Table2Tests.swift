@@ -10,6 +10,20 @@ import Testing
 
 /// `lisa table2`: Table 2 from stored evaluation runs (issue 17 item 1, issue 18 item 5).
 @Suite(.serialized) struct Table2Tests {
+    /// Runs scripts/table2 from the repository root with `env` added (and LISA set to the built binary), its
+    /// output discarded; the exit status.
+    static func table2Script(_ arguments: [String], env: [String: String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [TestPaths.repoRoot.appendingPathComponent("scripts/table2").path] + arguments
+        p.currentDirectoryURL = TestPaths.repoRoot
+        p.environment = ProcessInfo.processInfo.environment.merging(
+            env.merging(["LISA": try LisaBinary.executable().path]) { mine, _ in mine }) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        return p.terminationStatus
+    }
+
     /// The ratio of paired means with its delta-method s.e., by hand: s = [1,0,1,1], b = [1,1,0,1]: both means
     /// 0.75, r = 1; sample variances 0.25 each, covariance −0.25/3; Var(r) = (0.25 + 2·0.25/3 + 0.25)/(0.75²·4)
     /// = 0.2963, s.e. 0.5443.
@@ -176,17 +190,8 @@ import Testing
         #expect(text.contains("retaining merely 46.67%"))
         // scripts/table2 runs the same evaluations, one database per run under OUT/runs, and writes both files
         let out = dir.appendingPathComponent("script")
-        let script = Process()
-        script.executableURL = URL(fileURLWithPath: "/bin/bash")
-        script.arguments = [
-            TestPaths.repoRoot.appendingPathComponent("scripts/table2").path, TestPaths.gemma, "ds=\(sharing)",
-        ]
-        script.currentDirectoryURL = TestPaths.repoRoot
-        script.environment = ProcessInfo.processInfo.environment.merging(
-            ["OUT": out.path, "TASKS": "piqa:6 lambada:6", "LISA": try LisaBinary.executable().path]) { $1 }
-        script.standardOutput = FileHandle.nullDevice
-        try script.run(); script.waitUntilExit()
-        #expect(script.terminationStatus == 0)
+        let scriptEnv = ["OUT": out.path, "TASKS": "piqa:6 lambada:6"]
+        #expect(try Self.table2Script([TestPaths.gemma, "ds=\(sharing)"], env: scriptEnv) == 0)
         // the same numbers (the seconds column aside: resuming a finished run re-stores its time)
         func numbers(_ text: String) -> [String] {
             let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -209,12 +214,7 @@ import Testing
         // a second run resumes every finished run: the same documents, none scored again
         let piqaRun = out.appendingPathComponent("runs/piqa-ds.sqlite").path
         let before = try LisaStore(path: piqaRun).evalRuns().map(\.id)
-        let again = Process()
-        again.executableURL = script.executableURL; again.arguments = script.arguments
-        again.currentDirectoryURL = script.currentDirectoryURL; again.environment = script.environment
-        again.standardOutput = FileHandle.nullDevice
-        try again.run(); again.waitUntilExit()
-        #expect(again.terminationStatus == 0)
+        #expect(try Self.table2Script([TestPaths.gemma, "ds=\(sharing)"], env: scriptEnv) == 0)
         #expect(try LisaStore(path: piqaRun).evalRuns().map(\.id) == before)
 
         // with --model, DS's parameter columns: 10 layers × (W^Q 640·4·256 + W^K 640·1·256) of 268,098,176 = 3.06 %
@@ -277,18 +277,8 @@ import Testing
         #expect(alone.status == 0 && alone.stdout.contains("| original |"), "\(alone.stderr)")
 
         let out = dir.appendingPathComponent("script")
-        let script = Process()
-        script.executableURL = URL(fileURLWithPath: "/bin/bash")
-        script.arguments = [
-            TestPaths.repoRoot.appendingPathComponent("scripts/table2").path, TestPaths.gemma, "ds=\(sharing)",
-        ]
-        script.currentDirectoryURL = TestPaths.repoRoot
-        script.environment = ProcessInfo.processInfo.environment.merging(
-            ["OUT": out.path, "TASKS": "piqa@2:4", "NAME": "table6", "REUSE": "",
-             "LISA": try LisaBinary.executable().path]) { $1 }
-        script.standardOutput = FileHandle.nullDevice
-        try script.run(); script.waitUntilExit()
-        #expect(script.terminationStatus == 0)
+        let env = ["OUT": out.path, "TASKS": "piqa@2:4", "NAME": "table6", "REUSE": ""]
+        #expect(try Self.table2Script([TestPaths.gemma, "ds=\(sharing)"], env: env) == 0)
         let runFiles = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("runs").path)
         #expect(Set(runFiles.filter { $0.hasSuffix(".sqlite") }) == ["piqa-2shot-original.sqlite", "piqa-2shot-ds.sqlite"])
         let scripted = try String(contentsOf: out.appendingPathComponent("table6.csv"), encoding: .utf8)
