@@ -82,11 +82,15 @@ public struct TrainBenchmark {
         }
         for (b, s) in zip(benches, median) {
             report.lines.append("where the time goes, base \(b.label) (ms per step):")
-            for p in TrainStepProfile.Phase.allCases {
-                let ms = (b.profile.ms[p] ?? 0) / Double(steps)
-                report.lines.append(
-                    "  " + p.rawValue.padding(toLength: 54, withPad: " ", startingAt: 0)
-                        + String(format: "%9.1f  %5.1f%%", ms, 100 * ms / (s * 1000)))
+            // each phase, then its timed parts indented below it (inside its time, not added)
+            for p in TrainStepProfile.Phase.allCases where p.partOf == nil {
+                for q in [p] + TrainStepProfile.Phase.allCases.filter({ $0.partOf == p }) {
+                    let ms = (b.profile.ms[q] ?? 0) / Double(steps)
+                    let name = (q == p ? "  " : "    ") + q.rawValue
+                    report.lines.append(
+                        name.padding(toLength: 56, withPad: " ", startingAt: 0)
+                            + String(format: "%9.1f  %5.1f%%", ms, 100 * ms / (s * 1000)))
+                }
             }
         }
         return report

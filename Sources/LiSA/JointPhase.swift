@@ -36,6 +36,7 @@ extension LocalKDTrainer {
         var kdSum = 0.0, lmSum = 0.0
         let B = Float(batch.count), S = Float(layers.count)
         let prof = stepProfile
+        graph.profile = prof
         for tokens in batch {
             let teacher =
                 beta > 0

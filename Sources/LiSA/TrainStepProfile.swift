@@ -9,6 +9,18 @@ public final class TrainStepProfile: @unchecked Sendable {
         case losses = "losses (Huber KD, cross-entropy) and their gradients"
         case backward = "backward down to the first LiSA layer"
         case optimizer = "AdamW update"
+        // parts of the phases above, timed inside them (not added to the step's total)
+        case lmHeadForward = "of which the LM head, logits = h·W_outᵀ (forward)"
+        case lmHeadBackward = "of which the LM head, dh = dlogits·W_out (backward)"
+
+        /// The phase this one is a part of (nil: a phase of the step itself).
+        public var partOf: Phase? {
+            switch self {
+            case .lmHeadForward: return .forward
+            case .lmHeadBackward: return .backward
+            default: return nil
+            }
+        }
     }
     public private(set) var ms: [Phase: Double] = [:]
     public init() {}

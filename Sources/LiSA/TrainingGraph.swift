@@ -80,6 +80,8 @@ public final class TrainingGraph {
     var xFinal = FloatBuffer(count: 0)  // [T, d]   last block's output
     var normedFinal = FloatBuffer(count: 0)  // [T, d]   after the final RMSNorm
     public private(set) var logits = FloatBuffer(count: 0)  // [T, V]
+    /// Where the LM head's products are timed (`lisa bench train`), if attached.
+    public var profile: TrainStepProfile?
     public private(set) var tokens: [Int] = []
 
     public init(model: Transformer, modules: TrainingModules) {
@@ -145,7 +147,7 @@ public final class TrainingGraph {
         // [T, V] is the largest buffer of a step (512 MiB for Gemma at T = 512): the product writes every entry,
         // so it is neither zeroed nor allocated again for the next sequence of the same length
         if logits.count != T * c.vocabSize { logits = FloatBuffer(count: T * c.vocabSize, zeroed: false) }
-        W.output.forward(normedFinal.pointer, m: T, into: logits.pointer, mode: .exact)
+        profile.time(.lmHeadForward) { W.output.forward(normedFinal.pointer, m: T, into: logits.pointer, mode: .exact) }
     }
 }
 

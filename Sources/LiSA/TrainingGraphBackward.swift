@@ -37,7 +37,9 @@ extension TrainingGraph {
         let dx = FloatBuffer(count: T * d)  // [T, d] dL/d(residual stream)
         let tmp = FloatBuffer(count: T * d)  // [T, d]
         if lmScale != 0 {
-            W.output.backwardInput(logits.pointer, m: T, into: tmp.pointer, alpha: lmScale, accumulate: false)
+            profile.time(.lmHeadBackward) {
+                W.output.backwardInput(logits.pointer, m: T, into: tmp.pointer, alpha: lmScale, accumulate: false)
+            }
             rmsNormBackward(
                 xFinal.pointer, W.outputNorm.pointer, dy: tmp.pointer, dx: dx.pointer, rows: T, n: d, eps: c.rmsEps)
         }

@@ -42,5 +42,19 @@ import TestSupport
             "\(train.stdout)")
         #expect(
             train.stdout.contains("s per joint step") && train.stdout.contains("where the time goes, base quantized"))
+        // the LM head's products are timed inside the forward and the backward: each part within its phase (on this
+        // tiny model a part may print as 0.0 ms)
+        func ms(_ phase: String) -> Double? {
+            let line = train.stdout.split(separator: "\n").first { $0.contains(phase) }
+            return line.flatMap { Double($0.split(separator: " ").dropLast().last ?? "") }
+        }
+        let parts = [
+            ("forward through the network", "of which the LM head, logits"),
+            ("backward down to the first LiSA layer", "of which the LM head, dh"),
+        ]
+        for (phase, part) in parts {
+            let whole = try #require(ms(phase), "\(train.stdout)"), inner = try #require(ms(part), "\(train.stdout)")
+            #expect(inner >= 0 && inner <= whole, "\(phase): \(whole) ms, \(part): \(inner) ms")
+        }
     }
 }
