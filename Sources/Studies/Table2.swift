@@ -290,8 +290,8 @@ extension Table2 {
                 + "(lm-eval's mean_stderr); (x %) = score / original score on the same documents."
                 + (shotColumns
                     ? " Each column is a benchmark at one number of exemplars (seeded per document from the task's "
-                        + "pool, the same for every method); columns of one benchmark score the same documents, so no "
-                        + "average over columns is formed."
+                        + "pool, the same for every method); few-shot columns of one benchmark score the same "
+                        + "documents (those after the pool), so no average over columns is formed."
                     : " Avg preserved = 100 × mean of those ratios over the scored benchmarks (LAMBADA apart), ± the "
                         + "s.e. from each ratio's paired delta-method s.e. (tasks independent).")
                 + (tasks.contains("lambada")
@@ -313,7 +313,7 @@ extension Table2 {
         if !timed.isEmpty {
             lines += ["", "Scoring wall time per run (as stored): " + timed.joined(separator: "; ") + "."]
         }
-        if let ref = referenceLabel {
+        if let ref = referenceLabel, methods.contains(where: { $0.label != ref }) {
             lines += ["", "Paired against \(ref) (same documents; LAMBADA: log-likelihood of the target, nats):", ""]
             lines += [
                 "| method | task | metric | n | method − \(ref) | z | beyond 2 s.e. |",
