@@ -97,14 +97,13 @@ extension Table2 {
                 + "on the same documents, ± 100 × the paired ratio's delta-method s.e.; levels by \(configLabel)'s "
                 + "loss: low < 40 ≤ moderate < 70 ≤ high, negative = low; * = loss ± 2 s.e. crosses a level boundary.",
         ]
-        if let c = levelComparison(dsLabel: dsLabel) { lines += ["", c] }
+        if let c = levelComparison(dsLabel: dsLabel, losses: losses) { lines += ["", c] }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// `dsLabel`'s levels against LLaMA3-8B's DS (17) on the benchmarks both have: how many share a level, which do
     /// not, and the Spearman correlation of the two loss orders.
-    func levelComparison(dsLabel: String) -> String? {
-        let losses = table9Losses()
+    func levelComparison(dsLabel: String, losses: [String: [String: Table9Loss]]) -> String? {
         let shared = tasks.compactMap { t -> (String, Double, Double)? in
             guard let ours = losses[t]?[dsLabel]?.loss?.value, ours.isFinite, let paper = paperDS17Loss[t] else {
                 return nil
